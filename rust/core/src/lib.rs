@@ -1,0 +1,14 @@
+//! gridhedge-core: the numeric heart of gridhedge, pure Rust with no Python.
+//!
+//! One module per concept: [`money`] (exact ticks and lots), [`grid`] (grid levels).
+//! Every fallible function returns [`error::Result`], whose errors name the field, the value
+//! and the rule that failed.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod grid;
+pub mod money;
+
+pub use error::{Error, Result};
+pub use grid::{Grid, GridBatch, GridBatchMut, GridCounts, GridMode, GridParams, GridPlan, Level};
+pub use money::{Market, Side};

@@ -1,0 +1,22 @@
+//! `gridhedge._core`: the Python face of gridhedge-core. One file per core module; nothing
+//! here computes, it converts arguments, releases the GIL and maps errors.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod errors;
+mod grid;
+mod money;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<money::PyMarket>()?;
+    m.add_class::<grid::PyGridLevel>()?;
+    m.add_class::<grid::PyGrid>()?;
+    m.add_class::<grid::PyGridBatch>()?;
+    m.add_function(wrap_pyfunction!(grid::grid_levels, m)?)?;
+    m.add_function(wrap_pyfunction!(grid::grid_levels_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_panic_for_test, m)?)?;
+    Ok(())
+}
