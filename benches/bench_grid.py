@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-import gridhedge as gh  # noqa: E402
-from tests.references.grid import float_grid_levels_numpy, reference_grid  # noqa: E402
+import gridhedge as gh
+from tests.references.grid import float_grid_levels_numpy, reference_grid
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:
@@ -50,9 +50,9 @@ def main() -> None:
     )
     t_numpy = best_of(3, lambda: float_grid_levels_numpy(centers, 0.01, levels, 0.1))
     sub = centers[:n_decimal].tolist()
+    market_args = ("0.10", "0.001", "0.001", "100")
     t_dec_sub = best_of(
-        1,
-        lambda: [reference_grid(c, 0.01, levels, "0.10", "0.001", "0.001", "100", 0.01) for c in sub],
+        1, lambda: [reference_grid(c, 0.01, levels, *market_args, 0.01) for c in sub]
     )
     t_decimal = t_dec_sub / n_decimal * n
 

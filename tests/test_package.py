@@ -55,3 +55,15 @@ def test_cli_bad_value_exits_2_with_the_rule() -> None:
     result = CliRunner().invoke(app, ["grid", "--spacing", "2"])
     assert result.exit_code == 2
     assert "spacing" in result.output and "must be > 0 and < 1" in result.output
+
+
+def test_readme_python_example_runs_and_its_comments_hold() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    grid = scope["grid"]
+    assert str(grid.sells[0].price) == "96188.6"  # type: ignore[attr-defined]
+    assert str(grid.buys[0].price) == "94293.2"  # type: ignore[attr-defined]
+    batch = scope["batch"]
+    assert batch.sell_ticks.shape == (1_000_000, 5)  # type: ignore[attr-defined]
