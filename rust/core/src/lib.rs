@@ -8,6 +8,7 @@
 pub mod error;
 pub mod grid;
 pub mod money;
+pub mod series;
 
 pub use error::{Error, Result};
 pub use grid::{Grid, GridBatch, GridBatchMut, GridCounts, GridMode, GridParams, GridPlan, Level};

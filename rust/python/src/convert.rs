@@ -198,3 +198,17 @@ pub fn slice_mut<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
         )
     })
 }
+
+/// `obj` (None or a string) as a NaN policy; None means 'raise'.
+#[allow(dead_code)] // used by the series-taking bindings (volatility, var, ...)
+pub fn nan_policy(obj: Option<&Bound<'_, PyAny>>) -> PyResult<gridhedge_core::series::NanPolicy> {
+    use std::str::FromStr;
+    match obj {
+        None => Ok(gridhedge_core::series::NanPolicy::Raise),
+        Some(o) => {
+            let s = text("nan_policy", o)?;
+            gridhedge_core::series::NanPolicy::from_str(&s)
+                .map_err(|e| crate::errors::to_pyerr(o.py(), e))
+        }
+    }
+}
