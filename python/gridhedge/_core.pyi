@@ -170,3 +170,35 @@ def grid_levels_batch(
 
 def _panic_for_test() -> None:
     """Panic inside the core boundary: raises ``gridhedge.InternalError`` (for tests)."""
+
+# ---------------------------------------------------------------------------------------------
+# volatility: Volatility estimators (per bar): close-to-close, EWMA, range-based, ATR.
+# (end of volatility)
+
+# ---------------------------------------------------------------------------------------------
+# garch: GARCH(1,1) maximum-likelihood fit (normal and Student-t) and variance forecasts.
+# (end of garch)
+
+# ---------------------------------------------------------------------------------------------
+# var: Value at Risk and expected shortfall (positive losses), single asset and portfolio.
+# (end of var)
+
+# ---------------------------------------------------------------------------------------------
+# var_backtest: VaR backtests: exception series, Kupiec POF, Christoffersen independence and conditional coverage.
+# (end of var_backtest)
+
+# ---------------------------------------------------------------------------------------------
+# sizing: Position sizing: volatility targeting, VaR budget, fractional Kelly, per-level grid sizing.
+# (end of sizing)
+
+# ---------------------------------------------------------------------------------------------
+# stops: Dynamic stops: volatility-scaled, ATR multiple, trailing; snapped to tick on the safe side.
+# (end of stops)
+
+# ---------------------------------------------------------------------------------------------
+# hedge: Hedge ratio: minimum-variance (OLS, EWMA beta), hedge effectiveness, funding carry.
+# (end of hedge)
+
+# ---------------------------------------------------------------------------------------------
+# drawdown: Drawdown series, maximum drawdown and high-water mark.
+# (end of drawdown)

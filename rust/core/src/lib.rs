@@ -5,10 +5,18 @@
 //! and the rule that failed.
 #![forbid(unsafe_code)]
 
+pub mod drawdown;
 pub mod error;
+pub mod garch;
 pub mod grid;
+pub mod hedge;
 pub mod money;
 pub mod series;
+pub mod sizing;
+pub mod stops;
+pub mod var;
+pub mod var_backtest;
+pub mod volatility;
 
 pub use error::{Error, Result};
 pub use grid::{Grid, GridBatch, GridBatchMut, GridCounts, GridMode, GridParams, GridPlan, Level};

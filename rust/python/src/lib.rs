@@ -4,9 +4,17 @@
 use pyo3::prelude::*;
 
 mod convert;
+mod drawdown;
 mod errors;
+mod garch;
 mod grid;
+mod hedge;
 mod money;
+mod sizing;
+mod stops;
+mod var;
+mod var_backtest;
+mod volatility;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -18,5 +26,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(grid::grid_levels, m)?)?;
     m.add_function(wrap_pyfunction!(grid::grid_levels_batch, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_panic_for_test, m)?)?;
+    volatility::register(m)?;
+    garch::register(m)?;
+    var::register(m)?;
+    var_backtest::register(m)?;
+    sizing::register(m)?;
+    stops::register(m)?;
+    hedge::register(m)?;
+    drawdown::register(m)?;
     Ok(())
 }

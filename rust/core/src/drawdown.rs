@@ -1,0 +1,1 @@
+//! Drawdown series, maximum drawdown and high-water mark.

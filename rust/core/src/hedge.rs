@@ -1,0 +1,1 @@
+//! Hedge ratio: minimum-variance (OLS, EWMA beta), hedge effectiveness, funding carry.

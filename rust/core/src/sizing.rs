@@ -1,0 +1,1 @@
+//! Position sizing: volatility targeting, VaR budget, fractional Kelly, per-level grid sizing.

@@ -1,0 +1,1 @@
+//! Dynamic stops: volatility-scaled, ATR multiple, trailing; snapped to tick on the safe side.

@@ -1,0 +1,1 @@
+//! Value at Risk and expected shortfall (positive losses), single asset and portfolio.

@@ -1,0 +1,1 @@
+//! VaR backtests: exception series, Kupiec POF, Christoffersen independence and conditional coverage.

@@ -1,0 +1,1 @@
+//! Volatility estimators (per bar): close-to-close, EWMA, range-based, ATR.
