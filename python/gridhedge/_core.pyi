@@ -202,3 +202,11 @@ def _panic_for_test() -> None:
 # ---------------------------------------------------------------------------------------------
 # drawdown: Drawdown series, maximum drawdown and high-water mark.
 # (end of drawdown)
+
+# ---------------------------------------------------------------------------------------------
+# synthetic: Seeded synthetic market: GARCH-type returns with fat tails and jumps, OHLCV bars, funding rates.
+# (end of synthetic)
+
+# ---------------------------------------------------------------------------------------------
+# fills: The fill model shared by the backtester, the PAPER broker and the exchange emulator.
+# (end of fills)

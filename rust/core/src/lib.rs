@@ -7,6 +7,7 @@
 
 pub mod drawdown;
 pub mod error;
+pub mod fills;
 pub mod garch;
 pub mod grid;
 pub mod hedge;
@@ -14,6 +15,7 @@ pub mod money;
 pub mod series;
 pub mod sizing;
 pub mod stops;
+pub mod synthetic;
 pub mod var;
 pub mod var_backtest;
 pub mod volatility;

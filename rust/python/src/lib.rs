@@ -6,12 +6,14 @@ use pyo3::prelude::*;
 mod convert;
 mod drawdown;
 mod errors;
+mod fills;
 mod garch;
 mod grid;
 mod hedge;
 mod money;
 mod sizing;
 mod stops;
+mod synthetic;
 mod var;
 mod var_backtest;
 mod volatility;
@@ -34,5 +36,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stops::register(m)?;
     hedge::register(m)?;
     drawdown::register(m)?;
+    synthetic::register(m)?;
+    fills::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+"""Market data providers: synthetic (seeded, offline), files (CSV / ccxt JSON), replay, ccxt."""

@@ -1,0 +1,1 @@
+//! The fill model shared by the backtester, the PAPER broker and the exchange emulator.
