@@ -209,4 +209,71 @@ def _panic_for_test() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # fills: The fill model shared by the backtester, the PAPER broker and the exchange emulator.
+@final
+class SimFill:
+    """One simulated fill: exact price, amount and fee (quote; negative for a maker rebate)."""
+
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def price_ticks(self) -> int: ...
+    @property
+    def amount_lots(self) -> int: ...
+    @property
+    def price(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def maker(self) -> bool:
+        """True for a resting limit fill (maker fee), False for a triggered stop (taker fee)."""
+    @property
+    def done(self) -> bool:
+        """Whether the order is now completely filled (and left the book)."""
+
+@final
+class FillBook:
+    """Simulated resting orders of one market, filled bar by bar (DESIGN.md, 'Fills').
+
+    Path O->H->L->C on a down bar (close < open), else O->L->H->C; a limit fills at its price
+    only when the path trades through it by a tick; an order placed after bar ``k`` closed
+    fills from bar ``k+1``; limit fills share ``participation * volume`` per bar in path order
+    (the rest carries over); stop-market orders trigger on touch and fill at the stop (or the
+    open when gapped), taker, uncapped. Fees are fractions of notional.
+    """
+
+    def __init__(
+        self,
+        market: Market,
+        participation: Number | None = None,
+        maker_fee: Number | None = None,
+        taker_fee: Number | None = None,
+    ) -> None:
+        """Defaults: participation 0.1, maker fee 0.0002, taker fee 0.0005."""
+    def place(
+        self,
+        order_id: int,
+        side: Side,
+        price_ticks: int,
+        amount_lots: int,
+        bar_index: int,
+        kind: Literal["limit", "stop_market"] = "limit",
+    ) -> None:
+        """Rest an order placed after bar ``bar_index`` closed; ids must be unique in the book."""
+    def cancel(self, order_id: int) -> bool:
+        """Remove a resting order; False if it is not in the book."""
+    def open_orders(self) -> list[tuple[int, int]]:
+        """(order_id, remaining lots) of every resting order, in placement order."""
+    def on_bar(
+        self, bar_index: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> list[SimFill]:
+        """Fill the book against one bar (prices quote, volume base); fills in path order."""
+
+def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
+    """Funding received by a signed position (base; negative = short) at ``mark`` for ``rate``
+    per interval (positive: longs pay shorts): ``-amount * mark * rate`` in quote currency."""
+
 # (end of fills)

@@ -1,1 +1,341 @@
-//! The fill model shared by the backtester, the PAPER broker and the exchange emulator.
+//! The fill model shared by the backtester, the PAPER broker and the exchange emulator
+//! (DESIGN.md, 'Fills'), so the three agree by construction.
+//!
+//! - Intrabar path: O -> H -> L -> C when close < open, O -> L -> H -> C otherwise.
+//! - A resting limit order fills only when the path trades *through* its price by at least one
+//!   tick (a touch is not a fill), at its limit price. A stop-market order triggers when the
+//!   path touches its stop and fills at the stop, or at the open if the bar gapped past it
+//!   (taker, no volume cap: a stop must get out).
+//! - An order placed at bar `k` (after bar `k` closed) can fill from bar `k + 1` on.
+//! - Limit fills share a budget of `participation x bar volume` per bar, spent in path order;
+//!   what does not fill stays resting (partial fills carry over).
+//! - Fees: limit fills pay the maker fee, stop fills the taker fee, on the exact notional.
+//! - Funding: at a funding timestamp, a position of `q` base units at mark `m` receives
+//!   `-q x m x rate` (positive rate: longs pay shorts).
+
+use std::str::FromStr;
+
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+
+use crate::error::{check, Error, Result};
+use crate::money::{snap, Market, Round, Side};
+
+/// One OHLCV bar; prices in quote units, volume in base units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+}
+
+impl Bar {
+    /// A bar must be finite, positive, with low <= open, close <= high and volume >= 0.
+    pub fn check(&self, field: &str) -> Result<()> {
+        for (name, v) in [
+            ("open", self.open),
+            ("high", self.high),
+            ("low", self.low),
+            ("close", self.close),
+        ] {
+            check::positive(&format!("{field}.{name}"), v)?;
+        }
+        check::non_negative(&format!("{field}.volume"), self.volume)?;
+        if self.low > self.open.min(self.close) || self.high < self.open.max(self.close) {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "O={} H={} L={} C={}",
+                    self.open, self.high, self.low, self.close
+                ),
+                "must have low <= open, close <= high",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The intrabar path: O -> H -> L -> C when close < open, O -> L -> H -> C otherwise.
+    pub fn path(&self) -> [f64; 4] {
+        if self.close < self.open {
+            [self.open, self.high, self.low, self.close]
+        } else {
+            [self.open, self.low, self.high, self.close]
+        }
+    }
+}
+
+/// Limit (rests, maker) or stop-market (triggers on touch, taker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKind {
+    Limit,
+    StopMarket,
+}
+
+impl FromStr for OrderKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "limit" => Ok(OrderKind::Limit),
+            "stop_market" | "stop" => Ok(OrderKind::StopMarket),
+            _ => Err(Error::invalid(
+                "kind",
+                format!("{s:?}"),
+                "must be 'limit' or 'stop_market'",
+            )),
+        }
+    }
+}
+
+/// A resting simulated order. `id` is the caller's key (e.g. an index into its order table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimOrder {
+    pub id: u64,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub price_ticks: i64,
+    pub remaining_lots: i64,
+    pub placed_bar: i64,
+}
+
+/// One fill produced by a bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FillEvent {
+    pub order_id: u64,
+    pub side: Side,
+    pub price_ticks: i64,
+    pub lots: i64,
+    pub maker: bool,
+    /// Fee in quote currency, exact: notional x fee rate (negative for a maker rebate).
+    pub fee: Decimal,
+    /// Whether the order is now completely filled (and removed from the book).
+    pub done: bool,
+}
+
+/// Parameters of the fill model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FillParams {
+    /// Largest share of a bar's volume that limit fills may take, in (0, 1].
+    pub participation: f64,
+    /// Maker fee as a fraction of notional (negative: rebate).
+    pub maker_fee: Decimal,
+    /// Taker fee as a fraction of notional.
+    pub taker_fee: Decimal,
+}
+
+impl FillParams {
+    /// Validated parameters: participation in (0, 1], fees in [-1%, 1%].
+    pub fn new(participation: f64, maker_fee: f64, taker_fee: f64) -> Result<Self> {
+        check::finite("participation", participation)?;
+        if !(participation > 0.0 && participation <= 1.0) {
+            return Err(Error::invalid(
+                "participation",
+                participation,
+                "must be > 0 and <= 1",
+            ));
+        }
+        let fee = |field: &str, v: f64| -> Result<Decimal> {
+            check::finite(field, v)?;
+            if !(-0.01..=0.01).contains(&v) {
+                return Err(Error::invalid(
+                    field,
+                    v,
+                    "must be between -0.01 and 0.01 (a fraction of notional)",
+                ));
+            }
+            Decimal::from_f64(v)
+                .ok_or_else(|| Error::invalid(field, v, "must be a representable decimal"))
+        };
+        Ok(FillParams {
+            participation,
+            maker_fee: fee("maker_fee", maker_fee)?,
+            taker_fee: fee("taker_fee", taker_fee)?,
+        })
+    }
+}
+
+/// A book of simulated resting orders of one market, filled bar by bar.
+#[derive(Debug, Clone)]
+pub struct FillBook {
+    market: Market,
+    params: FillParams,
+    orders: Vec<SimOrder>,
+}
+
+/// A crossing found on the path: where along the path, and which order.
+#[derive(Debug, Clone, Copy)]
+struct Crossing {
+    segment: usize,
+    /// Position along the segment in travel order (ascending for rising, descending for falling).
+    key: i64,
+    slot: usize,
+}
+
+impl FillBook {
+    pub fn new(market: Market, params: FillParams) -> Self {
+        FillBook {
+            market,
+            params,
+            orders: Vec::new(),
+        }
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+
+    pub fn params(&self) -> &FillParams {
+        &self.params
+    }
+
+    /// Resting orders, in placement order.
+    pub fn orders(&self) -> &[SimOrder] {
+        &self.orders
+    }
+
+    /// Rest a new order placed after bar `bar_index` closed; it can fill from the next bar.
+    pub fn place(&mut self, order: SimOrder) -> Result<()> {
+        if order.price_ticks <= 0 {
+            return Err(Error::invalid(
+                "price_ticks",
+                order.price_ticks,
+                "must be > 0",
+            ));
+        }
+        if order.remaining_lots <= 0 {
+            return Err(Error::invalid(
+                "amount_lots",
+                order.remaining_lots,
+                "must be > 0",
+            ));
+        }
+        if self.orders.iter().any(|o| o.id == order.id) {
+            return Err(Error::invalid(
+                "order_id",
+                order.id,
+                "must not already rest in the book",
+            ));
+        }
+        self.orders.push(order);
+        Ok(())
+    }
+
+    /// Remove a resting order; None if it is not in the book (filled or never placed).
+    pub fn cancel(&mut self, id: u64) -> Option<SimOrder> {
+        let at = self.orders.iter().position(|o| o.id == id)?;
+        Some(self.orders.remove(at))
+    }
+
+    /// Fill the book against bar `bar_index`; returns the fills in path order.
+    pub fn on_bar(&mut self, bar_index: i64, bar: &Bar) -> Result<Vec<FillEvent>> {
+        bar.check("bar")?;
+        let tick = self.market.tick_f64();
+        let path = bar.path();
+        // each path point as ticks: `down` to test sells/buy-stops (reached >= level),
+        // `up` to test buys/sell-stops (reached <= level)
+        let down: [i64; 4] = path.map(|p| snap(p / tick, Round::Down));
+        let up: [i64; 4] = path.map(|p| snap(p / tick, Round::Up));
+        let mut crossings: Vec<Crossing> = Vec::new();
+        for (slot, o) in self.orders.iter().enumerate() {
+            if o.placed_bar >= bar_index {
+                continue;
+            }
+            if let Some(c) = first_crossing(o, &down, &up) {
+                crossings.push(Crossing { slot, ..c });
+            }
+        }
+        crossings.sort_by_key(|c| (c.segment, c.key, c.slot));
+        let mut budget = self
+            .market
+            .amount_to_lots(self.params.participation * bar.volume)?;
+        let mut fills = Vec::with_capacity(crossings.len());
+        for c in crossings {
+            let o = &mut self.orders[c.slot];
+            let (price_ticks, lots, maker) = match o.kind {
+                OrderKind::Limit => {
+                    let lots = o.remaining_lots.min(budget);
+                    if lots == 0 {
+                        continue;
+                    }
+                    budget -= lots;
+                    (o.price_ticks, lots, true)
+                }
+                OrderKind::StopMarket => {
+                    // gapped through the stop at the open: fill at the open, rounded against us
+                    let price = match (o.side, c.segment) {
+                        (Side::Buy, 0) => up[0].max(o.price_ticks),
+                        (Side::Sell, 0) => down[0].min(o.price_ticks),
+                        _ => o.price_ticks,
+                    };
+                    (price, o.remaining_lots, false)
+                }
+            };
+            o.remaining_lots -= lots;
+            let rate = if maker {
+                self.params.maker_fee
+            } else {
+                self.params.taker_fee
+            };
+            let notional =
+                self.market.ticks_to_price(price_ticks) * self.market.lots_to_amount(lots);
+            fills.push(FillEvent {
+                order_id: o.id,
+                side: o.side,
+                price_ticks,
+                lots,
+                maker,
+                fee: (notional * rate).normalize(),
+                done: o.remaining_lots == 0,
+            });
+        }
+        self.orders.retain(|o| o.remaining_lots > 0);
+        Ok(fills)
+    }
+}
+
+/// Where the path first crosses an order: segment 0 is the open itself (a gap), segments 1-3
+/// the moves between path points. None if the bar never reaches it.
+fn first_crossing(o: &SimOrder, down: &[i64; 4], up: &[i64; 4]) -> Option<Crossing> {
+    let p = o.price_ticks;
+    // rising crossings test `down` against a threshold, falling ones test `up`
+    let (rising, threshold) = match (o.kind, o.side) {
+        (OrderKind::Limit, Side::Sell) => (true, p + 1),
+        (OrderKind::Limit, Side::Buy) => (false, p - 1),
+        (OrderKind::StopMarket, Side::Buy) => (true, p),
+        (OrderKind::StopMarket, Side::Sell) => (false, p),
+    };
+    let reached = |k: usize| {
+        if rising {
+            down[k] >= threshold
+        } else {
+            up[k] <= threshold
+        }
+    };
+    // travel-order key: rising crossings in ascending price, falling in descending price
+    let key = if rising { threshold } else { -threshold };
+    if reached(0) {
+        return Some(Crossing {
+            segment: 0,
+            key,
+            slot: 0,
+        });
+    }
+    (1..4).find(|&k| reached(k)).map(|segment| Crossing {
+        segment,
+        key,
+        slot: 0,
+    })
+}
+
+/// Funding received by a position of `amount` base units (signed, negative = short) at mark
+/// price `mark` for a funding `rate` (positive: longs pay shorts): `-amount x mark x rate`.
+pub fn funding_payment(amount: f64, mark: f64, rate: f64) -> Result<f64> {
+    check::finite("amount", amount)?;
+    check::positive("mark", mark)?;
+    check::finite("rate", rate)?;
+    Ok(-amount * mark * rate)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+"""Shared types (value objects, enums) and the interfaces users implement to inject components."""

@@ -1,0 +1,1 @@
+"""Packaged configuration files (``examples/grid_hedge.yaml``)."""

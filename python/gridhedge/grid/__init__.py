@@ -1,0 +1,1 @@
+"""The grid strategy: configuration, grid calculators and the bot."""

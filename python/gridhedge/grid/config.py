@@ -1,0 +1,361 @@
+"""Configuration of a grid-hedge bot: pydantic v2 models, from a dict, YAML or the environment.
+
+The seed's flat keys (``grid_spacing_pct``, ``num_levels``, ``var_limit``, ...) are accepted at
+the top level and routed to their section; nested sections (``{"risk": {"var_limit": ...}}``)
+work too. Numbers may be decimal strings (``"0.01"``), which stay exact ``Decimal``.
+Environment variables override files and dicts: ``GRIDHEDGE_<SECTION>__<KEY>`` (for example
+``GRIDHEDGE_RISK__VAR_LIMIT=5000``). Every bad key or value raises
+:class:`gridhedge.ConfigError` naming the key, the value and the rule; unknown keys get a
+did-you-mean.
+
+Units: prices and distances in quote currency, sizes in base currency, ``_pct`` keys are
+fractions (``0.01`` is 1%), intervals in seconds, VaR a positive loss in quote currency.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import pathlib
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gridhedge.errors import ConfigError
+
+Fraction = Annotated[Decimal, Field(gt=0, lt=1)]
+Positive = Annotated[Decimal, Field(gt=0)]
+NonNegative = Annotated[Decimal, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class GridSettings(_Section):
+    """Grid shape: where the levels go."""
+
+    grid_spacing_pct: Fraction = Decimal("0.01")
+    """Base spacing between levels as a fraction of the center (0.01 = 1%)."""
+    num_levels: Annotated[int, Field(ge=1, le=1000)] = 5
+    """Levels on each side of the center."""
+    min_price_distance: NonNegative = Decimal("0")
+    """Smallest allowed gap between two levels, in quote currency (closer levels merge)."""
+    grid_mode: Literal["geometric", "arithmetic"] = "geometric"
+    """Geometric: c*(1+s)^i and c/(1+s)^i; arithmetic: c +- i*s*c."""
+    dynamic_spacing: bool = True
+    """Widen the spacing with volatility: s = max(grid_spacing_pct, k * sigma_horizon)."""
+    volatility_multiplier: NonNegative = Decimal("1.0")
+    """k in the dynamic spacing rule."""
+    volatility_estimator: Literal["close_to_close", "ewma", "parkinson", "garman_klass"] = "ewma"
+    """Estimator of the per-bar volatility used for dynamic spacing and stops."""
+    recenter_threshold_pct: Fraction = Decimal("0.02")
+    """Recenter the grid when price drifts this fraction away from the center."""
+    support_resistance: bool = True
+    """Snap levels near detected support/resistance to just in front of them."""
+    sr_tolerance_pct: Fraction = Decimal("0.003")
+    """A level within this fraction of an S/R level snaps to it."""
+
+
+class RiskSettings(_Section):
+    """Risk limits: position, drawdown, stop, VaR."""
+
+    max_position_size: Positive = Decimal("1.0")
+    """Largest absolute hedge (futures) position, in base currency."""
+    max_drawdown: Fraction = Decimal("0.1")
+    """Halt and cancel all orders when equity falls this fraction below its high-water mark."""
+    stop_loss_pct: Fraction = Decimal("0.04")
+    """Base stop distance as a fraction of price, scaled by current/long-run volatility."""
+    var_limit: Positive = Decimal("10000")
+    """Value at Risk limit, a positive loss in quote currency."""
+    var_confidence: Fraction = Decimal("0.95")
+    """Confidence of the VaR: 0.95 is the 95% loss quantile."""
+    var_horizon_bars: Annotated[int, Field(ge=1)] = 24
+    """VaR horizon in bars."""
+    var_shrink_ratio: Annotated[Decimal, Field(ge=1)] = Decimal("1.2")
+    """Warn when VaR exceeds var_limit; shrink sizes when it exceeds var_limit * this ratio."""
+    stop_scale_min: Positive = Decimal("0.5")
+    """Lower bound of the volatility scale applied to stop_loss_pct."""
+    stop_scale_max: Positive = Decimal("2.0")
+    """Upper bound of the volatility scale applied to stop_loss_pct."""
+    max_volume_share: Fraction = Decimal("0.05")
+    """Cap each order at this share of recent per-bar volume (market impact)."""
+
+    @model_validator(mode="after")
+    def _scales_ordered(self) -> Self:
+        if self.stop_scale_min > self.stop_scale_max:
+            raise ValueError(
+                f"stop_scale_min ({self.stop_scale_min}) must be <= stop_scale_max "
+                f"({self.stop_scale_max})"
+            )
+        return self
+
+
+class ExecutionSettings(_Section):
+    """Order execution and cadence."""
+
+    max_active_orders: Annotated[int, Field(ge=1, le=10000)] = 50
+    """Most open orders at any time (the order manager never exceeds it)."""
+    rebalance_interval: Annotated[Decimal, Field(gt=0)] = Decimal("60")
+    """Seconds between two rebalances (policy calls) of a running bot."""
+    maker_fee: Annotated[Decimal, Field(ge=-0.01, le=0.01)] = Decimal("0.0002")
+    """Maker fee as a fraction of notional (negative for a rebate)."""
+    taker_fee: Annotated[Decimal, Field(ge=0, le=0.01)] = Decimal("0.0005")
+    """Taker fee as a fraction of notional."""
+    participation: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.1")
+    """Largest share of a bar's volume one order can fill (simulated fills)."""
+
+
+class HedgeSettings(_Section):
+    """The hedge ratio and its band (DESIGN: 'Band')."""
+
+    hedge_ratio: Annotated[Decimal, Field(ge=0, le=2)] = Decimal("1.0")
+    """Target short hedge as a multiple of the spot exposure."""
+    hedge_ratio_min: Annotated[Decimal, Field(ge=0, le=2)] = Decimal("0.8")
+    """Lower edge of the band: all buy levels filled leave the hedge here."""
+    hedge_ratio_max: Annotated[Decimal, Field(ge=0, le=2)] = Decimal("1.2")
+    """Upper edge of the band: all sell levels filled take the hedge here."""
+
+    @model_validator(mode="after")
+    def _band_ordered(self) -> Self:
+        if not self.hedge_ratio_min <= self.hedge_ratio <= self.hedge_ratio_max:
+            raise ValueError(
+                f"the band must satisfy hedge_ratio_min <= hedge_ratio <= hedge_ratio_max "
+                f"(got {self.hedge_ratio_min} <= {self.hedge_ratio} <= {self.hedge_ratio_max})"
+            )
+        return self
+
+
+class FundingSettings(_Section):
+    """Funding-rate tilt of the hedge ratio (positive funding: shorts receive)."""
+
+    funding_tilt: bool = True
+    """Tilt the hedge ratio up when funding is positive, down when negative, inside the band."""
+    funding_sensitivity: NonNegative = Decimal("500")
+    """Tilt per unit of 8-hour funding rate: h += sensitivity * rate, clipped to the band."""
+
+
+class AnalyzerSettings(_Section):
+    """The risk analyzer: basic, or LLM-enhanced (only allowed to tighten risk)."""
+
+    kind: Literal["basic", "llm"] = "basic"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_timeout: Annotated[Decimal, Field(gt=0)] = Decimal("10")
+
+
+class DataSettings(_Section):
+    """Where market data comes from."""
+
+    source: Literal["synthetic", "file", "ccxt"] = "synthetic"
+    path: pathlib.Path | None = None
+    """Candle file (CSV or ccxt JSON) when source is 'file'."""
+    timeframe: Literal["1m", "1h"] = "1h"
+    seed: Annotated[int, Field(ge=0)] = 7
+    """Seed of the synthetic market."""
+    history_bars: Annotated[int, Field(ge=10)] = 500
+    """Bars of history the policy sees (volatility, VaR, S/R)."""
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> Self:
+        if self.source == "file" and self.path is None:
+            raise ValueError("source 'file' needs a path to a candle file")
+        return self
+
+
+class LoggingSettings(_Section):
+    """loguru sinks."""
+
+    level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
+    file: pathlib.Path | None = None
+    """Log file; None logs to stderr only."""
+    rotation: str = "1 day"
+    retention: str = "30 days"
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    "grid": GridSettings,
+    "risk": RiskSettings,
+    "execution": ExecutionSettings,
+    "hedge": HedgeSettings,
+    "funding": FundingSettings,
+    "analyzer": AnalyzerSettings,
+    "data": DataSettings,
+    "logging": LoggingSettings,
+}
+FLAT_KEYS: dict[str, str] = {
+    key: section for section, model in SECTIONS.items() for key in model.model_fields
+}
+"""Every section key accepted at the top level (the seed's flat form), mapped to its section."""
+
+
+def _route_flat_keys(data: Any) -> Any:
+    """Move top-level seed keys into their sections; reject unknown keys with a did-you-mean."""
+    if not isinstance(data, dict):
+        return data
+    routed: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{key}: must be a mapping of settings (got {value!r})",
+                    field=key,
+                    value=repr(value),
+                    rule="must be a mapping of settings",
+                )
+            routed.setdefault(key, {}).update(value)
+        elif key in FLAT_KEYS:
+            routed.setdefault(FLAT_KEYS[key], {})[key] = value
+        else:
+            raise _unknown_key(key, [*SECTIONS, *FLAT_KEYS])
+    for section, values in routed.items():
+        known = SECTIONS[section].model_fields
+        for key in values:
+            if key not in known:
+                raise _unknown_key(f"{section}.{key}", [f"{section}.{k}" for k in known])
+    return routed
+
+
+def _unknown_key(key: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(
+        f"{key}: unknown configuration key{hint}",
+        field=key,
+        value=None,
+        rule=f"must be a known configuration key{hint}",
+    )
+
+
+ConfigSource: TypeAlias = "GridHedgeConfig | dict[str, Any] | str | os.PathLike[str] | None"
+
+
+class GridHedgeConfig(BaseSettings):
+    """The whole configuration of one bot; see each section for keys, units and defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDHEDGE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+    ENV_PREFIX: ClassVar[str] = "GRIDHEDGE_"
+
+    grid: GridSettings = GridSettings()
+    risk: RiskSettings = RiskSettings()
+    execution: ExecutionSettings = ExecutionSettings()
+    hedge: HedgeSettings = HedgeSettings()
+    funding: FundingSettings = FundingSettings()
+    analyzer: AnalyzerSettings = AnalyzerSettings()
+    data: DataSettings = DataSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the environment overrides files and dicts
+        return (env_settings, init_settings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_seed_keys(cls, data: Any) -> Any:
+        return _route_flat_keys(data)
+
+    @classmethod
+    def load(
+        cls, source: GridHedgeConfig | dict[str, Any] | str | os.PathLike[str] | None = None
+    ) -> GridHedgeConfig:
+        """A config from an instance, a dict (flat seed keys or sections), a YAML path, or None
+        (defaults); environment overrides apply. Raises ConfigError on any bad key or value."""
+        if isinstance(source, GridHedgeConfig):
+            return source
+        if source is None:
+            data: dict[str, Any] = {}
+        elif isinstance(source, dict):
+            data = source
+        else:
+            data = _read_yaml(pathlib.Path(source))
+        _check_env_keys()
+        try:
+            return cls(**_route_flat_keys(data))
+        except ValidationError as e:
+            raise _config_error(e) from None
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting as ``section.key -> value`` (for logs, hashing and reports)."""
+        return {
+            f"{section}.{key}": value
+            for section, values in self.model_dump().items()
+            for key, value in values.items()
+        }
+
+
+def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(
+            f"config file: cannot read {str(path)!r} ({e.strerror})",
+            field="config file",
+            value=str(path),
+            rule="must be a readable YAML file",
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(
+            f"config file: {str(path)!r} is not valid YAML ({e})",
+            field="config file",
+            value=str(path),
+            rule="must be valid YAML",
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config file: {str(path)!r} must hold a mapping of settings",
+            field="config file",
+            value=str(path),
+            rule="must hold a mapping of settings",
+        )
+    return data
+
+
+def _check_env_keys() -> None:
+    """Reject GRIDHEDGE_* variables that name no setting (a typo would be silently ignored)."""
+    prefix = GridHedgeConfig.ENV_PREFIX
+    for name in os.environ:
+        if not name.startswith(prefix):
+            continue
+        parts = name[len(prefix) :].lower().split("__")
+        if len(parts) == 2 and parts[0] in SECTIONS and parts[1] in SECTIONS[parts[0]].model_fields:
+            continue
+        if len(parts) == 1 and parts[0] in SECTIONS:
+            continue
+        known = [
+            f"{prefix}{s.upper()}__{k.upper()}" for s, m in SECTIONS.items() for k in m.model_fields
+        ]
+        raise _unknown_key(name, known)
+
+
+def _config_error(e: ValidationError) -> ConfigError:
+    problems = []
+    for err in e.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "config"
+        value = err.get("input")
+        rule = err["msg"].removeprefix("Value error, ")
+        problems.append((loc, value, rule))
+    loc, value, rule = problems[0]
+    lines = [f"{p[0]}: {p[2]}" + ("" if "(got " in p[2] else f" (got {p[1]!r})") for p in problems]
+    message = lines[0] if len(lines) == 1 else "invalid configuration:\n  " + "\n  ".join(lines)
+    return ConfigError(message, field=loc, value=repr(value), rule=rule)
