@@ -9,7 +9,9 @@
 //! - An order placed at bar `k` (after bar `k` closed) can fill from bar `k + 1` on.
 //! - Limit fills share a budget of `participation x bar volume` per bar, spent in path order;
 //!   what does not fill stays resting (partial fills carry over).
-//! - Fees: limit fills pay the maker fee, stop fills the taker fee, on the exact notional.
+//! - A market order fills whole at the next bar's open (rounded against us to the tick), taker.
+//! - Fees: limit fills pay the maker fee, stop and market fills the taker fee, on the exact
+//!   notional.
 //! - Funding: at a funding timestamp, a position of `q` base units at mark `m` receives
 //!   `-q x m x rate` (positive rate: longs pay shorts).
 
@@ -66,11 +68,24 @@ impl Bar {
     }
 }
 
-/// Limit (rests, maker) or stop-market (triggers on touch, taker).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limit (rests, maker), stop-market (triggers on touch, taker) or market (fills at the next
+/// bar's open, taker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderKind {
     Limit,
     StopMarket,
+    Market,
+}
+
+impl OrderKind {
+    /// `"limit"`, `"stop_market"` or `"market"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Limit => "limit",
+            OrderKind::StopMarket => "stop_market",
+            OrderKind::Market => "market",
+        }
+    }
 }
 
 impl FromStr for OrderKind {
@@ -261,6 +276,13 @@ impl FillBook {
                     budget -= lots;
                     (o.price_ticks, lots, true)
                 }
+                OrderKind::Market => {
+                    let price = match o.side {
+                        Side::Buy => up[0],
+                        Side::Sell => down[0],
+                    };
+                    (price, o.remaining_lots, false)
+                }
                 OrderKind::StopMarket => {
                     // gapped through the stop at the open: fill at the open, rounded against us
                     let price = match (o.side, c.segment) {
@@ -299,11 +321,18 @@ impl FillBook {
 fn first_crossing(o: &SimOrder, down: &[i64; 4], up: &[i64; 4]) -> Option<Crossing> {
     let p = o.price_ticks;
     // rising crossings test `down` against a threshold, falling ones test `up`
+    if o.kind == OrderKind::Market {
+        return Some(Crossing {
+            segment: 0,
+            key: i64::MIN,
+            slot: 0,
+        });
+    }
     let (rising, threshold) = match (o.kind, o.side) {
         (OrderKind::Limit, Side::Sell) => (true, p + 1),
         (OrderKind::Limit, Side::Buy) => (false, p - 1),
         (OrderKind::StopMarket, Side::Buy) => (true, p),
-        (OrderKind::StopMarket, Side::Sell) => (false, p),
+        (OrderKind::StopMarket, Side::Sell) | (OrderKind::Market, _) => (false, p),
     };
     let reached = |k: usize| {
         if rising {

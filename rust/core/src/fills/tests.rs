@@ -163,6 +163,30 @@ fn stops_trigger_on_touch_and_fill_at_the_open_when_gapped() {
 }
 
 #[test]
+fn market_orders_fill_whole_at_the_next_open() {
+    let mut b = book(0.0001);
+    let market = |id, side| SimOrder {
+        id,
+        side,
+        kind: OrderKind::Market,
+        price_ticks: 1,
+        remaining_lots: 30,
+        placed_bar: 0,
+    };
+    b.place(market(1, Side::Sell)).expect("place");
+    b.place(market(2, Side::Buy)).expect("place");
+    let f = b
+        .on_bar(1, &bar(100.4, 101.0, 99.0, 100.0, 1.0))
+        .expect("bar");
+    assert_eq!(
+        f.iter()
+            .map(|x| (x.order_id, x.price_ticks, x.lots, x.maker))
+            .collect::<Vec<_>>(),
+        [(1, 100, 30, false), (2, 101, 30, false)]
+    );
+}
+
+#[test]
 fn cancel_and_duplicates() {
     let mut b = book(1.0);
     b.place(limit(7, Side::Buy, 95, 1, 0)).expect("place");

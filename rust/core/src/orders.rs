@@ -1,0 +1,226 @@
+//! Order identity and the order diff, shared by the live order manager and the backtester.
+//!
+//! Client order ids are deterministic: `gh` + 8 base-36 characters of a FNV-1a hash of the bot
+//! id and symbol + the order's key (role, side, rung) + `-` + the rung's sequence number, which
+//! the caller increments each time that rung is re-placed after a fill or cancel. At most 36
+//! characters of `[A-Za-z0-9_-]` (the exchange's limit), so the same intent always yields the
+//! same id and a resend after a timeout is refused by the exchange as a duplicate.
+
+use crate::error::{Error, Result};
+use crate::fills::OrderKind;
+use crate::money::Side;
+use crate::policy::{DesiredOrder, Role};
+
+/// What identifies an order across decisions: its role, side and rung.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderKey {
+    pub role: Role,
+    pub side: Side,
+    pub level: i32,
+}
+
+impl OrderKey {
+    /// The key's short code: `g` (grid) / `r` (rebalance) / `x` (stop), `s`/`b`, the rung.
+    pub fn code(&self) -> String {
+        let role = match self.role {
+            Role::Grid => 'g',
+            Role::Rebalance => 'r',
+            Role::Stop => 'x',
+        };
+        let side = match self.side {
+            Side::Sell => 's',
+            Side::Buy => 'b',
+        };
+        format!("{role}{side}{}", self.level.unsigned_abs())
+    }
+}
+
+impl From<&DesiredOrder> for OrderKey {
+    fn from(o: &DesiredOrder) -> Self {
+        OrderKey {
+            role: o.role,
+            side: o.side,
+            level: o.level,
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (unlike `std`'s, which may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn base36(mut v: u64, width: usize) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = vec![b'0'; width];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(v % 36) as usize];
+        v /= 36;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The deterministic client order id of `key`'s `sequence`-th placement for a bot and symbol.
+pub fn client_order_id(
+    bot_id: &str,
+    symbol: &str,
+    key: &OrderKey,
+    sequence: u64,
+) -> Result<String> {
+    if bot_id.is_empty() {
+        return Err(Error::invalid("bot_id", "\"\"", "must not be empty"));
+    }
+    if symbol.is_empty() {
+        return Err(Error::invalid("symbol", "\"\"", "must not be empty"));
+    }
+    let scope = base36(fnv1a(format!("{bot_id}\u{1f}{symbol}").as_bytes()), 8);
+    let id = format!("gh{scope}{}-{sequence}", key.code());
+    if id.len() > 36 {
+        return Err(Error::invalid(
+            "sequence",
+            sequence,
+            "makes the client order id longer than 36 characters",
+        ));
+    }
+    Ok(id)
+}
+
+/// An order resting on the exchange (or the simulated book), as the diff sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOrder {
+    pub key: OrderKey,
+    pub kind: OrderKind,
+    pub price_ticks: i64,
+    /// Amount not yet filled, in lots.
+    pub remaining_lots: i64,
+}
+
+/// The minimal change from `open` to `desired`: indexes of open orders to cancel and of
+/// desired orders to place. An open order is kept when a desired order has its key, kind,
+/// price and remaining amount; any other open order is cancelled (and re-placed if still
+/// wanted). Cancels come before places so `max_active_orders` is never exceeded.
+pub fn diff(open: &[OpenOrder], desired: &[DesiredOrder]) -> (Vec<usize>, Vec<usize>) {
+    let mut kept = vec![false; open.len()];
+    let mut places = Vec::new();
+    for (d_index, d) in desired.iter().enumerate() {
+        let key = OrderKey::from(d);
+        let matching = open.iter().enumerate().position(|(i, o)| {
+            !kept[i]
+                && o.key == key
+                && o.kind == d.kind
+                && o.price_ticks == d.price_ticks
+                && o.remaining_lots == d.amount_lots
+        });
+        match matching {
+            Some(i) => kept[i] = true,
+            None => places.push(d_index),
+        }
+    }
+    let cancels = (0..open.len()).filter(|&i| !kept[i]).collect();
+    (cancels, places)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired(role: Role, side: Side, level: i32, price: i64, lots: i64) -> DesiredOrder {
+        DesiredOrder {
+            role,
+            side,
+            level,
+            kind: OrderKind::Limit,
+            price_ticks: price,
+            amount_lots: lots,
+        }
+    }
+
+    #[test]
+    fn ids_are_deterministic_short_and_distinct() {
+        let key = OrderKey {
+            role: Role::Grid,
+            side: Side::Sell,
+            level: 3,
+        };
+        let a = client_order_id("bot-1", "BTCUSDT", &key, 17).expect("id");
+        assert_eq!(
+            a,
+            client_order_id("bot-1", "BTCUSDT", &key, 17).expect("id")
+        );
+        assert!(
+            a.len() <= 36
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert!(a.starts_with("gh") && a.ends_with("gs3-17"));
+        assert_ne!(
+            a,
+            client_order_id("bot-2", "BTCUSDT", &key, 17).expect("id")
+        );
+        assert_ne!(
+            a,
+            client_order_id("bot-1", "ETHUSDT", &key, 17).expect("id")
+        );
+        assert_ne!(
+            a,
+            client_order_id("bot-1", "BTCUSDT", &key, 18).expect("id")
+        );
+        let far = OrderKey {
+            role: Role::Grid,
+            side: Side::Buy,
+            level: -1000,
+        };
+        assert!(client_order_id("b", "s", &far, 10u64.pow(18)).is_ok_and(|id| id.len() == 36));
+        assert!(
+            matches!(client_order_id("b", "s", &far, u64::MAX), Err(Error::InvalidInput { field, .. }) if field == "sequence")
+        );
+        assert!(client_order_id("", "s", &key, 0).is_err());
+    }
+
+    #[test]
+    fn diff_keeps_matches_and_replaces_the_rest() {
+        let open = [
+            OpenOrder {
+                key: OrderKey {
+                    role: Role::Grid,
+                    side: Side::Sell,
+                    level: 1,
+                },
+                kind: OrderKind::Limit,
+                price_ticks: 101,
+                remaining_lots: 5,
+            },
+            OpenOrder {
+                key: OrderKey {
+                    role: Role::Grid,
+                    side: Side::Buy,
+                    level: -1,
+                },
+                kind: OrderKind::Limit,
+                price_ticks: 99,
+                remaining_lots: 5,
+            },
+            OpenOrder {
+                key: OrderKey {
+                    role: Role::Grid,
+                    side: Side::Buy,
+                    level: -2,
+                },
+                kind: OrderKind::Limit,
+                price_ticks: 98,
+                remaining_lots: 5,
+            },
+        ];
+        let want = [
+            desired(Role::Grid, Side::Sell, 1, 101, 5), // same: kept
+            desired(Role::Grid, Side::Buy, -1, 99, 4),  // amount changed: cancel + place
+            desired(Role::Grid, Side::Sell, 2, 102, 5), // new: place
+        ];
+        let (cancels, places) = diff(&open, &want);
+        assert_eq!(cancels, [1, 2]);
+        assert_eq!(places, [1, 2]);
+        assert_eq!(diff(&open, &[]).0, [0, 1, 2]);
+    }
+}

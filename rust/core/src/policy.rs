@@ -1,0 +1,833 @@
+//! The decision: given a market snapshot, the book, the policy state and the config, which
+//! orders should exist now, and why. One pure function, called by the live bot at each
+//! rebalance and by the backtester on every bar at the bot's cadence.
+//!
+//! The grid is a ladder of hedge targets (DESIGN.md, 'The strategy, exactly'). At the center
+//! `c` the short hedge is `S_ref = h_target x spot` (lots); sell level `k` raises the target by
+//! `(S_hi - S_ref) / L` per level, buy level `k` lowers it by `(S_ref - S_lo) / L`, so if every
+//! sell fills the hedge is at the top of the band and if every buy fills at the bottom. Each
+//! rung above the price gets a sell for whatever the current hedge lacks to reach that rung's
+//! target, each rung below a buy for whatever it exceeds it (the center is a rung too, so after
+//! a fill the order that undoes it sits one rung back). Risk layers on top:
+//! - market: dynamic spacing `max(grid_spacing_pct, k x sigma x sqrt(horizon))`, funding tilt
+//!   of `h` within its band, orders capped at a share of recent volume;
+//! - order: levels near support/resistance snap just in front of them, min distance, minimums;
+//! - position: band edges capped by `max_position_size`; outside the band a market order
+//!   rebalances to the target; a dynamic stop (volatility-scaled `stop_loss_pct` from the
+//!   center) flattens the net exposure to a full hedge;
+//! - portfolio: VaR of the worst in-band exposure over `var_limit` warns, over
+//!   `var_limit x var_shrink_ratio` narrows the band until it fits; drawdown from the
+//!   high-water mark at or over `max_drawdown` halts and cancels everything (the halt sticks).
+
+use std::str::FromStr;
+
+use crate::error::{check, Error, Result};
+use crate::fills::OrderKind;
+use crate::grid::{GridMode, GridParams, GridPlan};
+use crate::levels::support_resistance;
+use crate::money::{snap, Market, Round, Side};
+
+/// Per-bar volatility estimator used for dynamic spacing and the stop scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolEstimator {
+    CloseToClose,
+    Ewma,
+    Parkinson,
+    GarmanKlass,
+}
+
+impl FromStr for VolEstimator {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "close_to_close" => Ok(VolEstimator::CloseToClose),
+            "ewma" => Ok(VolEstimator::Ewma),
+            "parkinson" => Ok(VolEstimator::Parkinson),
+            "garman_klass" => Ok(VolEstimator::GarmanKlass),
+            _ => Err(Error::invalid(
+                "volatility_estimator",
+                format!("{s:?}"),
+                "must be one of close_to_close, ewma, parkinson, garman_klass",
+            )),
+        }
+    }
+}
+
+/// Everything the decision needs from the configuration (units as in the Python config).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyConfig {
+    pub grid_spacing_pct: f64,
+    pub num_levels: usize,
+    pub min_price_distance: f64,
+    pub grid_mode: GridMode,
+    pub dynamic_spacing: bool,
+    pub volatility_multiplier: f64,
+    pub volatility_estimator: VolEstimator,
+    /// Bars over which sigma is scaled for the dynamic spacing (sqrt-time).
+    pub spacing_horizon_bars: usize,
+    pub recenter_threshold_pct: f64,
+    pub support_resistance: bool,
+    pub sr_tolerance_pct: f64,
+    pub max_position_size: f64,
+    pub max_drawdown: f64,
+    pub stop_loss_pct: f64,
+    pub var_limit: f64,
+    pub var_confidence: f64,
+    pub var_horizon_bars: usize,
+    pub var_shrink_ratio: f64,
+    pub stop_scale_min: f64,
+    pub stop_scale_max: f64,
+    pub max_volume_share: f64,
+    pub max_active_orders: usize,
+    pub hedge_ratio: f64,
+    pub hedge_ratio_min: f64,
+    pub hedge_ratio_max: f64,
+    pub funding_tilt: bool,
+    pub funding_sensitivity: f64,
+}
+
+impl PolicyConfig {
+    /// Check every field (the Python config validates too; this guards direct Rust use).
+    pub fn validate(&self) -> Result<()> {
+        check::open_interval("grid_spacing_pct", self.grid_spacing_pct, 0.0, 1.0)?;
+        check::count_in("num_levels", self.num_levels, 1, crate::grid::MAX_LEVELS)?;
+        check::non_negative("min_price_distance", self.min_price_distance)?;
+        check::non_negative("volatility_multiplier", self.volatility_multiplier)?;
+        check::count_in(
+            "spacing_horizon_bars",
+            self.spacing_horizon_bars,
+            1,
+            100_000,
+        )?;
+        check::open_interval(
+            "recenter_threshold_pct",
+            self.recenter_threshold_pct,
+            0.0,
+            1.0,
+        )?;
+        check::open_interval("sr_tolerance_pct", self.sr_tolerance_pct, 0.0, 1.0)?;
+        check::positive("max_position_size", self.max_position_size)?;
+        check::open_interval("max_drawdown", self.max_drawdown, 0.0, 1.0)?;
+        check::open_interval("stop_loss_pct", self.stop_loss_pct, 0.0, 1.0)?;
+        check::positive("var_limit", self.var_limit)?;
+        crate::series::confidence("var_confidence", self.var_confidence)?;
+        check::count_in("var_horizon_bars", self.var_horizon_bars, 1, 100_000)?;
+        check::finite("var_shrink_ratio", self.var_shrink_ratio)?;
+        if self.var_shrink_ratio < 1.0 {
+            return Err(Error::invalid(
+                "var_shrink_ratio",
+                self.var_shrink_ratio,
+                "must be >= 1",
+            ));
+        }
+        check::positive("stop_scale_min", self.stop_scale_min)?;
+        check::positive("stop_scale_max", self.stop_scale_max)?;
+        if self.stop_scale_min > self.stop_scale_max {
+            return Err(Error::invalid(
+                "stop_scale_min",
+                self.stop_scale_min,
+                "must be <= stop_scale_max",
+            ));
+        }
+        check::open_interval("max_volume_share", self.max_volume_share, 0.0, 1.0)?;
+        check::count_in("max_active_orders", self.max_active_orders, 1, 10_000)?;
+        for (f, v) in [
+            ("hedge_ratio", self.hedge_ratio),
+            ("hedge_ratio_min", self.hedge_ratio_min),
+            ("hedge_ratio_max", self.hedge_ratio_max),
+        ] {
+            check::non_negative(f, v)?;
+        }
+        if !(self.hedge_ratio_min <= self.hedge_ratio && self.hedge_ratio <= self.hedge_ratio_max) {
+            return Err(Error::invalid(
+                "hedge_ratio",
+                self.hedge_ratio,
+                format!(
+                    "must lie in the band [hedge_ratio_min, hedge_ratio_max] = [{}, {}]",
+                    self.hedge_ratio_min, self.hedge_ratio_max
+                ),
+            ));
+        }
+        check::non_negative("funding_sensitivity", self.funding_sensitivity)?;
+        Ok(())
+    }
+}
+
+/// Recent candles, oldest first, the last one the most recent complete bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Candles<'a> {
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    pub volume: &'a [f64],
+}
+
+/// The market as the decision sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// Current price (quote).
+    pub price: f64,
+    pub candles: Candles<'a>,
+    /// Current funding rate per 8 h (fraction; positive: longs pay shorts).
+    pub funding_rate: f64,
+}
+
+/// The book: spot inventory, the futures hedge, equity and its high-water mark.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Book {
+    /// Spot inventory in base units (>= 0).
+    pub spot_amount: f64,
+    /// Signed futures position in lots (negative = short, the hedge).
+    pub futures_lots: i64,
+    /// Current equity (quote).
+    pub equity: f64,
+    /// Highest equity seen (quote); the drawdown is measured from it.
+    pub high_water_mark: f64,
+}
+
+/// What the decision remembers between calls (persisted by the bot's state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PolicyState {
+    /// Grid center in ticks; 0 before the first decision.
+    pub center_ticks: i64,
+    /// Short hedge at the center, in lots.
+    pub ref_short_lots: i64,
+    /// A drawdown halt: sticks until the state is reset by the trader.
+    pub halted: bool,
+}
+
+/// Why an order exists; with side and level it names the order (and its client id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// A grid rung (level > 0: sell side, < 0: buy side, 0: the center).
+    Grid,
+    /// A market order bringing the hedge back into its band.
+    Rebalance,
+    /// The dynamic stop flattening the net exposure.
+    Stop,
+}
+
+impl Role {
+    /// `"grid"`, `"rebalance"` or `"stop"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Grid => "grid",
+            Role::Rebalance => "rebalance",
+            Role::Stop => "stop",
+        }
+    }
+}
+
+/// An order the decision wants to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DesiredOrder {
+    pub role: Role,
+    pub side: Side,
+    /// Rung: +k for sell level k, -k for buy level k, 0 for the center (and non-grid roles).
+    pub level: i32,
+    pub kind: OrderKind,
+    pub price_ticks: i64,
+    pub amount_lots: i64,
+}
+
+/// One line of explanation: a stable code and a sentence for the trader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Figures behind the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Metrics {
+    /// Per-bar volatility from the configured estimator (fraction).
+    pub volatility: f64,
+    /// Long-run per-bar volatility: close-to-close over all candles given.
+    pub long_run_volatility: f64,
+    pub spacing: f64,
+    pub hedge_ratio: f64,
+    pub target_hedge_ratio: f64,
+    /// VaR (quote, positive loss) of the current net exposure over the VaR horizon.
+    pub var: f64,
+    /// VaR (quote) of the worst exposure the grid can reach inside its band.
+    pub var_worst: f64,
+    pub drawdown: f64,
+    /// Stop distance as a fraction of the center.
+    pub stop_distance: f64,
+}
+
+/// The decision: the orders that should exist, the new state, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub orders: Vec<DesiredOrder>,
+    pub state: PolicyState,
+    /// Cancel every open order (a halt); `orders` is then empty.
+    pub cancel_all: bool,
+    pub metrics: Metrics,
+    pub reasons: Vec<Reason>,
+}
+
+fn reason(reasons: &mut Vec<Reason>, code: &'static str, message: String) {
+    reasons.push(Reason { code, message });
+}
+
+/// Decide which orders should exist now. Pure: same inputs, same decision.
+pub fn decide(
+    cfg: &PolicyConfig,
+    market: &Market,
+    snap_in: &Snapshot<'_>,
+    book: &Book,
+    state: &PolicyState,
+) -> Result<Decision> {
+    cfg.validate()?;
+    let price = check::positive("price", snap_in.price)?;
+    let c = snap_in.candles;
+    let n = c.close.len();
+    for (name, len) in [
+        ("open", c.open.len()),
+        ("high", c.high.len()),
+        ("low", c.low.len()),
+        ("volume", c.volume.len()),
+    ] {
+        crate::series::same_len("close", n, name, len)?;
+    }
+    for (name, x) in [
+        ("open", c.open),
+        ("high", c.high),
+        ("low", c.low),
+        ("close", c.close),
+    ] {
+        crate::series::finite_series(name, x, 3, crate::series::NanPolicy::Raise)?;
+        if let Some(i) = x.iter().position(|v| *v <= 0.0) {
+            return Err(Error::invalid(format!("{name}[{i}]"), x[i], "must be > 0"));
+        }
+    }
+    crate::series::finite_series("volume", c.volume, 3, crate::series::NanPolicy::Raise)?;
+    check::finite("funding_rate", snap_in.funding_rate)?;
+    check::non_negative("spot_amount", book.spot_amount)?;
+    check::finite("equity", book.equity)?;
+    check::finite("high_water_mark", book.high_water_mark)?;
+    let mut reasons = Vec::new();
+    let mut m = Metrics::default();
+    let lot = market.lot_f64();
+    let spot = book.spot_amount;
+    let short = -book.futures_lots;
+    m.hedge_ratio = if spot > 0.0 {
+        short as f64 * lot / spot
+    } else {
+        0.0
+    };
+
+    // portfolio layer: drawdown halt
+    m.drawdown = if book.high_water_mark > 0.0 {
+        (1.0 - book.equity / book.high_water_mark).max(0.0)
+    } else {
+        0.0
+    };
+    if state.halted || m.drawdown >= cfg.max_drawdown {
+        let message = if state.halted {
+            "halted earlier by the drawdown limit; reset the state to trade again".to_string()
+        } else {
+            format!(
+                "drawdown {:.2}% from the high-water mark {:.2} reached max_drawdown {:.2}%: halt, cancel all orders",
+                100.0 * m.drawdown,
+                book.high_water_mark,
+                100.0 * cfg.max_drawdown
+            )
+        };
+        reason(&mut reasons, "halt", message);
+        return Ok(Decision {
+            orders: Vec::new(),
+            state: PolicyState {
+                halted: true,
+                ..*state
+            },
+            cancel_all: true,
+            metrics: m,
+            reasons,
+        });
+    }
+
+    // market layer: volatility, spacing, funding tilt
+    let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    m.long_run_volatility = std_dev(&returns);
+    m.volatility = estimate_volatility(cfg.volatility_estimator, &c, &returns)?;
+    m.spacing = cfg.grid_spacing_pct;
+    if cfg.dynamic_spacing {
+        let dynamic =
+            cfg.volatility_multiplier * m.volatility * (cfg.spacing_horizon_bars as f64).sqrt();
+        if dynamic > m.spacing {
+            m.spacing = dynamic.min(0.5);
+            reason(
+                &mut reasons,
+                "dynamic_spacing",
+                format!(
+                    "spacing widened to {:.3}% by volatility {:.3}% per bar",
+                    100.0 * m.spacing,
+                    100.0 * m.volatility
+                ),
+            );
+        }
+    }
+    let mut h_target = cfg.hedge_ratio;
+    if cfg.funding_tilt && snap_in.funding_rate != 0.0 {
+        let tilted = (cfg.hedge_ratio + cfg.funding_sensitivity * snap_in.funding_rate)
+            .clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
+        if tilted != h_target {
+            reason(
+                &mut reasons,
+                "funding_tilt",
+                format!(
+                    "funding {:+.4}% per 8h tilts the target hedge ratio {:.3} -> {:.3}",
+                    100.0 * snap_in.funding_rate,
+                    cfg.hedge_ratio,
+                    tilted
+                ),
+            );
+        }
+        h_target = tilted;
+    }
+    m.target_hedge_ratio = h_target;
+
+    // position layer: the band in lots, capped by max_position_size
+    let to_lots = |base: f64| snap(base / lot, Round::Down);
+    let cap = to_lots(cfg.max_position_size);
+    let mut s_lo = to_lots(cfg.hedge_ratio_min * spot).min(cap);
+    let mut s_hi = to_lots(cfg.hedge_ratio_max * spot).min(cap);
+    if to_lots(cfg.hedge_ratio_max * spot) > cap {
+        reason(
+            &mut reasons,
+            "position_cap",
+            format!(
+                "band top capped by max_position_size {} (base)",
+                cfg.max_position_size
+            ),
+        );
+    }
+    let s_target = to_lots(h_target * spot).clamp(s_lo, s_hi);
+
+    // portfolio layer: VaR of the worst in-band exposure
+    let var_fraction = historical_var_fraction(&returns, cfg.var_confidence)
+        * (cfg.var_horizon_bars as f64).sqrt();
+    let exposure = |s: i64| (spot - s as f64 * lot).abs() * price;
+    m.var = exposure(short) * var_fraction;
+    m.var_worst = exposure(s_lo).max(exposure(s_hi)) * var_fraction;
+    if m.var_worst > cfg.var_limit {
+        reason(
+            &mut reasons,
+            "var_warning",
+            format!(
+                "VaR ({:.2}) exceeds limit ({:.2})",
+                m.var_worst, cfg.var_limit
+            ),
+        );
+        if m.var_worst > cfg.var_limit * cfg.var_shrink_ratio && var_fraction > 0.0 {
+            let allowed = cfg.var_limit / var_fraction / price; // base units of net exposure
+            let full = to_lots(spot);
+            let room = to_lots(allowed);
+            let (lo, hi) = (
+                s_lo.max(full - room).min(s_hi),
+                s_hi.min(full + room).max(s_lo),
+            );
+            reason(
+                &mut reasons,
+                "var_shrink",
+                format!(
+                    "VaR over limit x {}: band narrowed from [{:.3}, {:.3}] to [{:.3}, {:.3}] of the inventory",
+                    cfg.var_shrink_ratio,
+                    ratio(s_lo, lot, spot),
+                    ratio(s_hi, lot, spot),
+                    ratio(lo, lot, spot),
+                    ratio(hi, lot, spot)
+                ),
+            );
+            (s_lo, s_hi) = (lo, hi);
+        }
+    }
+
+    let mut orders = Vec::new();
+    let mut new_state = *state;
+    let mut s_cur = short;
+    // outside the band: a market order back to the target
+    if s_cur < s_lo || s_cur > s_hi {
+        let target = s_target.clamp(s_lo, s_hi);
+        let (side, lots) = if target > s_cur {
+            (Side::Sell, target - s_cur)
+        } else {
+            (Side::Buy, s_cur - target)
+        };
+        if market.meets_minimums(snap(price / market.tick_f64(), Round::Down).max(1), lots) {
+            orders.push(DesiredOrder {
+                role: Role::Rebalance,
+                side,
+                level: 0,
+                kind: OrderKind::Market,
+                price_ticks: 0,
+                amount_lots: lots,
+            });
+            reason(
+                &mut reasons,
+                "rebalance",
+                format!(
+                    "hedge ratio {:.3} outside its band [{:.3}, {:.3}]: market {} {} to reach {:.3}",
+                    m.hedge_ratio,
+                    ratio(s_lo, lot, spot),
+                    ratio(s_hi, lot, spot),
+                    side.as_str(),
+                    market.lots_to_amount(lots),
+                    ratio(target, lot, spot)
+                ),
+            );
+            s_cur = target;
+            new_state.center_ticks = 0; // recenter on the rebalanced book
+        }
+    }
+
+    // the center: recenter on drift or when unset
+    let price_q = price / market.tick_f64();
+    let center_price = market.ticks_to_f64(state.center_ticks);
+    if new_state.center_ticks <= 0
+        || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
+    {
+        if state.center_ticks > 0 && new_state.center_ticks > 0 {
+            reason(
+                &mut reasons,
+                "recenter",
+                format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct),
+            );
+        }
+        new_state.center_ticks = snap(price_q, Round::Down).max(1);
+        new_state.ref_short_lots = s_target;
+    }
+    let s_ref = new_state.ref_short_lots.clamp(s_lo, s_hi);
+    let center = new_state.center_ticks;
+
+    // the ladder of rungs
+    let levels = cfg.num_levels as i64;
+    let sell_step = (s_hi - s_ref) / levels;
+    let buy_step = (s_ref - s_lo) / levels;
+    let mut sells: Vec<(i32, i64, i64)> = Vec::new(); // (level, price_ticks, lots at the rung)
+    let mut buys: Vec<(i32, i64, i64)> = Vec::new();
+    let center_f = market.ticks_to_f64(center);
+    for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
+        if step < 1 {
+            if spot > 0.0 {
+                reason(
+                    &mut reasons,
+                    "band_too_narrow",
+                    format!(
+                        "the {} side of the band holds less than one lot per level: no {} levels",
+                        if is_sell { "sell" } else { "buy" },
+                        if is_sell { "sell" } else { "buy" }
+                    ),
+                );
+            }
+            continue;
+        }
+        let plan = GridPlan::new(
+            GridParams {
+                spacing: m.spacing,
+                num_levels: cfg.num_levels,
+                min_price_distance: cfg.min_price_distance,
+                mode: cfg.grid_mode,
+                amount_per_level: market.lots_to_f64(step),
+            },
+            market,
+        )?;
+        let grid = plan.levels(center_f)?;
+        if grid.counts.dropped_below_minimum > 0 {
+            reason(
+                &mut reasons,
+                "below_minimum",
+                format!(
+                    "{} level(s) below the market minimums dropped",
+                    grid.counts.dropped_below_minimum
+                ),
+            );
+        }
+        let side = if is_sell { &grid.sells } else { &grid.buys };
+        let out = if is_sell { &mut sells } else { &mut buys };
+        for l in side {
+            let level = if is_sell {
+                l.index as i32
+            } else {
+                -(l.index as i32)
+            };
+            out.push((level, l.price_ticks, l.amount_lots));
+        }
+    }
+    if cfg.support_resistance {
+        snap_to_support_resistance(cfg, market, &c, &mut sells, &mut buys, &mut reasons)?;
+    }
+
+    // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
+    let mut grid_orders = Vec::new();
+    let (mut target_prev, mut cum) = (s_ref, s_ref);
+    if center as f64 > price_q && s_ref > s_cur {
+        grid_orders.push(DesiredOrder {
+            role: Role::Grid,
+            side: Side::Sell,
+            level: 0,
+            kind: OrderKind::Limit,
+            price_ticks: center,
+            amount_lots: s_ref - s_cur,
+        });
+    }
+    for &(level, ticks, lots) in &sells {
+        cum = (cum + lots).min(s_hi);
+        let size = cum - s_cur.max(target_prev);
+        if size > 0 && ticks as f64 > price_q {
+            grid_orders.push(DesiredOrder {
+                role: Role::Grid,
+                side: Side::Sell,
+                level,
+                kind: OrderKind::Limit,
+                price_ticks: ticks,
+                amount_lots: size,
+            });
+        }
+        target_prev = cum;
+    }
+    let (mut target_prev, mut cum) = (s_ref, s_ref);
+    if (center as f64) < price_q && s_cur > s_ref {
+        grid_orders.push(DesiredOrder {
+            role: Role::Grid,
+            side: Side::Buy,
+            level: 0,
+            kind: OrderKind::Limit,
+            price_ticks: center,
+            amount_lots: s_cur - s_ref,
+        });
+    }
+    for &(level, ticks, lots) in &buys {
+        cum = (cum - lots).max(s_lo);
+        let size = s_cur.min(target_prev) - cum;
+        if size > 0 && (ticks as f64) < price_q {
+            grid_orders.push(DesiredOrder {
+                role: Role::Grid,
+                side: Side::Buy,
+                level,
+                kind: OrderKind::Limit,
+                price_ticks: ticks,
+                amount_lots: size,
+            });
+        }
+        target_prev = cum;
+    }
+
+    // market layer: cap each order at a share of recent volume
+    let recent = &c.volume[n.saturating_sub(24)..];
+    let avg_volume = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+    if avg_volume > 0.0 {
+        let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
+        let mut capped = 0;
+        for o in &mut grid_orders {
+            if o.amount_lots > volume_cap {
+                o.amount_lots = volume_cap;
+                capped += 1;
+            }
+        }
+        if capped > 0 {
+            reason(
+                &mut reasons,
+                "volume_cap",
+                format!(
+                    "{capped} order(s) capped at {:.1}% of recent volume ({})",
+                    100.0 * cfg.max_volume_share,
+                    market.lots_to_amount(volume_cap)
+                ),
+            );
+        }
+    }
+    let before = grid_orders.len();
+    grid_orders
+        .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
+    if grid_orders.len() < before {
+        reason(
+            &mut reasons,
+            "below_minimum",
+            format!(
+                "{} order(s) below the market minimums dropped",
+                before - grid_orders.len()
+            ),
+        );
+    }
+
+    // position layer: the dynamic stop on the net exposure
+    let scale = if m.long_run_volatility > 0.0 {
+        (m.volatility / m.long_run_volatility).clamp(cfg.stop_scale_min, cfg.stop_scale_max)
+    } else {
+        1.0
+    };
+    m.stop_distance = cfg.stop_loss_pct * scale;
+    let net = to_lots(spot) - s_cur;
+    if net != 0 {
+        let (side, level_price, dir) = if net > 0 {
+            (Side::Sell, center_f * (1.0 - m.stop_distance), Round::Up)
+        } else {
+            (Side::Buy, center_f * (1.0 + m.stop_distance), Round::Down)
+        };
+        let ticks = snap(level_price / market.tick_f64(), dir);
+        if ticks > 0 && market.meets_minimums(ticks, net.abs()) {
+            orders.push(DesiredOrder {
+                role: Role::Stop,
+                side,
+                level: 0,
+                kind: OrderKind::StopMarket,
+                price_ticks: ticks,
+                amount_lots: net.abs(),
+            });
+        }
+    }
+
+    // order layer: never more than max_active_orders, nearest the price first
+    grid_orders.sort_by(|a, b| {
+        (a.price_ticks as f64 - price_q)
+            .abs()
+            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
+    });
+    let room = cfg.max_active_orders.saturating_sub(orders.len());
+    if grid_orders.len() > room {
+        reason(
+            &mut reasons,
+            "max_active_orders",
+            format!(
+                "{} grid order(s) beyond max_active_orders {} left out",
+                grid_orders.len() - room,
+                cfg.max_active_orders
+            ),
+        );
+        grid_orders.truncate(room);
+    }
+    orders.truncate(cfg.max_active_orders);
+    orders.extend(grid_orders);
+    orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
+    Ok(Decision {
+        orders,
+        state: new_state,
+        cancel_all: false,
+        metrics: m,
+        reasons,
+    })
+}
+
+fn ratio(lots: i64, lot: f64, spot: f64) -> f64 {
+    if spot > 0.0 {
+        lots as f64 * lot / spot
+    } else {
+        0.0
+    }
+}
+
+/// Move levels within `sr_tolerance_pct` of a support (buys) or resistance (sells) to one tick
+/// in front of it, when that keeps the ladder ordered and spaced.
+fn snap_to_support_resistance(
+    cfg: &PolicyConfig,
+    market: &Market,
+    c: &Candles<'_>,
+    sells: &mut [(i32, i64, i64)],
+    buys: &mut [(i32, i64, i64)],
+    reasons: &mut Vec<Reason>,
+) -> Result<()> {
+    let levels = support_resistance(c.high, c.low, 3, cfg.sr_tolerance_pct, 2)?;
+    if levels.is_empty() {
+        return Ok(());
+    }
+    let tick = market.tick_f64();
+    let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
+    let mut moved = 0;
+    for (ladder, is_sell) in [(sells, true), (buys, false)] {
+        for k in 0..ladder.len() {
+            let p = market.ticks_to_f64(ladder[k].1);
+            let Some(sr) = levels
+                .iter()
+                .find(|l| (p - l.price).abs() <= cfg.sr_tolerance_pct * l.price)
+            else {
+                continue;
+            };
+            // in front: a sell just below resistance, a buy just above support
+            let target = if is_sell {
+                snap(sr.price / tick, Round::Down) - 1
+            } else {
+                snap(sr.price / tick, Round::Up) + 1
+            };
+            let inner_ok = k == 0 || (target - ladder[k - 1].1).abs() >= gap;
+            let outer_ok = k + 1 == ladder.len() || (ladder[k + 1].1 - target).abs() >= gap;
+            let ordered = (k == 0 || (target > ladder[k - 1].1) == is_sell)
+                && (k + 1 == ladder.len() || (ladder[k + 1].1 > target) == is_sell);
+            if target > 0 && target != ladder[k].1 && inner_ok && outer_ok && ordered {
+                ladder[k].1 = target;
+                moved += 1;
+            }
+        }
+    }
+    if moved > 0 {
+        reasons.push(Reason {
+            code: "support_resistance",
+            message: format!("{moved} level(s) snapped in front of support/resistance"),
+        });
+    }
+    Ok(())
+}
+
+/// Sample standard deviation (ddof = 1); 0 for fewer than two values.
+fn std_dev(x: &[f64]) -> f64 {
+    if x.len() < 2 {
+        return 0.0;
+    }
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+}
+
+/// Per-bar volatility of the recent candles with the chosen estimator.
+fn estimate_volatility(which: VolEstimator, c: &Candles<'_>, returns: &[f64]) -> Result<f64> {
+    Ok(match which {
+        VolEstimator::CloseToClose => std_dev(returns),
+        VolEstimator::Ewma => {
+            let lambda = 0.94;
+            let mut var = returns.iter().take(20).map(|r| r * r).sum::<f64>()
+                / returns.len().clamp(1, 20) as f64;
+            for r in returns {
+                var = lambda * var + (1.0 - lambda) * r * r;
+            }
+            var.sqrt()
+        }
+        VolEstimator::Parkinson => {
+            let s: f64 = c
+                .high
+                .iter()
+                .zip(c.low)
+                .map(|(h, l)| (h / l).ln().powi(2))
+                .sum();
+            (s / (4.0 * std::f64::consts::LN_2 * c.high.len() as f64)).sqrt()
+        }
+        VolEstimator::GarmanKlass => {
+            let n = c.high.len() as f64;
+            let s: f64 = (0..c.high.len())
+                .map(|i| {
+                    0.5 * (c.high[i] / c.low[i]).ln().powi(2)
+                        - (2.0 * std::f64::consts::LN_2 - 1.0)
+                            * (c.close[i] / c.open[i]).ln().powi(2)
+                })
+                .sum();
+            (s / n).max(0.0).sqrt()
+        }
+    })
+}
+
+/// Historical VaR of one bar as a fraction (positive loss): numpy 'linear' quantile of -r.
+fn historical_var_fraction(returns: &[f64], confidence: f64) -> f64 {
+    if returns.is_empty() {
+        return 0.0;
+    }
+    let mut losses: Vec<f64> = returns.iter().map(|r| -r).collect();
+    losses.sort_by(f64::total_cmp);
+    let pos = confidence * (losses.len() - 1) as f64;
+    let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+    let hi = (lo + 1).min(losses.len() - 1);
+    (losses[lo] + frac * (losses[hi] - losses[lo])).max(0.0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,342 @@
+use proptest::prelude::*;
+
+use super::*;
+
+pub(crate) fn config() -> PolicyConfig {
+    PolicyConfig {
+        grid_spacing_pct: 0.01,
+        num_levels: 5,
+        min_price_distance: 0.0,
+        grid_mode: GridMode::Geometric,
+        dynamic_spacing: false,
+        volatility_multiplier: 1.0,
+        volatility_estimator: VolEstimator::Ewma,
+        spacing_horizon_bars: 1,
+        recenter_threshold_pct: 0.02,
+        support_resistance: false,
+        sr_tolerance_pct: 0.003,
+        max_position_size: 10.0,
+        max_drawdown: 0.1,
+        stop_loss_pct: 0.04,
+        var_limit: 1e9,
+        var_confidence: 0.95,
+        var_horizon_bars: 24,
+        var_shrink_ratio: 1.2,
+        stop_scale_min: 0.5,
+        stop_scale_max: 2.0,
+        max_volume_share: 0.5,
+        max_active_orders: 50,
+        hedge_ratio: 1.0,
+        hedge_ratio_min: 0.8,
+        hedge_ratio_max: 1.2,
+        funding_tilt: false,
+        funding_sensitivity: 500.0,
+    }
+}
+
+fn market() -> Market {
+    Market::new("0.10", "0.001", "0.001", "10").expect("valid")
+}
+
+struct Data {
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+}
+
+fn data(n: usize, price: f64, wiggle: f64) -> Data {
+    let close: Vec<f64> = (0..n)
+        .map(|i| price * (1.0 + wiggle * ((i as f64) * 0.7).sin()))
+        .collect();
+    let open: Vec<f64> = (0..n)
+        .map(|i| if i == 0 { close[0] } else { close[i - 1] })
+        .collect();
+    let high = open
+        .iter()
+        .zip(&close)
+        .map(|(o, c)| o.max(*c) * 1.002)
+        .collect();
+    let low = open
+        .iter()
+        .zip(&close)
+        .map(|(o, c)| o.min(*c) * 0.998)
+        .collect();
+    Data {
+        open,
+        high,
+        low,
+        close,
+        volume: vec![500.0; n],
+    }
+}
+
+fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
+    Snapshot {
+        price,
+        candles: Candles {
+            open: &d.open,
+            high: &d.high,
+            low: &d.low,
+            close: &d.close,
+            volume: &d.volume,
+        },
+        funding_rate: funding,
+    }
+}
+
+fn book(spot: f64, futures_lots: i64) -> Book {
+    Book {
+        spot_amount: spot,
+        futures_lots,
+        equity: 100_000.0,
+        high_water_mark: 100_000.0,
+    }
+}
+
+#[test]
+fn first_decision_rebalances_into_the_band_and_lays_the_ladder() {
+    let d = data(200, 50_000.0, 0.002);
+    let dec = decide(
+        &config(),
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0),
+        &book(1.0, 0),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    let rebalance: Vec<_> = dec
+        .orders
+        .iter()
+        .filter(|o| o.role == Role::Rebalance)
+        .collect();
+    assert_eq!(rebalance.len(), 1);
+    assert_eq!(
+        (rebalance[0].side, rebalance[0].amount_lots),
+        (Side::Sell, 1000)
+    );
+    // after the rebalance the hedge is at 1.0 = the reference: 5 sells of 0.2/5 = 0.04 BTC
+    // above and 5 buys of 0.04 below; no center order
+    let sells: Vec<_> = dec
+        .orders
+        .iter()
+        .filter(|o| o.role == Role::Grid && o.side == Side::Sell)
+        .collect();
+    let buys: Vec<_> = dec
+        .orders
+        .iter()
+        .filter(|o| o.role == Role::Grid && o.side == Side::Buy)
+        .collect();
+    assert_eq!(sells.len(), 5);
+    assert_eq!(buys.len(), 5);
+    assert!(sells.iter().chain(&buys).all(|o| o.amount_lots == 40));
+    // 50000 x 1.01 = 50500.0 exactly on tick
+    assert_eq!(sells.iter().map(|o| o.price_ticks).min(), Some(505_000));
+    assert_eq!(dec.state.center_ticks, 500_000);
+    assert_eq!(dec.state.ref_short_lots, 1000);
+    assert!(dec.reasons.iter().any(|r| r.code == "rebalance"));
+}
+
+#[test]
+fn after_a_sell_fills_the_undo_buy_sits_at_the_center() {
+    let d = data(200, 50_000.0, 0.002);
+    let state = PolicyState {
+        center_ticks: 500_000,
+        ref_short_lots: 1000,
+        halted: false,
+    };
+    // sell level 1 filled: short 1.04 BTC, price now 50600
+    let dec = decide(
+        &config(),
+        &market(),
+        &snapshot(&d, 50_600.0, 0.0),
+        &book(1.0, -1040),
+        &state,
+    )
+    .expect("decision");
+    let center_buy = dec
+        .orders
+        .iter()
+        .find(|o| o.level == 0 && o.side == Side::Buy)
+        .expect("center buy");
+    assert_eq!(
+        (center_buy.price_ticks, center_buy.amount_lots),
+        (500_000, 40)
+    );
+    let sells: Vec<_> = dec
+        .orders
+        .iter()
+        .filter(|o| o.side == Side::Sell && o.role == Role::Grid)
+        .map(|o| o.level)
+        .collect();
+    assert_eq!(sells, [2, 3, 4, 5]);
+    assert_eq!(dec.state, state, "no recenter inside the threshold");
+}
+
+#[test]
+fn drawdown_halts_and_cancels_and_the_halt_sticks() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut b = book(1.0, -1000);
+    b.equity = 89_000.0;
+    let dec = decide(
+        &config(),
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0),
+        &b,
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert!(dec.cancel_all && dec.orders.is_empty() && dec.state.halted);
+    assert_eq!(dec.reasons[0].code, "halt");
+    let again = decide(
+        &config(),
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0),
+        &book(1.0, -1000),
+        &dec.state,
+    )
+    .expect("decision");
+    assert!(again.cancel_all && again.orders.is_empty());
+}
+
+#[test]
+fn var_over_limit_warns_then_narrows_the_band() {
+    let d = data(300, 50_000.0, 0.01);
+    let mut cfg = config();
+    cfg.hedge_ratio_min = 0.0;
+    cfg.hedge_ratio_max = 2.0;
+    cfg.var_limit = 500.0;
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    let codes: Vec<_> = dec.reasons.iter().map(|r| r.code).collect();
+    assert!(
+        codes.contains(&"var_warning") && codes.contains(&"var_shrink"),
+        "{codes:?}"
+    );
+    let warning = &dec
+        .reasons
+        .iter()
+        .find(|r| r.code == "var_warning")
+        .expect("warning")
+        .message;
+    assert!(warning.starts_with("VaR (") && warning.contains("exceeds limit (500.00)"));
+}
+
+#[test]
+fn positive_funding_tilts_the_target_up_within_the_band() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    cfg.funding_tilt = true;
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0003),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    // 1.0 + 500 x 0.0003 = 1.15, inside [0.8, 1.2]
+    assert!((dec.metrics.target_hedge_ratio - 1.15).abs() < 1e-12);
+    assert_eq!(dec.state.ref_short_lots, 1150);
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.01),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert_eq!(dec.metrics.target_hedge_ratio, 1.2, "clipped to the band");
+}
+
+#[test]
+fn bad_inputs_are_named() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    cfg.hedge_ratio = 1.5;
+    assert!(
+        matches!(decide(&cfg, &market(), &snapshot(&d, 50_000.0, 0.0), &book(1.0, 0), &PolicyState::default()), Err(Error::InvalidInput { field, .. }) if field == "hedge_ratio")
+    );
+    assert!(decide(
+        &config(),
+        &market(),
+        &snapshot(&d, f64::NAN, 0.0),
+        &book(1.0, 0),
+        &PolicyState::default()
+    )
+    .is_err());
+    let mut bad = data(200, 50_000.0, 0.002);
+    bad.close[7] = f64::NAN;
+    assert!(
+        matches!(decide(&config(), &market(), &snapshot(&bad, 50_000.0, 0.0), &book(1.0, 0), &PolicyState::default()), Err(Error::InvalidInput { field, .. }) if field == "close[7]")
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn policy_invariants(
+        spot in 0.0f64..5.0, short_frac in 0.0f64..2.0, price_move in -0.05f64..0.05,
+        levels in 1usize..12, spacing in 0.001f64..0.05, max_pos in 0.1f64..8.0,
+        max_orders in 1usize..30, funding in -0.003f64..0.003, dynamic in any::<bool>(), sr in any::<bool>(),
+        equity_drop in 0.0f64..0.2, min_dist in 0.0f64..300.0, center_off in -0.03f64..0.03,
+    ) {
+        let mut cfg = config();
+        cfg.num_levels = levels;
+        cfg.grid_spacing_pct = spacing;
+        cfg.max_position_size = max_pos;
+        cfg.max_active_orders = max_orders;
+        cfg.funding_tilt = true;
+        cfg.dynamic_spacing = dynamic;
+        cfg.support_resistance = sr;
+        cfg.min_price_distance = min_dist;
+        let m = market();
+        let d = data(300, 50_000.0, 0.01);
+        let price = 50_000.0 * (1.0 + price_move);
+        let short = (spot * short_frac / 0.001).floor() as i64;
+        let mut b = book(spot, -short);
+        b.equity = 100_000.0 * (1.0 - equity_drop);
+        let state = PolicyState { center_ticks: (500_000.0 * (1.0 + center_off)) as i64, ref_short_lots: short, halted: false };
+        let dec = decide(&cfg, &m, &snapshot(&d, price, funding), &b, &state).expect("decision");
+        if equity_drop >= cfg.max_drawdown {
+            prop_assert!(dec.cancel_all && dec.orders.is_empty());
+            return Ok(());
+        }
+        prop_assert!(dec.orders.len() <= cfg.max_active_orders);
+        let cap = (max_pos / 0.001 + 1e-9).floor() as i64;
+        let price_q = price / 0.1;
+        // the hedge after a rebalance
+        let mut s = short;
+        for o in dec.orders.iter().filter(|o| o.role == Role::Rebalance) {
+            s += if o.side == Side::Sell { o.amount_lots } else { -o.amount_lots };
+        }
+        let all_sells: i64 = dec.orders.iter().filter(|o| o.role == Role::Grid && o.side == Side::Sell).map(|o| o.amount_lots).sum();
+        let all_buys: i64 = dec.orders.iter().filter(|o| o.role == Role::Grid && o.side == Side::Buy).map(|o| o.amount_lots).sum();
+        let lo = ((cfg.hedge_ratio_min * spot / 0.001 + 1e-9).floor() as i64).min(cap);
+        let hi = ((cfg.hedge_ratio_max * spot / 0.001 + 1e-9).floor() as i64).min(cap);
+        if s >= lo && s <= hi {
+            prop_assert!(s + all_sells <= hi, "all sells filled stay within the band top and the cap");
+            prop_assert!(s - all_buys >= lo, "all buys filled stay within the band bottom");
+        }
+        prop_assert!(s + all_sells <= cap.max(short));
+        for o in &dec.orders {
+            prop_assert!(o.amount_lots > 0);
+            if o.kind == OrderKind::Limit {
+                prop_assert!(o.price_ticks > 0);
+                prop_assert!(m.meets_minimums(o.price_ticks, o.amount_lots));
+                match o.side {
+                    Side::Sell => prop_assert!(o.price_ticks as f64 > price_q),
+                    Side::Buy => prop_assert!((o.price_ticks as f64) < price_q),
+                }
+            }
+        }
+        prop_assert!(dec.metrics.target_hedge_ratio >= cfg.hedge_ratio_min && dec.metrics.target_hedge_ratio <= cfg.hedge_ratio_max);
+    }
+}
