@@ -277,3 +277,101 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
     per interval (positive: longs pay shorts): ``-amount * mark * rate`` in quote currency."""
 
 # (end of fills)
+
+# ---------------------------------------------------------------------------------------------
+# policy: the decision, one pure function for the live bot and the backtester.
+
+@final
+class PolicyConfig:
+    """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required.
+
+    Build it with ``gridhedge.grid.policy.policy_config(config)``.
+    """
+
+    def __init__(self, **kwargs: object) -> None: ...
+    @property
+    def max_active_orders(self) -> int: ...
+
+@final
+class DesiredOrder:
+    """An order the decision wants: ``key`` names it (``gs3`` sell rung 3, ``gb0`` center buy,
+    ``rs0`` rebalance sell, ``xb0`` stop buy); ``price`` is None for a market order."""
+
+    @property
+    def role(self) -> Literal["grid", "rebalance", "stop"]: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def level(self) -> int: ...
+    @property
+    def kind(self) -> Literal["limit", "stop_market", "market"]: ...
+    @property
+    def price_ticks(self) -> int: ...
+    @property
+    def amount_lots(self) -> int: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def key(self) -> str: ...
+
+@final
+class Decision:
+    """Desired orders, the new policy state, a cancel-all flag (halt), figures and reasons."""
+
+    @property
+    def orders(self) -> list[DesiredOrder]: ...
+    @property
+    def center_ticks(self) -> int: ...
+    @property
+    def ref_short_lots(self) -> int: ...
+    @property
+    def halted(self) -> bool: ...
+    @property
+    def cancel_all(self) -> bool: ...
+    @property
+    def metrics(self) -> dict[str, float]:
+        """volatility, long_run_volatility (per bar), spacing, hedge_ratio, target_hedge_ratio,
+        var and var_worst (quote, positive losses), drawdown, stop_distance (fractions)."""
+    @property
+    def reasons(self) -> list[tuple[str, str]]:
+        """(code, sentence) pairs: why each layer acted (halt, rebalance, var_warning, ...)."""
+
+def decide(
+    config: PolicyConfig,
+    market: Market,
+    price: Number,
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+    funding_rate: Number,
+    spot_amount: Number,
+    futures_lots: int,
+    equity: Number,
+    high_water_mark: Number,
+    center_ticks: int = 0,
+    ref_short_lots: int = 0,
+    halted: bool = False,
+) -> Decision:
+    """Which orders should exist now. Candles oldest first (the last is the latest complete
+    bar); ``futures_lots`` signed (negative = short); state from the previous decision."""
+
+# (end of policy)
+
+# ---------------------------------------------------------------------------------------------
+# orders: deterministic client order ids and the order diff.
+
+def client_order_id(bot_id: str, symbol: str, key: str, sequence: int) -> str:
+    """``gh`` + 8 chars of a stable hash of (bot_id, symbol) + key + ``-`` + sequence; <= 36
+    chars of ``[A-Za-z0-9_-]``; the same intent always gives the same id."""
+
+def diff_orders(
+    open: list[tuple[str, str, int, int]], desired: list[tuple[str, str, int, int]]
+) -> tuple[list[int], list[int]]:
+    """Minimal change from open ``(key, kind, price_ticks, remaining_lots)`` to desired
+    ``(key, kind, price_ticks, amount_lots)``: (open indexes to cancel, desired to place)."""
+
+# (end of orders)

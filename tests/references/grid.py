@@ -82,9 +82,10 @@ def reference_grid(
             else:
                 g.buys.append(RefLevel(i, buy, lots))
         while g.buys and g.sells and g.sells[0].ticks - g.buys[0].ticks < gap:
-            buy_distance = q_center - g.buys[0].ticks
-            sell_distance = g.sells[0].ticks - q_center
-            side = g.sells if sell_distance <= buy_distance else g.buys
+            # the sell yields when it is no farther from the center than the buy (ties within
+            # the float tolerance count as ties)
+            total, twice = g.sells[0].ticks + g.buys[0].ticks, 2 * q_center
+            side = g.sells if total <= twice + SNAP_ULPS * EPS * max(twice, Decimal(1)) else g.buys
             inner = side.pop(0)
             if side:
                 side[0].lots += inner.lots

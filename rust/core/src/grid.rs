@@ -432,9 +432,10 @@ impl GridPlan {
             }
         }
         while buys.len > 0 && sells.len > 0 && sells.ticks[0] - buys.ticks[0] < gap {
-            let buy_distance = q_center - buys.ticks[0] as f64;
-            let sell_distance = sells.ticks[0] as f64 - q_center;
-            if sell_distance <= buy_distance {
+            // sell - q <= q - buy, with ties (within float noise) going to the sell
+            let sum = (sells.ticks[0] + buys.ticks[0]) as f64;
+            let twice = 2.0 * q_center;
+            if sum <= twice + crate::money::SNAP_ULPS * f64::EPSILON * twice.max(1.0) {
                 sells.merge_innermost_outward();
             } else {
                 buys.merge_innermost_outward();

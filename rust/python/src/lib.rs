@@ -11,6 +11,8 @@ mod garch;
 mod grid;
 mod hedge;
 mod money;
+mod orders;
+mod policy;
 mod sizing;
 mod stops;
 mod synthetic;
@@ -38,5 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     drawdown::register(m)?;
     synthetic::register(m)?;
     fills::register(m)?;
+    policy::register(m)?;
+    orders::register(m)?;
     Ok(())
 }

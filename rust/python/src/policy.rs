@@ -1,0 +1,293 @@
+//! `gridhedge._core.PolicyConfig`, `decide` and `Decision`: binding of `gridhedge_core::policy`.
+
+use std::str::FromStr;
+
+use gridhedge_core::grid::GridMode;
+use gridhedge_core::policy::{
+    self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VolEstimator,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert;
+use crate::errors::{run, to_pyerr};
+use crate::money::PyMarket;
+use crate::orders::key_code;
+
+/// The policy's configuration, built once from `GridHedgeConfig` (see `gridhedge.grid.policy`).
+#[pyclass(name = "PolicyConfig", module = "gridhedge", frozen)]
+#[derive(Clone)]
+pub struct PyPolicyConfig {
+    pub inner: PolicyConfig,
+}
+
+#[pymethods]
+impl PyPolicyConfig {
+    #[new]
+    #[pyo3(signature = (**kwargs))]
+    fn new(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let empty = PyDict::new(py);
+        let kw = kwargs.unwrap_or(&empty);
+        let known = [
+            "grid_spacing_pct",
+            "num_levels",
+            "min_price_distance",
+            "grid_mode",
+            "dynamic_spacing",
+            "volatility_multiplier",
+            "volatility_estimator",
+            "spacing_horizon_bars",
+            "recenter_threshold_pct",
+            "support_resistance",
+            "sr_tolerance_pct",
+            "max_position_size",
+            "max_drawdown",
+            "stop_loss_pct",
+            "var_limit",
+            "var_confidence",
+            "var_horizon_bars",
+            "var_shrink_ratio",
+            "stop_scale_min",
+            "stop_scale_max",
+            "max_volume_share",
+            "max_active_orders",
+            "hedge_ratio",
+            "hedge_ratio_min",
+            "hedge_ratio_max",
+            "funding_tilt",
+            "funding_sensitivity",
+        ];
+        for key in kw.keys() {
+            let k = key.extract::<String>()?;
+            if !known.contains(&k.as_str()) {
+                return Err(crate::errors::invalid(
+                    py,
+                    &k,
+                    "given",
+                    "is not a policy setting",
+                ));
+            }
+        }
+        let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+            kw.get_item(k)?
+                .ok_or_else(|| crate::errors::invalid(py, k, "missing", "is required"))
+        };
+        let f = |k: &str| -> PyResult<f64> { convert::float(k, &get(k)?) };
+        let n = |k: &str| -> PyResult<usize> { convert::count(k, &get(k)?) };
+        let b = |k: &str| -> PyResult<bool> {
+            get(k)?
+                .extract::<bool>()
+                .map_err(|_| crate::errors::invalid(py, k, "not a bool", "must be True or False"))
+        };
+        let text = |k: &str| -> PyResult<String> { convert::text(k, &get(k)?) };
+        let inner = PolicyConfig {
+            grid_spacing_pct: f("grid_spacing_pct")?,
+            num_levels: n("num_levels")?,
+            min_price_distance: f("min_price_distance")?,
+            grid_mode: GridMode::from_str(&text("grid_mode")?).map_err(|e| to_pyerr(py, e))?,
+            dynamic_spacing: b("dynamic_spacing")?,
+            volatility_multiplier: f("volatility_multiplier")?,
+            volatility_estimator: VolEstimator::from_str(&text("volatility_estimator")?)
+                .map_err(|e| to_pyerr(py, e))?,
+            spacing_horizon_bars: n("spacing_horizon_bars")?,
+            recenter_threshold_pct: f("recenter_threshold_pct")?,
+            support_resistance: b("support_resistance")?,
+            sr_tolerance_pct: f("sr_tolerance_pct")?,
+            max_position_size: f("max_position_size")?,
+            max_drawdown: f("max_drawdown")?,
+            stop_loss_pct: f("stop_loss_pct")?,
+            var_limit: f("var_limit")?,
+            var_confidence: f("var_confidence")?,
+            var_horizon_bars: n("var_horizon_bars")?,
+            var_shrink_ratio: f("var_shrink_ratio")?,
+            stop_scale_min: f("stop_scale_min")?,
+            stop_scale_max: f("stop_scale_max")?,
+            max_volume_share: f("max_volume_share")?,
+            max_active_orders: n("max_active_orders")?,
+            hedge_ratio: f("hedge_ratio")?,
+            hedge_ratio_min: f("hedge_ratio_min")?,
+            hedge_ratio_max: f("hedge_ratio_max")?,
+            funding_tilt: b("funding_tilt")?,
+            funding_sensitivity: f("funding_sensitivity")?,
+        };
+        run(py, || inner.validate())?;
+        Ok(PyPolicyConfig { inner })
+    }
+
+    #[getter]
+    fn max_active_orders(&self) -> usize {
+        self.inner.max_active_orders
+    }
+}
+
+/// One order the decision wants: role, side, rung, kind, exact price (None for market) and amount.
+#[pyclass(name = "DesiredOrder", module = "gridhedge", frozen, get_all)]
+pub struct PyDesiredOrder {
+    role: &'static str,
+    side: &'static str,
+    level: i32,
+    kind: &'static str,
+    price_ticks: i64,
+    amount_lots: i64,
+    price: Option<Py<PyAny>>,
+    amount: Py<PyAny>,
+    key: String,
+}
+
+#[pymethods]
+impl PyDesiredOrder {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let price = self.price.as_ref().map_or("market".to_string(), |p| {
+            format!("Decimal('{}')", p.bind(py))
+        });
+        format!(
+            "DesiredOrder(key='{}', kind='{}', side='{}', price={}, amount=Decimal('{}'))",
+            self.key,
+            self.kind,
+            self.side,
+            price,
+            self.amount.bind(py)
+        )
+    }
+}
+
+pub fn desired_to_py(
+    py: Python<'_>,
+    market: &gridhedge_core::Market,
+    o: &DesiredOrder,
+) -> PyResult<PyDesiredOrder> {
+    let price = if o.price_ticks > 0 {
+        Some(convert::to_decimal(py, market.ticks_to_price(o.price_ticks))?.unbind())
+    } else {
+        None
+    };
+    Ok(PyDesiredOrder {
+        role: o.role.as_str(),
+        side: o.side.as_str(),
+        level: o.level,
+        kind: o.kind.as_str(),
+        price_ticks: o.price_ticks,
+        amount_lots: o.amount_lots,
+        price,
+        amount: convert::to_decimal(py, market.lots_to_amount(o.amount_lots))?.unbind(),
+        key: key_code(o),
+    })
+}
+
+/// The decision: desired orders, the new policy state, whether to cancel all, figures and reasons.
+#[pyclass(name = "Decision", module = "gridhedge", frozen, get_all)]
+pub struct PyDecision {
+    orders: Vec<Py<PyDesiredOrder>>,
+    center_ticks: i64,
+    ref_short_lots: i64,
+    halted: bool,
+    cancel_all: bool,
+    metrics: Py<PyDict>,
+    reasons: Vec<(String, String)>,
+}
+
+/// Decide which orders should exist now (see `gridhedge_core::policy`). Arrays are recent
+/// candles, oldest first (zero-copy float64); `futures_lots` is signed (negative = short).
+#[pyfunction]
+#[pyo3(signature = (config, market, price, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = 0, ref_short_lots = 0, halted = false))]
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    py: Python<'_>,
+    config: &Bound<'_, PyAny>,
+    market: &Bound<'_, PyAny>,
+    price: &Bound<'_, PyAny>,
+    open: &Bound<'_, PyAny>,
+    high: &Bound<'_, PyAny>,
+    low: &Bound<'_, PyAny>,
+    close: &Bound<'_, PyAny>,
+    volume: &Bound<'_, PyAny>,
+    funding_rate: &Bound<'_, PyAny>,
+    spot_amount: &Bound<'_, PyAny>,
+    futures_lots: i64,
+    equity: &Bound<'_, PyAny>,
+    high_water_mark: &Bound<'_, PyAny>,
+    center_ticks: i64,
+    ref_short_lots: i64,
+    halted: bool,
+) -> PyResult<PyDecision> {
+    let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
+    let m = convert::instance::<PyMarket>("market", "Market", market)?;
+    let arrays = [
+        ("open", open),
+        ("high", high),
+        ("low", low),
+        ("close", close),
+        ("volume", volume),
+    ]
+    .map(|(name, a)| convert::f64_array(name, a));
+    let [o, h, l, c, v] = arrays;
+    let (o, h, l, c, v) = (o?, h?, l?, c?, v?);
+    let candles = Candles {
+        open: convert::slice(py, "open", &o)?,
+        high: convert::slice(py, "high", &h)?,
+        low: convert::slice(py, "low", &l)?,
+        close: convert::slice(py, "close", &c)?,
+        volume: convert::slice(py, "volume", &v)?,
+    };
+    let snapshot = Snapshot {
+        price: convert::float("price", price)?,
+        candles,
+        funding_rate: convert::float("funding_rate", funding_rate)?,
+    };
+    let book = Book {
+        spot_amount: convert::float("spot_amount", spot_amount)?,
+        futures_lots,
+        equity: convert::float("equity", equity)?,
+        high_water_mark: convert::float("high_water_mark", high_water_mark)?,
+    };
+    let state = PolicyState {
+        center_ticks,
+        ref_short_lots,
+        halted,
+    };
+    let (cfg_ref, market_ref) = (&cfg.get().inner, &m.get().inner);
+    let d = run(py, || {
+        policy::decide(cfg_ref, market_ref, &snapshot, &book, &state)
+    })?;
+    let metrics = PyDict::new(py);
+    let mt = d.metrics;
+    for (k, val) in [
+        ("volatility", mt.volatility),
+        ("long_run_volatility", mt.long_run_volatility),
+        ("spacing", mt.spacing),
+        ("hedge_ratio", mt.hedge_ratio),
+        ("target_hedge_ratio", mt.target_hedge_ratio),
+        ("var", mt.var),
+        ("var_worst", mt.var_worst),
+        ("drawdown", mt.drawdown),
+        ("stop_distance", mt.stop_distance),
+    ] {
+        metrics.set_item(k, val)?;
+    }
+    Ok(PyDecision {
+        orders: d
+            .orders
+            .iter()
+            .map(|o| Py::new(py, desired_to_py(py, market_ref, o)?))
+            .collect::<PyResult<_>>()?,
+        center_ticks: d.state.center_ticks,
+        ref_short_lots: d.state.ref_short_lots,
+        halted: d.state.halted,
+        cancel_all: d.cancel_all,
+        metrics: metrics.unbind(),
+        reasons: d
+            .reasons
+            .into_iter()
+            .map(|r| (r.code.to_string(), r.message))
+            .collect(),
+    })
+}
+
+/// Add this module's functions and classes to `gridhedge._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPolicyConfig>()?;
+    m.add_class::<PyDesiredOrder>()?;
+    m.add_class::<PyDecision>()?;
+    m.add_function(wrap_pyfunction!(decide, m)?)?;
+    Ok(())
+}
