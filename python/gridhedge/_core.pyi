@@ -14,6 +14,8 @@ import numpy.typing as npt
 
 Number = float | int | Decimal | str
 Side = Literal["buy", "sell"]
+SideArg = str
+"""``"buy"`` or ``"sell"`` (any ``str``, e.g. ``Side.BUY.value``)."""
 GridModeName = Literal["geometric", "arithmetic"]
 
 __version__: str
@@ -42,7 +44,7 @@ class Market:
     def min_qty(self) -> Decimal: ...
     @property
     def min_notional(self) -> Decimal: ...
-    def price_to_ticks(self, price: Number, side: Side) -> int:
+    def price_to_ticks(self, price: Number, side: SideArg) -> int:
         """Price (quote, > 0) to ticks: a buy rounds down, a sell rounds up.
 
         A float within 64 ulps of a tick is taken to be on it; ``Decimal``/str are exact.
@@ -53,7 +55,7 @@ class Market:
         """Ticks to the exact decimal price."""
     def lots_to_amount(self, lots: int) -> Decimal:
         """Lots to the exact decimal amount."""
-    def round_price(self, price: Number, side: Side) -> Decimal:
+    def round_price(self, price: Number, side: SideArg) -> Decimal:
         """Price snapped side-aware onto the tick grid, as an exact ``Decimal``."""
     def round_amount(self, amount: Number) -> Decimal:
         """Amount snapped down onto the lot grid, as an exact ``Decimal``."""
@@ -256,13 +258,15 @@ class FillBook:
     def place(
         self,
         order_id: int,
-        side: Side,
+        side: SideArg,
         price_ticks: int,
         amount_lots: int,
         bar_index: int,
-        kind: Literal["limit", "stop_market"] = "limit",
+        kind: str = "limit",
     ) -> None:
-        """Rest an order placed after bar ``bar_index`` closed; ids must be unique in the book."""
+        """Rest an order placed after bar ``bar_index`` closed; ids must be unique in the book.
+
+        ``kind``: ``"limit"``, ``"stop_market"`` or ``"market"`` (fills at the next open)."""
     def cancel(self, order_id: int) -> bool:
         """Remove a resting order; False if it is not in the book."""
     def open_orders(self) -> list[tuple[int, int]]:
@@ -375,3 +379,35 @@ def diff_orders(
     ``(key, kind, price_ticks, amount_lots)``: (open indexes to cancel, desired to place)."""
 
 # (end of orders)
+
+# ---------------------------------------------------------------------------------------------
+# account: a simulated linear-perpetual account, exact.
+
+class SimAccount:
+    """Position (signed lots, negative = short), average entry, realised PnL, fees paid and
+    funding received, all exact quote-currency ``Decimal``s."""
+
+    def __init__(self, market: Market) -> None: ...
+    def apply_fill(self, side: SideArg, price_ticks: int, amount_lots: int, fee: Number) -> None:
+        """Book a fill; ``fee`` is paid in quote currency (negative for a rebate)."""
+    def apply_funding(self, mark: Number, rate: Number) -> Decimal:
+        """Book funding ``-position * mark * rate`` (positive rate: longs pay); returns it."""
+    def unrealized_pnl(self, mark: Number) -> Decimal: ...
+    def net_pnl(self, mark: Number) -> Decimal:
+        """Realised + unrealised PnL + funding - fees at ``mark``."""
+    @property
+    def position_lots(self) -> int: ...
+    @property
+    def position(self) -> Decimal: ...
+    @property
+    def entry_price(self) -> Decimal: ...
+    @property
+    def realized_pnl(self) -> Decimal: ...
+    @property
+    def fees(self) -> Decimal: ...
+    @property
+    def funding(self) -> Decimal: ...
+    @property
+    def traded_notional(self) -> Decimal: ...
+
+# (end of account)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DuplicateOrderError",
     "GridHedgeError",
     "InternalError",
     "InvalidInputError",
     "NumericalError",
+    "OrderError",
 ]
 
 
@@ -52,3 +54,11 @@ class NumericalError(GridHedgeError, ArithmeticError):
 
 class InternalError(GridHedgeError, RuntimeError):
     """The Rust core panicked: a bug in gridhedge, caught at the boundary. Please report it."""
+
+
+class OrderError(GridHedgeError):
+    """An order was refused or could not be found."""
+
+
+class DuplicateOrderError(OrderError):
+    """A live order with this client order id already exists (a resend is a no-op)."""

@@ -127,7 +127,12 @@ class Order:
     symbol: str
     side: Side
     price: Decimal
+    """Limit or stop price; 0 for a market order."""
     amount: Decimal
+    key: str = ""
+    """What the order is for: ``gs3`` sell rung 3, ``gb0`` center buy, ``rs0`` rebalance, ..."""
+    kind: str = "limit"
+    """limit | market | stop_market"""
     level: int = 0
     sequence: int = 0
     status: OrderStatus = OrderStatus.INTENT

@@ -52,6 +52,8 @@ class GridSettings(_Section):
     """k in the dynamic spacing rule."""
     volatility_estimator: Literal["close_to_close", "ewma", "parkinson", "garman_klass"] = "ewma"
     """Estimator of the per-bar volatility used for dynamic spacing and stops."""
+    spacing_horizon_bars: Annotated[int, Field(ge=1, le=100000)] = 1
+    """Bars over which sigma is scaled (sqrt-time) for the dynamic spacing."""
     recenter_threshold_pct: Fraction = Decimal("0.02")
     """Recenter the grid when price drifts this fraction away from the center."""
     support_resistance: bool = True

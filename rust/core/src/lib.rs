@@ -5,6 +5,7 @@
 //! and the rule that failed.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod drawdown;
 pub mod error;
 pub mod fills;

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod account;
 mod convert;
 mod drawdown;
 mod errors;
@@ -42,5 +43,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fills::register(m)?;
     policy::register(m)?;
     orders::register(m)?;
+    account::register(m)?;
     Ok(())
 }
