@@ -197,8 +197,121 @@ def _panic_for_test() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # hedge: Hedge ratio: minimum-variance (OLS, EWMA beta), hedge effectiveness, funding carry.
+#
+# Conventions: ``spot`` and ``futures`` are per-bar simple returns, aligned bar by bar, as 1-D
+# C-contiguous float64 arrays of the same length. The minimum-variance hedge ratio is
+# ``beta = Cov(spot, futures) / Var(futures)``: short ``beta`` units of futures notional per
+# unit of spot notional. Constant futures returns have no beta: ``NumericalError``. Funding:
+# a positive rate means longs pay shorts.
+
+def ols_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> float:
+    """Minimum-variance hedge ratio: OLS slope of ``spot`` on ``futures`` (>= 2 bars).
+
+    ``nan_policy='omit'`` drops every bar where either series is NaN or inf.
+    """
+
+def ewma_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    lam: float = 0.94,
+    min_periods: int = 2,
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> npt.NDArray[np.float64]:
+    """EWMA hedge ratio series ``cov_t / var_t``, decay ``lam`` in (0, 1) (alpha = 1 - lam).
+
+    Moments are recursive from the first bar, as pandas ``ewm(alpha=1-lam, adjust=False)``.
+    Element ``k`` is the beta at bar ``min_periods - 1 + k`` (``min_periods`` >= 2), so the
+    result has ``n - min_periods + 1`` values and no NaN; the last is the current ratio.
+    """
+
+def rolling_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    window: int,
+) -> npt.NDArray[np.float64]:
+    """Rolling OLS hedge ratio: element ``k`` is the beta of bars ``k .. k+window-1``.
+
+    ``window`` in 2..=n; ``n - window + 1`` values; O(n) (running co-moments, recomputed
+    exactly every ``window`` bars). A window of constant futures returns: ``NumericalError``.
+    """
+
+def hedge_effectiveness(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    hedge_ratio: float | None = None,
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> float:
+    """``1 - Var(spot - h * futures) / Var(spot)``, at most 1 (negative: the hedge hurts).
+
+    ``hedge_ratio`` None uses ``ols_beta``, for which this equals the regression's R squared.
+    """
+
+def funding_carry(
+    position: Number,
+    price: Number,
+    rates: npt.NDArray[np.float64] | Number,
+    periods: int | None = None,
+) -> float:
+    """Funding carry over a horizon, quote currency: ``-position * price * sum(rates)``.
+
+    ``position`` signed base units (negative = short), ``price`` the mark price (> 0, held
+    constant). ``rates``: one funding rate per interval (fractions in (-1, 1)) as a float64
+    array, or a single rate applied over ``periods`` intervals (default 1). Positive rates:
+    longs pay shorts, so a short position has a positive carry.
+    """
+
 # (end of hedge)
 
 # ---------------------------------------------------------------------------------------------
 # drawdown: Drawdown series, maximum drawdown and high-water mark.
+#
+# Conventions: ``equity`` is a 1-D C-contiguous float64 array in quote currency, every value
+# >= 0 and the first > 0. Drawdown is a fraction <= 0, ``equity / high_water_mark - 1`` in
+# [-1, 0]: a ``max_drawdown`` limit of 0.1 is breached below -0.1. Under
+# ``nan_policy='omit'`` NaN/inf bars are removed first and indices refer to what remains.
+
+@final
+class MaxDrawdown:
+    """The worst drawdown of an equity curve and where it happened."""
+
+    @property
+    def drawdown(self) -> float:
+        """The most negative drawdown, a fraction in [-1, 0]; 0 if equity never falls."""
+    @property
+    def peak(self) -> int:
+        """Index of the high-water mark in force at the trough (its last bar at that mark)."""
+    @property
+    def trough(self) -> int:
+        """First index where the worst drawdown is reached."""
+    @property
+    def recovery(self) -> int | None:
+        """First index after the trough back at or above the peak's equity, else None."""
+    @property
+    def duration(self) -> int:
+        """Bars from peak to recovery, or to the last bar if not recovered (0: no drawdown)."""
+
+def high_water_mark(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.float64]:
+    """Running maximum of ``equity`` (quote currency), one value per bar."""
+
+def drawdown(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.float64]:
+    """Drawdown ``equity / high_water_mark - 1`` per bar: fractions in [-1, 0], 0 at a high."""
+
+def drawdown_duration(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.int64]:
+    """Bars since the last bar at the high-water mark, per bar (0 at the mark)."""
+
+def max_drawdown(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> MaxDrawdown:
+    """The worst drawdown with its peak, trough, recovery and duration (bars)."""
+
 # (end of drawdown)
