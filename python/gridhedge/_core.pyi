@@ -189,10 +189,211 @@ def _panic_for_test() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # sizing: Position sizing: volatility targeting, VaR budget, fractional Kelly, per-level grid sizing.
+#
+# Conventions: amounts base units, prices / notionals / VaR / equity quote units, ``sigma``
+# and ``mu`` per bar on simple returns. Every size is capped by ``max_position_size`` (base,
+# >= 0; exact when given as int, Decimal or str, snapped down to the lot), snapped down to
+# the lot (an amount within ~1e-14 relative of a lot counts as on it), and is 0 with
+# ``bound_by`` 'min_qty' / 'min_notional' when under the market minimums (notional checked
+# exactly at the price rounded down to the tick), never rounded up.
+
+SizeBoundName = Literal[
+    "vol_target",
+    "var_budget",
+    "kelly",
+    "kelly_cap",
+    "hedge_band",
+    "max_position_size",
+    "min_qty",
+    "min_notional",
+]
+
+@final
+class PositionSize:
+    """A size in exact lots and the bound that decided it."""
+
+    @property
+    def lots(self) -> int:
+        """Size in lots of the market (0 when below a minimum)."""
+    @property
+    def amount(self) -> Decimal:
+        """``lots * lot_size``, exact (base units)."""
+    @property
+    def bound_by(self) -> SizeBoundName:
+        """What decided the size: the model, the cap or a market minimum."""
+    @property
+    def raw_amount(self) -> float:
+        """The model's amount before the cap and the lot (inf: the model sets no bound)."""
+
+@final
+class LevelSizes:
+    """Per-level sizes of both grid sides."""
+
+    @property
+    def sell(self) -> PositionSize:
+        """Each sell level (adds short): ``(h_max - h) * E / price / levels``."""
+    @property
+    def buy(self) -> PositionSize:
+        """Each buy level (buys back): ``(h - h_min) * E / price / levels``."""
+    @property
+    def levels(self) -> int: ...
+
+def vol_target_size(
+    price: Number, sigma: Number, target_vol: Number, max_position_size: Number, market: Market
+) -> PositionSize:
+    """Size whose P&L standard deviation ``size * price * sigma`` equals ``target_vol``.
+
+    ``target_vol`` quote units (>= 0) on the same horizon as ``sigma`` (> 0): per bar with a
+    per-bar sigma, or both annualised. ``bound_by`` 'vol_target' unless capped or too small.
+    """
+
+def var_budget_size(
+    price: Number,
+    sigma: Number,
+    var_limit: Number,
+    max_position_size: Number,
+    market: Market,
+    confidence: Number = 0.95,
+    horizon: Number = 1,
+    share: Number = 1.0,
+    mean: Number = 0.0,
+) -> PositionSize:
+    """Largest size whose normal VaR stays within ``share * var_limit`` (quote, a loss >= 0).
+
+    VaR per unit ``(z_c * sigma * sqrt(horizon) - mean * horizon) * price`` with ``z_c`` the
+    standard normal ``confidence`` quantile (0.95 = 95% loss quantile), ``horizon`` in bars,
+    ``share`` in (0, 1], ``mean`` the per-bar expected return of the position's direction.
+    When that VaR is <= 0 the budget sets no bound (``raw_amount`` inf) and the cap decides.
+    """
+
+def kelly_size(
+    price: Number,
+    mu: Number,
+    sigma: Number,
+    equity: Number,
+    max_position_size: Number,
+    market: Market,
+    fraction: Number = 0.5,
+    max_fraction: Number = 1.0,
+) -> PositionSize:
+    """Fractional Kelly: ``clip(fraction * mu / sigma**2, 0, max_fraction) * equity / price``.
+
+    Continuous-return Kelly with per-bar ``mu`` and ``sigma`` (> 0), ``fraction`` in (0, 1],
+    ``max_fraction`` >= 0 a leverage cap ('kelly_cap' when it binds); ``mu`` <= 0 sizes 0.
+    """
+
+def grid_level_sizes(
+    exposure: Number,
+    price: Number,
+    hedge_ratio: Number,
+    hedge_ratio_min: Number,
+    hedge_ratio_max: Number,
+    num_levels: int,
+    max_position_size: Number,
+    market: Market,
+) -> LevelSizes:
+    """Per-level grid sizes from the hedge-ratio band (DESIGN 'Band').
+
+    Sell levels ``(h_max - h) * E / price / levels``, buy levels ``(h - h_min) * E / price /
+    levels`` with exposure E (quote, >= 0), ``h_min <= h <= h_max`` and 1..=1000 levels; each
+    level capped by ``max_position_size`` and snapped down to the lot. Minimums are checked
+    at ``price``; ``grid_levels`` re-checks each level at its own price.
+    """
+
+def normal_quantile(confidence: Number) -> float:
+    """Standard normal quantile of ``confidence`` in (0, 1), as used by ``var_budget_size``."""
+
 # (end of sizing)
 
 # ---------------------------------------------------------------------------------------------
 # stops: Dynamic stops: volatility-scaled, ATR multiple, trailing; snapped to tick on the safe side.
+#
+# Safe side: a snapped stop triggers no later than its unsnapped level. A long's sell stop
+# (below the market) rounds up, a short's buy stop (above the market) rounds down, both toward
+# the market (a level within ~1e-14 relative of a tick counts as on it). Prices quote units,
+# percentages fractions (0.04 = 4%).
+
+PositionSideName = Literal["long", "short"]
+
+@final
+class Stop:
+    """A stop price, exact, with the position it protects and its unsnapped level."""
+
+    @property
+    def side(self) -> PositionSideName:
+        """The position protected."""
+    @property
+    def order_side(self) -> Side:
+        """The stop order's side: 'sell' for a long, 'buy' for a short."""
+    @property
+    def level(self) -> float:
+        """Unsnapped stop level (quote)."""
+    @property
+    def price_ticks(self) -> int: ...
+    @property
+    def price(self) -> Decimal:
+        """Stop price on the tick grid, on the safe side of ``level``."""
+    @property
+    def distance_pct(self) -> float:
+        """Distance of ``level`` from the reference price, as a fraction of it."""
+
+@final
+class TrailingStop:
+    """A trailing stop path, one value per bar, ratcheting only in the safe direction."""
+
+    @property
+    def side(self) -> PositionSideName: ...
+    @property
+    def levels(self) -> npt.NDArray[np.float64]:
+        """Unsnapped stop levels (quote)."""
+    @property
+    def ticks(self) -> npt.NDArray[np.int64]:
+        """Stop prices in ticks, safe side, monotone."""
+    @property
+    def prices(self) -> npt.NDArray[np.float64]:
+        """Nearest float64 of each exact stop price."""
+    def __len__(self) -> int: ...
+
+def stop_scale(
+    sigma: Number,
+    sigma_long_run: Number,
+    min_scale: Number = 0.5,
+    max_scale: Number = 2.0,
+) -> float:
+    """``sigma / sigma_long_run`` (both > 0, same horizon) clipped to [min_scale, max_scale]."""
+
+def stop_at(price: Number, distance_pct: Number, side: PositionSideName, market: Market) -> Stop:
+    """Stop at ``price * (1 - pct)`` for a long (pct < 1) or ``price * (1 + pct)`` for a short."""
+
+def vol_scaled_stop(
+    price: Number,
+    stop_loss_pct: Number,
+    sigma: Number,
+    sigma_long_run: Number,
+    side: PositionSideName,
+    market: Market,
+    min_scale: Number = 0.5,
+    max_scale: Number = 2.0,
+) -> Stop:
+    """``stop_loss_pct`` (in (0, 1)) times ``stop_scale(...)``, placed from ``price``."""
+
+def atr_stop(
+    price: Number, atr: Number, multiple: Number, side: PositionSideName, market: Market
+) -> Stop:
+    """Stop ``multiple`` (> 0) ATRs (quote, >= 0) below (long) or above (short) ``price``."""
+
+def trailing_stop(
+    prices: npt.NDArray[np.float64],
+    side: PositionSideName,
+    market: Market,
+    trail_pct: Number | None = None,
+    atr: npt.NDArray[np.float64] | None = None,
+    multiple: Number | None = None,
+) -> TrailingStop:
+    """Trailing stop over per-bar ``prices`` (> 0): ``trail_pct`` in (0, 1), or ``atr``
+    (aligned, >= 0) with ``multiple``. Each bar's candidate is the price minus (long) or plus
+    (short) the trail; a long's stop never falls and a short's never rises."""
+
 # (end of stops)
 
 # ---------------------------------------------------------------------------------------------
