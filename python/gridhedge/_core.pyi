@@ -191,18 +191,332 @@ def _panic_for_test() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # sizing: Position sizing: volatility targeting, VaR budget, fractional Kelly, per-level grid sizing.
+#
+# Conventions: amounts base units, prices / notionals / VaR / equity quote units, ``sigma``
+# and ``mu`` per bar on simple returns. Every size is capped by ``max_position_size`` (base,
+# >= 0; exact when given as int, Decimal or str, snapped down to the lot), snapped down to
+# the lot (an amount within ~1e-14 relative of a lot counts as on it), and is 0 with
+# ``bound_by`` 'min_qty' / 'min_notional' when under the market minimums (notional checked
+# exactly at the price rounded down to the tick), never rounded up.
+
+SizeBoundName = Literal[
+    "vol_target",
+    "var_budget",
+    "kelly",
+    "kelly_cap",
+    "hedge_band",
+    "max_position_size",
+    "min_qty",
+    "min_notional",
+]
+
+@final
+class PositionSize:
+    """A size in exact lots and the bound that decided it."""
+
+    @property
+    def lots(self) -> int:
+        """Size in lots of the market (0 when below a minimum)."""
+    @property
+    def amount(self) -> Decimal:
+        """``lots * lot_size``, exact (base units)."""
+    @property
+    def bound_by(self) -> SizeBoundName:
+        """What decided the size: the model, the cap or a market minimum."""
+    @property
+    def raw_amount(self) -> float:
+        """The model's amount before the cap and the lot (inf: the model sets no bound)."""
+
+@final
+class LevelSizes:
+    """Per-level sizes of both grid sides."""
+
+    @property
+    def sell(self) -> PositionSize:
+        """Each sell level (adds short): ``(h_max - h) * E / price / levels``."""
+    @property
+    def buy(self) -> PositionSize:
+        """Each buy level (buys back): ``(h - h_min) * E / price / levels``."""
+    @property
+    def levels(self) -> int: ...
+
+def vol_target_size(
+    price: Number, sigma: Number, target_vol: Number, max_position_size: Number, market: Market
+) -> PositionSize:
+    """Size whose P&L standard deviation ``size * price * sigma`` equals ``target_vol``.
+
+    ``target_vol`` quote units (>= 0) on the same horizon as ``sigma`` (> 0): per bar with a
+    per-bar sigma, or both annualised. ``bound_by`` 'vol_target' unless capped or too small.
+    """
+
+def var_budget_size(
+    price: Number,
+    sigma: Number,
+    var_limit: Number,
+    max_position_size: Number,
+    market: Market,
+    confidence: Number = 0.95,
+    horizon: Number = 1,
+    share: Number = 1.0,
+    mean: Number = 0.0,
+) -> PositionSize:
+    """Largest size whose normal VaR stays within ``share * var_limit`` (quote, a loss >= 0).
+
+    VaR per unit ``(z_c * sigma * sqrt(horizon) - mean * horizon) * price`` with ``z_c`` the
+    standard normal ``confidence`` quantile (0.95 = 95% loss quantile), ``horizon`` in bars,
+    ``share`` in (0, 1], ``mean`` the per-bar expected return of the position's direction.
+    When that VaR is <= 0 the budget sets no bound (``raw_amount`` inf) and the cap decides.
+    """
+
+def kelly_size(
+    price: Number,
+    mu: Number,
+    sigma: Number,
+    equity: Number,
+    max_position_size: Number,
+    market: Market,
+    fraction: Number = 0.5,
+    max_fraction: Number = 1.0,
+) -> PositionSize:
+    """Fractional Kelly: ``clip(fraction * mu / sigma**2, 0, max_fraction) * equity / price``.
+
+    Continuous-return Kelly with per-bar ``mu`` and ``sigma`` (> 0), ``fraction`` in (0, 1],
+    ``max_fraction`` >= 0 a leverage cap ('kelly_cap' when it binds); ``mu`` <= 0 sizes 0.
+    """
+
+def grid_level_sizes(
+    exposure: Number,
+    price: Number,
+    hedge_ratio: Number,
+    hedge_ratio_min: Number,
+    hedge_ratio_max: Number,
+    num_levels: int,
+    max_position_size: Number,
+    market: Market,
+) -> LevelSizes:
+    """Per-level grid sizes from the hedge-ratio band (DESIGN 'Band').
+
+    Sell levels ``(h_max - h) * E / price / levels``, buy levels ``(h - h_min) * E / price /
+    levels`` with exposure E (quote, >= 0), ``h_min <= h <= h_max`` and 1..=1000 levels; each
+    level capped by ``max_position_size`` and snapped down to the lot. Minimums are checked
+    at ``price``; ``grid_levels`` re-checks each level at its own price.
+    """
+
+def normal_quantile(confidence: Number) -> float:
+    """Standard normal quantile of ``confidence`` in (0, 1), as used by ``var_budget_size``."""
+
 # (end of sizing)
 
 # ---------------------------------------------------------------------------------------------
 # stops: Dynamic stops: volatility-scaled, ATR multiple, trailing; snapped to tick on the safe side.
+#
+# Safe side: a snapped stop triggers no later than its unsnapped level. A long's sell stop
+# (below the market) rounds up, a short's buy stop (above the market) rounds down, both toward
+# the market (a level within ~1e-14 relative of a tick counts as on it). Prices quote units,
+# percentages fractions (0.04 = 4%).
+
+PositionSideName = Literal["long", "short"]
+
+@final
+class Stop:
+    """A stop price, exact, with the position it protects and its unsnapped level."""
+
+    @property
+    def side(self) -> PositionSideName:
+        """The position protected."""
+    @property
+    def order_side(self) -> Side:
+        """The stop order's side: 'sell' for a long, 'buy' for a short."""
+    @property
+    def level(self) -> float:
+        """Unsnapped stop level (quote)."""
+    @property
+    def price_ticks(self) -> int: ...
+    @property
+    def price(self) -> Decimal:
+        """Stop price on the tick grid, on the safe side of ``level``."""
+    @property
+    def distance_pct(self) -> float:
+        """Distance of ``level`` from the reference price, as a fraction of it."""
+
+@final
+class TrailingStop:
+    """A trailing stop path, one value per bar, ratcheting only in the safe direction."""
+
+    @property
+    def side(self) -> PositionSideName: ...
+    @property
+    def levels(self) -> npt.NDArray[np.float64]:
+        """Unsnapped stop levels (quote)."""
+    @property
+    def ticks(self) -> npt.NDArray[np.int64]:
+        """Stop prices in ticks, safe side, monotone."""
+    @property
+    def prices(self) -> npt.NDArray[np.float64]:
+        """Nearest float64 of each exact stop price."""
+    def __len__(self) -> int: ...
+
+def stop_scale(
+    sigma: Number,
+    sigma_long_run: Number,
+    min_scale: Number = 0.5,
+    max_scale: Number = 2.0,
+) -> float:
+    """``sigma / sigma_long_run`` (both > 0, same horizon) clipped to [min_scale, max_scale]."""
+
+def stop_at(price: Number, distance_pct: Number, side: PositionSideName, market: Market) -> Stop:
+    """Stop at ``price * (1 - pct)`` for a long (pct < 1) or ``price * (1 + pct)`` for a short."""
+
+def vol_scaled_stop(
+    price: Number,
+    stop_loss_pct: Number,
+    sigma: Number,
+    sigma_long_run: Number,
+    side: PositionSideName,
+    market: Market,
+    min_scale: Number = 0.5,
+    max_scale: Number = 2.0,
+) -> Stop:
+    """``stop_loss_pct`` (in (0, 1)) times ``stop_scale(...)``, placed from ``price``."""
+
+def atr_stop(
+    price: Number, atr: Number, multiple: Number, side: PositionSideName, market: Market
+) -> Stop:
+    """Stop ``multiple`` (> 0) ATRs (quote, >= 0) below (long) or above (short) ``price``."""
+
+def trailing_stop(
+    prices: npt.NDArray[np.float64],
+    side: PositionSideName,
+    market: Market,
+    trail_pct: Number | None = None,
+    atr: npt.NDArray[np.float64] | None = None,
+    multiple: Number | None = None,
+) -> TrailingStop:
+    """Trailing stop over per-bar ``prices`` (> 0): ``trail_pct`` in (0, 1), or ``atr``
+    (aligned, >= 0) with ``multiple``. Each bar's candidate is the price minus (long) or plus
+    (short) the trail; a long's stop never falls and a short's never rises."""
+
 # (end of stops)
 
 # ---------------------------------------------------------------------------------------------
 # hedge: Hedge ratio: minimum-variance (OLS, EWMA beta), hedge effectiveness, funding carry.
+#
+# Conventions: ``spot`` and ``futures`` are per-bar simple returns, aligned bar by bar, as 1-D
+# C-contiguous float64 arrays of the same length. The minimum-variance hedge ratio is
+# ``beta = Cov(spot, futures) / Var(futures)``: short ``beta`` units of futures notional per
+# unit of spot notional. Constant futures returns have no beta: ``NumericalError``. Funding:
+# a positive rate means longs pay shorts.
+
+def ols_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> float:
+    """Minimum-variance hedge ratio: OLS slope of ``spot`` on ``futures`` (>= 2 bars).
+
+    ``nan_policy='omit'`` drops every bar where either series is NaN or inf.
+    """
+
+def ewma_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    lam: float = 0.94,
+    min_periods: int = 2,
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> npt.NDArray[np.float64]:
+    """EWMA hedge ratio series ``cov_t / var_t``, decay ``lam`` in (0, 1) (alpha = 1 - lam).
+
+    Moments are recursive from the first bar, as pandas ``ewm(alpha=1-lam, adjust=False)``.
+    Element ``k`` is the beta at bar ``min_periods - 1 + k`` (``min_periods`` >= 2), so the
+    result has ``n - min_periods + 1`` values and no NaN; the last is the current ratio.
+    """
+
+def rolling_beta(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    window: int,
+) -> npt.NDArray[np.float64]:
+    """Rolling OLS hedge ratio: element ``k`` is the beta of bars ``k .. k+window-1``.
+
+    ``window`` in 2..=n; ``n - window + 1`` values; O(n) (running co-moments, recomputed
+    exactly every ``window`` bars). A window of constant futures returns: ``NumericalError``.
+    """
+
+def hedge_effectiveness(
+    spot: npt.NDArray[np.float64],
+    futures: npt.NDArray[np.float64],
+    hedge_ratio: float | None = None,
+    nan_policy: Literal["raise", "omit"] | None = None,
+) -> float:
+    """``1 - Var(spot - h * futures) / Var(spot)``, at most 1 (negative: the hedge hurts).
+
+    ``hedge_ratio`` None uses ``ols_beta``, for which this equals the regression's R squared.
+    """
+
+def funding_carry(
+    position: Number,
+    price: Number,
+    rates: npt.NDArray[np.float64] | Number,
+    periods: int | None = None,
+) -> float:
+    """Funding carry over a horizon, quote currency: ``-position * price * sum(rates)``.
+
+    ``position`` signed base units (negative = short), ``price`` the mark price (> 0, held
+    constant). ``rates``: one funding rate per interval (fractions in (-1, 1)) as a float64
+    array, or a single rate applied over ``periods`` intervals (default 1). Positive rates:
+    longs pay shorts, so a short position has a positive carry.
+    """
+
 # (end of hedge)
 
 # ---------------------------------------------------------------------------------------------
 # drawdown: Drawdown series, maximum drawdown and high-water mark.
+#
+# Conventions: ``equity`` is a 1-D C-contiguous float64 array in quote currency, every value
+# >= 0 and the first > 0. Drawdown is a fraction <= 0, ``equity / high_water_mark - 1`` in
+# [-1, 0]: a ``max_drawdown`` limit of 0.1 is breached below -0.1. Under
+# ``nan_policy='omit'`` NaN/inf bars are removed first and indices refer to what remains.
+
+@final
+class MaxDrawdown:
+    """The worst drawdown of an equity curve and where it happened."""
+
+    @property
+    def drawdown(self) -> float:
+        """The most negative drawdown, a fraction in [-1, 0]; 0 if equity never falls."""
+    @property
+    def peak(self) -> int:
+        """Index of the high-water mark in force at the trough (its last bar at that mark)."""
+    @property
+    def trough(self) -> int:
+        """First index where the worst drawdown is reached."""
+    @property
+    def recovery(self) -> int | None:
+        """First index after the trough back at or above the peak's equity, else None."""
+    @property
+    def duration(self) -> int:
+        """Bars from peak to recovery, or to the last bar if not recovered (0: no drawdown)."""
+
+def high_water_mark(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.float64]:
+    """Running maximum of ``equity`` (quote currency), one value per bar."""
+
+def drawdown(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.float64]:
+    """Drawdown ``equity / high_water_mark - 1`` per bar: fractions in [-1, 0], 0 at a high."""
+
+def drawdown_duration(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> npt.NDArray[np.int64]:
+    """Bars since the last bar at the high-water mark, per bar (0 at the mark)."""
+
+def max_drawdown(
+    equity: npt.NDArray[np.float64], nan_policy: Literal["raise", "omit"] | None = None
+) -> MaxDrawdown:
+    """The worst drawdown with its peak, trough, recovery and duration (bars)."""
+
 # (end of drawdown)
 
 # ---------------------------------------------------------------------------------------------

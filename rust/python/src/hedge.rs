@@ -1,8 +1,154 @@
-//! Binding of `gridhedge_core::hedge`.
+//! Binding of `gridhedge_core::hedge`: OLS / EWMA / rolling hedge ratio, hedge effectiveness,
+//! funding carry.
 
+use gridhedge_core::hedge;
+use numpy::{PyArray, PyArray1};
 use pyo3::prelude::*;
 
-/// Add this module's functions and classes to `gridhedge._core`.
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::convert;
+use crate::errors::run;
+
+/// Minimum-variance hedge ratio: OLS beta of spot returns on futures returns.
+#[pyfunction]
+#[pyo3(signature = (spot, futures, nan_policy = None))]
+pub fn ols_beta(
+    spot: &Bound<'_, PyAny>,
+    futures: &Bound<'_, PyAny>,
+    nan_policy: Option<&Bound<'_, PyAny>>,
+) -> PyResult<f64> {
+    let py = spot.py();
+    let policy = convert::nan_policy(nan_policy)?;
+    let (a, b) = (
+        convert::f64_array("spot", spot)?,
+        convert::f64_array("futures", futures)?,
+    );
+    let (s, f) = (
+        convert::slice(py, "spot", &a)?,
+        convert::slice(py, "futures", &b)?,
+    );
+    run(py, || hedge::ols_beta(s, f, policy))
+}
+
+/// EWMA hedge ratio series (pandas `ewm(alpha=1-lam, adjust=False)` moments).
+#[pyfunction]
+#[pyo3(signature = (spot, futures, lam = None, min_periods = None, nan_policy = None))]
+pub fn ewma_beta<'py>(
+    py: Python<'py>,
+    spot: &Bound<'py, PyAny>,
+    futures: &Bound<'py, PyAny>,
+    lam: Option<&Bound<'py, PyAny>>,
+    min_periods: Option<&Bound<'py, PyAny>>,
+    nan_policy: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let policy = convert::nan_policy(nan_policy)?;
+    let lam = lam.map(|v| convert::float("lam", v)).transpose()?;
+    let min_periods = min_periods
+        .map(|v| convert::count("min_periods", v))
+        .transpose()?;
+    let (a, b) = (
+        convert::f64_array("spot", spot)?,
+        convert::f64_array("futures", futures)?,
+    );
+    let (s, f) = (
+        convert::slice(py, "spot", &a)?,
+        convert::slice(py, "futures", &b)?,
+    );
+    let v = run(py, || {
+        hedge::ewma_beta(s, f, lam.unwrap_or(0.94), min_periods.unwrap_or(2), policy)
+    })?;
+    Ok(PyArray::from_vec(py, v))
+}
+
+/// Rolling OLS hedge ratio over `window` bars (O(n)).
+#[pyfunction]
+pub fn rolling_beta<'py>(
+    py: Python<'py>,
+    spot: &Bound<'py, PyAny>,
+    futures: &Bound<'py, PyAny>,
+    window: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let window = convert::count("window", window)?;
+    let (a, b) = (
+        convert::f64_array("spot", spot)?,
+        convert::f64_array("futures", futures)?,
+    );
+    let (s, f) = (
+        convert::slice(py, "spot", &a)?,
+        convert::slice(py, "futures", &b)?,
+    );
+    let v = run(py, || hedge::rolling_beta(s, f, window))?;
+    Ok(PyArray::from_vec(py, v))
+}
+
+/// Hedge effectiveness `1 - Var(spot - h futures) / Var(spot)`; `hedge_ratio` None = OLS beta.
+#[pyfunction]
+#[pyo3(signature = (spot, futures, hedge_ratio = None, nan_policy = None))]
+pub fn hedge_effectiveness(
+    spot: &Bound<'_, PyAny>,
+    futures: &Bound<'_, PyAny>,
+    hedge_ratio: Option<&Bound<'_, PyAny>>,
+    nan_policy: Option<&Bound<'_, PyAny>>,
+) -> PyResult<f64> {
+    let py = spot.py();
+    let policy = convert::nan_policy(nan_policy)?;
+    let h = hedge_ratio
+        .filter(|v| !v.is_none())
+        .map(|v| convert::float("hedge_ratio", v))
+        .transpose()?;
+    let (a, b) = (
+        convert::f64_array("spot", spot)?,
+        convert::f64_array("futures", futures)?,
+    );
+    let (s, f) = (
+        convert::slice(py, "spot", &a)?,
+        convert::slice(py, "futures", &b)?,
+    );
+    run(py, || hedge::hedge_effectiveness(s, f, h, policy))
+}
+
+/// Funding carry in quote currency: `-position x price x sum(rates)`; a number `rates` is a
+/// constant rate over `periods` funding intervals.
+#[pyfunction]
+#[pyo3(signature = (position, price, rates, periods = None))]
+pub fn funding_carry(
+    position: &Bound<'_, PyAny>,
+    price: &Bound<'_, PyAny>,
+    rates: &Bound<'_, PyAny>,
+    periods: Option<&Bound<'_, PyAny>>,
+) -> PyResult<f64> {
+    let py = position.py();
+    let position = convert::float("position", position)?;
+    let price = convert::float("price", price)?;
+    if rates.is_instance_of::<pyo3::types::PyString>() || !rates.hasattr("__len__")? {
+        let rate = convert::float("rates", rates)?;
+        let n = periods
+            .filter(|v| !v.is_none())
+            .map(|v| convert::count("periods", v))
+            .transpose()?
+            .unwrap_or(1);
+        return run(py, || {
+            hedge::funding_carry_constant(position, price, rate, n)
+        });
+    }
+    if let Some(p) = periods.filter(|p| !p.is_none()) {
+        return Err(crate::errors::invalid(
+            py,
+            "periods",
+            p.repr()?,
+            "must be omitted when rates is an array (one rate per interval)",
+        ));
+    }
+    let array = convert::f64_array("rates", rates)?;
+    let r = convert::slice(py, "rates", &array)?;
+    run(py, || hedge::funding_carry(position, price, r))
+}
+
+/// Add this module's functions to `gridhedge._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(ols_beta, m)?)?;
+    m.add_function(wrap_pyfunction!(ewma_beta, m)?)?;
+    m.add_function(wrap_pyfunction!(rolling_beta, m)?)?;
+    m.add_function(wrap_pyfunction!(hedge_effectiveness, m)?)?;
+    m.add_function(wrap_pyfunction!(funding_carry, m)?)?;
     Ok(())
 }
