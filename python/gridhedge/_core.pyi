@@ -175,6 +175,158 @@ def _panic_for_test() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # volatility: Volatility estimators (per bar): close-to-close, EWMA, range-based, ATR.
+#
+# Conventions: volatility is per bar (not annualised), a standard deviation. Return-based
+# estimators take *returns* (simple or log, as you choose; log returns are the textbook input).
+# Range-based estimators take OHLC *prices* (> 0, low <= open, close <= high) and use log price
+# ratios; ATR is in price units. Arrays must be 1-D C-contiguous float64 (read zero-copy).
+# ``*_rolling`` functions return ``n - window + 1`` values (no NaN padding): entry ``j`` covers
+# inputs ``j .. j + window - 1`` and is aligned with input ``j + window - 1``. NaN or inf raise
+# ``InvalidInputError`` naming the position, unless ``nan_policy="omit"`` drops them first
+# (whole candles for OHLC; windows then count the remaining values). Results are never NaN.
+
+NanPolicyName = Literal["raise", "omit"]
+
+def close_to_close_vol(
+    returns: npt.NDArray[np.float64], nan_policy: NanPolicyName | None = None
+) -> float:
+    """Sample standard deviation (ddof=1, mean subtracted) of ``returns``; needs >= 2 values."""
+
+def close_to_close_vol_rolling(
+    returns: npt.NDArray[np.float64], window: int, nan_policy: NanPolicyName | None = None
+) -> npt.NDArray[np.float64]:
+    """Rolling sample std (ddof=1) over ``window`` returns (2 <= window <= n), O(n).
+
+    Equals ``pandas.Series(returns).rolling(window).std().to_numpy()[window - 1:]``.
+    """
+
+def ewma_vol(
+    returns: npt.NDArray[np.float64],
+    lam: Number | None = None,
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """EWMA (RiskMetrics) volatility after the last return: ``ewma_vol_series(...)[-1]``."""
+
+def ewma_vol_series(
+    returns: npt.NDArray[np.float64],
+    lam: Number | None = None,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """EWMA (RiskMetrics, zero mean) volatility, one value per return.
+
+    ``s2[0] = r[0]**2`` (seeded with the first squared return), then
+    ``s2[t] = lam * s2[t-1] + (1 - lam) * r[t]**2``; returns ``sqrt(s2)``. Entry ``t`` uses
+    returns up to and including ``t`` (the forecast for bar ``t + 1``). ``lam`` in (0, 1),
+    default 0.94 (RiskMetrics 1996). Equals
+    ``np.sqrt(pandas.Series(r**2).ewm(alpha=1 - lam, adjust=False).mean())``.
+    """
+
+def parkinson_vol(
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """Parkinson (1980): ``sqrt(mean(ln(high/low)**2) / (4 ln 2))`` per bar."""
+
+def parkinson_vol_rolling(
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    window: int,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """Parkinson volatility over every ``window`` candles (1 <= window <= n), O(n)."""
+
+def garman_klass_vol(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """Garman-Klass (1980): ``sqrt(mean(0.5 ln(H/L)**2 - (2 ln 2 - 1) ln(C/O)**2))`` per bar."""
+
+def garman_klass_vol_rolling(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    window: int,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """Garman-Klass volatility over every ``window`` candles (1 <= window <= n), O(n)."""
+
+def rogers_satchell_vol(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """Rogers-Satchell (1991): ``sqrt(mean(ln(H/C) ln(H/O) + ln(L/C) ln(L/O)))`` per bar."""
+
+def rogers_satchell_vol_rolling(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    window: int,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """Rogers-Satchell volatility over every ``window`` candles (1 <= window <= n), O(n)."""
+
+def yang_zhang_vol(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """Yang-Zhang (2000) over the ``n = N - 1`` periods of ``N >= 3`` candles.
+
+    ``sigma**2 = V_o + k V_c + (1 - k) V_rs``: ``V_o`` the sample variance (ddof=1) of opening
+    jumps ``ln(open[t] / close[t-1])``, ``V_c`` that of ``ln(close[t] / open[t])``, ``V_rs``
+    the mean Rogers-Satchell term, ``k = 0.34 / (1.34 + (n + 1) / (n - 1))``. The first candle
+    only supplies the first previous close.
+    """
+
+def yang_zhang_vol_rolling(
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    window: int,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """Yang-Zhang over every ``window`` periods (2 <= window <= N - 1): ``N - window`` values.
+
+    Entry ``j`` uses candles ``j .. j + window`` (``window`` periods) and is aligned with
+    candle ``j + window``; ``k`` uses ``n = window``. O(N).
+    """
+
+def atr(
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    window: int = 14,
+    nan_policy: NanPolicyName | None = None,
+) -> float:
+    """Wilder's average true range after the last candle (price units): ``atr_series(...)[-1]``."""
+
+def atr_series(
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    window: int = 14,
+    nan_policy: NanPolicyName | None = None,
+) -> npt.NDArray[np.float64]:
+    """Wilder's ATR (1978), price units, ``N - window`` values (1 <= window <= N - 1).
+
+    ``TR[t] = max(H[t] - L[t], |H[t] - C[t-1]|, |L[t] - C[t-1]|)`` for candles ``t >= 1`` (the
+    first candle only supplies a close). The first ATR, aligned with candle ``window``, is the
+    simple mean of ``TR[1..window]``; then ``ATR[t] = ATR[t-1] + (TR[t] - ATR[t-1]) / window``
+    (as TA-Lib). Entry ``j`` is aligned with candle ``j + window``.
+    """
+
 # (end of volatility)
 
 # ---------------------------------------------------------------------------------------------
