@@ -26,6 +26,8 @@ use crate::fills::OrderKind;
 use crate::grid::{GridMode, GridParams, GridPlan};
 use crate::levels::support_resistance;
 use crate::money::{snap, Market, Round, Side};
+use crate::series::NanPolicy;
+use crate::stops::{self, PositionSide};
 
 /// Per-bar volatility estimator used for dynamic spacing and the stop scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,7 +353,7 @@ pub fn decide(
 
     // market layer: volatility, spacing, funding tilt
     let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
-    m.long_run_volatility = std_dev(&returns);
+    m.long_run_volatility = crate::volatility::close_to_close(&returns, NanPolicy::Raise)?;
     m.volatility = estimate_volatility(cfg.volatility_estimator, &c, &returns)?;
     m.spacing = cfg.grid_spacing_pct;
     if cfg.dynamic_spacing {
@@ -654,30 +656,34 @@ pub fn decide(
         );
     }
 
-    // position layer: the dynamic stop on the net exposure
-    let scale = if m.long_run_volatility > 0.0 {
-        (m.volatility / m.long_run_volatility).clamp(cfg.stop_scale_min, cfg.stop_scale_max)
-    } else {
-        1.0
-    };
-    m.stop_distance = cfg.stop_loss_pct * scale;
+    // position layer: the dynamic stop on the net exposure, from the center
     let net = to_lots(spot) - s_cur;
-    if net != 0 {
-        let (side, level_price, dir) = if net > 0 {
-            (Side::Sell, center_f * (1.0 - m.stop_distance), Round::Up)
+    let scaled = |sigma: f64, long_run: f64| {
+        if sigma > 0.0 && long_run > 0.0 {
+            stops::stop_scale(sigma, long_run, cfg.stop_scale_min, cfg.stop_scale_max)
         } else {
-            (Side::Buy, center_f * (1.0 + m.stop_distance), Round::Down)
+            Ok(1.0)
+        }
+    };
+    m.stop_distance = (cfg.stop_loss_pct * scaled(m.volatility, m.long_run_volatility)?).min(0.99);
+    if net != 0 {
+        let (protects, side) = if net > 0 {
+            (PositionSide::Long, Side::Sell)
+        } else {
+            (PositionSide::Short, Side::Buy)
         };
-        let ticks = snap(level_price / market.tick_f64(), dir);
-        if ticks > 0 && market.meets_minimums(ticks, net.abs()) {
-            orders.push(DesiredOrder {
-                role: Role::Stop,
-                side,
-                level: 0,
-                kind: OrderKind::StopMarket,
-                price_ticks: ticks,
-                amount_lots: net.abs(),
-            });
+        // a stop that cannot sit on a positive tick is left out
+        if let Ok(stop) = stops::stop_at(center_f, m.stop_distance, protects, market) {
+            if market.meets_minimums(stop.ticks, net.abs()) {
+                orders.push(DesiredOrder {
+                    role: Role::Stop,
+                    side,
+                    level: 0,
+                    kind: OrderKind::StopMarket,
+                    price_ticks: stop.ticks,
+                    amount_lots: net.abs(),
+                });
+            }
         }
     }
 
@@ -771,49 +777,16 @@ fn snap_to_support_resistance(
     Ok(())
 }
 
-/// Sample standard deviation (ddof = 1); 0 for fewer than two values.
-fn std_dev(x: &[f64]) -> f64 {
-    if x.len() < 2 {
-        return 0.0;
-    }
-    let mean = x.iter().sum::<f64>() / x.len() as f64;
-    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
-}
-
-/// Per-bar volatility of the recent candles with the chosen estimator.
+/// Per-bar volatility of the recent candles with the chosen estimator (`crate::volatility`).
 fn estimate_volatility(which: VolEstimator, c: &Candles<'_>, returns: &[f64]) -> Result<f64> {
-    Ok(match which {
-        VolEstimator::CloseToClose => std_dev(returns),
-        VolEstimator::Ewma => {
-            let lambda = 0.94;
-            let mut var = returns.iter().take(20).map(|r| r * r).sum::<f64>()
-                / returns.len().clamp(1, 20) as f64;
-            for r in returns {
-                var = lambda * var + (1.0 - lambda) * r * r;
-            }
-            var.sqrt()
-        }
-        VolEstimator::Parkinson => {
-            let s: f64 = c
-                .high
-                .iter()
-                .zip(c.low)
-                .map(|(h, l)| (h / l).ln().powi(2))
-                .sum();
-            (s / (4.0 * std::f64::consts::LN_2 * c.high.len() as f64)).sqrt()
-        }
-        VolEstimator::GarmanKlass => {
-            let n = c.high.len() as f64;
-            let s: f64 = (0..c.high.len())
-                .map(|i| {
-                    0.5 * (c.high[i] / c.low[i]).ln().powi(2)
-                        - (2.0 * std::f64::consts::LN_2 - 1.0)
-                            * (c.close[i] / c.open[i]).ln().powi(2)
-                })
-                .sum();
-            (s / n).max(0.0).sqrt()
-        }
-    })
+    use crate::volatility as vol;
+    let raise = NanPolicy::Raise;
+    match which {
+        VolEstimator::CloseToClose => vol::close_to_close(returns, raise),
+        VolEstimator::Ewma => vol::ewma(returns, vol::EWMA_LAMBDA_DEFAULT, raise),
+        VolEstimator::Parkinson => vol::parkinson(c.high, c.low, raise),
+        VolEstimator::GarmanKlass => vol::garman_klass(c.open, c.high, c.low, c.close, raise),
+    }
 }
 
 /// Historical VaR of one bar as a fraction (positive loss): numpy 'linear' quantile of -r.
