@@ -55,14 +55,18 @@ fn zero_variance(at: &str) -> Error {
     )
 }
 
+fn non_finite(at: &str) -> Error {
+    Error::numerical(
+        "beta",
+        format!("the hedge ratio {at} is not finite (futures variance underflowed)"),
+    )
+}
+
 fn finite_beta(beta: f64, at: &str) -> Result<f64> {
     if beta.is_finite() {
         Ok(beta)
     } else {
-        Err(Error::numerical(
-            "beta",
-            format!("the hedge ratio {at} is not finite (futures variance underflowed)"),
-        ))
+        Err(non_finite(at))
     }
 }
 
@@ -110,11 +114,14 @@ pub fn ewma_beta(
             cyy = lam * (cyy + (oy - my) * (oy - my)) + alpha * (f[t] - my) * (f[t] - my);
         }
         if t + 1 >= min_periods {
-            let at = format!("at bar {t}");
+            let beta = cxy / cyy;
             if constant || cyy <= 0.0 {
-                return Err(zero_variance(&at));
+                return Err(zero_variance(&format!("at bar {t}")));
             }
-            out.push(finite_beta(cxy / cyy, &at)?);
+            if !beta.is_finite() {
+                return Err(non_finite(&format!("at bar {t}")));
+            }
+            out.push(beta);
         }
     }
     Ok(out)
@@ -165,15 +172,18 @@ pub fn rolling_beta(spot: &[f64], futures: &[f64], window: usize) -> Result<Vec<
             cyy += (f[t] - my1) * (f[t] - my);
         }
         if t + 1 >= w {
-            let at = format!("in the window ending at bar {t}");
             let constant = match (lo.front(), hi.front()) {
                 (Some(&a), Some(&b)) => f[a] == f[b],
                 _ => true,
             };
+            let beta = cxy / cyy;
             if constant || cyy <= 0.0 {
-                return Err(zero_variance(&at));
+                return Err(zero_variance(&format!("in the window ending at bar {t}")));
             }
-            out.push(finite_beta(cxy / cyy, &at)?);
+            if !beta.is_finite() {
+                return Err(non_finite(&format!("in the window ending at bar {t}")));
+            }
+            out.push(beta);
         }
     }
     Ok(out)
