@@ -331,6 +331,129 @@ def atr_series(
 
 # ---------------------------------------------------------------------------------------------
 # garch: GARCH(1,1) maximum-likelihood fit (normal and Student-t) and variance forecasts.
+#
+# Model (Bollerslev 1986), constant mean: ``y[t] = mu + e[t]``, ``e[t] = sqrt(s2[t]) z[t]``,
+# ``s2[t] = omega + alpha * e[t-1]**2 + beta * s2[t-1]``, ``z`` i.i.d. standard normal or
+# standardised Student-t (unit variance, ``nu`` degrees of freedom). Constraints: omega > 0,
+# alpha >= 0, beta >= 0, alpha + beta < 1, 2 < nu < 500.
+# Units: ``y = scale * returns``; every output is in the units of ``y``. The ``arch`` package
+# works in percent returns by default: ``garch_fit(r, scale=100)`` on fractional returns is
+# comparable to ``arch_model(100 * r, vol="GARCH", p=1, q=1)``.
+
+GarchDistName = Literal["normal", "t"]
+
+@final
+class GarchResult:
+    """A fitted constant-mean GARCH(1,1), in the units of ``scale * returns``.
+
+    Standard errors are robust (Bollerslev-Wooldridge sandwich, as ``arch``'s default
+    ``cov_type="robust"``): ``A^-1 B A^-1 / n`` with ``A`` minus the Hessian of the mean
+    log-likelihood (central differences of the analytic gradient) and ``B`` the sample
+    covariance (ddof 1) of the per-observation scores. ``std_errors_nonrobust`` is ``A^-1 / n``.
+    """
+
+    @property
+    def dist(self) -> GarchDistName: ...
+    @property
+    def scale(self) -> float:
+        """The factor applied to the returns before fitting."""
+    @property
+    def nobs(self) -> int: ...
+    @property
+    def mu(self) -> float: ...
+    @property
+    def omega(self) -> float: ...
+    @property
+    def alpha(self) -> float: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def nu(self) -> float | None:
+        """Student-t degrees of freedom; None for normal innovations."""
+    @property
+    def param_names(self) -> list[str]:
+        """``["mu", "omega", "alpha", "beta"]`` (+ ``"nu"`` for Student-t): order of ``cov``."""
+    @property
+    def params(self) -> dict[str, float]: ...
+    @property
+    def std_errors(self) -> dict[str, float]:
+        """Robust (sandwich) standard errors."""
+    @property
+    def std_errors_nonrobust(self) -> dict[str, float]:
+        """Classical inverse-Hessian standard errors."""
+    @property
+    def cov(self) -> npt.NDArray[np.float64]:
+        """Robust parameter covariance, ``(k, k)`` in the order of ``param_names``."""
+    @property
+    def loglik(self) -> float:
+        """Maximised log-likelihood (sum over observations, in the units of ``y``)."""
+    @property
+    def conditional_variance(self) -> npt.NDArray[np.float64]:
+        """``s2[t]`` for every observation (the variance of ``y[t]`` given the past)."""
+    @property
+    def conditional_volatility(self) -> npt.NDArray[np.float64]:
+        """``sqrt(s2[t])``, per bar, in the units of ``y``."""
+    @property
+    def backcast(self) -> float:
+        """The pre-sample variance and squared residual: ``arch``'s backcast, the
+        0.94-exponentially weighted mean of the first min(75, n) squared demeaned values."""
+    @property
+    def iterations(self) -> int:
+        """BFGS iterations used."""
+    @property
+    def gradient_max(self) -> float:
+        """Largest gradient component of the mean log-likelihood at the optimum (optimiser
+        coordinates); below 1e-6 for every returned fit."""
+    @property
+    def converged(self) -> bool:
+        """Always True: a fit that does not converge raises ``NumericalError``."""
+    @property
+    def persistence(self) -> float:
+        """``alpha + beta``."""
+    @property
+    def unconditional_variance(self) -> float:
+        """``omega / (1 - alpha - beta)``."""
+    def forecast(self, horizon: int) -> npt.NDArray[np.float64]:
+        """Variance forecasts for bars ``T+1 .. T+horizon`` after the sample (1 <= horizon <= 1e6).
+
+        ``s2[T+1] = omega + alpha * e[T]**2 + beta * s2[T]``, then
+        ``s2[T+h] = omega + (alpha + beta) * s2[T+h-1]`` (as ``arch``'s analytic forecast).
+        """
+
+def garch_fit(
+    returns: npt.NDArray[np.float64],
+    dist: GarchDistName = "normal",
+    scale: Number = 1.0,
+    nan_policy: NanPolicyName | None = None,
+) -> GarchResult:
+    """Maximum-likelihood GARCH(1,1) with a constant mean, fitted to ``scale * returns``.
+
+    ``returns``: 1-D C-contiguous float64, at least 20 finite values, not constant (simple or
+    log returns, your choice). ``dist``: ``"normal"`` or ``"t"``. ``scale`` > 0 (use 100 to
+    work in percent, as ``arch``). BFGS with analytic gradients on an unconstrained
+    reparameterisation, data rescaled to unit variance internally, ``arch``'s backcast held
+    fixed. Agrees with ``arch_model(scale * r, vol="GARCH", p=1, q=1, dist=...)`` to about
+    1e-6 in log-likelihood and 1e-5 in the parameters. Raises ``NumericalError`` if the
+    optimiser does not converge or the Hessian is singular.
+    """
+
+def garch_simulate(
+    nobs: int,
+    mu: Number,
+    omega: Number,
+    alpha: Number,
+    beta: Number,
+    nu: Number | None = None,
+    burn: int = 500,
+    seed: int = 0,
+) -> npt.NDArray[np.float64]:
+    """Simulate ``nobs`` values of a GARCH(1,1) after ``burn`` discarded ones.
+
+    Starts from the unconditional variance; innovations standard normal, or standardised
+    Student-t when ``nu`` is given; a seeded ChaCha8 generator (same seed, same path).
+    Parameters must satisfy the model's constraints.
+    """
+
 # (end of garch)
 
 # ---------------------------------------------------------------------------------------------
