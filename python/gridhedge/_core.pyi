@@ -796,6 +796,39 @@ def max_drawdown(
 
 # ---------------------------------------------------------------------------------------------
 # synthetic: Seeded synthetic market: GARCH-type returns with fat tails and jumps, OHLCV bars, funding rates.
+
+def synthetic_market(
+    seed: int,
+    bars: int,
+    timeframe: str,
+    start: int,
+    start_price: Number,
+    *,
+    vol_annual: Number = ...,
+    drift_annual: Number = ...,
+    garch_alpha: Number = ...,
+    garch_beta: Number = ...,
+    tail_dof: Number = ...,
+    stress_share: Number = ...,
+    stress_var_ratio: Number = ...,
+    stress_hours: Number = ...,
+    stress_drift: Number = ...,
+    jumps_per_year: Number = ...,
+    jump_size: Number = ...,
+    jump_down_prob: Number = ...,
+    jump_stress_prob: Number = ...,
+    volume_median: Number = ...,
+    funding: bool = ...,
+) -> dict[str, npt.NDArray[np.int64] | npt.NDArray[np.float64]]:
+    """Seeded synthetic OHLCV bars and funding rates (use ``gridhedge.data.synthetic_candles``).
+
+    ``seed`` in [0, 2**64); ``bars`` 1..=20,000,000; ``timeframe`` one of 1m, 5m, 15m, 30m, 1h,
+    2h, 4h, 8h, 12h, 1d; ``start`` ms UTC, a multiple of the timeframe; ``start_price`` > 0
+    (quote). Returns int64 ``timestamp`` (bar open) and ``funding_time`` (ms UTC) and float64
+    ``open``, ``high``, ``low``, ``close`` (quote), ``volume`` (base) and ``funding_rate``
+    (fraction per 8 hours, positive: longs pay shorts). Same arguments, same bytes.
+    """
+
 # (end of synthetic)
 
 # ---------------------------------------------------------------------------------------------
