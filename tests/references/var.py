@@ -95,7 +95,7 @@ def portfolio(w: Arr, cov: Arr, c: float, h: int = 1) -> tuple[float, Arr]:
     def var(x: Arr) -> float:
         return float(stats.norm.ppf(c) * math.sqrt(max(x @ cov @ x, 0.0) * h))
 
-    step = 1e-6 * max(float(np.abs(w).max()), 1.0)
+    step = 1e-7 * max(float(np.abs(w).max()), 1e-300)
     marginal = np.array(
         [(var(w + step * e) - var(w - step * e)) / (2 * step) for e in np.eye(len(w))]
     )

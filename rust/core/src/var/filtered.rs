@@ -11,7 +11,7 @@ use crate::error::{check, Error, Result};
 use crate::series::{confidence, same_len, NanPolicy};
 
 use super::historical::var_cvar_of_losses;
-use super::{horizon, QuantileMethod, VarCvar};
+use super::{finite_result, horizon, QuantileMethod, VarCvar};
 
 /// RiskMetrics' daily decay factor.
 pub const RISKMETRICS_LAMBDA: f64 = 0.94;
@@ -73,7 +73,8 @@ pub fn filtered_historical(
             .find(|v| v.is_finite())
             .unwrap_or(1.0),
     };
-    Ok(var_cvar_of_losses(&mut losses, c, method).scaled(now * (h as f64).sqrt()))
+    let v = var_cvar_of_losses(&mut losses, c, method).scaled(now * (h as f64).sqrt());
+    finite_result("filtered historical VaR", v)
 }
 
 /// The EWMA volatility forecasts of `returns` (finite): `sigma[t]` for every bar `t` (known

@@ -13,7 +13,7 @@
 use crate::error::Result;
 use crate::series::{confidence, finite_series, NanPolicy};
 
-use super::{horizon, QuantileMethod, VarCvar};
+use super::{finite_result, horizon, QuantileMethod, VarCvar};
 
 /// numpy's `_lerp(a, b, g)`: exact at `g = 0` and `g = 1`, monotone in `g`.
 #[inline]
@@ -101,5 +101,6 @@ pub fn historical(
     let h = horizon(h)?;
     let r = finite_series("returns", returns, 1, policy)?;
     let mut losses: Vec<f64> = r.iter().map(|x| -x).collect();
-    Ok(var_cvar_of_losses(&mut losses, c, method).scaled((h as f64).sqrt()))
+    let v = var_cvar_of_losses(&mut losses, c, method).scaled((h as f64).sqrt());
+    finite_result("historical VaR", v)
 }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::series::{confidence, NanPolicy};
 
 use super::moments::{moments, Moments};
-use super::{horizon, VarCvar};
+use super::{finite_result, horizon, VarCvar};
 
 /// Largest Student-t degrees of freedom accepted or fitted (beyond it the t is the normal to
 /// within 0.02% at the 99% quantile).
@@ -85,13 +85,13 @@ pub fn fit_t_df(m: &Moments) -> f64 {
     }
 }
 
-fn assemble(m: &Moments, h: usize, q: f64, e: f64) -> VarCvar {
+fn assemble(m: &Moments, h: usize, q: f64, e: f64) -> Result<VarCvar> {
     let hf = h as f64;
     let loc = -m.mean * hf;
     let s = m.std * hf.sqrt();
     let var = loc + s * q;
     let cvar = (loc + s * e).max(var);
-    VarCvar { var, cvar }
+    finite_result("parametric VaR", VarCvar { var, cvar })
 }
 
 /// Normal VaR and CVaR of `returns` at confidence `c` over `h` bars (positive loss fractions):
@@ -102,7 +102,7 @@ pub fn normal(returns: &[f64], c: f64, h: usize, policy: NanPolicy) -> Result<Va
     let h = horizon(h)?;
     let m = moments(returns, 2, policy)?;
     let (q, e) = normal_q_e(c)?;
-    Ok(assemble(&m, h, q, e))
+    assemble(&m, h, q, e)
 }
 
 /// Student-t VaR and CVaR (the t scaled to the sample standard deviation, see the module
@@ -121,7 +121,7 @@ pub fn student_t(
     let m = moments(returns, if df.is_some() { 2 } else { 4 }, policy)?;
     let nu = df.unwrap_or_else(|| fit_t_df(&m));
     let (q, e) = t_q_e(c, nu)?;
-    Ok((assemble(&m, h, q, e), nu))
+    Ok((assemble(&m, h, q, e)?, nu))
 }
 
 /// Cornish-Fisher (modified) VaR and CVaR from the sample mean, standard deviation, skewness
@@ -138,5 +138,5 @@ pub fn cornish_fisher(returns: &[f64], c: f64, h: usize, policy: NanPolicy) -> R
         - (2.0 * z2 * z - 5.0 * z) * s * s / 36.0;
     let e = n.pdf(z) / (1.0 - c)
         * (1.0 + s * z / 6.0 + k * (z2 - 1.0) / 24.0 - s * s * (2.0 * z2 - 1.0) / 36.0);
-    Ok(assemble(&m, h, q, e))
+    assemble(&m, h, q, e)
 }

@@ -257,11 +257,17 @@ pub fn portfolio_var(
     } else {
         vec![0.0; n]
     };
-    let component = exposures
+    let component: Vec<f64> = exposures
         .iter()
         .zip(&marginal)
         .map(|(w, m)| w * m)
         .collect();
+    if marginal.iter().chain(&component).any(|v| !v.is_finite()) {
+        return Err(Error::numerical(
+            "portfolio_var",
+            "marginal or component VaR overflows a float64",
+        ));
+    }
     Ok(PortfolioVar {
         var: z * sigma,
         cvar: e * sigma,

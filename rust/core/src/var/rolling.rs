@@ -24,7 +24,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::series::{confidence, finite_series, window as check_window, NanPolicy};
 
 use super::historical::{quantile_from, quantile_position};
@@ -44,6 +44,20 @@ pub enum RollingDistribution {
     Normal,
     /// Student-t with the given `df` in (2, MAX_DF], scaled to unit variance.
     StudentT(f64),
+}
+
+/// The rolling result if every value is finite, else a numerical error (float64 overflow).
+fn finite_rolling(what: &str, out: RollingVar) -> Result<RollingVar> {
+    match out.var.iter().chain(&out.cvar).position(|v| !v.is_finite()) {
+        None => Ok(out),
+        Some(k) => Err(Error::numerical(
+            what,
+            format!(
+                "output {} is not finite (returns too large for float64)",
+                k % out.var.len().max(1)
+            ),
+        )),
+    }
 }
 
 /// Outputs per parallel block: enough to amortise the first window's sort.
@@ -128,7 +142,7 @@ pub fn rolling_historical(
                 *cv = e * scale;
             }
         });
-    Ok(RollingVar { var, cvar })
+    finite_rolling("rolling historical VaR", RollingVar { var, cvar })
 }
 
 /// Rolling parametric VaR and CVaR with `window` bars (2..=n) at confidence `c` over `h`
@@ -190,5 +204,5 @@ pub fn rolling_parametric(
                 *cv = (loc + sd * e).max(a);
             }
         });
-    Ok(RollingVar { var, cvar })
+    finite_rolling("rolling parametric VaR", RollingVar { var, cvar })
 }
