@@ -75,6 +75,8 @@ class PaperBroker(Broker):
         self.fills: list[Fill] = []
         self.events: list[BookEvent] = []
         self._orders: dict[int, Order] = {}
+        self._live: dict[int, Order] = {}
+        """Orders still resting, in placement order."""
         self._by_client_id: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -117,7 +119,7 @@ class PaperBroker(Broker):
 
     async def fetch_open_orders(self, symbol: str) -> list[Order]:
         self._check_symbol(symbol)
-        return [o for o in self._orders.values() if o.status.is_live]
+        return list(self._live.values())
 
     async def fetch_fills(self, symbol: str, since_ms: int | None = None) -> list[Fill]:
         self._check_symbol(symbol)
@@ -146,6 +148,7 @@ class PaperBroker(Broker):
         order.exchange_order_id = f"paper-{sim_id}"
         order.created_ms = self._provider.timestamp_ms()
         self._orders[sim_id] = order
+        self._live[sim_id] = order
         self._by_client_id[order.client_order_id] = sim_id
         self._log_event("place", order, order.price, order.amount)
         return order
@@ -155,7 +158,7 @@ class PaperBroker(Broker):
         if sim_id is None:
             return
         if self.book.cancel(sim_id):
-            tracked = self._orders[sim_id]
+            tracked = self._live.pop(sim_id)
             tracked.status = OrderStatus.CANCELLED
             order.status = OrderStatus.CANCELLED
             self._log_event("cancel", tracked, tracked.price, tracked.remaining)
@@ -181,6 +184,8 @@ class PaperBroker(Broker):
             self.account.apply_fill(f.side, f.price_ticks, f.amount_lots, f.fee)
             order.filled += f.amount
             order.status = OrderStatus.FILLED if f.done else OrderStatus.PARTIALLY_FILLED
+            if f.done:
+                del self._live[f.order_id]
             fill = Fill(
                 trade_id=f"paper-t{next(self._trade_ids)}",
                 client_order_id=order.client_order_id,
