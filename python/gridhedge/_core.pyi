@@ -1295,6 +1295,9 @@ def diff_orders(
     """Minimal change from open ``(key, kind, price_ticks, remaining_lots)`` to desired
     ``(key, kind, price_ticks, amount_lots)``: (open indexes to cancel, desired to place)."""
 
+def parse_client_order_id(bot_id: str, symbol: str, client_order_id: str) -> tuple[str, int] | None:
+    """(key code, sequence) of one of this bot's client order ids; None for any other id."""
+
 # (end of orders)
 
 # ---------------------------------------------------------------------------------------------

@@ -117,6 +117,51 @@ def demo(
 
 
 @app.command()
+def status(
+    db: Annotated[str, typer.Option(help="The bot's SQLite state file.")],
+    bot_id: Annotated[
+        str | None, typer.Option(help="Bot id (default: the only bot in db).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print a bot's saved state: orders by status, fills, equity, high-water mark."""
+    import pathlib
+    import sqlite3
+
+    from gridhedge.state.sqlite import SQLiteStateManager
+
+    path = pathlib.Path(db)
+    if not path.exists():
+        typer.secho(f"error: no state file at {db}", fg="red", err=True)
+        raise typer.Exit(2)
+    if bot_id is None:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            ids = [r[0] for r in conn.execute("SELECT bot_id FROM bots")]
+        if len(ids) != 1:
+            typer.secho(f"error: pass --bot-id, the file holds {ids}", fg="red", err=True)
+            raise typer.Exit(2)
+        bot_id = ids[0]
+    try:
+        store = SQLiteStateManager(path, bot_id)
+    except GridHedgeError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
+        summary = store.summary()
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
+    table = Table(title=f"gridhedge state of {bot_id}", show_header=False)
+    for key, value in summary.items():
+        table.add_row(
+            key, json.dumps(value, default=str) if isinstance(value, dict) else str(value)
+        )
+    Console().print(table)
+
+
+@app.command()
 def version() -> None:
     """Print the gridhedge version."""
     typer.echo(__version__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 from loguru import logger
 
@@ -11,6 +12,30 @@ from gridhedge.grid.config import LoggingSettings
 
 FORMAT = "{time:YYYY-MM-DD HH:mm:ss} | {level: <8} | {message}"
 _handlers: list[int] = []
+_secrets: set[str] = set()
+REDACTED = "***"
+
+
+def register_secret(value: str) -> None:
+    """Never let ``value`` (an API key or secret) appear in any log line from now on."""
+    if len(value) >= 4:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _patch(record: Any) -> None:
+    if _secrets:
+        record["message"] = redact(record["message"])
+
+
+logger.configure(patcher=_patch)
 _default_removed = False
 
 

@@ -147,6 +147,14 @@ class StateManager(ABC):
     def record_fill(self, fill: Fill) -> None:
         """Record a fill (idempotent by trade id)."""
 
+    @abstractmethod
+    def orders(self, live_only: bool = False) -> list[Order]:
+        """Recorded orders (only those still live, if asked), oldest first."""
+
+    @abstractmethod
+    def fills(self) -> list[Fill]:
+        """Recorded fills, oldest first."""
+
     def record_equity(self, timestamp_ms: int, equity: Decimal, high_water_mark: Decimal) -> None:
         """Record an equity snapshot and the high-water mark (optional)."""
         return None

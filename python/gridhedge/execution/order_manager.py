@@ -61,6 +61,10 @@ class GridOrderManager(OrderManager):
         self.max_active_orders = max_active_orders
         saved = state.load().get("sequences", {})
         self.sequences: dict[str, int] = {str(k): int(v) for k, v in saved.items()}
+        # intents are committed before they are sent, so the recorded orders bound every
+        # sequence ever used, even if the process died before saving the counters
+        for order in state.orders():
+            self.sequences[order.key] = max(self.sequences.get(order.key, 0), order.sequence)
 
     def _next_id(self, key: str) -> tuple[str, int]:
         seq = self.sequences.get(key, 0) + 1

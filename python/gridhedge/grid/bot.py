@@ -24,7 +24,13 @@ from gridhedge.common.interfaces import (
     StateManager,
     SyncResult,
 )
-from gridhedge.common.types import HedgeRecommendation, MarketState, Position, TradingMode
+from gridhedge.common.types import (
+    HedgeRecommendation,
+    MarketState,
+    OrderStatus,
+    Position,
+    TradingMode,
+)
 from gridhedge.data.replay import ReplayDataProvider
 from gridhedge.errors import GridHedgeError
 from gridhedge.execution.order_manager import GridOrderManager, PlannedOrder
@@ -102,10 +108,10 @@ class GridHedgeBot:
         self.data_provider = data_provider
         self.symbol = symbol
         self.grid_calculator = grid_calculator
-        self.bot_id = bot_id or f"{symbol.lower()}-grid"
+        self.bot_id = bot_id or self.config.state.bot_id or f"{symbol.lower()}-grid"
         self.risk_manager = risk_manager or LayeredRiskManager(self.config)
         self.risk_analyzer = risk_analyzer or _default_analyzer(self.config)
-        self.state = state_manager or MemoryStateManager()
+        self.state = state_manager or _default_state(self.config, self.bot_id, broker)
         self.position_fetcher = position_fetcher or BrokerPositionFetcher(broker)
         self._order_manager = order_manager
         self._policy = policy_config(self.config)
@@ -165,12 +171,59 @@ class GridHedgeBot:
         self._policy_state.update(saved.get("policy", {}))
         self._halted = bool(saved.get("halted", False))
         self._hwm = Decimal(str(saved.get("high_water_mark", "0")))
+        await self._reconcile()
         _ = self.order_manager
         logger.info(
             "Initialized GridHedgeBot for {} with {} levels ({} mode)",
             self.symbol,
             self.config.grid.num_levels,
             self.broker.trading_mode.value,
+        )
+
+    async def _reconcile(self) -> None:
+        """Match the saved orders with the exchange's by client order id: adopt what is open,
+        settle what filled or vanished while the bot was down, record missed fills; orphans
+        the policy no longer wants are cancelled by the next sync. One summary line."""
+        saved = self.state.orders(live_only=True)
+        open_orders = await self.broker.fetch_open_orders(self.symbol)
+        open_ids = {o.client_order_id for o in open_orders}
+        since = int(self.state.load().get("fills_checkpoint_ms", 0)) or None
+        fills = await self.broker.fetch_fills(self.symbol, since)
+        filled: dict[str, Decimal] = {}
+        new_fills = 0
+        known = {f.trade_id for f in self.state.fills()}
+        for f in fills:
+            if f.trade_id not in known:
+                self.state.record_fill(f)
+                new_fills += 1
+            self._seen_trades.add(f.trade_id)
+            filled[f.client_order_id] = filled.get(f.client_order_id, Decimal(0)) + f.amount
+        adopted = settled = lost = 0
+        for o in saved:
+            if o.client_order_id in open_ids:
+                adopted += 1
+                continue
+            done = filled.get(o.client_order_id, Decimal(0))
+            if done >= o.amount:
+                o.status, o.filled = OrderStatus.FILLED, o.amount
+                settled += 1
+            else:
+                o.status, o.filled = OrderStatus.LOST, max(o.filled, done)
+                lost += 1
+            self.state.record_order(o)
+        saved_ids = {o.client_order_id for o in saved}
+        for o in open_orders:
+            if o.client_order_id not in saved_ids and o.key:
+                self.state.record_order(o)  # ours (by its id) but never recorded: adopt it
+                adopted += 1
+        logger.info(
+            "Reconciled {}: {} open order(s) adopted, {} settled as filled, {} lost, "
+            "{} fill(s) recorded while down",
+            self.symbol,
+            adopted,
+            settled,
+            lost,
+            new_fills,
         )
 
     async def execute(self, current_price: Decimal | float | str) -> ExecutionReport:
@@ -225,6 +278,8 @@ class GridHedgeBot:
                 self.state.record_fill(fill)
                 self._fills_since = max(self._fills_since or 0, fill.timestamp_ms)
         self.state.record_equity(state.timestamp_ms, equity, self._hwm)
+        if self._fills_since is not None:
+            self.state.save({"fills_checkpoint_ms": self._fills_since})
         for code, message in decision.reasons:
             if code in ("halt", "var_warning", "var_shrink", "rebalance"):
                 self.state.record_risk_event(state.timestamp_ms, code, message)
@@ -347,13 +402,15 @@ class GridHedgeBot:
         iterations = 0
         replay = self.data_provider if isinstance(self.data_provider, ReplayDataProvider) else None
         while self._running and (max_iterations is None or iterations < max_iterations):
+            if iterations > 0:
+                # the clock moves first (fills land), then the bot sees the new bar
+                if replay is not None:
+                    if replay.advance(self.cadence_bars()) == 0:
+                        break
+                else:
+                    await asyncio.sleep(float(self.config.execution.rebalance_interval))
             await self.execute(await self.data_provider.get_current_price(self.symbol))
             iterations += 1
-            if replay is not None:
-                if replay.advance(self.cadence_bars()) == 0:
-                    break
-            else:
-                await asyncio.sleep(float(self.config.execution.rebalance_interval))
         self._running = False
         return self.stats
 
@@ -390,6 +447,21 @@ class GridHedgeBot:
                 commentary=r.recommendation.commentary,
             )
         return status
+
+
+def _default_state(config: GridHedgeConfig, bot_id: str, broker: Broker) -> StateManager:
+    path = config.state.state_path
+    if path is None and broker.trading_mode is TradingMode.REAL:
+        import os
+        import pathlib
+
+        base = os.environ.get("XDG_DATA_HOME") or str(pathlib.Path.home() / ".local/share")
+        path = pathlib.Path(base) / "gridhedge" / f"{bot_id}.sqlite"
+    if path is None:
+        return MemoryStateManager()
+    from gridhedge.state.sqlite import SQLiteStateManager
+
+    return SQLiteStateManager(path, bot_id, config.config_hash())
 
 
 def _default_analyzer(config: GridHedgeConfig) -> RiskAnalyzer:

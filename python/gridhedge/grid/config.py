@@ -189,6 +189,16 @@ class LoggingSettings(_Section):
     retention: str = "30 days"
 
 
+class StateSettings(_Section):
+    """Where the bot keeps what it must remember across restarts."""
+
+    state_path: pathlib.Path | None = None
+    """SQLite file (WAL). None: in memory for PAPER/RECOMMENDATION runs, and
+    ``$XDG_DATA_HOME/gridhedge/<bot_id>.sqlite`` (default ``~/.local/share``) for REAL."""
+    bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
+    """Names the bot in its state and client order ids; default ``<symbol>-grid``."""
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "grid": GridSettings,
     "risk": RiskSettings,
@@ -198,6 +208,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "analyzer": AnalyzerSettings,
     "data": DataSettings,
     "logging": LoggingSettings,
+    "state": StateSettings,
 }
 FLAT_KEYS: dict[str, str] = {
     key: section for section, model in SECTIONS.items() for key in model.model_fields
@@ -266,6 +277,7 @@ class GridHedgeConfig(BaseSettings):
     analyzer: AnalyzerSettings = AnalyzerSettings()
     data: DataSettings = DataSettings()
     logging: LoggingSettings = LoggingSettings()
+    state: StateSettings = StateSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -303,6 +315,12 @@ class GridHedgeConfig(BaseSettings):
             return cls(**_route_flat_keys(data))
         except ValidationError as e:
             raise _config_error(e) from None
+
+    def config_hash(self) -> str:
+        """A short stable hash of every setting (recorded in the bot's state)."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     def flat(self) -> dict[str, Any]:
         """Every setting as ``section.key -> value`` (for logs, hashing and reports)."""

@@ -14,8 +14,8 @@ class MemoryStateManager(StateManager):
 
     def __init__(self) -> None:
         self._state: dict[str, Any] = {}
-        self.orders: dict[str, Order] = {}
-        self.fills: dict[str, Fill] = {}
+        self._orders: dict[str, Order] = {}
+        self._fills: dict[str, Fill] = {}
 
     def load(self) -> dict[str, Any]:
         return copy.deepcopy(self._state)
@@ -24,7 +24,14 @@ class MemoryStateManager(StateManager):
         self._state.update(copy.deepcopy(state))
 
     def record_order(self, order: Order) -> None:
-        self.orders[order.client_order_id] = copy.copy(order)
+        self._orders[order.client_order_id] = copy.copy(order)
 
     def record_fill(self, fill: Fill) -> None:
-        self.fills.setdefault(fill.trade_id, fill)
+        self._fills.setdefault(fill.trade_id, fill)
+
+    def orders(self, live_only: bool = False) -> list[Order]:
+        out = [copy.copy(o) for o in self._orders.values()]
+        return [o for o in out if o.status.is_live] if live_only else out
+
+    def fills(self) -> list[Fill]:
+        return list(self._fills.values())

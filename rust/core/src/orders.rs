@@ -87,6 +87,30 @@ pub fn client_order_id(
     Ok(id)
 }
 
+/// The key and sequence of a client order id of this bot and symbol; None for any other id
+/// (another bot's, or an order placed by hand).
+pub fn parse_client_order_id(bot_id: &str, symbol: &str, id: &str) -> Option<(OrderKey, u64)> {
+    let scope = base36(fnv1a(format!("{bot_id}\u{1f}{symbol}").as_bytes()), 8);
+    let rest = id.strip_prefix("gh")?.strip_prefix(scope.as_str())?;
+    let (code, sequence) = rest.rsplit_once('-')?;
+    let sequence: u64 = sequence.parse().ok()?;
+    let mut chars = code.chars();
+    let role = match chars.next()? {
+        'g' => Role::Grid,
+        'r' => Role::Rebalance,
+        'x' => Role::Stop,
+        _ => return None,
+    };
+    let side = match chars.next()? {
+        's' => Side::Sell,
+        'b' => Side::Buy,
+        _ => return None,
+    };
+    let rung: i32 = chars.as_str().parse().ok()?;
+    let level = if side == Side::Buy { -rung } else { rung };
+    Some((OrderKey { role, side, level }, sequence))
+}
+
 /// An order resting on the exchange (or the simulated book), as the diff sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenOrder {
@@ -177,6 +201,26 @@ mod tests {
             matches!(client_order_id("b", "s", &far, u64::MAX), Err(Error::InvalidInput { field, .. }) if field == "sequence")
         );
         assert!(client_order_id("", "s", &key, 0).is_err());
+    }
+
+    #[test]
+    fn ids_parse_back_for_their_own_bot_only() {
+        let key = OrderKey {
+            role: Role::Grid,
+            side: Side::Buy,
+            level: -4,
+        };
+        let id = client_order_id("bot-1", "BTCUSDT", &key, 9).expect("id");
+        assert_eq!(
+            parse_client_order_id("bot-1", "BTCUSDT", &id),
+            Some((key, 9))
+        );
+        assert_eq!(parse_client_order_id("bot-2", "BTCUSDT", &id), None);
+        assert_eq!(parse_client_order_id("bot-1", "BTCUSDT", "web_123"), None);
+        assert_eq!(
+            parse_client_order_id("bot-1", "BTCUSDT", &id.replace("-9", "-x")),
+            None
+        );
     }
 
     #[test]

@@ -93,9 +93,20 @@ pub fn diff_orders(
     Ok(orders::diff(&open, &desired))
 }
 
+/// The (key code, sequence) of one of this bot's client order ids; None for any other id.
+#[pyfunction]
+pub fn parse_client_order_id(
+    bot_id: &str,
+    symbol: &str,
+    client_order_id: &str,
+) -> Option<(String, u64)> {
+    orders::parse_client_order_id(bot_id, symbol, client_order_id).map(|(k, seq)| (k.code(), seq))
+}
+
 /// Add this module's functions to `gridhedge._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client_order_id, m)?)?;
     m.add_function(wrap_pyfunction!(diff_orders, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_client_order_id, m)?)?;
     Ok(())
 }
