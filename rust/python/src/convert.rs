@@ -42,12 +42,17 @@ pub fn number(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Number> {
         || obj.is_instance(&py.import("decimal")?.getattr("Decimal")?)?
     {
         obj.str()?.to_string()
-    } else if obj.hasattr("__index__")? {
-        obj.call_method0("__index__")?.str()?.to_string()
-    } else if obj.hasattr("__float__")? && !obj.is_instance_of::<pyo3::types::PyBool>() {
-        return Ok(Number::Float(
-            obj.call_method0("__float__")?.extract::<f64>()?,
-        ));
+    } else if let Some(index) = (!obj.is_instance_of::<pyo3::types::PyBool>())
+        .then(|| obj.call_method0("__index__").ok())
+        .flatten()
+    {
+        index.str()?.to_string()
+    } else if let Some(x) = (!obj.is_instance_of::<pyo3::types::PyBool>())
+        .then(|| obj.call_method0("__float__").ok())
+        .flatten()
+        .and_then(|f| f.extract::<f64>().ok())
+    {
+        return Ok(Number::Float(x));
     } else {
         return Err(invalid(
             py,
@@ -112,15 +117,52 @@ pub fn instance<'py, T: pyo3::PyClass>(
     }
 }
 
+/// `obj` as a signed 64-bit integer (ticks, lots, sequence numbers).
+pub fn int64(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let py = obj.py();
+    let index = if obj.is_instance_of::<pyo3::types::PyBool>() || obj.is_instance_of::<PyFloat>() {
+        None
+    } else {
+        obj.call_method0("__index__").ok()
+    };
+    let Some(index) = index else {
+        return Err(invalid(py, field, obj.repr()?, "must be an integer"));
+    };
+    index.extract::<i64>().map_err(|_| {
+        invalid(
+            py,
+            field,
+            obj.to_string(),
+            "must fit in a signed 64-bit integer",
+        )
+    })
+}
+
+/// `obj` as a bool (only True or False).
+pub fn boolean(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return obj.extract();
+    }
+    Err(invalid(
+        obj.py(),
+        field,
+        obj.repr()?,
+        "must be True or False",
+    ))
+}
+
 /// `obj` as a non-negative count.
 pub fn count(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<usize> {
     let py = obj.py();
-    let integral = obj.is_instance_of::<PyInt>()
-        || (obj.hasattr("__index__")? && !obj.is_instance_of::<PyFloat>());
-    if !integral || obj.is_instance_of::<pyo3::types::PyBool>() {
+    let index = if obj.is_instance_of::<pyo3::types::PyBool>() || obj.is_instance_of::<PyFloat>() {
+        None
+    } else {
+        obj.call_method0("__index__").ok()
+    };
+    let Some(index) = index else {
         return Err(invalid(py, field, obj.repr()?, "must be an integer"));
-    }
-    let n: i128 = obj
+    };
+    let n: i128 = index
         .extract()
         .map_err(|_| invalid(py, field, obj.to_string(), "must fit in 128 bits"))?;
     usize::try_from(n).map_err(|_| invalid(py, field, n, "must be >= 0"))

@@ -8,6 +8,7 @@ use gridhedge_core::policy::{DesiredOrder, Role};
 use gridhedge_core::Side;
 use pyo3::prelude::*;
 
+use crate::convert;
 use crate::errors::{run, to_pyerr};
 
 /// The key code of a desired order (`gs3`, `gb0`, `rs0`, `xb0`, ...).
@@ -46,15 +47,68 @@ fn parse_key(py: Python<'_>, code: &str) -> PyResult<OrderKey> {
 #[pyfunction]
 pub fn client_order_id(
     py: Python<'_>,
-    bot_id: &str,
-    symbol: &str,
-    key: &str,
-    sequence: u64,
+    bot_id: &Bound<'_, PyAny>,
+    symbol: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    sequence: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
-    let key = parse_key(py, key)?;
+    let (bot_id, symbol) = (
+        convert::text("bot_id", bot_id)?,
+        convert::text("symbol", symbol)?,
+    );
+    let key = parse_key(py, &convert::text("key", key)?)?;
+    let sequence = convert::int64("sequence", sequence)?;
+    let sequence = u64::try_from(sequence)
+        .map_err(|_| crate::errors::invalid(py, "sequence", sequence, "must be >= 0"))?;
     run(py, || {
-        orders::client_order_id(bot_id, symbol, &key, sequence)
+        orders::client_order_id(&bot_id, &symbol, &key, sequence)
     })
+}
+
+/// One `(key, kind, price_ticks, lots)` row of `diff_orders`.
+fn order_row(
+    py: Python<'_>,
+    field: &str,
+    row: &Bound<'_, PyAny>,
+) -> PyResult<(OrderKey, OrderKind, i64, i64)> {
+    let rule = "must be a (key, kind, price_ticks, lots) tuple";
+    let items: Vec<Bound<'_, PyAny>> = row
+        .extract()
+        .map_err(|_| crate::errors::invalid(py, field, "not a sequence", rule))?;
+    let [key, kind, price, lots] = items.as_slice() else {
+        return Err(crate::errors::invalid(
+            py,
+            field,
+            format!("{} item(s)", items.len()),
+            rule,
+        ));
+    };
+    Ok((
+        parse_key(py, &convert::text("key", key)?)?,
+        OrderKind::from_str(&convert::text("kind", kind)?).map_err(|e| to_pyerr(py, e))?,
+        convert::int64("price_ticks", price)?,
+        convert::int64("lots", lots)?,
+    ))
+}
+
+fn order_rows(
+    py: Python<'_>,
+    field: &str,
+    rows: &Bound<'_, PyAny>,
+) -> PyResult<Vec<(OrderKey, OrderKind, i64, i64)>> {
+    let items: Vec<Bound<'_, PyAny>> = rows.extract().map_err(|_| {
+        crate::errors::invalid(
+            py,
+            field,
+            "not a list",
+            "must be a list of (key, kind, price_ticks, lots)",
+        )
+    })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, row)| order_row(py, &format!("{field}[{i}]"), row))
+        .collect()
 }
 
 /// The minimal change from open orders `(key, kind, price_ticks, remaining_lots)` to desired
@@ -62,45 +116,45 @@ pub fn client_order_id(
 #[pyfunction]
 pub fn diff_orders(
     py: Python<'_>,
-    open: Vec<(String, String, i64, i64)>,
-    desired: Vec<(String, String, i64, i64)>,
+    open: &Bound<'_, PyAny>,
+    desired: &Bound<'_, PyAny>,
 ) -> PyResult<(Vec<usize>, Vec<usize>)> {
-    let open = open
-        .iter()
-        .map(|(key, kind, price, lots)| {
-            Ok(OpenOrder {
-                key: parse_key(py, key)?,
-                kind: OrderKind::from_str(kind).map_err(|e| to_pyerr(py, e))?,
-                price_ticks: *price,
-                remaining_lots: *lots,
-            })
+    let open: Vec<OpenOrder> = order_rows(py, "open", open)?
+        .into_iter()
+        .map(|(key, kind, price_ticks, remaining_lots)| OpenOrder {
+            key,
+            kind,
+            price_ticks,
+            remaining_lots,
         })
-        .collect::<PyResult<Vec<_>>>()?;
-    let desired = desired
-        .iter()
-        .map(|(key, kind, price, lots)| {
-            let k = parse_key(py, key)?;
-            Ok(DesiredOrder {
-                role: k.role,
-                side: k.side,
-                level: k.level,
-                kind: OrderKind::from_str(kind).map_err(|e| to_pyerr(py, e))?,
-                price_ticks: *price,
-                amount_lots: *lots,
-            })
+        .collect();
+    let desired: Vec<DesiredOrder> = order_rows(py, "desired", desired)?
+        .into_iter()
+        .map(|(k, kind, price_ticks, amount_lots)| DesiredOrder {
+            role: k.role,
+            side: k.side,
+            level: k.level,
+            kind,
+            price_ticks,
+            amount_lots,
         })
-        .collect::<PyResult<Vec<_>>>()?;
+        .collect();
     Ok(orders::diff(&open, &desired))
 }
 
 /// The (key code, sequence) of one of this bot's client order ids; None for any other id.
 #[pyfunction]
 pub fn parse_client_order_id(
-    bot_id: &str,
-    symbol: &str,
-    client_order_id: &str,
-) -> Option<(String, u64)> {
-    orders::parse_client_order_id(bot_id, symbol, client_order_id).map(|(k, seq)| (k.code(), seq))
+    bot_id: &Bound<'_, PyAny>,
+    symbol: &Bound<'_, PyAny>,
+    client_order_id: &Bound<'_, PyAny>,
+) -> PyResult<Option<(String, u64)>> {
+    let (bot_id, symbol) = (
+        convert::text("bot_id", bot_id)?,
+        convert::text("symbol", symbol)?,
+    );
+    let id = convert::text("client_order_id", client_order_id)?;
+    Ok(orders::parse_client_order_id(&bot_id, &symbol, &id).map(|(k, seq)| (k.code(), seq)))
 }
 
 /// Add this module's functions to `gridhedge._core`.

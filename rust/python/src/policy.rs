@@ -189,7 +189,7 @@ pub struct PyDecision {
 /// Decide which orders should exist now (see `gridhedge_core::policy`). Arrays are recent
 /// candles, oldest first (zero-copy float64); `futures_lots` is signed (negative = short).
 #[pyfunction]
-#[pyo3(signature = (config, market, price, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = 0, ref_short_lots = 0, halted = false))]
+#[pyo3(signature = (config, market, price, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
     py: Python<'_>,
@@ -203,13 +203,17 @@ pub fn decide(
     volume: &Bound<'_, PyAny>,
     funding_rate: &Bound<'_, PyAny>,
     spot_amount: &Bound<'_, PyAny>,
-    futures_lots: i64,
+    futures_lots: &Bound<'_, PyAny>,
     equity: &Bound<'_, PyAny>,
     high_water_mark: &Bound<'_, PyAny>,
-    center_ticks: i64,
-    ref_short_lots: i64,
-    halted: bool,
+    center_ticks: Option<&Bound<'_, PyAny>>,
+    ref_short_lots: Option<&Bound<'_, PyAny>>,
+    halted: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyDecision> {
+    let futures_lots = convert::int64("futures_lots", futures_lots)?;
+    let center_ticks = center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?;
+    let ref_short_lots = ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?;
+    let halted = halted.map_or(Ok(false), |v| convert::boolean("halted", v))?;
     let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
     let m = convert::instance::<PyMarket>("market", "Market", market)?;
     let arrays = [

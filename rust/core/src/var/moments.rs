@@ -75,5 +75,17 @@ impl Moments {
 /// dropped under [`NanPolicy::Omit`]).
 pub fn moments(returns: &[f64], min_len: usize, policy: NanPolicy) -> Result<Moments> {
     let r = finite_series("returns", returns, min_len, policy)?;
-    Ok(Moments::of(&r))
+    let m = Moments::of(&r);
+    // huge values overflow the higher powers: an error, never a NaN or inf result
+    if [m.mean, m.std, m.skew, m.excess_kurtosis]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        Ok(m)
+    } else {
+        Err(crate::error::Error::numerical(
+            "return moments",
+            "overflow: the returns are too large for float64 moments (are they prices?)",
+        ))
+    }
 }
