@@ -227,16 +227,20 @@ class Candles:
             if hi < len(self):
                 keep &= ft < self.timestamp[hi]
             ft, fr = ft[keep], fr[keep]
-        return Candles(
-            self.timestamp[s],
-            self.open[s],
-            self.high[s],
-            self.low[s],
-            self.close[s],
-            self.volume[s],
-            ft,
-            fr,
-        )
+        # a slice of validated bars is valid: no second validation (a hot path of the bot)
+        view = object.__new__(Candles)
+        for name, value in (
+            ("timestamp", self.timestamp[s]),
+            ("open", self.open[s]),
+            ("high", self.high[s]),
+            ("low", self.low[s]),
+            ("close", self.close[s]),
+            ("volume", self.volume[s]),
+            ("funding_time", ft),
+            ("funding_rate", fr),
+        ):
+            object.__setattr__(view, name, value)
+        return view
 
     def log_returns(self) -> F64:
         """Close-to-close log returns (length ``len(self) - 1``)."""

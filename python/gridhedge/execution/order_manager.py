@@ -61,6 +61,7 @@ class GridOrderManager(OrderManager):
         self.max_active_orders = max_active_orders
         saved = state.load().get("sequences", {})
         self.sequences: dict[str, int] = {str(k): int(v) for k, v in saved.items()}
+        self._exact: dict[str, tuple[Decimal, int, int]] = {}
         # intents are committed before they are sent, so the recorded orders bound every
         # sequence ever used, even if the process died before saving the counters
         for order in state.orders():
@@ -73,15 +74,10 @@ class GridOrderManager(OrderManager):
 
     async def sync(self, desired: Sequence[Planned], market: Market) -> SyncResult:
         open_orders = [o for o in await self.broker.fetch_open_orders(self.symbol) if o.key]
-        open_rows = [
-            (
-                o.key,
-                o.kind,
-                1 if o.kind == "market" else market.price_to_ticks(o.price, o.side.value),
-                market.amount_to_lots(o.remaining),
-            )
-            for o in open_orders
-        ]
+        open_rows = [(o.key, o.kind, *self._ticks_and_lots(o, market)) for o in open_orders]
+        if len(self._exact) > 4 * len(open_orders) + 64:  # forget orders no longer open
+            live = {o.client_order_id for o in open_orders}
+            self._exact = {k: v for k, v in self._exact.items() if k in live}
         want = list(desired)[: self.max_active_orders]
         desired_rows = [(d.key, d.kind, d.price_ticks, d.amount_lots) for d in want]
         cancel_idx, place_idx = diff_orders(open_rows, desired_rows)
@@ -113,10 +109,21 @@ class GridOrderManager(OrderManager):
                 continue
             self.state.record_order(order)
             placed.append(order)
-        self.state.save({"sequences": dict(self.sequences)})
+        if placed:
+            self.state.save({"sequences": dict(self.sequences)})
         return SyncResult(
             placed=tuple(placed), cancelled=tuple(cancelled), kept=len(open_orders) - len(cancelled)
         )
+
+    def _ticks_and_lots(self, order: Order, market: Market) -> tuple[int, int]:
+        """The order's exact price in ticks and remaining amount in lots (cached per order:
+        the price never changes, the remaining amount only when it fills)."""
+        cached = self._exact.get(order.client_order_id)
+        if cached is None or cached[0] != order.filled:
+            ticks = 1 if order.kind == "market" else market.price_to_ticks(order.price, order.side)
+            cached = (order.filled, ticks, market.amount_to_lots(order.remaining))
+            self._exact[order.client_order_id] = cached
+        return cached[1], cached[2]
 
     async def cancel_all(self) -> SyncResult:
         open_orders = await self.broker.fetch_open_orders(self.symbol)

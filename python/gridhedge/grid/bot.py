@@ -278,8 +278,6 @@ class GridHedgeBot:
                 self.state.record_fill(fill)
                 self._fills_since = max(self._fills_since or 0, fill.timestamp_ms)
         self.state.record_equity(state.timestamp_ms, equity, self._hwm)
-        if self._fills_since is not None:
-            self.state.save({"fills_checkpoint_ms": self._fills_since})
         for code, message in decision.reasons:
             if code in ("halt", "var_warning", "var_shrink", "rebalance"):
                 self.state.record_risk_event(state.timestamp_ms, code, message)
@@ -305,6 +303,7 @@ class GridHedgeBot:
                 "policy": self._policy_state,
                 "halted": self._halted,
                 "high_water_mark": str(self._hwm),
+                "fills_checkpoint_ms": self._fills_since or 0,
             }
         )
         logger.info("Grid Status - Price: {}, Position: {:.8f}", price, position.futures_amount)

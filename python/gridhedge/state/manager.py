@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from gridhedge.common.interfaces import StateManager
@@ -18,13 +19,14 @@ class MemoryStateManager(StateManager):
         self._fills: dict[str, Fill] = {}
 
     def load(self) -> dict[str, Any]:
-        return copy.deepcopy(self._state)
+        return dict(json.loads(json.dumps(self._state)))
 
     def save(self, state: dict[str, Any]) -> None:
-        self._state.update(copy.deepcopy(state))
+        # a JSON round trip: a snapshot, and the same values the SQLite store would keep
+        self._state.update(json.loads(json.dumps(state, default=str)))
 
     def record_order(self, order: Order) -> None:
-        self._orders[order.client_order_id] = copy.copy(order)
+        self._orders[order.client_order_id] = order
 
     def record_fill(self, fill: Fill) -> None:
         self._fills.setdefault(fill.trade_id, fill)
