@@ -1,0 +1,41 @@
+"""The bridge from ``GridHedgeConfig`` to the Rust policy's ``PolicyConfig``."""
+
+from __future__ import annotations
+
+from gridhedge._core import PolicyConfig
+from gridhedge.grid.config import GridHedgeConfig
+
+
+def policy_config(config: GridHedgeConfig) -> PolicyConfig:
+    """The policy settings of a bot configuration (decimals become floats for the maths;
+    money reaching the exchange stays exact through the market's ticks and lots)."""
+    g, r, e, h, f = config.grid, config.risk, config.execution, config.hedge, config.funding
+    return PolicyConfig(
+        grid_spacing_pct=g.grid_spacing_pct,
+        num_levels=g.num_levels,
+        min_price_distance=g.min_price_distance,
+        grid_mode=g.grid_mode,
+        dynamic_spacing=g.dynamic_spacing,
+        volatility_multiplier=g.volatility_multiplier,
+        volatility_estimator=g.volatility_estimator,
+        spacing_horizon_bars=g.spacing_horizon_bars,
+        recenter_threshold_pct=g.recenter_threshold_pct,
+        support_resistance=g.support_resistance,
+        sr_tolerance_pct=g.sr_tolerance_pct,
+        max_position_size=r.max_position_size,
+        max_drawdown=r.max_drawdown,
+        stop_loss_pct=r.stop_loss_pct,
+        var_limit=r.var_limit,
+        var_confidence=r.var_confidence,
+        var_horizon_bars=r.var_horizon_bars,
+        var_shrink_ratio=r.var_shrink_ratio,
+        stop_scale_min=r.stop_scale_min,
+        stop_scale_max=r.stop_scale_max,
+        max_volume_share=r.max_volume_share,
+        max_active_orders=e.max_active_orders,
+        hedge_ratio=h.hedge_ratio,
+        hedge_ratio_min=h.hedge_ratio_min,
+        hedge_ratio_max=h.hedge_ratio_max,
+        funding_tilt=f.funding_tilt,
+        funding_sensitivity=f.funding_sensitivity,
+    )

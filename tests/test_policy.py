@@ -1,0 +1,139 @@
+"""The decision policy through its Python face: hypothesis properties (limits, band, ticks,
+halt) on random books, markets and configs; reasons a trader can read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gridhedge as gh
+from gridhedge._core import Decision, decide
+from gridhedge.grid.config import GridHedgeConfig
+from gridhedge.grid.policy import policy_config
+
+MARKET = gh.Market("0.10", "0.001", "0.001", "100")
+
+
+def candles(seed: int, n: int = 300, price: float = 50_000.0, vol: float = 0.008) -> tuple[Any, ...]:
+    rng = np.random.default_rng(seed)
+    close = price * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    open_ = np.concatenate([[price], close[:-1]])
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, vol / 2, n)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, vol / 2, n)))
+    volume = rng.lognormal(5, 0.5, n)
+    return open_, high, low, close, volume
+
+
+def run(config: dict[str, Any], seed: int, spot: float, short_lots: int, **kw: Any) -> Decision:
+    cfg = policy_config(GridHedgeConfig.load(config))
+    o, h, low, c, v = candles(seed)
+    return decide(
+        cfg,
+        MARKET,
+        float(c[-1]) * kw.pop("move", 1.0),
+        o,
+        h,
+        low,
+        c,
+        v,
+        kw.pop("funding", 0.0),
+        spot,
+        -short_lots,
+        kw.pop("equity", 100_000.0),
+        100_000.0,
+        **kw,
+    )
+
+
+configs = st.fixed_dictionaries(
+    {
+        "grid_spacing_pct": st.sampled_from(["0.002", "0.005", "0.01", "0.03"]),
+        "num_levels": st.integers(1, 15),
+        "max_position_size": st.sampled_from(["0.2", "1", "2.5", "10"]),
+        "max_active_orders": st.integers(1, 40),
+        "hedge_ratio_min": st.sampled_from(["0.5", "0.8", "1.0"]),
+        "hedge_ratio_max": st.sampled_from(["1.0", "1.2", "1.5"]),
+        "dynamic_spacing": st.booleans(),
+        "support_resistance": st.booleans(),
+        "funding_tilt": st.booleans(),
+        "min_price_distance": st.sampled_from(["0", "50", "400"]),
+        "var_limit": st.sampled_from(["300", "10000"]),
+    }
+)
+
+
+@given(
+    config=configs,
+    seed=st.integers(0, 50),
+    spot=st.floats(0, 5),
+    short_frac=st.floats(0, 2),
+    move=st.floats(0.97, 1.03),
+    funding=st.floats(-0.003, 0.003),
+)
+def test_policy_never_breaks_its_limits(
+    config: dict[str, Any], seed: int, spot: float, short_frac: float, move: float, funding: float
+) -> None:
+    short = int(spot * short_frac * 1000)
+    d = run(config, seed, spot, short, move=move, funding=funding)
+    cfg = GridHedgeConfig.load(config)
+    assert len(d.orders) <= cfg.execution.max_active_orders
+    cap = MARKET.amount_to_lots(cfg.risk.max_position_size)
+    # the short after a rebalance, then after every sell / every buy fills
+    after = short + sum(
+        (o.amount_lots if o.side == "sell" else -o.amount_lots)
+        for o in d.orders
+        if o.role == "rebalance"
+    )
+    sells = sum(o.amount_lots for o in d.orders if o.role == "grid" and o.side == "sell")
+    buys = sum(o.amount_lots for o in d.orders if o.role == "grid" and o.side == "buy")
+    assert after + sells <= max(cap, short), "never beyond max_position_size"
+    lo = min(MARKET.amount_to_lots(Decimal(str(spot)) * cfg.hedge.hedge_ratio_min), cap)
+    hi = min(MARKET.amount_to_lots(Decimal(str(spot)) * cfg.hedge.hedge_ratio_max), cap)
+    codes = {c for c, _ in d.reasons}
+    if lo <= after <= hi and "var_shrink" not in codes:
+        assert after + sells <= hi, "all sells filled: at most the top of the band"
+        assert after - buys >= lo, "all buys filled: at least the bottom of the band"
+    if not lo <= short <= hi and any(o.role == "rebalance" for o in d.orders):
+        assert "rebalance" in codes, "a hedge outside its band is rebalanced, with a reason"
+    for o in d.orders:
+        assert o.amount_lots > 0
+        if o.kind != "market":
+            assert o.price is not None
+            assert o.price == MARKET.round_price(o.price, o.side)  # on tick
+            assert MARKET.meets_minimums(o.price_ticks, o.amount_lots)
+    assert cfg.hedge.hedge_ratio_min <= Decimal(repr(d.metrics["target_hedge_ratio"]))
+    assert Decimal(repr(d.metrics["target_hedge_ratio"])) <= cfg.hedge.hedge_ratio_max
+
+
+@given(config=configs, seed=st.integers(0, 50), drop=st.floats(0.101, 0.9))
+def test_drawdown_over_the_limit_halts_and_cancels_everything(
+    config: dict[str, Any], seed: int, drop: float
+) -> None:
+    # the default max_drawdown is 0.1
+    d = run(config, seed, 1.0, 1000, equity=100_000.0 * (1 - drop))
+    assert d.halted
+    assert d.cancel_all
+    assert d.orders == []
+    assert d.reasons[0][0] == "halt"
+    again = run(config, seed, 1.0, 1000, halted=True)
+    assert again.cancel_all, "a halt sticks until the state is reset"
+
+
+def test_var_warning_uses_the_seed_wording() -> None:
+    d = run({"var_limit": "50", "hedge_ratio_min": "0", "hedge_ratio_max": "2"}, 1, 2.0, 2000)
+    messages = dict(d.reasons)
+    assert messages["var_warning"].startswith("VaR (")
+    assert "exceeds limit (50.00)" in messages["var_warning"]
+
+
+def test_reasons_explain_the_first_decision() -> None:
+    d = run({}, 2, 1.0, 0)
+    codes = [c for c, _ in d.reasons]
+    assert "rebalance" in codes
+    message = dict(d.reasons)["rebalance"]
+    assert "outside its band" in message
+    assert "market sell 1.000" in message
