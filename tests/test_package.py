@@ -58,8 +58,8 @@ def test_cli_bad_value_exits_2_with_the_rule() -> None:
 
 
 def test_readme_python_example_runs_and_its_comments_hold() -> None:
-    text = (ROOT / "README.md").read_text()
-    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    blocks = readme_python_blocks()
+    block = next(b for b in blocks if "gh.grid_levels(" in b)
     scope: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), scope)
     grid = scope["grid"]
@@ -67,3 +67,29 @@ def test_readme_python_example_runs_and_its_comments_hold() -> None:
     assert str(grid.buys[0].price) == "94293.2"  # type: ignore[attr-defined]
     batch = scope["batch"]
     assert batch.sell_ticks.shape == (1_000_000, 5)  # type: ignore[attr-defined]
+
+
+def test_cli_demo_runs_a_short_paper_replay() -> None:
+    result = CliRunner().invoke(app, ["demo", "--bars", "300", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "PAPER run summary" in result.output
+    assert "bars replayed / executions" in result.output
+    assert "300 / 300" in result.output
+
+
+def readme_python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
+
+
+def test_readme_seed_example_runs() -> None:
+    import asyncio
+    import textwrap
+
+    block = next(b for b in readme_python_blocks() if "GridHedgeBot.create" in b)
+    scope: dict[str, object] = {}
+    wrapped = "async def _example():\n" + textwrap.indent(block, "    ") + "\n    return bot\n"
+    exec(compile(wrapped, "README.md", "exec"), scope)
+    bot = asyncio.run(scope["_example"]())  # type: ignore[operator]
+    assert bot.last_report is not None
+    assert bot.last_report.sync.placed

@@ -18,7 +18,9 @@ from gridhedge.grid.policy import policy_config
 MARKET = gh.Market("0.10", "0.001", "0.001", "100")
 
 
-def candles(seed: int, n: int = 300, price: float = 50_000.0, vol: float = 0.008) -> tuple[Any, ...]:
+def candles(
+    seed: int, n: int = 300, price: float = 50_000.0, vol: float = 0.008
+) -> tuple[Any, ...]:
     rng = np.random.default_rng(seed)
     close = price * np.exp(np.cumsum(rng.normal(0, vol, n)))
     open_ = np.concatenate([[price], close[:-1]])
