@@ -17,6 +17,7 @@ __all__ = [
     "ERRORS",
     "BinanceError",
     "Err",
+    "algo_order_json",
     "dec",
     "error_body",
     "income_json",
@@ -146,6 +147,37 @@ def order_json(o: SimOrder) -> JsonDict:
         "goodTillDate": 0,
         "time": o.time_ms,
         "updateTime": o.update_time_ms,
+    }
+
+
+def algo_order_json(o: SimOrder) -> JsonDict:
+    """The USD-M algo (conditional) order object (``/fapi/v1/algoOrder``, openAlgoOrders)."""
+    status = {"FILLED": "FINISHED"}.get(o.status, o.status)
+    return {
+        "algoId": o.order_id,
+        "clientAlgoId": o.client_order_id,
+        "algoType": "CONDITIONAL",
+        "orderType": o.type,
+        "symbol": o.symbol,
+        "side": o.side,
+        "positionSide": "BOTH",
+        "timeInForce": "GTC",
+        "quantity": dec(o.orig_qty),
+        "algoStatus": status,
+        "triggerPrice": dec(o.stop_price),
+        "price": "0",
+        "actualPrice": dec(o.avg_price),
+        "icebergQuantity": None,
+        "selfTradePreventionMode": "NONE",
+        "workingType": "CONTRACT_PRICE",
+        "priceMatch": "NONE",
+        "closePosition": False,
+        "priceProtect": False,
+        "reduceOnly": o.reduce_only,
+        "createTime": o.time_ms,
+        "updateTime": o.update_time_ms,
+        "triggerTime": o.update_time_ms if o.status == "FILLED" else 0,
+        "goodTillDate": 0,
     }
 
 

@@ -60,6 +60,8 @@ class SimOrder:
     status: str = "NEW"
     executed_qty: Decimal = Decimal(0)
     cum_quote: Decimal = Decimal(0)
+    algo: bool = False
+    """A conditional order of the algo API (``/fapi/v1/algoOrder``): its id is the algoId."""
 
     @property
     def live(self) -> bool:
@@ -291,7 +293,22 @@ class SimExchange:
         return self.book(symbol).spec.bars.funding_rate_at(self.now_ms)
 
     # ----------------------------------------------------------------------------- orders
-    def place_order(self, params: Mapping[str, str]) -> SimOrder:
+    def place_algo_order(self, params: Mapping[str, str]) -> SimOrder:
+        """POST /fapi/v1/algoOrder (``algoType=CONDITIONAL``, ``type=STOP_MARKET``): a stop
+        resting in the same FillBook; its fill is booked under the algo id."""
+        if (params.get("algoType") or "").upper() != "CONDITIONAL":
+            raise BinanceError.of("bad_param", "(algoType must be CONDITIONAL)")
+        if (params.get("type") or "").upper() != "STOP_MARKET":
+            raise BinanceError.of("bad_type")
+        order_params = {
+            k: v for k, v in params.items() if k not in ("triggerPrice", "clientAlgoId")
+        }
+        order_params["stopPrice"] = params.get("triggerPrice", "")
+        if params.get("clientAlgoId"):
+            order_params["newClientOrderId"] = params["clientAlgoId"]
+        return self.place_order(order_params, algo=True)
+
+    def place_order(self, params: Mapping[str, str], *, algo: bool = False) -> SimOrder:
         """POST /fapi/v1/order: validate as USD-M does, rest the order in the core FillBook."""
         book = self.book(params.get("symbol"))
         spec, market = book.spec, book.spec.market
@@ -350,6 +367,7 @@ class SimExchange:
             reduce_only=reduce_only,
             time_ms=now,
             update_time_ms=now,
+            algo=algo,
         )
         self._next_order_id += 1
         book.orders[order.order_id] = order
@@ -371,23 +389,42 @@ class SimExchange:
         return order
 
     def find_order(
-        self, symbol: str | None, order_id: str | None, client_id: str | None
+        self,
+        symbol: str | None,
+        order_id: str | None,
+        client_id: str | None,
+        *,
+        algo: bool = False,
     ) -> SimOrder | None:
-        book = self.book(symbol)
-        if order_id:
-            try:
-                return book.orders.get(int(order_id))
-            except ValueError:
-                raise BinanceError.of("bad_param", "(orderId)") from None
-        if client_id:
-            oid = book.by_client_id.get(client_id)
-            return None if oid is None else book.orders[oid]
-        raise BinanceError.of("bad_param", "(orderId or origClientOrderId)")
+        """An order by exchange id or client id (the latest with that client id); plain and
+        algo orders are separate views, as on USD-M."""
+        book = self.book(symbol) if symbol or not algo else None
+        books = [book] if book is not None else list(self.books.values())
+        found: SimOrder | None = None
+        for b in books:
+            if order_id:
+                try:
+                    found = b.orders.get(int(order_id))
+                except ValueError:
+                    raise BinanceError.of("bad_param", "(orderId)") from None
+            elif client_id:
+                oid = b.by_client_id.get(client_id)
+                found = None if oid is None else b.orders[oid]
+            else:
+                raise BinanceError.of("bad_param", "(orderId or origClientOrderId)")
+            if found is not None:
+                break
+        return found if found is not None and found.algo == algo else None
 
     def cancel_order(
-        self, symbol: str | None, order_id: str | None, client_id: str | None
+        self,
+        symbol: str | None,
+        order_id: str | None,
+        client_id: str | None,
+        *,
+        algo: bool = False,
     ) -> SimOrder:
-        order = self.find_order(symbol, order_id, client_id)
+        order = self.find_order(symbol, order_id, client_id, algo=algo)
         if order is None or not order.live:
             raise BinanceError.of("unknown_order")
         self.books[order.symbol].fills.cancel(order.order_id)
@@ -395,16 +432,21 @@ class SimExchange:
         order.update_time_ms = self.now_ms
         return order
 
-    def cancel_all(self, symbol: str | None) -> int:
-        book = self.book(symbol)
-        live = [o for o in book.orders.values() if o.live]
+    def cancel_all(self, symbol: str | None, *, algo: bool = False) -> int:
+        live = self.open_orders(symbol, algo=algo)
         for o in live:
-            self.cancel_order(o.symbol, str(o.order_id), None)
+            self.cancel_order(o.symbol, str(o.order_id), None, algo=algo)
         return len(live)
 
-    def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
+    def open_orders(self, symbol: str | None = None, *, algo: bool | None = None) -> list[SimOrder]:
+        """Live orders (plain, algo, or both when ``algo`` is None), in placement order."""
         books = [self.book(symbol)] if symbol else list(self.books.values())
-        return [o for b in books for o in b.orders.values() if o.live]
+        return [
+            o
+            for b in books
+            for o in b.orders.values()
+            if o.live and (algo is None or o.algo == algo)
+        ]
 
     def set_leverage(self, symbol: str | None, leverage: str | None) -> int:
         book = self.book(symbol)

@@ -27,6 +27,7 @@ from gridhedge.errors import GridHedgeError
 from gridhedge.sim.binance_format import (
     BinanceError,
     JsonDict,
+    algo_order_json,
     dec,
     error_body,
     income_json,
@@ -331,19 +332,61 @@ def cancel_order(ex: SimExchange, p: Params) -> JsonDict:
     )
 
 
+def new_algo_order(ex: SimExchange, p: Params) -> JsonDict:
+    return algo_order_json(ex.place_algo_order(p))
+
+
+def get_algo_order(ex: SimExchange, p: Params) -> JsonDict:
+    order = ex.find_order(p.get("symbol"), p.get("algoId"), p.get("clientAlgoId"), algo=True)
+    if order is None:
+        raise BinanceError.of("no_such_order")
+    return algo_order_json(order)
+
+
+def cancel_algo_order(ex: SimExchange, p: Params) -> JsonDict:
+    o = ex.cancel_order(p.get("symbol"), p.get("algoId"), p.get("clientAlgoId"), algo=True)
+    return {
+        "algoId": o.order_id,
+        "clientAlgoId": o.client_order_id,
+        "code": "200",
+        "msg": "success",
+    }
+
+
+def open_algo_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
+    return [algo_order_json(o) for o in ex.open_orders(p.get("symbol") or None, algo=True)]
+
+
+def all_algo_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
+    book = ex.book(p.get("symbol"))
+    orders = [o for o in book.orders.values() if o.algo]
+    return [
+        algo_order_json(o) for o in _window(orders, lambda o: o.time_ms, p, _limit(p, 100, 100))
+    ]
+
+
+def cancel_all_algo(ex: SimExchange, p: Params) -> JsonDict:
+    ex.cancel_all(p.get("symbol"), algo=True)
+    return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
 def cancel_all(ex: SimExchange, p: Params) -> JsonDict:
     ex.cancel_all(p.get("symbol"))
     return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
 def open_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
-    return [order_json(o) for o in ex.open_orders(p.get("symbol") or None)]
+    return [order_json(o) for o in ex.open_orders(p.get("symbol") or None, algo=False)]
 
 
 def all_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
     book = ex.book(p.get("symbol"))
     since_id = _int(p, "orderId")
-    orders = [o for o in book.orders.values() if since_id is None or o.order_id >= since_id]
+    orders = [
+        o
+        for o in book.orders.values()
+        if not o.algo and (since_id is None or o.order_id >= since_id)
+    ]
     return [order_json(o) for o in _window(orders, lambda o: o.time_ms, p, _limit(p, 500, 1000))]
 
 
@@ -601,6 +644,12 @@ def _routes() -> list[Route]:
         sig("GET", "/fapi/v1/order", get_order),
         sig("DELETE", "/fapi/v1/order", cancel_order),
         sig("GET", "/fapi/v1/openOrder", get_open_order),
+        sig("POST", "/fapi/v1/algoOrder", new_algo_order),
+        sig("GET", "/fapi/v1/algoOrder", get_algo_order),
+        sig("DELETE", "/fapi/v1/algoOrder", cancel_algo_order),
+        sig("GET", "/fapi/v1/openAlgoOrders", open_algo_orders),
+        sig("GET", "/fapi/v1/allAlgoOrders", all_algo_orders),
+        sig("DELETE", "/fapi/v1/algoOpenOrders", cancel_all_algo),
         sig("GET", "/fapi/v1/openOrders", open_orders),
         sig("DELETE", "/fapi/v1/allOpenOrders", cancel_all),
         sig("GET", "/fapi/v1/allOrders", all_orders),
