@@ -2,7 +2,7 @@
 
 PAPER (the default) and RECOMMENDATION run offline on a replayed market: the synthetic
 default (seeded, calibrated to BTC hourly figures) or a candle file. REAL trades through ccxt
-and is not available yet: asking for it raises a clear error.
+(``gridhedge.execution.ccxt_broker``); without API keys it raises a clear ConfigError.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from gridhedge.common.types import TradingMode
 from gridhedge.data.candles import Candles
 from gridhedge.data.replay import ReplayDataProvider
 from gridhedge.data.synthetic import Timeframe
-from gridhedge.errors import ConfigError
 from gridhedge.execution.paper import PaperBroker
 from gridhedge.execution.recommendation import RecommendationBroker
 
@@ -81,13 +80,10 @@ def create_broker(
     :func:`replay_for` when no ``data_provider`` is given."""
     mode = TradingMode.parse(trading_mode)
     if mode is TradingMode.REAL:
-        raise ConfigError(
-            "trading_mode: REAL trading through ccxt is not available in this version; "
-            "use PAPER (simulated fills) or RECOMMENDATION (plan only)",
-            field="trading_mode",
-            value="'REAL'",
-            rule="REAL needs the ccxt broker, which is not available yet",
-        )
+        # keywords: exchange, api_key, api_secret, key_file, base_url, testnet, spot_exchange
+        from gridhedge.execution.ccxt_broker import create_ccxt_broker
+
+        return create_ccxt_broker(spot_amount=spot_amount, **replay)
     provider = data_provider if data_provider is not None else replay_for(symbol, **replay)
     if mode is TradingMode.RECOMMENDATION:
         return RecommendationBroker(

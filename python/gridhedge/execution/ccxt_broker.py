@@ -1,0 +1,555 @@
+"""REAL trading through ccxt (Binance USD-M perpetuals, spot inventory from Binance spot).
+
+- Markets come from ``load_markets``: the exchange's own filter strings become a core ``Market``
+  (exact tick, lot and minimums); every price and amount sent is that market's exact decimal.
+- Orders carry the order manager's deterministic client order id. A request whose outcome is
+  unknown (timeout, dropped connection, 5xx, overload) is followed by a lookup by client id
+  *before* any resend, so an order is never sent twice; a live duplicate is refused by the
+  exchange and reported as ``DuplicateOrderError``.
+- Transient failures are retried with exponential backoff; 429/418 wait ``Retry-After``.
+- Keys come from ``gridhedge.execution.secrets`` and are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt.async_support as ccxt  # type: ignore[import-untyped]
+import numpy as np
+from loguru import logger
+
+from gridhedge._core import Market
+from gridhedge.common.interfaces import Broker, DataProvider
+from gridhedge.common.types import Fill, Order, OrderStatus, Position, Side, TradingMode
+from gridhedge.data.candles import Candles
+from gridhedge.errors import ConfigError, DuplicateOrderError, OrderError
+from gridhedge.execution.secrets import ApiKeys
+
+__all__ = [
+    "CcxtBroker",
+    "CcxtDataProvider",
+    "RetryPolicy",
+    "call_with_retry",
+    "create_ccxt_broker",
+    "make_exchange",
+]
+
+T = TypeVar("T")
+
+STATUS = {
+    "NEW": OrderStatus.OPEN,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "FINISHED": OrderStatus.FILLED,
+    "TRIGGERED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELLED,
+    "EXPIRED": OrderStatus.CANCELLED,
+    "REJECTED": OrderStatus.REJECTED,
+}
+UNKNOWN_OUTCOME = (ccxt.RequestTimeout, ccxt.ExchangeNotAvailable, ccxt.OperationFailed)
+"""Failures after which an order may or may not exist: look it up before resending."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Attempts per call, exponential backoff (seconds) and the longest wait honoured."""
+
+    attempts: int = 6
+    backoff_s: float = 0.2
+    max_backoff_s: float = 10.0
+    lookups: int = 3
+    """Lookups by client id after an unknown outcome before the order counts as not sent."""
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        base = self.backoff_s * float(2**attempt)
+        return float(min(self.max_backoff_s, max(base, retry_after or 0.0)))
+
+
+def make_exchange(
+    keys: ApiKeys,
+    *,
+    exchange_id: str = "binanceusdm",
+    base_url: str | None = None,
+    testnet: bool = False,
+    timeout_ms: int = 10_000,
+) -> Any:
+    """An async ccxt exchange with the keys, the demo/testnet flag, or a local emulator URL."""
+    cls = getattr(ccxt, exchange_id, None)
+    if cls is None:
+        raise ConfigError(
+            f"exchange: ccxt has no exchange {exchange_id!r}",
+            field="exchange",
+            value=repr(exchange_id),
+            rule="must be a ccxt exchange id such as 'binanceusdm'",
+        )
+    options: dict[str, Any] = {"fetchCurrencies": False, "fetchMargins": False}
+    if exchange_id == "binance":
+        options["fetchMarkets"] = {"types": ["spot"]}
+    ex = cls(
+        {
+            "apiKey": keys.api_key.get_secret_value(),
+            "secret": keys.secret.get_secret_value(),
+            "enableRateLimit": base_url is None,
+            "timeout": timeout_ms,
+            "options": options,
+        }
+    )
+    if testnet:
+        ex.enable_demo_trading(True)
+    if base_url is not None:  # after demo/testnet: those replace urls['api'] wholesale
+        from gridhedge.sim.client import point_at
+
+        ex.timeout_on_exit = 0
+        point_at(ex, base_url)
+    from gridhedge.sim.client import use_linear_errors
+
+    use_linear_errors(ex)
+    return ex
+
+
+def _retry_after(exchange: Any) -> float | None:
+    headers = getattr(exchange, "last_response_headers", None) or {}
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _key_of(client_order_id: str) -> str:
+    """The order manager's key inside its client id: ``gh`` + 8 hash chars + key + ``-seq``."""
+    if not client_order_id.startswith("gh") or "-" not in client_order_id:
+        return ""
+    return client_order_id[10:].rsplit("-", 1)[0]
+
+
+async def call_with_retry(
+    exchange: Any, retry: RetryPolicy, what: str, fn: Callable[[], Awaitable[T]]
+) -> T:
+    """``fn()`` retried on transient failures with exponential backoff; 429/418 wait at least
+    the answer's ``Retry-After``. Safe only for idempotent calls (reads, cancels)."""
+    last: Exception | None = None
+    for attempt in range(retry.attempts):
+        try:
+            return await fn()
+        except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as e:
+            last = e
+            wait = retry.delay(attempt, _retry_after(exchange))
+        except (ccxt.NetworkError, ccxt.OperationFailed) as e:
+            if isinstance(e, ccxt.InvalidNonce):
+                raise
+            last = e
+            wait = retry.delay(attempt)
+        name = type(last).__name__
+        logger.warning("{}: {} (retry {} in {:.2f} s)", what, name, attempt + 1, wait)
+        await asyncio.sleep(wait)
+    raise OrderError(
+        f"{what}: failed after {retry.attempts} attempts ({type(last).__name__})",
+        field="exchange",
+        value=type(last).__name__,
+        rule="must answer within the retry budget",
+    ) from last
+
+
+class CcxtDataProvider(DataProvider):
+    """Market data from the exchange through ccxt; its clock is the exchange's (the last
+    ticker's close time), so a replaying emulator drives it."""
+
+    def __init__(self, exchange: Any, retry: RetryPolicy | None = None) -> None:
+        self.exchange = exchange
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._time_ms = 0
+
+    async def _get(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retry(self.exchange, self.retry, what, fn)
+
+    async def _symbol(self, symbol: str) -> str:
+        await self._get("load_markets", self.exchange.load_markets)
+        return str(self.exchange.markets_by_id[symbol][0]["symbol"])
+
+    async def get_current_price(self, symbol: str) -> Decimal:
+        sym = await self._symbol(symbol)
+        ticker = await self._get("ticker", lambda: self.exchange.fetch_ticker(sym))
+        self._time_ms = int(ticker["info"].get("closeTime", ticker["timestamp"])) + 1
+        return Decimal(str(ticker["info"]["lastPrice"]))
+
+    async def get_ohlcv(self, symbol: str, timeframe: str = "1h", limit: int = 500) -> Candles:
+        sym = await self._symbol(symbol)
+        rows = await self._get(
+            "klines", lambda: self.exchange.fetch_ohlcv(sym, timeframe, limit=limit)
+        )
+        arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        return Candles(
+            arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]
+        )
+
+    async def get_funding_rate(self, symbol: str) -> float:
+        sym = await self._symbol(symbol)
+        rate = await self._get("funding", lambda: self.exchange.fetch_funding_rate(sym))
+        return float(rate["fundingRate"] or 0.0)
+
+    def timestamp_ms(self) -> int:
+        return self._time_ms or super().timestamp_ms()
+
+
+class CcxtBroker(Broker):
+    """A Binance USD-M account through ccxt (``exchange``), with spot inventory from ``spot``
+    (a ccxt ``binance``) or a fixed ``spot_amount``."""
+
+    trading_mode = TradingMode.REAL
+
+    def __init__(
+        self,
+        exchange: Any,
+        *,
+        spot: Any | None = None,
+        spot_amount: Decimal | str = "0",
+        data_provider: DataProvider | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.spot = spot
+        self.spot_amount = Decimal(spot_amount)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._provider = (
+            data_provider if data_provider is not None else CcxtDataProvider(exchange, self.retry)
+        )
+        self._markets: dict[str, Market] = {}
+        self._orders: dict[str, Order] = {}
+        """Orders this broker sent, by client id."""
+        self._client_ids: dict[str, str] = {}
+        """Exchange order id -> client id."""
+        self.sent: list[str] = []
+        """Client id of every create request actually sent (resends included)."""
+
+    def __repr__(self) -> str:
+        return f"CcxtBroker(exchange={self.exchange.id!r}, markets={sorted(self._markets)})"
+
+    @property
+    def data_provider(self) -> DataProvider:
+        return self._provider
+
+    # ------------------------------------------------------------------------- plumbing
+    async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retry(self.exchange, self.retry, what, fn)
+
+    async def _ccxt_symbol(self, symbol: str) -> str:
+        await self._call("load_markets", self.exchange.load_markets)
+        try:
+            return str(self.exchange.markets_by_id[symbol][0]["symbol"])
+        except KeyError:
+            raise ConfigError(
+                f"symbol: the exchange lists no market {symbol!r}",
+                field="symbol",
+                value=repr(symbol),
+                rule="must be a market id of the exchange (e.g. BTCUSDT)",
+            ) from None
+
+    async def load_market(self, symbol: str) -> Market:
+        """The market's rules from its exchangeInfo filters, as exact decimal strings."""
+        if symbol not in self._markets:
+            ccxt_symbol = await self._ccxt_symbol(symbol)
+            info = self.exchange.markets[ccxt_symbol]["info"]
+            filters = {f["filterType"]: f for f in info.get("filters", [])}
+            price, lot = filters["PRICE_FILTER"], filters["LOT_SIZE"]
+            notional = filters.get("MIN_NOTIONAL", {}).get("notional") or filters.get(
+                "NOTIONAL", {}
+            ).get("minNotional", "0")
+            self._markets[symbol] = Market(
+                price["tickSize"], lot["stepSize"], lot.get("minQty", "0"), notional
+            )
+        return self._markets[symbol]
+
+    # ------------------------------------------------------------------------- book
+    async def fetch_position(self, symbol: str) -> Position:
+        await self._ccxt_symbol(symbol)
+        rows = await self._call(
+            "positionRisk",
+            lambda: self.exchange.fapiPrivateV3GetPositionRisk({"symbol": symbol}),
+        )
+        row = next((r for r in rows if r.get("positionSide", "BOTH") == "BOTH"), None)
+        amount = Decimal(row["positionAmt"]) if row else Decimal(0)
+        entry = Decimal(row["entryPrice"]) if row and amount != 0 else None
+        return Position(
+            symbol=symbol,
+            spot_amount=await self._spot_amount(symbol),
+            futures_amount=amount,
+            entry_price=entry,
+        )
+
+    async def _spot_amount(self, symbol: str) -> Decimal:
+        if self.spot is None:
+            return self.spot_amount
+        base = self.exchange.markets_by_id[symbol][0]["base"]
+        account = await self._call("spot account", self.spot.privateGetAccount)
+        for b in account.get("balances", []):
+            if b["asset"] == base:
+                return Decimal(b["free"]) + Decimal(b["locked"])
+        return Decimal(0)
+
+    async def fetch_equity(self, symbol: str) -> Decimal:
+        """Futures margin balance (wallet + unrealised PnL) + spot inventory at the last price."""
+        account = await self._call("account", self.exchange.fapiPrivateV3GetAccount)
+        price = await self._provider.get_current_price(symbol)
+        spot = await self._spot_amount(symbol)
+        return Decimal(account["totalMarginBalance"]) + spot * price
+
+    def _to_order(self, raw: dict[str, Any], *, algo: bool) -> Order:
+        cid = raw["clientAlgoId"] if algo else raw["clientOrderId"]
+        oid = str(raw["algoId"] if algo else raw["orderId"])
+        status = STATUS.get(raw["algoStatus"] if algo else raw["status"], OrderStatus.OPEN)
+        filled = Decimal(raw.get("executedQty", "0")) if not algo else Decimal(0)
+        tracked = self._orders.get(cid)
+        if tracked is None:
+            kind = "stop_market" if algo else raw["type"].lower()
+            price = raw["triggerPrice"] if algo else raw["price"]
+            tracked = Order(
+                client_order_id=cid,
+                symbol=raw["symbol"],
+                side=Side(raw["side"].lower()),
+                price=Decimal(price),
+                amount=Decimal(raw["quantity"] if algo else raw["origQty"]),
+                key=_key_of(cid),
+                kind=kind,
+                created_ms=int(raw.get("time", raw.get("createTime", 0))),
+            )
+            self._orders[cid] = tracked
+        tracked.status = status
+        tracked.filled = max(tracked.filled, filled)
+        tracked.exchange_order_id = oid
+        self._client_ids[oid] = cid
+        return tracked
+
+    async def fetch_open_orders(self, symbol: str) -> list[Order]:
+        await self._ccxt_symbol(symbol)
+        plain = await self._call(
+            "openOrders", lambda: self.exchange.fapiPrivateGetOpenOrders({"symbol": symbol})
+        )
+        algo = await self._call(
+            "openAlgoOrders",
+            lambda: self.exchange.fapiPrivateGetOpenAlgoOrders({"symbol": symbol}),
+        )
+        return [
+            *(self._to_order(r, algo=False) for r in plain),
+            *(self._to_order(r, algo=True) for r in algo),
+        ]
+
+    async def _lookup(self, order: Order, *, algo: bool) -> dict[str, Any] | None:
+        """The order by client id, or None if the exchange does not know it."""
+        if algo:
+            params = {"symbol": order.symbol, "clientAlgoId": order.client_order_id}
+            get = self.exchange.fapiPrivateGetAlgoOrder
+        else:
+            params = {"symbol": order.symbol, "origClientOrderId": order.client_order_id}
+            get = self.exchange.fapiPrivateGetOrder
+        try:
+            result: dict[str, Any] = await self._call("lookup", lambda: get(params))
+            return result
+        except ccxt.OrderNotFound:
+            return None
+
+    # ------------------------------------------------------------------------- orders
+    async def place_order(self, order: Order, kind: str = "limit") -> Order:
+        """Send ``order`` once: after an unknown outcome, look it up by client id before any
+        resend; a live duplicate raises ``DuplicateOrderError``."""
+        market = await self.load_market(order.symbol)
+        side = order.side.value
+        amount = market.round_amount(order.amount)
+        request: dict[str, Any] = {
+            "symbol": order.symbol,
+            "side": side.upper(),
+            "quantity": str(amount),
+        }
+        algo = kind == "stop_market"
+        if kind == "limit":
+            request.update(
+                type="LIMIT",
+                timeInForce="GTC",
+                price=str(market.round_price(order.price, side)),
+                newClientOrderId=order.client_order_id,
+            )
+            send = self.exchange.fapiPrivatePostOrder
+        elif kind == "market":
+            request.update(type="MARKET", newClientOrderId=order.client_order_id)
+            send = self.exchange.fapiPrivatePostOrder
+        elif algo:
+            # snapped side-aware like every price (as PAPER does), so both books agree
+            request.update(
+                algoType="CONDITIONAL",
+                type="STOP_MARKET",
+                triggerPrice=str(market.round_price(order.price, side)),
+                clientAlgoId=order.client_order_id,
+            )
+            send = self.exchange.fapiPrivatePostAlgoOrder
+        else:
+            raise OrderError(
+                f"kind: must be limit, market or stop_market (got {kind!r})",
+                field="kind",
+                value=repr(kind),
+                rule="limit | market | stop_market",
+            )
+        order.kind = kind
+        order.status = OrderStatus.PENDING
+        self._orders[order.client_order_id] = order
+        for attempt in range(self.retry.attempts):
+            try:
+                self.sent.append(order.client_order_id)
+                raw = await send(request)
+                return self._to_order(raw, algo=algo)
+            except ccxt.InvalidOrder as e:
+                if "-4116" in str(e):
+                    found = await self._lookup(order, algo=algo)
+                    if found is not None and attempt > 0:
+                        return self._to_order(found, algo=algo)  # our own earlier send
+                    raise DuplicateOrderError(
+                        f"client_order_id: {order.client_order_id!r} is already live",
+                        field="client_order_id",
+                        value=order.client_order_id,
+                        rule="must not duplicate a live order",
+                    ) from None
+                order.status = OrderStatus.REJECTED
+                raise OrderError(
+                    f"order {order.client_order_id}: refused by the exchange ({e})",
+                    field="order",
+                    value=order.client_order_id,
+                    rule="must pass the exchange's filters",
+                ) from None
+            except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
+                await asyncio.sleep(self.retry.delay(attempt, _retry_after(self.exchange)))
+            except (*UNKNOWN_OUTCOME, ccxt.NetworkError) as e:
+                logger.warning(
+                    "order {}: {} — looking it up before any resend",
+                    order.client_order_id,
+                    type(e).__name__,
+                )
+                for look in range(self.retry.lookups):
+                    found = await self._lookup(order, algo=algo)
+                    if found is not None:
+                        return self._to_order(found, algo=algo)
+                    if look + 1 < self.retry.lookups:
+                        await asyncio.sleep(self.retry.delay(look))
+                await asyncio.sleep(self.retry.delay(attempt))
+        order.status = OrderStatus.LOST
+        raise OrderError(
+            f"order {order.client_order_id}: not acknowledged after {self.retry.attempts} tries",
+            field="order",
+            value=order.client_order_id,
+            rule="must be acknowledged by the exchange",
+        )
+
+    async def cancel_order(self, order: Order) -> None:
+        """Cancel by client id; a no-op if the exchange no longer has it live."""
+        algo = order.kind == "stop_market"
+        if algo:
+            params = {"symbol": order.symbol, "clientAlgoId": order.client_order_id}
+            cancel = self.exchange.fapiPrivateDeleteAlgoOrder
+        else:
+            params = {"symbol": order.symbol, "origClientOrderId": order.client_order_id}
+            cancel = self.exchange.fapiPrivateDeleteOrder
+        try:
+            await self._call("cancel", lambda: cancel(params))
+            order.status = OrderStatus.CANCELLED
+        except ccxt.OrderNotFound:
+            found = await self._lookup(order, algo=algo)
+            if found is not None:
+                self._to_order(found, algo=algo)
+
+    async def fetch_fills(self, symbol: str, since_ms: int | None = None) -> list[Fill]:
+        """Our trades at or after ``since_ms`` (exact strings from userTrades), oldest first."""
+        await self._ccxt_symbol(symbol)
+        fills: list[Fill] = []
+        params: dict[str, Any] = {"symbol": symbol, "limit": 1000}
+        if since_ms is not None:
+            params["startTime"] = since_ms
+        while True:
+            query = dict(params)
+
+            async def get_page(query: dict[str, Any] = query) -> list[dict[str, Any]]:
+                page: list[dict[str, Any]] = await self.exchange.fapiPrivateGetUserTrades(query)
+                return page
+
+            page = await self._call("userTrades", get_page)
+            for t in page:
+                fills.append(await self._fill(t))
+            if len(page) < 1000:
+                return fills
+            params.pop("startTime", None)
+            params["fromId"] = int(page[-1]["id"]) + 1
+
+    async def _fill(self, t: dict[str, Any]) -> Fill:
+        oid = str(t["orderId"])
+        cid = self._client_ids.get(oid)
+        if cid is None:
+            try:
+                raw = await self._call(
+                    "order",
+                    lambda: self.exchange.fapiPrivateGetOrder(
+                        {"symbol": t["symbol"], "orderId": oid}
+                    ),
+                )
+                cid = self._to_order(raw, algo=False).client_order_id
+            except ccxt.OrderNotFound:
+                raw = await self._call(
+                    "algoOrder",
+                    lambda: self.exchange.fapiPrivateGetAlgoOrder(
+                        {"symbol": t["symbol"], "algoId": oid}
+                    ),
+                )
+                cid = self._to_order(raw, algo=True).client_order_id
+        return Fill(
+            trade_id=str(t["id"]),
+            client_order_id=cid,
+            symbol=t["symbol"],
+            side=Side(t["side"].lower()),
+            price=Decimal(t["price"]),
+            amount=Decimal(t["qty"]),
+            fee=Decimal(t["commission"]),
+            timestamp_ms=int(t["time"]),
+            maker=bool(t["maker"]),
+        )
+
+    async def close(self) -> None:
+        await self.exchange.close()
+        if self.spot is not None:
+            await self.spot.close()
+
+
+def create_ccxt_broker(
+    *,
+    exchange: str = "binanceusdm",
+    api_key: str | None = None,
+    api_secret: str | None = None,
+    key_file: str | None = None,
+    base_url: str | None = None,
+    testnet: bool = False,
+    spot_exchange: str | None = None,
+    spot_amount: Decimal | str = "0",
+    timeout_ms: int = 10_000,
+    retry: RetryPolicy | None = None,
+) -> CcxtBroker:
+    """The REAL broker: keys from the arguments, ``key_file`` or the environment; ``testnet``
+    selects the exchange's demo trading; ``base_url`` points ccxt at a local emulator;
+    ``spot_exchange`` (e.g. ``"binance"``) reads the inventory from spot balances."""
+    from gridhedge.execution.secrets import load_api_keys
+
+    keys = load_api_keys(api_key, api_secret, key_file=key_file)
+    futures = make_exchange(
+        keys, exchange_id=exchange, base_url=base_url, testnet=testnet, timeout_ms=timeout_ms
+    )
+    spot = (
+        make_exchange(
+            keys,
+            exchange_id=spot_exchange,
+            base_url=base_url,
+            testnet=testnet,
+            timeout_ms=timeout_ms,
+        )
+        if spot_exchange
+        else None
+    )
+    logger.info("REAL broker on {} ({})", exchange, "local" if base_url else "exchange")
+    return CcxtBroker(futures, spot=spot, spot_amount=spot_amount, retry=retry)

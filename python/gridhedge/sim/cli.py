@@ -1,0 +1,111 @@
+"""``gridhedge sim``: run the exchange emulator on 127.0.0.1 for your own scripts.
+
+Point ccxt at it with ``gridhedge.sim.client.binanceusdm(url, key, secret)`` (or rewrite
+``exchange.urls['api']`` yourself); advance the replay clock with ``POST /_sim/advance`` or
+``--bars-per-second``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated, cast, get_args
+
+import typer
+
+from gridhedge._core import Market
+from gridhedge.data.synthetic import Timeframe, synthetic_candles
+from gridhedge.errors import GridHedgeError, InvalidInputError
+from gridhedge.sim.engine import SimExchange, SymbolSpec
+from gridhedge.sim.faults import Faults
+from gridhedge.sim.replay import Bars
+from gridhedge.sim.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, SimServer
+
+__all__ = ["app", "load_bars"]
+
+app = typer.Typer(help="Run the local Binance USD-M emulator.", add_completion=False)
+
+
+def load_bars(
+    data: Path | None, *, seed: int, bars: int, timeframe: str, start_price: float
+) -> Bars:
+    """Bars from a CSV file (``timestamp,open,high,low,close,volume``) or, without one, from
+    ``gridhedge.data.synthetic`` under ``seed`` (with its funding series)."""
+    if data is not None:
+        return Bars.from_csv(data)
+    if timeframe not in get_args(Timeframe):
+        raise InvalidInputError(
+            f"timeframe: must be one of {', '.join(get_args(Timeframe))} (got {timeframe!r})",
+            field="timeframe",
+            value=repr(timeframe),
+            rule=f"one of {', '.join(get_args(Timeframe))}",
+        )
+    candles = synthetic_candles(
+        seed=seed, bars=bars, timeframe=cast(Timeframe, timeframe), start_price=start_price
+    )
+    return Bars.from_candles(candles)
+
+
+@app.callback(invoke_without_command=True)
+def sim(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 8765,
+    data: Annotated[
+        Path | None, typer.Option(help="Candle CSV to replay (default: synthetic bars).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic bars and fault draws.")] = 0,
+    bars: Annotated[int, typer.Option(help="Synthetic bars to generate.")] = 2000,
+    timeframe: Annotated[str, typer.Option(help="Synthetic timeframe.")] = "1h",
+    start_price: Annotated[float, typer.Option(help="Synthetic start price.")] = 60_000.0,
+    symbol: Annotated[str, typer.Option(help="Perpetual symbol.")] = "BTCUSDT",
+    base: Annotated[str, typer.Option(help="Base asset.")] = "BTC",
+    tick: Annotated[str, typer.Option(help="Tick size.")] = "0.10",
+    lot: Annotated[str, typer.Option(help="Lot size.")] = "0.001",
+    min_notional: Annotated[str, typer.Option(help="Minimum notional (quote).")] = "100",
+    warmup: Annotated[int, typer.Option(help="Bars already closed at start.")] = 200,
+    wallet: Annotated[str, typer.Option(help="Futures USDT wallet balance.")] = "10000",
+    spot_base: Annotated[str, typer.Option(help="Spot inventory of the base asset.")] = "1",
+    bars_per_second: Annotated[
+        float, typer.Option(help="Advance the replay clock on its own (0: only on request).")
+    ] = 0.0,
+    api_key: Annotated[str, typer.Option(help="Accepted API key.")] = DEFAULT_API_KEY,
+    api_secret: Annotated[str, typer.Option(help="Its secret (test credential).")] = (
+        DEFAULT_API_SECRET
+    ),
+) -> None:
+    """Serve Binance USD-M futures (and spot balances) on 127.0.0.1 over replayed bars."""
+    try:
+        series = load_bars(data, seed=seed, bars=bars, timeframe=timeframe, start_price=start_price)
+        spec = SymbolSpec(
+            symbol.upper(), base.upper(), Market(tick, lot, lot, min_notional), series
+        )
+        exchange = SimExchange(
+            [spec],
+            start_bar=min(warmup, len(series) - 1),
+            wallet_usdt=wallet,
+            spot_balances={base.upper(): spot_base, "USDT": "0"},
+        )
+    except GridHedgeError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    server = SimServer(
+        exchange,
+        faults=Faults(seed=seed),
+        secrets={api_key: api_secret},
+        port=port,
+        bars_per_second=bars_per_second,
+    )
+    asyncio.run(_serve(server))
+
+
+async def _serve(server: SimServer) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    typer.echo(f"gridhedge sim: {server.url}  (admin: {server.url}/_sim/state)")
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
