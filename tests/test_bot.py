@@ -195,7 +195,7 @@ def test_recommendation_places_nothing_and_writes_the_plan(tmp_path: pathlib.Pat
     assert payload["reasons"]
 
 
-def test_real_mode_says_it_is_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_mode_without_keys_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="ccxt"):
         create_broker(trading_mode="REAL")
     monkeypatch.setenv("TRADING_MODE", "real")

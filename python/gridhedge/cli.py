@@ -167,6 +167,15 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _register_subcommands() -> None:
+    from gridhedge.sim.cli import app as sim_app
+
+    app.add_typer(sim_app, name="sim", help="Run the local Binance USD-M exchange emulator.")
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Entry point of the ``gridhedge`` console script."""
     app()
