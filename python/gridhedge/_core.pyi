@@ -331,14 +331,432 @@ def atr_series(
 
 # ---------------------------------------------------------------------------------------------
 # garch: GARCH(1,1) maximum-likelihood fit (normal and Student-t) and variance forecasts.
+#
+# Model (Bollerslev 1986), constant mean: ``y[t] = mu + e[t]``, ``e[t] = sqrt(s2[t]) z[t]``,
+# ``s2[t] = omega + alpha * e[t-1]**2 + beta * s2[t-1]``, ``z`` i.i.d. standard normal or
+# standardised Student-t (unit variance, ``nu`` degrees of freedom). Constraints: omega > 0,
+# alpha >= 0, beta >= 0, alpha + beta < 1, 2 < nu < 500.
+# Units: ``y = scale * returns``; every output is in the units of ``y``. The ``arch`` package
+# works in percent returns by default: ``garch_fit(r, scale=100)`` on fractional returns is
+# comparable to ``arch_model(100 * r, vol="GARCH", p=1, q=1)``.
+
+GarchDistName = Literal["normal", "t"]
+
+@final
+class GarchResult:
+    """A fitted constant-mean GARCH(1,1), in the units of ``scale * returns``.
+
+    Standard errors are robust (Bollerslev-Wooldridge sandwich, as ``arch``'s default
+    ``cov_type="robust"``): ``A^-1 B A^-1 / n`` with ``A`` minus the Hessian of the mean
+    log-likelihood (central differences of the analytic gradient) and ``B`` the sample
+    covariance (ddof 1) of the per-observation scores. ``std_errors_nonrobust`` is ``A^-1 / n``.
+    """
+
+    @property
+    def dist(self) -> GarchDistName: ...
+    @property
+    def scale(self) -> float:
+        """The factor applied to the returns before fitting."""
+    @property
+    def nobs(self) -> int: ...
+    @property
+    def mu(self) -> float: ...
+    @property
+    def omega(self) -> float: ...
+    @property
+    def alpha(self) -> float: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def nu(self) -> float | None:
+        """Student-t degrees of freedom; None for normal innovations."""
+    @property
+    def param_names(self) -> list[str]:
+        """``["mu", "omega", "alpha", "beta"]`` (+ ``"nu"`` for Student-t): order of ``cov``."""
+    @property
+    def params(self) -> dict[str, float]: ...
+    @property
+    def std_errors(self) -> dict[str, float]:
+        """Robust (sandwich) standard errors."""
+    @property
+    def std_errors_nonrobust(self) -> dict[str, float]:
+        """Classical inverse-Hessian standard errors."""
+    @property
+    def cov(self) -> npt.NDArray[np.float64]:
+        """Robust parameter covariance, ``(k, k)`` in the order of ``param_names``."""
+    @property
+    def loglik(self) -> float:
+        """Maximised log-likelihood (sum over observations, in the units of ``y``)."""
+    @property
+    def conditional_variance(self) -> npt.NDArray[np.float64]:
+        """``s2[t]`` for every observation (the variance of ``y[t]`` given the past)."""
+    @property
+    def conditional_volatility(self) -> npt.NDArray[np.float64]:
+        """``sqrt(s2[t])``, per bar, in the units of ``y``."""
+    @property
+    def backcast(self) -> float:
+        """The pre-sample variance and squared residual: ``arch``'s backcast, the
+        0.94-exponentially weighted mean of the first min(75, n) squared demeaned values."""
+    @property
+    def iterations(self) -> int:
+        """BFGS iterations used."""
+    @property
+    def gradient_max(self) -> float:
+        """Largest gradient component of the mean log-likelihood at the optimum (optimiser
+        coordinates); below 1e-6 for every returned fit."""
+    @property
+    def converged(self) -> bool:
+        """Always True: a fit that does not converge raises ``NumericalError``."""
+    @property
+    def persistence(self) -> float:
+        """``alpha + beta``."""
+    @property
+    def unconditional_variance(self) -> float:
+        """``omega / (1 - alpha - beta)``."""
+    def forecast(self, horizon: int) -> npt.NDArray[np.float64]:
+        """Variance forecasts for bars ``T+1 .. T+horizon`` after the sample (1 <= horizon <= 1e6).
+
+        ``s2[T+1] = omega + alpha * e[T]**2 + beta * s2[T]``, then
+        ``s2[T+h] = omega + (alpha + beta) * s2[T+h-1]`` (as ``arch``'s analytic forecast).
+        """
+
+def garch_fit(
+    returns: npt.NDArray[np.float64],
+    dist: GarchDistName = "normal",
+    scale: Number = 1.0,
+    nan_policy: NanPolicyName | None = None,
+) -> GarchResult:
+    """Maximum-likelihood GARCH(1,1) with a constant mean, fitted to ``scale * returns``.
+
+    ``returns``: 1-D C-contiguous float64, at least 20 finite values, not constant (simple or
+    log returns, your choice). ``dist``: ``"normal"`` or ``"t"``. ``scale`` > 0 (use 100 to
+    work in percent, as ``arch``). BFGS with analytic gradients on an unconstrained
+    reparameterisation, data rescaled to unit variance internally, ``arch``'s backcast held
+    fixed. Agrees with ``arch_model(scale * r, vol="GARCH", p=1, q=1, dist=...)`` to about
+    1e-6 in log-likelihood and 1e-5 in the parameters. Raises ``NumericalError`` if the
+    optimiser does not converge or the Hessian is singular.
+    """
+
+def garch_simulate(
+    nobs: int,
+    mu: Number,
+    omega: Number,
+    alpha: Number,
+    beta: Number,
+    nu: Number | None = None,
+    burn: int = 500,
+    seed: int = 0,
+) -> npt.NDArray[np.float64]:
+    """Simulate ``nobs`` values of a GARCH(1,1) after ``burn`` discarded ones.
+
+    Starts from the unconditional variance; innovations standard normal, or standardised
+    Student-t when ``nu`` is given; a seeded ChaCha8 generator (same seed, same path).
+    Parameters must satisfy the model's constraints.
+    """
+
 # (end of garch)
 
 # ---------------------------------------------------------------------------------------------
 # var: Value at Risk and expected shortfall (positive losses), single asset and portfolio.
+#
+# Conventions: ``returns`` are simple returns per bar in a 1-D C-contiguous float64 array
+# (zero-copy; no cast); the loss of a bar is ``-r``. VaR and CVaR are POSITIVE losses as a
+# fraction of the position value (negative: even the quantile is a gain); multiply by the
+# position value (``position_var``) for quote currency. ``confidence`` in (0, 1), default 0.95
+# = the 95% quantile of losses. CVaR (expected shortfall) is the mean loss at or beyond VaR,
+# so CVaR >= VaR. ``horizon`` is a whole number of bars (1..=100000, default 1): parametric
+# methods scale the mean by h and the std by sqrt(h); historical and filtered historical
+# results are the one-bar figures times sqrt(h) (square-root-of-time rule, exact only for
+# i.i.d. zero-mean normal returns); Monte Carlo compounds h simulated bars. NaN/inf raise
+# ``InvalidInputError`` naming the position (``returns[i]``) unless ``nan_policy='omit'``
+# drops them. The GIL is released while computing.
+
+VarQuantileMethod = Literal["linear", "lower"]
+VarNanPolicy = Literal["raise", "omit"]
+VarDistribution = Literal["normal", "t"]
+
+def historical_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    method: VarQuantileMethod = "linear",
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Historical ``(var, cvar)``: the ``confidence`` quantile of ``-returns`` and the tail mean.
+
+    The quantile is exactly ``np.quantile(-returns, confidence, method=method)``: ``linear``
+    interpolates between the order statistics around ``(n-1)*confidence``, ``lower`` takes
+    the one below. CVaR is the mean of every loss ``>= var`` (ties included). Both times
+    ``sqrt(horizon)``. Needs >= 1 finite return.
+    """
+
+def normal_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Normal ``(var, cvar)`` from the sample mean ``mu`` and std ``s`` (ddof=1).
+
+    ``var = -mu*h + s*sqrt(h)*norm.ppf(c)``, ``cvar = -mu*h + s*sqrt(h)*norm.pdf(z)/(1-c)``.
+    Needs >= 2 finite returns.
+    """
+
+def student_t_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    df: float | None = None,
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float, float]:
+    """Student-t ``(var, cvar, df_used)``, the t scaled to the sample std (unit variance).
+
+    ``var = -mu*h + s*sqrt(h)*sqrt((df-2)/df)*t.ppf(c, df)``;
+    ``cvar = -mu*h + s*sqrt(h)*sqrt((df-2)/df)*t.pdf(q, df)*(df+q**2)/((df-1)*(1-c))`` with
+    ``q = t.ppf(c, df)``. ``df`` given must be in (2, 1000]; ``None`` fits it by the method of
+    moments, ``df = 4 + 6/K`` with ``K`` the excess kurtosis (scipy ``bias=False``), capped at
+    1000 (also when ``K <= 0``). ``confidence`` must lie in [1e-10, 1 - 1e-10] (the t quantile's
+    accurate range). Needs >= 2 finite returns (>= 4 to fit ``df``).
+    """
+
+def cornish_fisher_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Cornish-Fisher (modified) ``(var, cvar)`` from mean, std, skewness and excess kurtosis.
+
+    With ``z = norm.ppf(c)``, ``S`` the skewness of the LOSSES (``-skew(returns)``) and ``K``
+    the excess kurtosis (both scipy ``bias=False``):
+    ``q = z + (z**2-1)*S/6 + (z**3-3z)*K/24 - (2z**3-5z)*S**2/36``, ``var = -mu*h +
+    s*sqrt(h)*q``; ``cvar`` uses the mean of that quantile function over ``(c, 1)``:
+    ``norm.pdf(z)/(1-c)*(1 + S*z/6 + K*(z**2-1)/24 - S**2*(2z**2-1)/36)``, floored at ``var``.
+    A zero-variance sample has S = K = 0. Needs >= 4 finite returns.
+    """
+
+def return_moments(
+    returns: npt.NDArray[np.float64], nan_policy: VarNanPolicy = "raise"
+) -> tuple[float, float, float, float]:
+    """``(mean, std, skew, excess_kurtosis)``: std with ddof=1, skew and excess kurtosis as
+    ``scipy.stats.skew/kurtosis(bias=False)`` (0 for fewer than 3/4 values or zero variance)."""
+
+def filtered_historical_var(
+    returns: npt.NDArray[np.float64],
+    sigma: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    sigma_now: float | None = None,
+    method: VarQuantileMethod = "linear",
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Filtered historical simulation ``(var, cvar)`` with the caller's volatility series.
+
+    ``sigma[t]`` (> 0, per bar, same length) is the volatility forecast for bar ``t`` (e.g. a
+    GARCH conditional sigma or an EWMA); the historical VaR/CVaR of ``-returns/sigma`` (as in
+    ``historical_var``) is multiplied by ``sigma_now`` (default ``sigma[-1]``) and
+    ``sqrt(horizon)``. Returns are not demeaned. ``nan_policy='omit'`` drops bars where the
+    return or sigma is not finite.
+    """
+
+def ewma_filtered_historical_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    lam: float = 0.94,
+    method: VarQuantileMethod = "linear",
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Filtered historical simulation with the built-in RiskMetrics EWMA volatility.
+
+    Zero mean; ``s2[0] = mean(returns**2)`` (seed), ``s2[t] = lam*s2[t-1] +
+    (1-lam)*r[t-1]**2`` is the forecast for bar ``t``, and ``sigma_now**2 = lam*s2[n-1] +
+    (1-lam)*r[n-1]**2`` the forecast for the next bar. ``lam`` in (0, 1). All-zero returns
+    give ``(0.0, 0.0)``.
+    """
+
+def monte_carlo_var(
+    returns: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+    n_paths: int = 100_000,
+    distribution: VarDistribution = "normal",
+    df: float | None = None,
+    seed: int = 0,
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[float, float]:
+    """Monte Carlo ``(var, cvar)``: ``n_paths`` (100..=1e8) seeded paths of ``horizon`` bars.
+
+    Each bar is ``mu + s*eps`` (sample mean, std ddof=1; ``eps`` standard normal or a
+    Student-t with ``df`` in (2, 1000], fitted as in ``student_t_var`` when None, scaled to unit
+    variance); a path's loss is ``1 - prod(1 + r)``. VaR is the ``linear`` quantile of the path
+    losses, CVaR the mean loss at or beyond it. ChaCha8 seeded with ``seed`` (0..2**64), one
+    stream per block of 4096 paths: the same seed gives the same result on any machine and
+    thread count.
+    """
+
+def rolling_historical_var(
+    returns: npt.NDArray[np.float64],
+    window: int,
+    confidence: float = 0.95,
+    horizon: int = 1,
+    method: VarQuantileMethod = "linear",
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Rolling historical ``(var, cvar)`` arrays of length ``n - window + 1`` (no NaN warm-up).
+
+    Element ``k`` is ``historical_var(returns[k:k+window], ...)`` (VaR exactly, CVaR up to
+    summation order): known at the close of bar ``k+window-1``, a forecast for bar
+    ``k+window``. ``window`` in 1..=n. A sorted window updated in place per step, both cores.
+    Under ``nan_policy='omit'`` non-finite values are dropped first.
+    """
+
+def rolling_parametric_var(
+    returns: npt.NDArray[np.float64],
+    window: int,
+    confidence: float = 0.95,
+    horizon: int = 1,
+    distribution: VarDistribution = "normal",
+    df: float | None = None,
+    nan_policy: VarNanPolicy = "raise",
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Rolling normal or Student-t ``(var, cvar)`` (as ``normal_var``/``student_t_var`` on each
+    window of ``window`` in 2..=n bars), length ``n - window + 1``; ``df`` is required for
+    ``'t'`` (not fitted per window)."""
+
+def position_var(size: Number, price: Number, var_pct: Number) -> float:
+    """VaR (or CVaR) in quote currency: ``abs(size) * price * var_pct``.
+
+    ``size`` in base units (sign ignored: for a short, compute ``var_pct`` on ``-returns``),
+    ``price`` > 0 in quote per base, ``var_pct`` a fraction from the functions above.
+    """
+
+@final
+class PortfolioVar:
+    """Delta-normal portfolio VaR with its Euler decomposition, quote currency."""
+
+    @property
+    def var(self) -> float:
+        """``norm.ppf(c) * sigma``."""
+    @property
+    def cvar(self) -> float:
+        """``norm.pdf(z) / (1 - c) * sigma``."""
+    @property
+    def sigma(self) -> float:
+        """P&L std over the horizon: ``sqrt(w @ S @ w) * sqrt(horizon)``."""
+    @property
+    def marginal(self) -> npt.NDArray[np.float64]:
+        """``dVaR/dw_i = z*sqrt(h)*(S @ w)_i / sqrt(w @ S @ w)`` (0 for a zero-variance
+        portfolio, a subgradient)."""
+    @property
+    def component(self) -> npt.NDArray[np.float64]:
+        """``w_i * marginal_i``; sums to ``var``."""
+
+def portfolio_var(
+    exposures: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    confidence: float = 0.95,
+    horizon: int = 1,
+) -> PortfolioVar:
+    """Portfolio VaR of ``exposures`` (quote currency, signed, 1..=2000 assets) with the per-bar
+    return ``covariance`` (2-D C-contiguous float64, n x n), zero mean returns.
+
+    The covariance must be symmetric and positive semi-definite (relative tolerance 1e-10);
+    singular matrices (perfectly correlated legs) are accepted, an indefinite one raises
+    ``InvalidInputError`` with ``field='covariance'``.
+    """
+
+def covariance_from_correlation(
+    vols: npt.NDArray[np.float64], correlation: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``S[i, j] = correlation[i, j] * vols[i] * vols[j]``; ``vols`` >= 0 per bar, the
+    correlation symmetric with a unit diagonal and entries in [-1, 1]."""
+
 # (end of var)
 
 # ---------------------------------------------------------------------------------------------
 # var_backtest: VaR backtests: exception series, Kupiec POF, Christoffersen independence and conditional coverage.
+#
+# An exception is a bar whose loss exceeds its VaR forecast: ``-returns[t] > var[t]``
+# (strict). Expected rate ``p = 1 - confidence``. Statistics are likelihood ratios with
+# ``0 * log(0) = 0``, floored at 0, never NaN; p-values are ``scipy.stats.chi2.sf``.
+
+def var_exceptions(
+    returns: npt.NDArray[np.float64],
+    var: npt.NDArray[np.float64] | float,
+    nan_policy: VarNanPolicy = "raise",
+) -> npt.NDArray[np.bool_]:
+    """Bool array ``-returns > var`` (``var`` an array of the same length or one number)."""
+
+def kupiec_pof(n_obs: int, n_exceptions: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Kupiec (1995) proportion of failures ``(lr, p_value)``, chi2 with 1 df.
+
+    ``lr = -2*ln[(1-p)**(T-x) * p**x] + 2*ln[(1-x/T)**(T-x) * (x/T)**x]``; ``x = 0`` gives
+    ``-2*T*ln(1-p)``, ``x = T`` gives ``-2*T*ln(p)``. ``n_obs`` >= 1, ``n_exceptions`` <= n_obs.
+    """
+
+def christoffersen_independence(exceptions: npt.NDArray[np.bool_]) -> tuple[float, float]:
+    """Christoffersen (1998) independence ``(lr, p_value)``, chi2 with 1 df.
+
+    From the transition counts ``n_ij`` of consecutive bars: ``pi01 = n01/(n00+n01)``,
+    ``pi11 = n11/(n10+n11)``, ``pi = (n01+n11)/(T-1)``; a probability with no transitions
+    from its state only multiplies zero counts (its terms are 0). Fewer than two bars:
+    ``(0.0, 1.0)``.
+    """
+
+def conditional_coverage(
+    exceptions: npt.NDArray[np.bool_], confidence: float = 0.95
+) -> tuple[float, float]:
+    """Conditional coverage ``(lr_pof + lr_ind, p_value)``, chi2 with 2 df (>= 1 bar)."""
+
+@final
+class VarBacktest:
+    """A VaR backtest's counts, statistics and p-values."""
+
+    @property
+    def n_obs(self) -> int: ...
+    @property
+    def n_exceptions(self) -> int: ...
+    @property
+    def exception_rate(self) -> float:
+        """``n_exceptions / n_obs``."""
+    @property
+    def expected_exceptions(self) -> float:
+        """``(1 - confidence) * n_obs``."""
+    @property
+    def lr_pof(self) -> float: ...
+    @property
+    def p_pof(self) -> float: ...
+    @property
+    def lr_ind(self) -> float: ...
+    @property
+    def p_ind(self) -> float: ...
+    @property
+    def lr_cc(self) -> float: ...
+    @property
+    def p_cc(self) -> float: ...
+    @property
+    def n00(self) -> int: ...
+    @property
+    def n01(self) -> int: ...
+    @property
+    def n10(self) -> int: ...
+    @property
+    def n11(self) -> int: ...
+    @property
+    def exceptions(self) -> npt.NDArray[np.bool_]: ...
+
+def var_backtest(
+    returns: npt.NDArray[np.float64],
+    var: npt.NDArray[np.float64] | float,
+    confidence: float = 0.95,
+    nan_policy: VarNanPolicy = "raise",
+) -> VarBacktest:
+    """Backtest ``var`` forecasts (same length as ``returns``, aligned: ``var[t]`` is the
+    forecast for bar ``t``, or one number) at ``confidence``: exceptions, Kupiec, Christoffersen
+    independence and conditional coverage. ``nan_policy='omit'`` drops bars where the return or
+    the VaR is not finite."""
+
 # (end of var_backtest)
 
 # ---------------------------------------------------------------------------------------------
@@ -673,6 +1091,39 @@ def max_drawdown(
 
 # ---------------------------------------------------------------------------------------------
 # synthetic: Seeded synthetic market: GARCH-type returns with fat tails and jumps, OHLCV bars, funding rates.
+
+def synthetic_market(
+    seed: int,
+    bars: int,
+    timeframe: str,
+    start: int,
+    start_price: Number,
+    *,
+    vol_annual: Number = ...,
+    drift_annual: Number = ...,
+    garch_alpha: Number = ...,
+    garch_beta: Number = ...,
+    tail_dof: Number = ...,
+    stress_share: Number = ...,
+    stress_var_ratio: Number = ...,
+    stress_hours: Number = ...,
+    stress_drift: Number = ...,
+    jumps_per_year: Number = ...,
+    jump_size: Number = ...,
+    jump_down_prob: Number = ...,
+    jump_stress_prob: Number = ...,
+    volume_median: Number = ...,
+    funding: bool = ...,
+) -> dict[str, npt.NDArray[np.int64] | npt.NDArray[np.float64]]:
+    """Seeded synthetic OHLCV bars and funding rates (use ``gridhedge.data.synthetic_candles``).
+
+    ``seed`` in [0, 2**64); ``bars`` 1..=20,000,000; ``timeframe`` one of 1m, 5m, 15m, 30m, 1h,
+    2h, 4h, 8h, 12h, 1d; ``start`` ms UTC, a multiple of the timeframe; ``start_price`` > 0
+    (quote). Returns int64 ``timestamp`` (bar open) and ``funding_time`` (ms UTC) and float64
+    ``open``, ``high``, ``low``, ``close`` (quote), ``volume`` (base) and ``funding_rate``
+    (fraction per 8 hours, positive: longs pay shorts). Same arguments, same bytes.
+    """
+
 # (end of synthetic)
 
 # ---------------------------------------------------------------------------------------------

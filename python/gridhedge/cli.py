@@ -99,6 +99,24 @@ def grid(
 
 
 @app.command()
+def demo(
+    bars: Annotated[int, typer.Option(help="Bars to replay (hourly).", min=10)] = 8760,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic market.", min=0)] = 7,
+    data: Annotated[
+        str | None, typer.Option(help="Candle file (CSV/ccxt JSON) instead of synthetic data.")
+    ] = None,
+) -> None:
+    """Run the bot in PAPER mode over a replayed synthetic year (offline, no keys)."""
+    from gridhedge.demo import main as run
+
+    try:
+        run(bars=bars, seed=seed, data_path=data)
+    except GridHedgeError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def version() -> None:
     """Print the gridhedge version."""
     typer.echo(__version__)

@@ -196,4 +196,8 @@ class HedgeRecommendation:
     adjustments: tuple[Adjustment, ...] = ()
     commentary: str = ""
     source: str = "basic"
+    spacing_multiplier: float = 1.0
+    """Widen the grid spacing by this factor (>= 1; an LLM review may only widen)."""
+    size_multiplier: float = 1.0
+    """Shrink level sizes and the position limit by this factor (<= 1; only ever shrinks)."""
     extra: dict[str, str] = field(default_factory=dict)

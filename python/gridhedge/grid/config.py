@@ -144,9 +144,20 @@ class AnalyzerSettings(_Section):
     """The risk analyzer: basic, or LLM-enhanced (only allowed to tighten risk)."""
 
     kind: Literal["basic", "llm"] = "basic"
+    """basic: deterministic; llm: the basic report reviewed by a model (only tightens risk)."""
     llm_base_url: str | None = None
+    """An OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)."""
     llm_model: str | None = None
     llm_timeout: Annotated[Decimal, Field(gt=0)] = Decimal("10")
+    """Seconds; the bot waits at most min(llm_timeout, rebalance_interval / 2)."""
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the API key (never put the key itself in a config)."""
+
+    @model_validator(mode="after")
+    def _llm_needs_endpoint(self) -> Self:
+        if self.kind == "llm" and (not self.llm_base_url or not self.llm_model):
+            raise ValueError("kind 'llm' needs llm_base_url and llm_model")
+        return self
 
 
 class DataSettings(_Section):

@@ -94,10 +94,11 @@ impl FromStr for OrderKind {
         match s.to_ascii_lowercase().as_str() {
             "limit" => Ok(OrderKind::Limit),
             "stop_market" | "stop" => Ok(OrderKind::StopMarket),
+            "market" => Ok(OrderKind::Market),
             _ => Err(Error::invalid(
                 "kind",
                 format!("{s:?}"),
-                "must be 'limit' or 'stop_market'",
+                "must be 'limit', 'stop_market' or 'market'",
             )),
         }
     }

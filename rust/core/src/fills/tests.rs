@@ -187,6 +187,14 @@ fn market_orders_fill_whole_at_the_next_open() {
 }
 
 #[test]
+fn kinds_parse_by_name() {
+    for kind in [OrderKind::Limit, OrderKind::StopMarket, OrderKind::Market] {
+        assert_eq!(kind.as_str().parse::<OrderKind>(), Ok(kind));
+    }
+    assert!("iceberg".parse::<OrderKind>().is_err());
+}
+
+#[test]
 fn cancel_and_duplicates() {
     let mut b = book(1.0);
     b.place(limit(7, Side::Buy, 95, 1, 0)).expect("place");

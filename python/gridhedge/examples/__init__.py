@@ -1,0 +1,1 @@
+"""Runnable examples (``python -m gridhedge.examples.demo_grid_hedge_integration``)."""

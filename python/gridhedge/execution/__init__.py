@@ -1,0 +1,1 @@
+"""Order execution: brokers (PAPER, RECOMMENDATION, REAL), the order manager, positions."""

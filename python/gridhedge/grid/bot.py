@@ -1,0 +1,403 @@
+"""GridHedgeBot: the seed's bot. Each rebalance it reads the market and the book, asks the Rust
+policy which orders should exist, lets the risk manager and analyzer report, and has the order
+manager send only the difference. PAPER and RECOMMENDATION run offline on a replay clock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+
+from gridhedge._core import Decision, Market, decide
+from gridhedge.common.interfaces import (
+    Broker,
+    DataProvider,
+    GridCalculator,
+    OrderManager,
+    PositionFetcher,
+    RiskAnalyzer,
+    RiskManager,
+    RiskReport,
+    StateManager,
+    SyncResult,
+)
+from gridhedge.common.types import HedgeRecommendation, MarketState, Position, TradingMode
+from gridhedge.data.replay import ReplayDataProvider
+from gridhedge.errors import GridHedgeError
+from gridhedge.execution.order_manager import GridOrderManager, PlannedOrder
+from gridhedge.execution.position_fetcher import BrokerPositionFetcher
+from gridhedge.grid.calculator import planned_from_levels
+from gridhedge.grid.config import ConfigSource, GridHedgeConfig
+from gridhedge.grid.policy import policy_config
+from gridhedge.logs import configure_logging
+from gridhedge.risk.analyzers.basic import BasicFuturesHedgeAnalyzer
+from gridhedge.risk.manager import LayeredRiskManager
+from gridhedge.state.manager import MemoryStateManager
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What one ``execute`` saw, decided and did."""
+
+    timestamp_ms: int
+    price: Decimal
+    position: Position
+    equity: Decimal
+    decision: Decision
+    risk: RiskReport
+    recommendation: HedgeRecommendation
+    sync: SyncResult
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready digest (used by RECOMMENDATION's plan file)."""
+        return {
+            "timestamp_ms": self.timestamp_ms,
+            "price": str(self.price),
+            "spot_amount": str(self.position.spot_amount),
+            "futures_amount": str(self.position.futures_amount),
+            "equity": str(self.equity),
+            "metrics": self.decision.metrics,
+            "reasons": [{"code": c, "message": m} for c, m in self.decision.reasons],
+            "halted": self.decision.halted,
+            "commentary": self.recommendation.commentary,
+        }
+
+
+@dataclass
+class RunStats:
+    """Per-execute series a run keeps for its summary."""
+
+    timestamps: list[int] = field(default_factory=list)
+    prices: list[float] = field(default_factory=list)
+    equity: list[float] = field(default_factory=list)
+    hedge_ratio: list[float] = field(default_factory=list)
+    var: list[float] = field(default_factory=list)
+    var_breaches: int = 0
+
+
+class GridHedgeBot:
+    """A grid-hedge bot for one symbol with injectable components (see the seed)."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        data_provider: DataProvider,
+        symbol: str,
+        grid_calculator: GridCalculator | None = None,
+        config: ConfigSource = None,
+        *,
+        risk_manager: RiskManager | None = None,
+        risk_analyzer: RiskAnalyzer | None = None,
+        order_manager: OrderManager | None = None,
+        state_manager: StateManager | None = None,
+        position_fetcher: PositionFetcher | None = None,
+        bot_id: str | None = None,
+    ) -> None:
+        self.config = GridHedgeConfig.load(config)
+        configure_logging(self.config.logging)
+        self.broker = broker
+        self.data_provider = data_provider
+        self.symbol = symbol
+        self.grid_calculator = grid_calculator
+        self.bot_id = bot_id or f"{symbol.lower()}-grid"
+        self.risk_manager = risk_manager or LayeredRiskManager(self.config)
+        self.risk_analyzer = risk_analyzer or _default_analyzer(self.config)
+        self.state = state_manager or MemoryStateManager()
+        self.position_fetcher = position_fetcher or BrokerPositionFetcher(broker)
+        self._order_manager = order_manager
+        self._policy = policy_config(self.config)
+        self._review: tuple[Decimal, Decimal, Decimal] | None = None
+        self._policy_state: dict[str, Any] = {"center_ticks": 0, "ref_short_lots": 0}
+        self._halted = False
+        self._hwm = Decimal(0)
+        self._market: Market | None = None
+        self._running = False
+        self.last_report: ExecutionReport | None = None
+        self._seen_trades: set[str] = set()
+        self._fills_since: int | None = None
+        self.stats = RunStats()
+
+    @classmethod
+    async def create(
+        cls, broker: Broker, symbol: str, config: ConfigSource = None, **components: Any
+    ) -> GridHedgeBot:
+        """A started bot whose data provider is the broker's own (the seed's entry point)."""
+        bot = cls(
+            broker=broker,
+            data_provider=broker.data_provider,
+            symbol=symbol,
+            config=config,
+            **components,
+        )
+        await bot.start()
+        return bot
+
+    @property
+    def market(self) -> Market:
+        if self._market is None:
+            raise GridHedgeError(
+                "the bot is not started: call `await bot.start()` (or use GridHedgeBot.create)",
+                field="bot",
+                value="not started",
+                rule="must be started before it trades",
+            )
+        return self._market
+
+    @property
+    def order_manager(self) -> OrderManager:
+        if self._order_manager is None:
+            self._order_manager = GridOrderManager(
+                self.broker,
+                self.state,
+                bot_id=self.bot_id,
+                symbol=self.symbol,
+                max_active_orders=self.config.execution.max_active_orders,
+            )
+        return self._order_manager
+
+    async def start(self) -> None:
+        """Load the market rules and the saved state; log the start."""
+        self._market = await self.broker.load_market(self.symbol)
+        saved = self.state.load()
+        self._policy_state.update(saved.get("policy", {}))
+        self._halted = bool(saved.get("halted", False))
+        self._hwm = Decimal(str(saved.get("high_water_mark", "0")))
+        _ = self.order_manager
+        logger.info(
+            "Initialized GridHedgeBot for {} with {} levels ({} mode)",
+            self.symbol,
+            self.config.grid.num_levels,
+            self.broker.trading_mode.value,
+        )
+
+    async def execute(self, current_price: Decimal | float | str) -> ExecutionReport:
+        """One rebalance at ``current_price``: decide, report risk, sync orders."""
+        market = self.market
+        price = Decimal(str(current_price))
+        candles = await self.data_provider.get_ohlcv(
+            self.symbol, self.config.data.timeframe, self.config.data.history_bars
+        )
+        funding = await self.data_provider.get_funding_rate(self.symbol)
+        position = await self.position_fetcher.get_position(self.symbol)
+        equity = await self.broker.fetch_equity(self.symbol)
+        self._hwm = max(self._hwm, equity)
+        futures_lots = market.amount_to_lots(abs(position.futures_amount))
+        if position.futures_amount < 0:
+            futures_lots = -futures_lots
+        decision = decide(
+            self._policy,
+            market,
+            price,
+            candles.open,
+            candles.high,
+            candles.low,
+            candles.close,
+            candles.volume,
+            funding,
+            position.spot_amount,
+            futures_lots,
+            equity,
+            self._hwm,
+            center_ticks=int(self._policy_state["center_ticks"]),
+            ref_short_lots=int(self._policy_state["ref_short_lots"]),
+            halted=self._halted,
+        )
+        self._policy_state = {
+            "center_ticks": decision.center_ticks,
+            "ref_short_lots": decision.ref_short_lots,
+        }
+        self._halted = decision.halted
+        state = MarketState(
+            symbol=self.symbol,
+            price=price,
+            timestamp_ms=self.data_provider.timestamp_ms(),
+            volatility=decision.metrics["volatility"],
+            funding_rate=funding,
+            volume=float(candles.volume[-1]) if len(candles.volume) else 0.0,
+        )
+        risk = self.risk_manager.evaluate(decision, position, state)
+        for fill in await self.broker.fetch_fills(self.symbol, self._fills_since):
+            if fill.trade_id not in self._seen_trades:
+                self._seen_trades.add(fill.trade_id)
+                self.state.record_fill(fill)
+                self._fills_since = max(self._fills_since or 0, fill.timestamp_ms)
+        self.state.record_equity(state.timestamp_ms, equity, self._hwm)
+        for code, message in decision.reasons:
+            if code in ("halt", "var_warning", "var_shrink", "rebalance"):
+                self.state.record_risk_event(state.timestamp_ms, code, message)
+        if decision.cancel_all:
+            sync = await self.order_manager.cancel_all()
+        else:
+            desired: list[Any] = list(decision.orders)
+            if self.grid_calculator is not None:
+                # the cap counts the hedge after a pending rebalance, not only the filled one
+                projected = futures_lots - sum(
+                    o.amount_lots if o.side == "sell" else -o.amount_lots
+                    for o in decision.orders
+                    if o.role == "rebalance"
+                )
+                desired = [o for o in desired if o.role != "grid"] + self._custom_orders(
+                    state, position, projected
+                )
+            sync = await self.order_manager.sync(desired, market)
+        recommendation = await self.risk_analyzer.analyze(position, state, decision)
+        self._apply_review(recommendation)
+        self.state.save(
+            {
+                "policy": self._policy_state,
+                "halted": self._halted,
+                "high_water_mark": str(self._hwm),
+            }
+        )
+        logger.info("Grid Status - Price: {}, Position: {:.8f}", price, position.futures_amount)
+        report = ExecutionReport(
+            timestamp_ms=state.timestamp_ms,
+            price=price,
+            position=position,
+            equity=equity,
+            decision=decision,
+            risk=risk,
+            recommendation=recommendation,
+            sync=sync,
+        )
+        self._record(report)
+        publish = getattr(self.broker, "publish_plan", None)
+        if publish is not None:
+            publish(report.summary())
+        self.last_report = report
+        return report
+
+    def _apply_review(self, rec: HedgeRecommendation) -> None:
+        """Apply an LLM review to the next decisions, re-checking that it only tightens risk:
+        the hedge ratio toward a full hedge within its band, wider spacing, smaller sizes."""
+        review: tuple[Decimal, Decimal, Decimal] | None = None
+        if rec.source == "llm":
+            hedge, grid, risk = self.config.hedge, self.config.grid, self.config.risk
+            full = min(max(Decimal(1), hedge.hedge_ratio_min), hedge.hedge_ratio_max)
+            h = rec.target_hedge_ratio
+            if abs(h - full) > abs(hedge.hedge_ratio - full):
+                h = hedge.hedge_ratio
+            spacing = min(
+                grid.grid_spacing_pct * Decimal(repr(max(rec.spacing_multiplier, 1.0))),
+                Decimal("0.5"),
+            )
+            size = risk.max_position_size * Decimal(repr(min(max(rec.size_multiplier, 1e-9), 1.0)))
+            review = (h, spacing, size)
+        if review == self._review:
+            return
+        self._review = review
+        cfg = self.config
+        if review is not None:
+            h, spacing, size = review
+            cfg = cfg.model_copy(
+                update={
+                    "hedge": cfg.hedge.model_copy(update={"hedge_ratio": h}),
+                    "grid": cfg.grid.model_copy(update={"grid_spacing_pct": spacing}),
+                    "risk": cfg.risk.model_copy(update={"max_position_size": size}),
+                }
+            )
+            logger.info(
+                "LLM review applied: hedge ratio {}, spacing {}, max position {}", h, spacing, size
+            )
+        self._policy = policy_config(cfg)
+
+    def _custom_orders(
+        self, state: MarketState, position: Position, futures_lots: int
+    ) -> list[PlannedOrder]:
+        assert self.grid_calculator is not None
+        levels = self.grid_calculator.calculate_grid_levels(state, position)
+        if levels is None:  # a stub calculator (the seed's example) proposes nothing
+            logger.warning("grid calculator returned no levels: no grid orders this rebalance")
+            return []
+        return planned_from_levels(
+            levels,
+            self.market,
+            state.price,
+            short_lots=max(0, -futures_lots),
+            max_position_lots=self.market.amount_to_lots(self.config.risk.max_position_size),
+            max_active_orders=self.config.execution.max_active_orders,
+        )
+
+    def _record(self, report: ExecutionReport) -> None:
+        s = self.stats
+        s.timestamps.append(report.timestamp_ms)
+        s.prices.append(float(report.price))
+        s.equity.append(float(report.equity))
+        s.hedge_ratio.append(report.decision.metrics["hedge_ratio"])
+        s.var.append(report.decision.metrics["var"])
+        if report.decision.metrics["var"] > float(self.config.risk.var_limit):
+            s.var_breaches += 1
+
+    def cadence_bars(self) -> int:
+        """Bars between two rebalances of a replay: ``rebalance_interval`` in bars, at least 1."""
+        if isinstance(self.data_provider, ReplayDataProvider):
+            bar_s = self.data_provider.bar_ms / 1000
+            return max(1, round(float(self.config.execution.rebalance_interval) / bar_s))
+        return 1
+
+    async def run(self, max_iterations: int | None = None) -> RunStats:
+        """Execute every ``rebalance_interval`` until stopped (a replay: until its data ends,
+        advancing its clock by the interval in bars between executions)."""
+        if self._market is None:
+            await self.start()
+        self._running = True
+        iterations = 0
+        replay = self.data_provider if isinstance(self.data_provider, ReplayDataProvider) else None
+        while self._running and (max_iterations is None or iterations < max_iterations):
+            await self.execute(await self.data_provider.get_current_price(self.symbol))
+            iterations += 1
+            if replay is not None:
+                if replay.advance(self.cadence_bars()) == 0:
+                    break
+            else:
+                await asyncio.sleep(float(self.config.execution.rebalance_interval))
+        self._running = False
+        return self.stats
+
+    async def stop(self, cancel_orders: bool = True) -> None:
+        """Stop the run loop; cancel this bot's open orders unless told not to."""
+        self._running = False
+        if cancel_orders and self._market is not None:
+            await self.order_manager.cancel_all()
+        logger.info("Stopped GridHedgeBot for {}", self.symbol)
+
+    def get_status(self) -> dict[str, Any]:
+        """The latest figures: price, position, equity, hedge ratio, VaR, drawdown, halt."""
+        r = self.last_report
+        status: dict[str, Any] = {
+            "symbol": self.symbol,
+            "bot_id": self.bot_id,
+            "trading_mode": self.broker.trading_mode.value,
+            "running": self._running,
+            "halted": self._halted,
+            "high_water_mark": self._hwm,
+            "center_ticks": self._policy_state["center_ticks"],
+        }
+        if r is not None:
+            status.update(
+                price=r.price,
+                spot_amount=r.position.spot_amount,
+                futures_amount=r.position.futures_amount,
+                equity=r.equity,
+                hedge_ratio=r.decision.metrics["hedge_ratio"],
+                target_hedge_ratio=r.decision.metrics["target_hedge_ratio"],
+                var=r.decision.metrics["var"],
+                drawdown=r.decision.metrics["drawdown"],
+                open_orders=len(r.decision.orders),
+                commentary=r.recommendation.commentary,
+            )
+        return status
+
+
+def _default_analyzer(config: GridHedgeConfig) -> RiskAnalyzer:
+    if config.analyzer.kind == "llm":
+        from gridhedge.risk.analyzers.llm import LLMHedgeAnalyzer
+
+        return LLMHedgeAnalyzer.from_config(config)
+    return BasicFuturesHedgeAnalyzer(config)
+
+
+__all__ = ["ExecutionReport", "GridHedgeBot", "RunStats", "TradingMode"]

@@ -1,0 +1,1 @@
+"""Risk analyzers: basic (deterministic) and LLM-enhanced (only ever tightens risk)."""

@@ -1,0 +1,1 @@
+"""What a bot remembers across restarts."""

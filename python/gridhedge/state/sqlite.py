@@ -1,0 +1,373 @@
+"""SQLite state: one file per bot (or portfolio runner), WAL, every write committed before the
+call returns, so a crash at any line loses nothing that was acknowledged.
+
+Schema versioned with forward migrations (``MIGRATIONS``). A second bot with the same id on
+the same database refuses to start (an exclusive ``flock`` on a sidecar lock file, released by
+the OS when the process dies). A corrupt or truncated file is refused with a clear error,
+never replaced by a fresh start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import pathlib
+import sqlite3
+import time
+from decimal import Decimal
+from typing import Any
+
+from gridhedge.common.interfaces import StateManager
+from gridhedge.common.types import Fill, Order, OrderStatus, Side
+from gridhedge.errors import GridHedgeError
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE bots (
+        bot_id TEXT PRIMARY KEY,
+        config_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE kv (
+        bot_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (bot_id, key)
+    );
+    CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY,
+        bot_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        filled TEXT NOT NULL,
+        status TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        exchange_order_id TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE INDEX orders_live ON orders (bot_id, status);
+    CREATE TABLE fills (
+        trade_id TEXT PRIMARY KEY,
+        bot_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        maker INTEGER NOT NULL,
+        timestamp_ms INTEGER NOT NULL
+    );
+    CREATE TABLE equity (
+        bot_id TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        equity TEXT NOT NULL,
+        high_water_mark TEXT NOT NULL
+    );
+    CREATE TABLE risk_events (
+        bot_id TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    """,
+]
+"""Forward migrations; schema version N means the first N have been applied."""
+
+
+class StateError(GridHedgeError):
+    """The state store cannot be used; the bot must not trade."""
+
+
+class StateLockedError(StateError):
+    """Another process already runs a bot with this id on this database."""
+
+
+class StateCorruptError(StateError):
+    """The database file is corrupt, truncated or not a gridhedge database."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SQLiteStateManager(StateManager):
+    """Durable state of one bot in a SQLite file (WAL, synchronous=FULL)."""
+
+    def __init__(self, path: str | os.PathLike[str], bot_id: str, config_hash: str = "") -> None:
+        self.path = pathlib.Path(path)
+        self.bot_id = bot_id
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_lock()
+        try:
+            self._db = self._open()
+            self._migrate()
+            self._register(config_hash)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- opening -------------------------------------------------------------------------
+    def _acquire_lock(self) -> Any:
+        lock_path = self.path.with_name(f"{self.path.name}.{self.bot_id}.lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the bot's lifetime
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StateLockedError(
+                f"state: bot {self.bot_id!r} is already running on {str(self.path)!r} "
+                "(another process holds its lock); stop it first",
+                field="bot_id",
+                value=self.bot_id,
+                rule="one running bot per id and database",
+            ) from None
+        return handle
+
+    def _open(self) -> sqlite3.Connection:
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            if existed:
+                check = db.execute("PRAGMA quick_check").fetchone()
+                if check is None or check[0] != "ok":
+                    raise sqlite3.DatabaseError(str(check))
+        except sqlite3.DatabaseError as e:
+            raise StateCorruptError(
+                f"state: {str(self.path)!r} is not a readable SQLite database ({e}); "
+                "refusing to trade (restore it from a backup or move it away to start fresh)",
+                field="state file",
+                value=str(self.path),
+                rule="must be an intact gridhedge SQLite database",
+            ) from None
+        return db
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StateCorruptError(
+                f"state: {str(self.path)!r} has schema version {version}, newer than this "
+                f"gridhedge knows ({len(MIGRATIONS)}); upgrade gridhedge",
+                field="state file",
+                value=str(self.path),
+                rule=f"schema version must be <= {len(MIGRATIONS)}",
+            )
+        if version == 0 and self._has_tables():
+            raise StateCorruptError(
+                f"state: {str(self.path)!r} holds tables but no gridhedge schema version",
+                field="state file",
+                value=str(self.path),
+                rule="must be a gridhedge state database",
+            )
+        for n in range(version, len(MIGRATIONS)):
+            with self._tx():
+                self._db.executescript(f"BEGIN;{MIGRATIONS[n]}")
+                self._db.execute(f"PRAGMA user_version = {n + 1}")
+
+    def _has_tables(self) -> bool:
+        count: int = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        return count > 0
+
+    def _register(self, config_hash: str) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO bots (bot_id, config_hash, created_ms) VALUES (?, ?, ?) "
+                "ON CONFLICT (bot_id) DO UPDATE SET config_hash = excluded.config_hash "
+                "WHERE excluded.config_hash != ''",
+                (self.bot_id, config_hash, _now_ms()),
+            )
+
+    @contextlib.contextmanager
+    def _tx(self) -> Any:
+        in_tx = self._db.in_transaction
+        if not in_tx:
+            self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if not in_tx and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        if not in_tx and self._db.in_transaction:
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database and release the bot's lock."""
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+            self._db = None  # type: ignore[assignment]
+        lock = getattr(self, "_lock_file", None)
+        if lock is not None:
+            lock.close()
+            self._lock_file = None
+
+    # --- StateManager ----------------------------------------------------------------------
+    def load(self) -> dict[str, Any]:
+        rows = self._db.execute(
+            "SELECT key, value FROM kv WHERE bot_id = ?", (self.bot_id,)
+        ).fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def save(self, state: dict[str, Any]) -> None:
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO kv (bot_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (bot_id, key) DO UPDATE SET value = excluded.value",
+                [(self.bot_id, k, json.dumps(v, default=str)) for k, v in state.items()],
+            )
+
+    def record_order(self, order: Order) -> None:
+        now = _now_ms()
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO orders (client_order_id, bot_id, symbol, key, kind, side, price, "
+                "amount, filled, status, sequence, exchange_order_id, created_ms, updated_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (client_order_id) DO UPDATE SET filled = excluded.filled, "
+                "status = excluded.status, exchange_order_id = excluded.exchange_order_id, "
+                "updated_ms = excluded.updated_ms",
+                (
+                    order.client_order_id,
+                    self.bot_id,
+                    order.symbol,
+                    order.key,
+                    order.kind,
+                    order.side.value,
+                    str(order.price),
+                    str(order.amount),
+                    str(order.filled),
+                    order.status.value,
+                    order.sequence,
+                    order.exchange_order_id,
+                    order.created_ms or now,
+                    now,
+                ),
+            )
+
+    def record_fill(self, fill: Fill) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT OR IGNORE INTO fills (trade_id, bot_id, client_order_id, symbol, side, "
+                "price, amount, fee, maker, timestamp_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fill.trade_id,
+                    self.bot_id,
+                    fill.client_order_id,
+                    fill.symbol,
+                    fill.side.value,
+                    str(fill.price),
+                    str(fill.amount),
+                    str(fill.fee),
+                    int(fill.maker),
+                    fill.timestamp_ms,
+                ),
+            )
+
+    def record_equity(self, timestamp_ms: int, equity: Decimal, high_water_mark: Decimal) -> None:
+        """An equity snapshot and the high-water mark the drawdown limit uses."""
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO equity (bot_id, timestamp_ms, equity, high_water_mark) "
+                "VALUES (?, ?, ?, ?)",
+                (self.bot_id, timestamp_ms, str(equity), str(high_water_mark)),
+            )
+
+    def record_risk_event(self, timestamp_ms: int, code: str, message: str) -> None:
+        """A risk layer's action (halt, VaR warning, rebalance, ...)."""
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO risk_events (bot_id, timestamp_ms, code, message) VALUES (?, ?, ?, ?)",
+                (self.bot_id, timestamp_ms, code, message),
+            )
+
+    # --- reading back ------------------------------------------------------------------------
+    def orders(self, live_only: bool = False) -> list[Order]:
+        """Orders recorded for this bot (the live ones only, if asked)."""
+        sql = (
+            "SELECT client_order_id, symbol, side, price, amount, key, kind, sequence, status, "
+            "filled, exchange_order_id, created_ms FROM orders WHERE bot_id = ?"
+        )
+        rows = self._db.execute(sql + " ORDER BY created_ms, rowid", (self.bot_id,)).fetchall()
+        out = [
+            Order(
+                client_order_id=r[0],
+                symbol=r[1],
+                side=Side(r[2]),
+                price=Decimal(r[3]),
+                amount=Decimal(r[4]),
+                key=r[5],
+                kind=r[6],
+                sequence=r[7],
+                status=OrderStatus(r[8]),
+                filled=Decimal(r[9]),
+                exchange_order_id=r[10],
+                created_ms=r[11],
+            )
+            for r in rows
+        ]
+        return [o for o in out if o.status.is_live] if live_only else out
+
+    def fills(self) -> list[Fill]:
+        """Fills recorded for this bot, in time order."""
+        rows = self._db.execute(
+            "SELECT trade_id, client_order_id, symbol, side, price, amount, fee, timestamp_ms, "
+            "maker FROM fills WHERE bot_id = ? ORDER BY timestamp_ms, rowid",
+            (self.bot_id,),
+        ).fetchall()
+        return [
+            Fill(
+                trade_id=r[0],
+                client_order_id=r[1],
+                symbol=r[2],
+                side=Side(r[3]),
+                price=Decimal(r[4]),
+                amount=Decimal(r[5]),
+                fee=Decimal(r[6]),
+                timestamp_ms=r[7],
+                maker=bool(r[8]),
+            )
+            for r in rows
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and latest figures for ``gridhedge status``."""
+        db, bid = self._db, self.bot_id
+        by_status = dict(
+            db.execute(
+                "SELECT status, count(*) FROM orders WHERE bot_id = ? GROUP BY status", (bid,)
+            ).fetchall()
+        )
+        last_equity = db.execute(
+            "SELECT timestamp_ms, equity, high_water_mark FROM equity WHERE bot_id = ? "
+            "ORDER BY rowid DESC LIMIT 1",
+            (bid,),
+        ).fetchone()
+        config_hash = db.execute("SELECT config_hash FROM bots WHERE bot_id = ?", (bid,)).fetchone()
+        return {
+            "bot_id": bid,
+            "path": str(self.path),
+            "schema_version": db.execute("PRAGMA user_version").fetchone()[0],
+            "config_hash": config_hash[0] if config_hash else None,
+            "orders": by_status,
+            "fills": db.execute("SELECT count(*) FROM fills WHERE bot_id = ?", (bid,)).fetchone()[
+                0
+            ],
+            "equity": None if last_equity is None else last_equity[1],
+            "high_water_mark": None if last_equity is None else last_equity[2],
+            "risk_events": db.execute(
+                "SELECT count(*) FROM risk_events WHERE bot_id = ?", (bid,)
+            ).fetchone()[0],
+            "state": self.load(),
+        }

@@ -1,1 +1,0 @@
-//! Seeded synthetic market: GARCH-type returns with fat tails and jumps, OHLCV bars, funding rates.
