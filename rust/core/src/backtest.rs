@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::account::Account;
 use crate::error::{check, Error, Result};
@@ -281,20 +280,13 @@ impl Moments {
     }
 }
 
-/// Kupiec's proportion-of-failures test: `x` exceptions in `n` observations at expected rate
-/// `p`. Returns (LR, p-value); NaN when `n == 0`.
+/// Kupiec's proportion-of-failures test (`crate::var_backtest::kupiec_pof`): `x` exceptions
+/// in `n` observations at expected rate `p`. Returns (LR, p-value); NaN without observations.
 pub fn kupiec_pof(n: usize, x: usize, p: f64) -> (f64, f64) {
-    if n == 0 || !(p > 0.0 && p < 1.0) {
-        return (f64::NAN, f64::NAN);
+    match crate::var_backtest::kupiec_pof(n as u64, x as u64, 1.0 - p) {
+        Ok(t) => (t.lr, t.p_value),
+        Err(_) => (f64::NAN, f64::NAN),
     }
-    let (nf, xf) = (n as f64, x as f64);
-    let ln = |a: f64, k: f64| if k == 0.0 { 0.0 } else { k * a.ln() };
-    let phat = xf / nf;
-    let l0 = ln(1.0 - p, nf - xf) + ln(p, xf);
-    let l1 = ln(1.0 - phat, nf - xf) + ln(phat, xf);
-    let lr = (-2.0 * (l0 - l1)).max(0.0);
-    let p_value = ChiSquared::new(1.0).map_or(f64::NAN, |c| 1.0 - c.cdf(lr));
-    (lr, p_value)
 }
 
 fn to_f64(d: Decimal) -> f64 {

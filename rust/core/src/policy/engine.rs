@@ -90,6 +90,19 @@ impl PolicyEngine {
         })
     }
 
+    /// Replace the configuration (e.g. a tightened one from a risk review). The statistics carry
+    /// over unless the estimator or the support/resistance switch changed (then they restart).
+    pub fn set_config(&mut self, cfg: PolicyConfig) -> Result<()> {
+        cfg.validate()?;
+        if cfg.volatility_estimator != self.cfg.volatility_estimator
+            || cfg.support_resistance != self.cfg.support_resistance
+        {
+            self.reset();
+        }
+        self.cfg = cfg;
+        Ok(())
+    }
+
     pub fn config(&self) -> &PolicyConfig {
         &self.cfg
     }
