@@ -345,6 +345,7 @@ pub fn run(
     let cash_f = to_f64(cfg.cash);
     let lot = market.lot_f64();
     let mut hwm = Decimal::ZERO;
+    let mut hwm_f = 0.0f64;
     let mut state = PolicyState::default();
     let mut sequences: HashMap<OrderKey, u64> = HashMap::new();
     let mut live: Vec<Live> = Vec::new();
@@ -464,17 +465,36 @@ pub fn run(
             } else {
                 0.0
             };
-            let equity = cfg.cash
-                + cfg.spot_amount * f64_to_decimal("close", close)?
-                + account.net_pnl(close)?;
-            if equity > hwm {
-                hwm = equity;
+            // The bot's equity is exact (cash + spot x Decimal(repr(close)) + futures PnL in
+            // decimals) and only decides the drawdown halt. The f64 mirror is within ~1e-15
+            // of it, so the exact figures are computed only where they could matter: at a
+            // possible new high-water mark and near the drawdown limit.
+            let (base_pnl, entry, pos) = cached;
+            let approx = cash_f + spot_f * close + base_pnl + (close - entry) * pos;
+            const MARGIN: f64 = 1e-9;
+            let exact = |a: &Account| -> Result<Decimal> {
+                Ok(cfg.cash
+                    + cfg.spot_amount * f64_to_decimal("close", close)?
+                    + a.net_pnl(close)?)
+            };
+            let mut equity_f = approx;
+            if approx >= hwm_f * (1.0 - MARGIN) {
+                let e = exact(&account)?;
+                if e > hwm {
+                    hwm = e;
+                    hwm_f = to_f64(hwm);
+                }
+                equity_f = to_f64(e);
+            } else if hwm_f > 0.0
+                && ((1.0 - approx / hwm_f) - cfg.policy.max_drawdown).abs() <= MARGIN
+            {
+                equity_f = to_f64(exact(&account)?);
             }
             let book_in = Book {
                 spot_amount: spot_f,
                 futures_lots: account.position_lots(),
-                equity: to_f64(equity),
-                high_water_mark: to_f64(hwm),
+                equity: equity_f,
+                high_water_mark: hwm_f,
             };
             let decision = engine.decide(close, funding_rate, &book_in, &state, false)?;
             var_fraction = engine.stats()?.var_fraction;

@@ -61,7 +61,10 @@ pub struct PolicyEngine {
     losses: Vec<f64>,
     /// Pivot highs and lows of the window: (sequence number of the pivot bar, price).
     pivots: VecDeque<(u64, f64)>,
-    scratch: Vec<f64>,
+    /// The pivot prices, sorted ascending (what the clustering needs).
+    pivot_prices: Vec<f64>,
+    /// The pivots changed since the levels were last clustered.
+    sr_dirty: bool,
     stats: MarketStats,
 }
 
@@ -85,7 +88,8 @@ impl PolicyEngine {
             ewma_s2: None,
             losses: Vec::with_capacity(history_bars),
             pivots: VecDeque::new(),
-            scratch: Vec::new(),
+            pivot_prices: Vec::new(),
+            sr_dirty: true,
             stats: MarketStats::default(),
         })
     }
@@ -98,6 +102,9 @@ impl PolicyEngine {
             || cfg.support_resistance != self.cfg.support_resistance
         {
             self.reset();
+        }
+        if cfg.sr_tolerance_pct != self.cfg.sr_tolerance_pct {
+            self.sr_dirty = true;
         }
         self.cfg = cfg;
         Ok(())
@@ -137,6 +144,8 @@ impl PolicyEngine {
         self.ewma_s2 = None;
         self.losses.clear();
         self.pivots.clear();
+        self.pivot_prices.clear();
+        self.sr_dirty = true;
     }
 
     /// Feed one complete bar (open time in ms, OHLCV): prices finite and > 0, volume >= 0.
@@ -214,9 +223,7 @@ impl PolicyEngine {
         let d = r - self.mean;
         self.mean += d / n;
         self.m2 += d * (r - self.mean);
-        let loss = -r;
-        let at = self.losses.partition_point(|x| x.total_cmp(&loss).is_lt());
-        self.losses.insert(at, loss);
+        insert_sorted(&mut self.losses, -r);
         let lambda = crate::volatility::EWMA_LAMBDA_DEFAULT;
         self.ewma_s2 = Some(match self.ewma_s2 {
             None => r * r,
@@ -235,11 +242,7 @@ impl PolicyEngine {
             self.m2 -= d * (r - self.mean);
         }
         self.run = self.run.min(self.returns.len());
-        let loss = -r;
-        let at = self.losses.partition_point(|x| x.total_cmp(&loss).is_lt());
-        if at < self.losses.len() {
-            self.losses.remove(at);
-        }
+        remove_sorted(&mut self.losses, -r);
     }
 
     /// Exact two-pass moments and term sum of the current window (bounds the running drift).
@@ -259,12 +262,13 @@ impl PolicyEngine {
         let w = SR_HALF_WINDOW;
         let len = self.bars.len();
         let start_seq = self.bars.front().map_or(0, |r| r.seq);
-        while self
-            .pivots
-            .front()
-            .is_some_and(|&(seq, _)| seq < start_seq + w as u64)
-        {
+        while let Some(&(seq, price)) = self.pivots.front() {
+            if seq >= start_seq + w as u64 {
+                break;
+            }
             self.pivots.pop_front();
+            remove_sorted(&mut self.pivot_prices, price);
+            self.sr_dirty = true;
         }
         if len < 2 * w + 1 {
             return;
@@ -274,9 +278,13 @@ impl PolicyEngine {
         let span = i - w..=i + w;
         if span.clone().all(|k| self.bars[k].high <= centre.high) {
             self.pivots.push_back((centre.seq, centre.high));
+            insert_sorted(&mut self.pivot_prices, centre.high);
+            self.sr_dirty = true;
         }
         if span.into_iter().all(|k| self.bars[k].low >= centre.low) {
             self.pivots.push_back((centre.seq, centre.low));
+            insert_sorted(&mut self.pivot_prices, centre.low);
+            self.sr_dirty = true;
         }
     }
 
@@ -305,7 +313,7 @@ impl PolicyEngine {
         }
         let from = match self.last_timestamp() {
             None => 0,
-            Some(last) => match timestamp.iter().position(|&t| t > last) {
+            Some(last) => match first_after(timestamp, last) {
                 None => {
                     if timestamp.last().is_some_and(|&t| t == last) {
                         n
@@ -369,12 +377,16 @@ impl PolicyEngine {
         self.stats.long_run_volatility = long_run;
         self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
         self.stats.avg_volume = avg_volume;
-        self.stats.sr_levels.clear();
-        if self.cfg.support_resistance {
-            self.scratch.clear();
-            self.scratch.extend(self.pivots.iter().map(|p| p.1));
-            self.stats.sr_levels =
-                cluster(&mut self.scratch, self.cfg.sr_tolerance_pct, SR_MIN_TOUCHES);
+        if !self.cfg.support_resistance {
+            self.stats.sr_levels.clear();
+        } else if self.sr_dirty {
+            // already sorted: the clustering's sort is a no-op pass
+            self.stats.sr_levels = cluster(
+                &mut self.pivot_prices,
+                self.cfg.sr_tolerance_pct,
+                SR_MIN_TOUCHES,
+            );
+            self.sr_dirty = false;
         }
         Ok(&self.stats)
     }
@@ -399,6 +411,29 @@ impl PolicyEngine {
             state,
             explain,
         )
+    }
+}
+
+/// Index of the first open time after `last`: a binary search when the window increases (as
+/// candles do), a scan otherwise.
+fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
+    let k = if timestamp.windows(2).all(|w| w[0] < w[1]) {
+        timestamp.partition_point(|&t| t <= last)
+    } else {
+        return timestamp.iter().position(|&t| t > last);
+    };
+    (k < timestamp.len()).then_some(k)
+}
+
+fn insert_sorted(v: &mut Vec<f64>, x: f64) {
+    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    v.insert(at, x);
+}
+
+fn remove_sorted(v: &mut Vec<f64>, x: f64) {
+    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    if at < v.len() {
+        v.remove(at);
     }
 }
 
