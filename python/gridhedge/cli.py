@@ -122,6 +122,15 @@ def version() -> None:
     typer.echo(__version__)
 
 
+from gridhedge.backtest.cli import backtest as _backtest  # noqa: E402
+from gridhedge.backtest.cli import data_app as _data_app  # noqa: E402
+from gridhedge.backtest.cli import optimize as _optimize  # noqa: E402
+
+app.command("backtest")(_backtest)
+app.command("optimize")(_optimize)
+app.add_typer(_data_app, name="data")
+
+
 def main() -> None:
     """Entry point of the ``gridhedge`` console script."""
     app()

@@ -104,7 +104,8 @@ class BacktestResult:
     fills: pd.DataFrame
     series: pd.DataFrame
     """Per bar from the first decision: close, equity, drawdown, hedge_ratio, position,
-    var_forecast, var_exception, center; indexed by bar open time (UTC)."""
+    var_forecast, var_exception, center, funding (cumulative, quote); indexed by bar open time
+    (UTC)."""
     spec: BacktestSpec
     market: Market
 
@@ -185,6 +186,7 @@ def run_backtest(
                 "var_forecast": var,
                 "var_exception": (var > 0) & (-change > var),
                 "center": np.where(np.asarray(s["center"]) > 0, s["center"], np.nan),
+                "funding": s["funding"],
             },
             index=pd.to_datetime(candles.timestamp[first:], unit="ms"),
         )

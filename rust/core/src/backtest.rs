@@ -242,6 +242,8 @@ pub struct BacktestResult {
     pub var_forecast: Vec<f64>,
     /// Grid center (quote) after each bar's latest decision (0 before the first).
     pub center: Vec<f64>,
+    /// Cumulative funding received (quote) at each bar.
+    pub funding: Vec<f64>,
     pub metrics: Metrics,
 }
 
@@ -362,6 +364,7 @@ pub fn run(
         out.position.reserve(len);
         out.var_forecast.reserve(len);
         out.center.reserve(len);
+        out.funding.reserve(len);
     }
     let mut met = Metrics::default();
     // f64 mirror of the account for marking to market between decisions
@@ -376,6 +379,7 @@ pub fn run(
     let mut funding_ptr = 0usize; // next funding event to pay
     let mut rate_ptr = 0usize; // funding published so far (for the decision's rate)
     let mut var_fraction = 0.0f64;
+    let mut funding_f = 0.0f64;
     let mut returns = Moments::default();
     let mut downside = (0.0f64, 0usize);
     let mut changes = Moments::default();
@@ -440,6 +444,7 @@ pub fn run(
             }
             if paid {
                 cached = refresh(&account);
+                funding_f = to_f64(account.funding());
             }
         }
 
@@ -649,6 +654,7 @@ pub fn run(
             out.position.push(pos_of(&account, lot));
             out.var_forecast.push(forecast);
             out.center.push(market.ticks_to_f64(state.center_ticks));
+            out.funding.push(funding_f);
         }
     }
 

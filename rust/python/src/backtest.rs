@@ -502,6 +502,7 @@ pub fn backtest<'py>(
     series.set_item("position", r.position.into_pyarray(py))?;
     series.set_item("var_forecast", r.var_forecast.into_pyarray(py))?;
     series.set_item("center", r.center.into_pyarray(py))?;
+    series.set_item("funding", r.funding.into_pyarray(py))?;
     out.set_item("series", series)?;
     Ok(out)
 }
