@@ -6,8 +6,9 @@ accept ``float``, ``int``, ``Decimal`` or a decimal string. Every error is a
 ``gridhedge.GridHedgeError`` naming the field, the value and the rule.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, final
+from typing import Any, Literal, final
 
 import numpy as np
 import numpy.typing as npt
@@ -1280,6 +1281,38 @@ def decide(
     """Which orders should exist now. Candles oldest first (the last is the latest complete
     bar); ``futures_lots`` signed (negative = short); state from the previous decision."""
 
+@final
+class PolicyEngine:
+    """The policy with incrementally updated market statistics (volatility, VaR quantile,
+    support/resistance). ``decide`` ingests only the window's bars newer than the last one
+    seen (a gap or a restart refeeds the whole window). The bot and the backtester both
+    decide through one, so their decisions agree exactly."""
+
+    def __init__(self, config: PolicyConfig, market: Market, history_bars: int) -> None: ...
+    def __len__(self) -> int: ...
+    def set_config(self, config: PolicyConfig) -> None:
+        """Replace the settings; statistics carry over unless the estimator or the
+        support/resistance switch changed."""
+    def decide(
+        self,
+        price: Number,
+        timestamp: npt.NDArray[np.int64],
+        open: npt.NDArray[np.float64],
+        high: npt.NDArray[np.float64],
+        low: npt.NDArray[np.float64],
+        close: npt.NDArray[np.float64],
+        volume: npt.NDArray[np.float64],
+        funding_rate: Number,
+        spot_amount: Number,
+        futures_lots: int,
+        equity: Number,
+        high_water_mark: Number,
+        center_ticks: int = 0,
+        ref_short_lots: int = 0,
+        halted: bool = False,
+    ) -> Decision:
+        """Ingest the candle window (open times in ms, oldest first) and decide."""
+
 # (end of policy)
 
 # ---------------------------------------------------------------------------------------------
@@ -1331,3 +1364,69 @@ class SimAccount:
     def traded_notional(self) -> Decimal: ...
 
 # (end of account)
+
+# ---------------------------------------------------------------------------------------------
+# backtest: the event-driven backtester on the bot's own policy, and sweeps.
+
+@final
+class BacktestSpec:
+    """One backtest's settings (build it with ``gridhedge.backtest.spec_for``)."""
+
+    def __init__(
+        self,
+        policy: PolicyConfig,
+        *,
+        history_bars: int,
+        cadence: int,
+        start: int,
+        spot_amount: Number,
+        cash: Number,
+        maker_fee: Number,
+        taker_fee: Number,
+        participation: Number,
+        max_active_orders: int,
+        bot_id: str,
+        symbol: str,
+    ) -> None: ...
+    @property
+    def cadence(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+
+def backtest(
+    spec: BacktestSpec,
+    market: Market,
+    timestamp: npt.NDArray[np.int64],
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+    funding_time: npt.NDArray[np.int64],
+    funding_rate: npt.NDArray[np.float64],
+    *,
+    record_events: bool = True,
+    record_series: bool = True,
+) -> dict[str, Any]:
+    """One run (GIL released): ``metrics``, ``events``/``orders``/``fills`` (columns; exact
+    prices and amounts as decimal strings), ``series`` (float64 arrays from ``first_bar``)."""
+
+def sweep(
+    specs: list[BacktestSpec],
+    market: Market,
+    timestamp: npt.NDArray[np.int64],
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+    funding_time: npt.NDArray[np.int64],
+    funding_rate: npt.NDArray[np.float64],
+    *,
+    threads: int = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]:
+    """Metrics of every spec over the same data on rayon threads (GIL released): columns of
+    metrics in spec order and ``error`` (None or a message per spec)."""
+
+# (end of backtest)

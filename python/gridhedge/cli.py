@@ -168,9 +168,13 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
+    from gridhedge.backtest.cli import backtest, data_app, optimize
     from gridhedge.sim.cli import app as sim_app
 
     app.add_typer(sim_app, name="sim", help="Run the local Binance USD-M exchange emulator.")
+    app.command("backtest")(backtest)
+    app.command("optimize")(optimize)
+    app.add_typer(data_app, name="data")
 
 
 _register_subcommands()

@@ -11,7 +11,7 @@ from typing import Any
 
 from loguru import logger
 
-from gridhedge._core import Decision, Market, decide
+from gridhedge._core import Decision, Market, PolicyEngine
 from gridhedge.common.interfaces import (
     Broker,
     DataProvider,
@@ -120,6 +120,7 @@ class GridHedgeBot:
         self._halted = False
         self._hwm = Decimal(0)
         self._market: Market | None = None
+        self._engine: PolicyEngine | None = None
         self._running = False
         self.last_report: ExecutionReport | None = None
         self._seen_trades: set[str] = set()
@@ -164,9 +165,18 @@ class GridHedgeBot:
             )
         return self._order_manager
 
+    @property
+    def engine(self) -> PolicyEngine:
+        """The policy with its incremental market statistics (built by ``start``)."""
+        if self._engine is None:
+            _ = self.market  # raises the 'not started' error
+            self._engine = PolicyEngine(self._policy, self.market, self.config.data.history_bars)
+        return self._engine
+
     async def start(self) -> None:
         """Load the market rules and the saved state; log the start."""
         self._market = await self.broker.load_market(self.symbol)
+        self._engine = PolicyEngine(self._policy, self._market, self.config.data.history_bars)
         saved = self.state.load()
         self._policy_state.update(saved.get("policy", {}))
         self._halted = bool(saved.get("halted", False))
@@ -240,10 +250,9 @@ class GridHedgeBot:
         futures_lots = market.amount_to_lots(abs(position.futures_amount))
         if position.futures_amount < 0:
             futures_lots = -futures_lots
-        decision = decide(
-            self._policy,
-            market,
+        decision = self.engine.decide(
             price,
+            candles.timestamp,
             candles.open,
             candles.high,
             candles.low,
@@ -357,6 +366,8 @@ class GridHedgeBot:
                 "LLM review applied: hedge ratio {}, spacing {}, max position {}", h, spacing, size
             )
         self._policy = policy_config(cfg)
+        if self._engine is not None:
+            self._engine.set_config(self._policy)
 
     def _custom_orders(
         self, state: MarketState, position: Position, futures_lots: int

@@ -50,10 +50,16 @@ pub fn support_resistance(
             pivots.push(l);
         }
     }
+    Ok(cluster(&mut pivots, tolerance, min_touches))
+}
+
+/// Cluster pivot prices into levels (sorts `pivots` in place; see the module doc). Used by
+/// [`support_resistance`] and by the policy engine, which keeps its pivots incrementally.
+pub fn cluster(pivots: &mut [f64], tolerance: f64, min_touches: u32) -> Vec<SrLevel> {
     pivots.sort_by(f64::total_cmp);
     let mut levels = Vec::new();
     let (mut sum, mut count) = (0.0, 0u32);
-    for p in pivots {
+    for &p in pivots.iter() {
         if count > 0 && (p - sum / f64::from(count)).abs() > tolerance * (sum / f64::from(count)) {
             if count >= min_touches {
                 levels.push(SrLevel {
@@ -72,7 +78,7 @@ pub fn support_resistance(
             touches: count,
         });
     }
-    Ok(levels)
+    levels
 }
 
 #[cfg(test)]

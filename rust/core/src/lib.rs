@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod backtest;
 pub mod drawdown;
 pub mod error;
 pub mod fills;

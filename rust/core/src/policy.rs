@@ -24,7 +24,7 @@ use std::str::FromStr;
 use crate::error::{check, Error, Result};
 use crate::fills::OrderKind;
 use crate::grid::{GridMode, GridParams, GridPlan};
-use crate::levels::support_resistance;
+use crate::levels::{support_resistance, SrLevel};
 use crate::money::{snap, Market, Round, Side};
 use crate::series::NanPolicy;
 use crate::stops::{self, PositionSide};
@@ -270,11 +270,90 @@ pub struct Decision {
     pub reasons: Vec<Reason>,
 }
 
-fn reason(reasons: &mut Vec<Reason>, code: &'static str, message: String) {
-    reasons.push(Reason { code, message });
+fn reason(
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+    code: &'static str,
+    message: impl FnOnce() -> String,
+) {
+    reasons.push(Reason {
+        code,
+        message: if explain { message() } else { String::new() },
+    });
 }
 
-/// Decide which orders should exist now. Pure: same inputs, same decision.
+/// What the decision needs from the recent candles, computed either from a window at once
+/// ([`MarketStats::from_candles`], used by [`decide`]) or incrementally by a [`PolicyEngine`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MarketStats {
+    /// Per-bar volatility from the configured estimator (fraction).
+    pub volatility: f64,
+    /// Close-to-close per-bar volatility over the whole window (fraction).
+    pub long_run_volatility: f64,
+    /// One-bar historical VaR as a fraction of exposure (positive loss), at `var_confidence`.
+    pub var_fraction: f64,
+    /// Mean volume of the last (up to) 24 bars (base units).
+    pub avg_volume: f64,
+    /// Support/resistance levels of the window (empty when the layer is off).
+    pub sr_levels: Vec<SrLevel>,
+}
+
+/// Bars whose mean volume caps each order (the market-impact layer).
+pub const VOLUME_BARS: usize = 24;
+/// Half window of the pivots behind support/resistance (a pivot is the extreme of 2w+1 bars).
+pub const SR_HALF_WINDOW: usize = 3;
+/// Pivots a cluster needs to count as a support/resistance level.
+pub const SR_MIN_TOUCHES: u32 = 2;
+
+impl MarketStats {
+    /// The statistics of a candle window recomputed from scratch (at least 3 candles).
+    pub fn from_candles(cfg: &PolicyConfig, c: &Candles<'_>) -> Result<Self> {
+        let n = c.close.len();
+        for (name, len) in [
+            ("open", c.open.len()),
+            ("high", c.high.len()),
+            ("low", c.low.len()),
+            ("volume", c.volume.len()),
+        ] {
+            crate::series::same_len("close", n, name, len)?;
+        }
+        for (name, x) in [
+            ("open", c.open),
+            ("high", c.high),
+            ("low", c.low),
+            ("close", c.close),
+        ] {
+            crate::series::finite_series(name, x, 3, crate::series::NanPolicy::Raise)?;
+            if let Some(i) = x.iter().position(|v| *v <= 0.0) {
+                return Err(Error::invalid(format!("{name}[{i}]"), x[i], "must be > 0"));
+            }
+        }
+        crate::series::finite_series("volume", c.volume, 3, crate::series::NanPolicy::Raise)?;
+        let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+        let recent = &c.volume[n.saturating_sub(VOLUME_BARS)..];
+        Ok(MarketStats {
+            long_run_volatility: crate::volatility::close_to_close(&returns, NanPolicy::Raise)?,
+            volatility: estimate_volatility(cfg.volatility_estimator, c, &returns)?,
+            var_fraction: historical_var_fraction(&returns, cfg.var_confidence),
+            avg_volume: recent.iter().sum::<f64>() / recent.len().max(1) as f64,
+            sr_levels: if cfg.support_resistance {
+                support_resistance(
+                    c.high,
+                    c.low,
+                    SR_HALF_WINDOW,
+                    cfg.sr_tolerance_pct,
+                    SR_MIN_TOUCHES,
+                )?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+/// Decide which orders should exist now from a candle window. Pure: same inputs, same
+/// decision. (The bot and the backtester use a [`PolicyEngine`], which keeps the same
+/// statistics incrementally and calls the same [`decide_with`].)
 pub fn decide(
     cfg: &PolicyConfig,
     market: &Market,
@@ -283,30 +362,34 @@ pub fn decide(
     state: &PolicyState,
 ) -> Result<Decision> {
     cfg.validate()?;
-    let price = check::positive("price", snap_in.price)?;
-    let c = snap_in.candles;
-    let n = c.close.len();
-    for (name, len) in [
-        ("open", c.open.len()),
-        ("high", c.high.len()),
-        ("low", c.low.len()),
-        ("volume", c.volume.len()),
-    ] {
-        crate::series::same_len("close", n, name, len)?;
-    }
-    for (name, x) in [
-        ("open", c.open),
-        ("high", c.high),
-        ("low", c.low),
-        ("close", c.close),
-    ] {
-        crate::series::finite_series(name, x, 3, crate::series::NanPolicy::Raise)?;
-        if let Some(i) = x.iter().position(|v| *v <= 0.0) {
-            return Err(Error::invalid(format!("{name}[{i}]"), x[i], "must be > 0"));
-        }
-    }
-    crate::series::finite_series("volume", c.volume, 3, crate::series::NanPolicy::Raise)?;
-    check::finite("funding_rate", snap_in.funding_rate)?;
+    let stats = MarketStats::from_candles(cfg, &snap_in.candles)?;
+    decide_with(
+        cfg,
+        market,
+        snap_in.price,
+        snap_in.funding_rate,
+        &stats,
+        book,
+        state,
+        true,
+    )
+}
+
+/// The decision from ready statistics. `explain` builds the reasons' sentences (codes are
+/// always given); the backtester turns it off. `cfg` must be valid ([`PolicyConfig::validate`]).
+#[allow(clippy::too_many_arguments)]
+pub fn decide_with(
+    cfg: &PolicyConfig,
+    market: &Market,
+    price: f64,
+    funding_rate: f64,
+    stats: &MarketStats,
+    book: &Book,
+    state: &PolicyState,
+    explain: bool,
+) -> Result<Decision> {
+    let price = check::positive("price", price)?;
+    check::finite("funding_rate", funding_rate)?;
     check::non_negative("spot_amount", book.spot_amount)?;
     check::finite("equity", book.equity)?;
     check::finite("high_water_mark", book.high_water_mark)?;
@@ -338,7 +421,7 @@ pub fn decide(
                 100.0 * cfg.max_drawdown
             )
         };
-        reason(&mut reasons, "halt", message);
+        reason(&mut reasons, explain, "halt", || message);
         return Ok(Decision {
             orders: Vec::new(),
             state: PolicyState {
@@ -352,41 +435,36 @@ pub fn decide(
     }
 
     // market layer: volatility, spacing, funding tilt
-    let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
-    m.long_run_volatility = crate::volatility::close_to_close(&returns, NanPolicy::Raise)?;
-    m.volatility = estimate_volatility(cfg.volatility_estimator, &c, &returns)?;
+    m.long_run_volatility = stats.long_run_volatility;
+    m.volatility = stats.volatility;
     m.spacing = cfg.grid_spacing_pct;
     if cfg.dynamic_spacing {
         let dynamic =
             cfg.volatility_multiplier * m.volatility * (cfg.spacing_horizon_bars as f64).sqrt();
         if dynamic > m.spacing {
             m.spacing = dynamic.min(0.5);
-            reason(
-                &mut reasons,
-                "dynamic_spacing",
+            reason(&mut reasons, explain, "dynamic_spacing", || {
                 format!(
                     "spacing widened to {:.3}% by volatility {:.3}% per bar",
                     100.0 * m.spacing,
                     100.0 * m.volatility
-                ),
-            );
+                )
+            });
         }
     }
     let mut h_target = cfg.hedge_ratio;
-    if cfg.funding_tilt && snap_in.funding_rate != 0.0 {
-        let tilted = (cfg.hedge_ratio + cfg.funding_sensitivity * snap_in.funding_rate)
+    if cfg.funding_tilt && funding_rate != 0.0 {
+        let tilted = (cfg.hedge_ratio + cfg.funding_sensitivity * funding_rate)
             .clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
         if tilted != h_target {
-            reason(
-                &mut reasons,
-                "funding_tilt",
+            reason(&mut reasons, explain, "funding_tilt", || {
                 format!(
                     "funding {:+.4}% per 8h tilts the target hedge ratio {:.3} -> {:.3}",
-                    100.0 * snap_in.funding_rate,
+                    100.0 * funding_rate,
                     cfg.hedge_ratio,
                     tilted
-                ),
-            );
+                )
+            });
         }
         h_target = tilted;
     }
@@ -398,32 +476,27 @@ pub fn decide(
     let mut s_lo = to_lots(cfg.hedge_ratio_min * spot).min(cap);
     let mut s_hi = to_lots(cfg.hedge_ratio_max * spot).min(cap);
     if to_lots(cfg.hedge_ratio_max * spot) > cap {
-        reason(
-            &mut reasons,
-            "position_cap",
+        reason(&mut reasons, explain, "position_cap", || {
             format!(
                 "band top capped by max_position_size {} (base)",
                 cfg.max_position_size
-            ),
-        );
+            )
+        });
     }
     let s_target = to_lots(h_target * spot).clamp(s_lo, s_hi);
 
     // portfolio layer: VaR of the worst in-band exposure
-    let var_fraction = historical_var_fraction(&returns, cfg.var_confidence)
-        * (cfg.var_horizon_bars as f64).sqrt();
+    let var_fraction = stats.var_fraction * (cfg.var_horizon_bars as f64).sqrt();
     let exposure = |s: i64| (spot - s as f64 * lot).abs() * price;
     m.var = exposure(short) * var_fraction;
     m.var_worst = exposure(s_lo).max(exposure(s_hi)) * var_fraction;
     if m.var_worst > cfg.var_limit {
-        reason(
-            &mut reasons,
-            "var_warning",
+        reason(&mut reasons, explain, "var_warning", || {
             format!(
                 "VaR ({:.2}) exceeds limit ({:.2})",
                 m.var_worst, cfg.var_limit
-            ),
-        );
+            )
+        });
         if m.var_worst > cfg.var_limit * cfg.var_shrink_ratio && var_fraction > 0.0 {
             let allowed = cfg.var_limit / var_fraction / price; // base units of net exposure
             let full = to_lots(spot);
@@ -432,9 +505,7 @@ pub fn decide(
                 s_lo.max(full - room).min(s_hi),
                 s_hi.min(full + room).max(s_lo),
             );
-            reason(
-                &mut reasons,
-                "var_shrink",
+            reason(&mut reasons, explain, "var_shrink", || {
                 format!(
                     "VaR over limit x {}: band narrowed from [{:.3}, {:.3}] to [{:.3}, {:.3}] of the inventory",
                     cfg.var_shrink_ratio,
@@ -442,8 +513,8 @@ pub fn decide(
                     ratio(s_hi, lot, spot),
                     ratio(lo, lot, spot),
                     ratio(hi, lot, spot)
-                ),
-            );
+                )
+            });
             (s_lo, s_hi) = (lo, hi);
         }
     }
@@ -468,9 +539,7 @@ pub fn decide(
                 price_ticks: 0,
                 amount_lots: lots,
             });
-            reason(
-                &mut reasons,
-                "rebalance",
+            reason(&mut reasons, explain, "rebalance", || {
                 format!(
                     "hedge ratio {:.3} outside its band [{:.3}, {:.3}]: market {} {} to reach {:.3}",
                     m.hedge_ratio,
@@ -479,8 +548,8 @@ pub fn decide(
                     side.as_str(),
                     market.lots_to_amount(lots),
                     ratio(target, lot, spot)
-                ),
-            );
+                )
+            });
             s_cur = target;
             new_state.center_ticks = 0; // recenter on the rebalanced book
         }
@@ -493,11 +562,9 @@ pub fn decide(
         || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
     {
         if state.center_ticks > 0 && new_state.center_ticks > 0 {
-            reason(
-                &mut reasons,
-                "recenter",
-                format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct),
-            );
+            reason(&mut reasons, explain, "recenter", || {
+                format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct)
+            });
         }
         new_state.center_ticks = snap(price_q, Round::Down).max(1);
         new_state.ref_short_lots = s_target;
@@ -515,15 +582,13 @@ pub fn decide(
     for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
         if step < 1 {
             if spot > 0.0 {
-                reason(
-                    &mut reasons,
-                    "band_too_narrow",
+                reason(&mut reasons, explain, "band_too_narrow", || {
                     format!(
                         "the {} side of the band holds less than one lot per level: no {} levels",
                         if is_sell { "sell" } else { "buy" },
                         if is_sell { "sell" } else { "buy" }
-                    ),
-                );
+                    )
+                });
             }
             continue;
         }
@@ -539,14 +604,12 @@ pub fn decide(
         )?;
         let grid = plan.levels(center_f)?;
         if grid.counts.dropped_below_minimum > 0 {
-            reason(
-                &mut reasons,
-                "below_minimum",
+            reason(&mut reasons, explain, "below_minimum", || {
                 format!(
                     "{} level(s) below the market minimums dropped",
                     grid.counts.dropped_below_minimum
-                ),
-            );
+                )
+            });
         }
         let side = if is_sell { &grid.sells } else { &grid.buys };
         let out = if is_sell { &mut sells } else { &mut buys };
@@ -560,7 +623,15 @@ pub fn decide(
         }
     }
     if cfg.support_resistance {
-        snap_to_support_resistance(cfg, market, &c, &mut sells, &mut buys, &mut reasons)?;
+        snap_to_support_resistance(
+            cfg,
+            market,
+            &stats.sr_levels,
+            &mut sells,
+            &mut buys,
+            &mut reasons,
+            explain,
+        );
     }
 
     // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
@@ -619,8 +690,7 @@ pub fn decide(
     }
 
     // market layer: cap each order at a share of recent volume
-    let recent = &c.volume[n.saturating_sub(24)..];
-    let avg_volume = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+    let avg_volume = stats.avg_volume;
     if avg_volume > 0.0 {
         let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
         let mut capped = 0;
@@ -631,29 +701,25 @@ pub fn decide(
             }
         }
         if capped > 0 {
-            reason(
-                &mut reasons,
-                "volume_cap",
+            reason(&mut reasons, explain, "volume_cap", || {
                 format!(
                     "{capped} order(s) capped at {:.1}% of recent volume ({})",
                     100.0 * cfg.max_volume_share,
                     market.lots_to_amount(volume_cap)
-                ),
-            );
+                )
+            });
         }
     }
     let before = grid_orders.len();
     grid_orders
         .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
     if grid_orders.len() < before {
-        reason(
-            &mut reasons,
-            "below_minimum",
+        reason(&mut reasons, explain, "below_minimum", || {
             format!(
                 "{} order(s) below the market minimums dropped",
                 before - grid_orders.len()
-            ),
-        );
+            )
+        });
     }
 
     // position layer: the dynamic stop on the net exposure, from the center
@@ -695,15 +761,13 @@ pub fn decide(
     });
     let room = cfg.max_active_orders.saturating_sub(orders.len());
     if grid_orders.len() > room {
-        reason(
-            &mut reasons,
-            "max_active_orders",
+        reason(&mut reasons, explain, "max_active_orders", || {
             format!(
                 "{} grid order(s) beyond max_active_orders {} left out",
                 grid_orders.len() - room,
                 cfg.max_active_orders
-            ),
-        );
+            )
+        });
         grid_orders.truncate(room);
     }
     orders.truncate(cfg.max_active_orders);
@@ -731,14 +795,14 @@ fn ratio(lots: i64, lot: f64, spot: f64) -> f64 {
 fn snap_to_support_resistance(
     cfg: &PolicyConfig,
     market: &Market,
-    c: &Candles<'_>,
+    levels: &[SrLevel],
     sells: &mut [(i32, i64, i64)],
     buys: &mut [(i32, i64, i64)],
     reasons: &mut Vec<Reason>,
-) -> Result<()> {
-    let levels = support_resistance(c.high, c.low, 3, cfg.sr_tolerance_pct, 2)?;
+    explain: bool,
+) {
     if levels.is_empty() {
-        return Ok(());
+        return;
     }
     let tick = market.tick_f64();
     let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
@@ -769,12 +833,10 @@ fn snap_to_support_resistance(
         }
     }
     if moved > 0 {
-        reasons.push(Reason {
-            code: "support_resistance",
-            message: format!("{moved} level(s) snapped in front of support/resistance"),
+        reason(reasons, explain, "support_resistance", || {
+            format!("{moved} level(s) snapped in front of support/resistance")
         });
     }
-    Ok(())
 }
 
 /// Per-bar volatility of the recent candles with the chosen estimator (`crate::volatility`).
@@ -796,11 +858,22 @@ fn historical_var_fraction(returns: &[f64], confidence: f64) -> f64 {
     }
     let mut losses: Vec<f64> = returns.iter().map(|r| -r).collect();
     losses.sort_by(f64::total_cmp);
+    historical_var_from_sorted(&losses, confidence)
+}
+
+/// [`historical_var_fraction`] of losses already sorted ascending (0 when empty).
+fn historical_var_from_sorted(losses: &[f64], confidence: f64) -> f64 {
+    if losses.is_empty() {
+        return 0.0;
+    }
     let pos = confidence * (losses.len() - 1) as f64;
     let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
     let hi = (lo + 1).min(losses.len() - 1);
     (losses[lo] + frac * (losses[hi] - losses[lo])).max(0.0)
 }
 
+mod engine;
+pub use engine::PolicyEngine;
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod account;
+mod backtest;
 mod convert;
 mod drawdown;
 mod errors;
@@ -44,5 +45,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     policy::register(m)?;
     orders::register(m)?;
     account::register(m)?;
+    backtest::register(m)?;
     Ok(())
 }

@@ -253,6 +253,15 @@ pub fn decide(
     let d = run(py, || {
         policy::decide(cfg_ref, market_ref, &snapshot, &book, &state)
     })?;
+    decision_to_py(py, market_ref, d)
+}
+
+/// The Python face of a core decision.
+pub fn decision_to_py(
+    py: Python<'_>,
+    market_ref: &gridhedge_core::Market,
+    d: policy::Decision,
+) -> PyResult<PyDecision> {
     let metrics = PyDict::new(py);
     let mt = d.metrics;
     for (k, val) in [

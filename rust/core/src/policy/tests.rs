@@ -340,3 +340,122 @@ proptest! {
         prop_assert!(dec.metrics.target_hedge_ratio >= cfg.hedge_ratio_min && dec.metrics.target_hedge_ratio <= cfg.hedge_ratio_max);
     }
 }
+
+#[test]
+fn engine_matches_the_window_recomputation() {
+    // the incremental statistics equal the from-scratch ones up to rounding, and the
+    // decisions agree, for every estimator and with support/resistance on
+    let d = data(400, 50_000.0, 0.03);
+    let ts: Vec<i64> = (0..400).map(|i| i * 60_000).collect();
+    for est in [
+        VolEstimator::CloseToClose,
+        VolEstimator::Ewma,
+        VolEstimator::Parkinson,
+        VolEstimator::GarmanKlass,
+    ] {
+        let cfg = PolicyConfig {
+            volatility_estimator: est,
+            support_resistance: true,
+            dynamic_spacing: true,
+            ..config()
+        };
+        let mut engine = PolicyEngine::new(cfg.clone(), market(), 120).expect("engine");
+        for end in [150usize, 151, 155, 300, 399] {
+            let from = end + 1 - 120;
+            let fed = engine
+                .sync(
+                    &ts[from..=end],
+                    &d.open[from..=end],
+                    &d.high[from..=end],
+                    &d.low[from..=end],
+                    &d.close[from..=end],
+                    &d.volume[from..=end],
+                )
+                .expect("sync");
+            assert!(fed >= 1);
+            let window = Data {
+                open: d.open[from..=end].to_vec(),
+                high: d.high[from..=end].to_vec(),
+                low: d.low[from..=end].to_vec(),
+                close: d.close[from..=end].to_vec(),
+                volume: d.volume[from..=end].to_vec(),
+            };
+            let batch = MarketStats::from_candles(
+                &cfg,
+                &Candles {
+                    open: &window.open,
+                    high: &window.high,
+                    low: &window.low,
+                    close: &window.close,
+                    volume: &window.volume,
+                },
+            )
+            .expect("stats");
+            let inc = engine.stats().expect("stats").clone();
+            let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs().max(1e-12);
+            // EWMA seeds at the engine's first bar, the batch at the window's first return
+            let tol = if est == VolEstimator::Ewma {
+                1e-2
+            } else {
+                1e-9
+            };
+            assert!(
+                close(inc.volatility, batch.volatility, tol),
+                "{est:?} {end}"
+            );
+            assert!(close(
+                inc.long_run_volatility,
+                batch.long_run_volatility,
+                1e-9
+            ));
+            assert_eq!(inc.var_fraction, batch.var_fraction);
+            assert_eq!(inc.avg_volume, batch.avg_volume);
+            assert_eq!(inc.sr_levels, batch.sr_levels);
+            if est != VolEstimator::Ewma {
+                let price = d.close[end];
+                let book = Book {
+                    spot_amount: 1.0,
+                    futures_lots: -1000,
+                    equity: 50_000.0,
+                    high_water_mark: 50_000.0,
+                };
+                let s = snapshot(&window, price, 0.0);
+                let want =
+                    decide(&cfg, &market(), &s, &book, &PolicyState::default()).expect("decide");
+                let got = engine
+                    .decide(price, 0.0, &book, &PolicyState::default(), true)
+                    .expect("decide");
+                assert_eq!(got.orders, want.orders, "{est:?} {end}");
+            }
+        }
+    }
+}
+
+#[test]
+fn engine_sync_feeds_only_new_bars_and_restarts_on_gaps() {
+    let d = data(60, 100.0, 0.01);
+    let ts: Vec<i64> = (0..60).map(|i| i * 1000).collect();
+    let mut e = PolicyEngine::new(config(), market(), 20).expect("engine");
+    let feed = |e: &mut PolicyEngine, a: usize, b: usize| {
+        e.sync(
+            &ts[a..b],
+            &d.open[a..b],
+            &d.high[a..b],
+            &d.low[a..b],
+            &d.close[a..b],
+            &d.volume[a..b],
+        )
+        .expect("sync")
+    };
+    assert_eq!(feed(&mut e, 0, 20), 20);
+    assert_eq!(feed(&mut e, 1, 21), 1);
+    assert_eq!(feed(&mut e, 1, 21), 0); // same window twice: nothing new
+    assert_eq!(e.len(), 20);
+    assert_eq!(feed(&mut e, 30, 50), 20); // gap: restart from the window
+    assert_eq!(e.last_timestamp(), Some(49_000));
+    assert_eq!(feed(&mut e, 0, 20), 20); // back in time: restart
+    assert!(PolicyEngine::new(config(), market(), 2).is_err());
+    let mut short = PolicyEngine::new(config(), market(), 20).expect("engine");
+    feed(&mut short, 0, 2);
+    assert!(short.stats().is_err());
+}

@@ -42,7 +42,11 @@ impl Moments {
         // deviations are scaled by the largest one, so the powers neither overflow (huge
         // values) nor underflow (tiny ones); skew and kurtosis are scale-free
         let scale = x.iter().fold(0.0f64, |m, &v| m.max((v - mean).abs()));
-        let unit = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+        let unit = if scale > 0.0 && scale.is_finite() {
+            scale
+        } else {
+            1.0
+        };
         let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
         for &v in x {
             let d = (v - mean) / unit;
@@ -51,7 +55,11 @@ impl Moments {
             s3 += d2 * d;
             s4 += d2 * d2;
         }
-        let std = if n > 1 { (s2 / (nf - 1.0)).sqrt() * unit } else { 0.0 };
+        let std = if n > 1 {
+            (s2 / (nf - 1.0)).sqrt() * unit
+        } else {
+            0.0
+        };
         let (m2, m3, m4) = (s2 / nf, s3 / nf, s4 / nf);
         let degenerate = m2 * unit * unit <= (1e-15 * mean).powi(2) || m2 == 0.0;
         let skew = if n < 3 || degenerate {

@@ -1,0 +1,192 @@
+use super::*;
+use crate::policy::tests::config;
+
+fn market() -> Market {
+    Market::new("0.10", "0.001", "0.001", "10").expect("valid")
+}
+
+/// A deterministic wavy market with consistent OHLC, hourly bars and 8-hourly funding.
+struct Data {
+    ts: Vec<i64>,
+    o: Vec<f64>,
+    h: Vec<f64>,
+    l: Vec<f64>,
+    c: Vec<f64>,
+    v: Vec<f64>,
+    ft: Vec<i64>,
+    fr: Vec<f64>,
+}
+
+fn data(n: usize) -> Data {
+    let c: Vec<f64> = (0..n)
+        .map(|i| {
+            let x = i as f64;
+            50_000.0 * (1.0 + 0.03 * (x * 0.11).sin() + 0.01 * (x * 0.53).cos())
+        })
+        .collect();
+    let o: Vec<f64> = (0..n)
+        .map(|i| if i == 0 { c[0] } else { c[i - 1] })
+        .collect();
+    let h = o.iter().zip(&c).map(|(a, b)| a.max(*b) * 1.003).collect();
+    let l = o.iter().zip(&c).map(|(a, b)| a.min(*b) * 0.997).collect();
+    let hour = 3_600_000;
+    Data {
+        ts: (0..n as i64)
+            .map(|i| 1_700_000_000_000 + i * hour)
+            .collect(),
+        o,
+        h,
+        l,
+        c,
+        v: vec![50.0; n],
+        ft: (0..n as i64 / 8)
+            .map(|k| 1_700_000_000_000 + (k * 8 + 1) * hour)
+            .collect(),
+        fr: (0..n / 8)
+            .map(|k| 0.0001 * ((k % 3) as f64 - 0.5))
+            .collect(),
+    }
+}
+
+fn series(d: &Data) -> Series<'_> {
+    Series {
+        timestamp: &d.ts,
+        open: &d.o,
+        high: &d.h,
+        low: &d.l,
+        close: &d.c,
+        volume: &d.v,
+        funding_time: &d.ft,
+        funding_rate: &d.fr,
+    }
+}
+
+fn bt() -> BacktestConfig {
+    BacktestConfig {
+        policy: PolicyConfig {
+            max_position_size: 2.0,
+            ..config()
+        },
+        fill: FillParams::new(0.1, 0.0002, 0.0005).expect("fill"),
+        history_bars: 100,
+        cadence: 2,
+        start: 99,
+        spot_amount: Decimal::ONE,
+        cash: Decimal::ZERO,
+        max_active_orders: 50,
+        bot_id: "bt".into(),
+        symbol: "BTCUSDT".into(),
+    }
+}
+
+const ALL: Record = Record {
+    events: true,
+    series: true,
+};
+
+#[test]
+fn a_run_trades_the_grid_and_keeps_its_books() {
+    let d = data(800);
+    let r = run(&bt(), &market(), &series(&d), ALL).expect("run");
+    let m = r.metrics;
+    assert_eq!(m.bars, 701);
+    assert_eq!(r.equity.len(), 701);
+    assert!(m.fills > 10, "fills: {}", m.fills);
+    assert!(m.orders_placed > 10 && m.decisions == 351);
+    assert!(m.funding_pnl != 0.0 && m.fees > 0.0);
+    assert!(m.hedge_effectiveness > 0.5, "{m:?}");
+    assert!((0.0..1.0).contains(&m.max_drawdown));
+    assert!(
+        m.var_observations > 0 && m.kupiec_p_value.is_finite(),
+        "{m:?}"
+    );
+    // every fill belongs to an order placed on an earlier bar, never more than its amount
+    let mut filled = vec![0i64; r.orders.len()];
+    for e in &r.events {
+        let o = r.orders[e.order];
+        match e.kind {
+            EventKind::Fill => {
+                assert!(e.bar > o.placed_bar);
+                filled[e.order] += e.lots;
+                assert!(filled[e.order] <= o.amount_lots);
+            }
+            EventKind::Place => assert_eq!(e.bar, o.placed_bar),
+            EventKind::Cancel => assert_eq!(Some(e.bar), o.cancelled_bar),
+        }
+    }
+    // the client ids are the order manager's: per-key sequence numbers from 1
+    let id = r.client_order_id(&bt(), 0).expect("id");
+    assert!(id.starts_with("gh") && id.ends_with("-1"), "{id}");
+    // metrics-only runs give the same metrics
+    let lean = run(
+        &bt(),
+        &market(),
+        &series(&d),
+        Record {
+            events: false,
+            series: false,
+        },
+    )
+    .expect("run");
+    assert_eq!(lean.metrics, m);
+    assert!(lean.events.is_empty() && lean.equity.is_empty());
+}
+
+#[test]
+fn deterministic_and_sweep_matches_single_runs() {
+    let d = data(400);
+    let cfgs: Vec<BacktestConfig> = [0.005, 0.01, 0.02]
+        .iter()
+        .map(|&s| BacktestConfig {
+            policy: PolicyConfig {
+                grid_spacing_pct: s,
+                ..bt().policy
+            },
+            ..bt()
+        })
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let swept = sweep(&cfgs, &market(), &series(&d), 2, &done).expect("sweep");
+    assert_eq!(done.into_inner(), 3);
+    for (cfg, m) in cfgs.iter().zip(swept) {
+        let single = run(cfg, &market(), &series(&d), ALL).expect("run");
+        assert_eq!(m.expect("metrics"), single.metrics);
+    }
+}
+
+#[test]
+fn bad_inputs_are_named() {
+    let d = data(50);
+    let s = series(&d);
+    let err = |cfg: BacktestConfig| match run(&cfg, &market(), &s, ALL) {
+        Err(Error::InvalidInput { field, .. }) => field,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert_eq!(err(BacktestConfig { start: 50, ..bt() }), "start");
+    assert_eq!(
+        err(BacktestConfig {
+            start: 10,
+            cadence: 0,
+            ..bt()
+        }),
+        "cadence"
+    );
+    let mut bad = data(50);
+    bad.ts[7] = bad.ts[6];
+    assert!(matches!(
+        run(&BacktestConfig { start: 10, ..bt() }, &market(), &series(&bad), ALL),
+        Err(Error::InvalidInput { field, .. }) if field == "timestamp[7]"
+    ));
+}
+
+#[test]
+fn kupiec_matches_the_textbook() {
+    // 250 observations, 95%: 12.5 expected; 20 exceptions -> LR = 4.0395, p = 0.0444
+    let (lr, p) = kupiec_pof(250, 20, 0.05);
+    assert!((lr - 4.0395).abs() < 1e-3, "{lr}");
+    assert!((p - 0.0444).abs() < 1e-3, "{p}");
+    let (lr0, p0) = kupiec_pof(100, 5, 0.05);
+    assert!(lr0.abs() < 1e-12 && (p0 - 1.0).abs() < 1e-12);
+    assert!(kupiec_pof(0, 0, 0.05).0.is_nan());
+    assert!(kupiec_pof(10, 0, 0.05).0 > 0.0);
+}

@@ -1,0 +1,458 @@
+//! [`PolicyEngine`]: the decision with its market statistics kept incrementally.
+//!
+//! The live bot and the backtester both hold one engine and feed it the same bars in the same
+//! order ([`PolicyEngine::sync`] takes the candle window the bot sees and ingests only the bars
+//! newer than the last one it saw), so both drivers compute bit-identical statistics and call
+//! the same [`decide_with`]: parity by construction.
+//!
+//! Each bar costs O(1) for the moments (running sums with an exact recomputation every
+//! `history_bars` bars, which bounds the drift) and O(log W + W/8) for the VaR quantile (a
+//! sorted window of losses: binary search plus a short memmove). Statistics over the window
+//! of the last `history_bars` candles:
+//! - close-to-close volatility: sample standard deviation (ddof 1) of the window's returns;
+//! - EWMA volatility: the RiskMetrics recursion over every return fed since the engine was
+//!   (re)started, seeded with the first squared return (a window recomputation seeds at the
+//!   window's first return; after ~300 bars the seed's weight is below 1e-8);
+//! - Parkinson / Garman-Klass: mean of the per-bar terms over the window;
+//! - historical VaR: numpy's 'linear' quantile of the window's losses, exact;
+//! - support/resistance: pivots found as soon as the bars after them arrive, clustered when a
+//!   decision needs them.
+
+use std::collections::VecDeque;
+
+use super::{
+    decide_with, historical_var_from_sorted, Book, Decision, MarketStats, PolicyConfig,
+    PolicyState, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
+};
+use crate::error::{check, Error, Result};
+use crate::levels::cluster;
+use crate::money::Market;
+
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    seq: u64,
+    timestamp: i64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+    /// The range estimator's per-bar term (0 for the return-based estimators).
+    term: f64,
+}
+
+/// The policy with incrementally updated market statistics (see the module doc).
+#[derive(Debug, Clone)]
+pub struct PolicyEngine {
+    cfg: PolicyConfig,
+    market: Market,
+    capacity: usize,
+    bars: VecDeque<Row>,
+    returns: VecDeque<f64>,
+    next_seq: u64,
+    /// Welford moments of the window's returns.
+    mean: f64,
+    m2: f64,
+    /// Trailing run of identical returns (a constant window has exactly zero variance).
+    run: usize,
+    term_sum: f64,
+    since_exact: usize,
+    ewma_s2: Option<f64>,
+    /// The window's losses (-return), sorted ascending.
+    losses: Vec<f64>,
+    /// Pivot highs and lows of the window: (sequence number of the pivot bar, price).
+    pivots: VecDeque<(u64, f64)>,
+    /// The pivot prices, sorted ascending (what the clustering needs).
+    pivot_prices: Vec<f64>,
+    /// The pivots changed since the levels were last clustered.
+    sr_dirty: bool,
+    stats: MarketStats,
+}
+
+impl PolicyEngine {
+    /// An empty engine over windows of `history_bars` candles (>= 3).
+    pub fn new(cfg: PolicyConfig, market: Market, history_bars: usize) -> Result<Self> {
+        cfg.validate()?;
+        check::count_in("history_bars", history_bars, 3, 10_000_000)?;
+        Ok(PolicyEngine {
+            cfg,
+            market,
+            capacity: history_bars,
+            bars: VecDeque::with_capacity(history_bars + 1),
+            returns: VecDeque::with_capacity(history_bars),
+            next_seq: 0,
+            mean: 0.0,
+            m2: 0.0,
+            run: 0,
+            term_sum: 0.0,
+            since_exact: 0,
+            ewma_s2: None,
+            losses: Vec::with_capacity(history_bars),
+            pivots: VecDeque::new(),
+            pivot_prices: Vec::new(),
+            sr_dirty: true,
+            stats: MarketStats::default(),
+        })
+    }
+
+    /// Replace the configuration (e.g. a tightened one from a risk review). The statistics carry
+    /// over unless the estimator or the support/resistance switch changed (then they restart).
+    pub fn set_config(&mut self, cfg: PolicyConfig) -> Result<()> {
+        cfg.validate()?;
+        if cfg.volatility_estimator != self.cfg.volatility_estimator
+            || cfg.support_resistance != self.cfg.support_resistance
+        {
+            self.reset();
+        }
+        if cfg.sr_tolerance_pct != self.cfg.sr_tolerance_pct {
+            self.sr_dirty = true;
+        }
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &PolicyConfig {
+        &self.cfg
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+
+    /// Candles in the window (at most `history_bars`).
+    pub fn len(&self) -> usize {
+        self.bars.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bars.is_empty()
+    }
+
+    /// Open time (ms) of the latest bar fed, if any.
+    pub fn last_timestamp(&self) -> Option<i64> {
+        self.bars.back().map(|r| r.timestamp)
+    }
+
+    /// Forget every bar (the statistics start again from the next one).
+    pub fn reset(&mut self) {
+        self.bars.clear();
+        self.returns.clear();
+        self.mean = 0.0;
+        self.m2 = 0.0;
+        self.run = 0;
+        self.term_sum = 0.0;
+        self.since_exact = 0;
+        self.ewma_s2 = None;
+        self.losses.clear();
+        self.pivots.clear();
+        self.pivot_prices.clear();
+        self.sr_dirty = true;
+    }
+
+    /// Feed one complete bar (open time in ms, OHLCV): prices finite and > 0, volume >= 0.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        timestamp: i64,
+        open: f64,
+        high: f64,
+        low: f64,
+        close: f64,
+        volume: f64,
+    ) -> Result<()> {
+        for (name, v) in [
+            ("open", open),
+            ("high", high),
+            ("low", low),
+            ("close", close),
+        ] {
+            check::positive(name, v)?;
+        }
+        check::non_negative("volume", volume)?;
+        let term = match self.cfg.volatility_estimator {
+            VolEstimator::Parkinson => {
+                let hl = log_ratio(high, low);
+                hl * hl * (1.0 / (4.0 * std::f64::consts::LN_2))
+            }
+            VolEstimator::GarmanKlass => {
+                let hl = log_ratio(high, low);
+                let co = log_ratio(close, open);
+                (0.5 * hl * hl - (2.0 * std::f64::consts::LN_2 - 1.0) * co * co).max(0.0)
+            }
+            _ => 0.0,
+        };
+        if let Some(prev) = self.bars.back() {
+            let r = close / prev.close - 1.0;
+            self.add_return(r);
+        }
+        self.bars.push_back(Row {
+            seq: self.next_seq,
+            timestamp,
+            high,
+            low,
+            close,
+            volume,
+            term,
+        });
+        self.next_seq += 1;
+        self.term_sum += term;
+        if self.bars.len() > self.capacity {
+            if let Some(old) = self.bars.pop_front() {
+                self.term_sum -= old.term;
+            }
+            if let Some(r) = self.returns.pop_front() {
+                self.remove_return(r);
+            }
+        }
+        self.since_exact += 1;
+        if self.since_exact >= self.capacity {
+            self.recompute();
+        }
+        if self.cfg.support_resistance {
+            self.update_pivots();
+        }
+        Ok(())
+    }
+
+    fn add_return(&mut self, r: f64) {
+        self.run = match self.returns.back() {
+            Some(&last) if last == r => self.run + 1,
+            _ => 1,
+        };
+        self.returns.push_back(r);
+        let n = self.returns.len() as f64;
+        let d = r - self.mean;
+        self.mean += d / n;
+        self.m2 += d * (r - self.mean);
+        insert_sorted(&mut self.losses, -r);
+        let lambda = crate::volatility::EWMA_LAMBDA_DEFAULT;
+        self.ewma_s2 = Some(match self.ewma_s2 {
+            None => r * r,
+            Some(s2) => lambda * s2 + (1.0 - lambda) * r * r,
+        });
+    }
+
+    fn remove_return(&mut self, r: f64) {
+        let n = self.returns.len() as f64; // after the removal
+        if n == 0.0 {
+            self.mean = 0.0;
+            self.m2 = 0.0;
+        } else {
+            let d = r - self.mean;
+            self.mean -= d / n;
+            self.m2 -= d * (r - self.mean);
+        }
+        self.run = self.run.min(self.returns.len());
+        remove_sorted(&mut self.losses, -r);
+    }
+
+    /// Exact two-pass moments and term sum of the current window (bounds the running drift).
+    fn recompute(&mut self) {
+        self.since_exact = 0;
+        let n = self.returns.len();
+        if n > 0 {
+            let mean = self.returns.iter().sum::<f64>() / n as f64;
+            self.mean = mean;
+            self.m2 = self.returns.iter().map(|r| (r - mean) * (r - mean)).sum();
+        }
+        self.term_sum = self.bars.iter().map(|r| r.term).sum();
+    }
+
+    /// Find the pivot whose right half-window just completed; drop pivots leaving the window.
+    fn update_pivots(&mut self) {
+        let w = SR_HALF_WINDOW;
+        let len = self.bars.len();
+        let start_seq = self.bars.front().map_or(0, |r| r.seq);
+        while let Some(&(seq, price)) = self.pivots.front() {
+            if seq >= start_seq + w as u64 {
+                break;
+            }
+            self.pivots.pop_front();
+            remove_sorted(&mut self.pivot_prices, price);
+            self.sr_dirty = true;
+        }
+        if len < 2 * w + 1 {
+            return;
+        }
+        let i = len - 1 - w;
+        let centre = self.bars[i];
+        let span = i - w..=i + w;
+        if span.clone().all(|k| self.bars[k].high <= centre.high) {
+            self.pivots.push_back((centre.seq, centre.high));
+            insert_sorted(&mut self.pivot_prices, centre.high);
+            self.sr_dirty = true;
+        }
+        if span.into_iter().all(|k| self.bars[k].low >= centre.low) {
+            self.pivots.push_back((centre.seq, centre.low));
+            insert_sorted(&mut self.pivot_prices, centre.low);
+            self.sr_dirty = true;
+        }
+    }
+
+    /// Feed the bars of a candle window (oldest first, open times in ms) newer than the latest
+    /// bar fed. When the window does not continue the bars already fed (a gap, a restart, or
+    /// time going backwards) the engine restarts from the whole window. Returns the bars fed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sync(
+        &mut self,
+        timestamp: &[i64],
+        open: &[f64],
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        volume: &[f64],
+    ) -> Result<usize> {
+        let n = timestamp.len();
+        for (name, len) in [
+            ("open", open.len()),
+            ("high", high.len()),
+            ("low", low.len()),
+            ("close", close.len()),
+            ("volume", volume.len()),
+        ] {
+            crate::series::same_len("timestamp", n, name, len)?;
+        }
+        let from = match self.last_timestamp() {
+            None => 0,
+            Some(last) => match first_after(timestamp, last) {
+                None => {
+                    if timestamp.last().is_some_and(|&t| t == last) {
+                        n
+                    } else {
+                        self.reset();
+                        0
+                    }
+                }
+                Some(0) => {
+                    self.reset();
+                    0
+                }
+                Some(k) if timestamp[k - 1] == last => k,
+                Some(_) => {
+                    self.reset();
+                    0
+                }
+            },
+        };
+        for k in from..n {
+            self.push(timestamp[k], open[k], high[k], low[k], close[k], volume[k])
+                .map_err(|e| at_index(e, k))?;
+        }
+        Ok(n - from)
+    }
+
+    /// The statistics of the current window (at least 3 candles).
+    pub fn stats(&mut self) -> Result<&MarketStats> {
+        let n = self.bars.len();
+        if n < 3 {
+            return Err(Error::invalid(
+                "candles",
+                n,
+                "the policy needs at least 3 candles of history",
+            ));
+        }
+        let k = self.returns.len();
+        let var = if self.run >= k {
+            0.0
+        } else {
+            (self.m2 / (k as f64 - 1.0)).max(0.0)
+        };
+        let long_run = var.sqrt();
+        let volatility = match self.cfg.volatility_estimator {
+            VolEstimator::CloseToClose => long_run,
+            VolEstimator::Ewma => self.ewma_s2.unwrap_or(0.0).sqrt(),
+            VolEstimator::Parkinson | VolEstimator::GarmanKlass => {
+                (self.term_sum / n as f64).max(0.0).sqrt()
+            }
+        };
+        if !(long_run.is_finite() && volatility.is_finite()) {
+            return Err(Error::numerical(
+                "volatility",
+                "overflow: the inputs are too large in magnitude for a finite volatility",
+            ));
+        }
+        let recent = n.min(VOLUME_BARS);
+        let avg_volume =
+            self.bars.range(n - recent..).map(|r| r.volume).sum::<f64>() / recent.max(1) as f64;
+        self.stats.volatility = volatility;
+        self.stats.long_run_volatility = long_run;
+        self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
+        self.stats.avg_volume = avg_volume;
+        if !self.cfg.support_resistance {
+            self.stats.sr_levels.clear();
+        } else if self.sr_dirty {
+            // already sorted: the clustering's sort is a no-op pass
+            self.stats.sr_levels = cluster(
+                &mut self.pivot_prices,
+                self.cfg.sr_tolerance_pct,
+                SR_MIN_TOUCHES,
+            );
+            self.sr_dirty = false;
+        }
+        Ok(&self.stats)
+    }
+
+    /// The decision on the current window (see [`decide_with`]).
+    pub fn decide(
+        &mut self,
+        price: f64,
+        funding_rate: f64,
+        book: &Book,
+        state: &PolicyState,
+        explain: bool,
+    ) -> Result<Decision> {
+        self.stats()?;
+        decide_with(
+            &self.cfg,
+            &self.market,
+            price,
+            funding_rate,
+            &self.stats,
+            book,
+            state,
+            explain,
+        )
+    }
+}
+
+/// Index of the first open time after `last`: a binary search when the window increases (as
+/// candles do), a scan otherwise.
+fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
+    let k = if timestamp.windows(2).all(|w| w[0] < w[1]) {
+        timestamp.partition_point(|&t| t <= last)
+    } else {
+        return timestamp.iter().position(|&t| t > last);
+    };
+    (k < timestamp.len()).then_some(k)
+}
+
+fn insert_sorted(v: &mut Vec<f64>, x: f64) {
+    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    v.insert(at, x);
+}
+
+fn remove_sorted(v: &mut Vec<f64>, x: f64) {
+    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    if at < v.len() {
+        v.remove(at);
+    }
+}
+
+fn log_ratio(a: f64, b: f64) -> f64 {
+    let r = a / b;
+    if r.is_normal() {
+        r.ln()
+    } else {
+        a.ln() - b.ln()
+    }
+}
+
+fn at_index(e: Error, k: usize) -> Error {
+    match e {
+        Error::InvalidInput { field, value, rule } => Error::InvalidInput {
+            field: format!("{field}[{k}]"),
+            value,
+            rule,
+        },
+        other => other,
+    }
+}

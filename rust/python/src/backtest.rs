@@ -1,0 +1,656 @@
+//! `PolicyEngine`, `BacktestSpec`, `backtest` and `sweep`: binding of
+//! `gridhedge_core::policy::PolicyEngine` and `gridhedge_core::backtest`.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use gridhedge_core::backtest::{self as core_bt, BacktestConfig, Metrics, Record, Series};
+use gridhedge_core::fills::FillParams;
+use gridhedge_core::policy::{Book, PolicyEngine, PolicyState};
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use rust_decimal::Decimal;
+
+use crate::convert;
+use crate::errors::{run, to_pyerr};
+use crate::money::PyMarket;
+use crate::policy::{decision_to_py, PyDecision, PyPolicyConfig};
+
+/// The policy with incrementally updated statistics: feed it the candle window at each
+/// decision (only bars newer than the last one seen are ingested). The bot and the backtester
+/// both decide through one, so their decisions agree exactly.
+#[pyclass(name = "PolicyEngine", module = "gridhedge")]
+pub struct PyPolicyEngine {
+    inner: PolicyEngine,
+}
+
+fn i64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
+    let a = convert::i64_array(field, obj)?;
+    Ok(a.as_array().iter().copied().collect())
+}
+
+#[pymethods]
+impl PyPolicyEngine {
+    #[new]
+    fn new(
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+        market: &Bound<'_, PyAny>,
+        history_bars: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let history_bars = convert::count("history_bars", history_bars)?;
+        let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
+        let m = convert::instance::<PyMarket>("market", "Market", market)?;
+        let inner = PolicyEngine::new(cfg.get().inner.clone(), m.get().inner.clone(), history_bars)
+            .map_err(|e| to_pyerr(py, e))?;
+        Ok(PyPolicyEngine { inner })
+    }
+
+    /// Replace the policy configuration (statistics carry over unless the estimator or the
+    /// support/resistance switch changed).
+    fn set_config(&mut self, py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<()> {
+        let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
+        self.inner
+            .set_config(cfg.get().inner.clone())
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Candles in the engine's window.
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Ingest the window's new bars and decide (see `gridhedge._core.decide` for the book and
+    /// state arguments). `timestamp` is the candles' open times (int64 ms).
+    #[pyo3(signature = (price, timestamp, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        py: Python<'_>,
+        price: &Bound<'_, PyAny>,
+        timestamp: &Bound<'_, PyAny>,
+        open: &Bound<'_, PyAny>,
+        high: &Bound<'_, PyAny>,
+        low: &Bound<'_, PyAny>,
+        close: &Bound<'_, PyAny>,
+        volume: &Bound<'_, PyAny>,
+        funding_rate: &Bound<'_, PyAny>,
+        spot_amount: &Bound<'_, PyAny>,
+        futures_lots: &Bound<'_, PyAny>,
+        equity: &Bound<'_, PyAny>,
+        high_water_mark: &Bound<'_, PyAny>,
+        center_ticks: Option<&Bound<'_, PyAny>>,
+        ref_short_lots: Option<&Bound<'_, PyAny>>,
+        halted: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyDecision> {
+        let futures_lots = convert::int64("futures_lots", futures_lots)?;
+        let center_ticks = center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?;
+        let ref_short_lots =
+            ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?;
+        let halted = halted.map_or(Ok(false), |v| convert::boolean("halted", v))?;
+        let ts = i64_vec("timestamp", timestamp)?;
+        let arrays = [
+            ("open", open),
+            ("high", high),
+            ("low", low),
+            ("close", close),
+            ("volume", volume),
+        ]
+        .map(|(name, a)| convert::f64_array(name, a));
+        let [o, h, l, c, v] = arrays;
+        let (o, h, l, c, v) = (o?, h?, l?, c?, v?);
+        let (o, h, l, c, v) = (
+            convert::slice(py, "open", &o)?,
+            convert::slice(py, "high", &h)?,
+            convert::slice(py, "low", &l)?,
+            convert::slice(py, "close", &c)?,
+            convert::slice(py, "volume", &v)?,
+        );
+        let price = convert::float("price", price)?;
+        let funding = convert::float("funding_rate", funding_rate)?;
+        let book = Book {
+            spot_amount: convert::float("spot_amount", spot_amount)?,
+            futures_lots,
+            equity: convert::float("equity", equity)?,
+            high_water_mark: convert::float("high_water_mark", high_water_mark)?,
+        };
+        let state = PolicyState {
+            center_ticks,
+            ref_short_lots,
+            halted,
+        };
+        let engine = &mut self.inner;
+        let d = run(py, || {
+            engine.sync(&ts, o, h, l, c, v)?;
+            engine.decide(price, funding, &book, &state, true)
+        })?;
+        decision_to_py(py, self.inner.market(), d)
+    }
+}
+
+/// One backtest's settings: the policy, the fill model, the cadence and the book.
+#[pyclass(name = "BacktestSpec", module = "gridhedge", frozen)]
+#[derive(Clone)]
+pub struct PyBacktestSpec {
+    inner: BacktestConfig,
+}
+
+fn decimal(py: Python<'_>, field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
+    let text = convert::decimal_text(field, obj)?;
+    Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .map_err(|_| crate::errors::invalid(py, field, text, "must be a finite decimal"))
+}
+
+#[pymethods]
+impl PyBacktestSpec {
+    #[new]
+    #[pyo3(signature = (policy, *, history_bars, cadence, start, spot_amount, cash, maker_fee, taker_fee, participation, max_active_orders, bot_id, symbol))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        policy: &Bound<'_, PyAny>,
+        history_bars: &Bound<'_, PyAny>,
+        cadence: &Bound<'_, PyAny>,
+        start: &Bound<'_, PyAny>,
+        spot_amount: &Bound<'_, PyAny>,
+        cash: &Bound<'_, PyAny>,
+        maker_fee: &Bound<'_, PyAny>,
+        taker_fee: &Bound<'_, PyAny>,
+        participation: &Bound<'_, PyAny>,
+        max_active_orders: &Bound<'_, PyAny>,
+        bot_id: &Bound<'_, PyAny>,
+        symbol: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let history_bars = convert::count("history_bars", history_bars)?;
+        let cadence = convert::count("cadence", cadence)?;
+        let start = convert::count("start", start)?;
+        let max_active_orders = convert::count("max_active_orders", max_active_orders)?;
+        let bot_id = convert::text("bot_id", bot_id)?;
+        let symbol = convert::text("symbol", symbol)?;
+        let cfg = convert::instance::<PyPolicyConfig>("policy", "PolicyConfig", policy)?;
+        let fill = FillParams::new(
+            convert::float("participation", participation)?,
+            convert::float("maker_fee", maker_fee)?,
+            convert::float("taker_fee", taker_fee)?,
+        )
+        .map_err(|e| to_pyerr(py, e))?;
+        Ok(PyBacktestSpec {
+            inner: BacktestConfig {
+                policy: cfg.get().inner.clone(),
+                fill,
+                history_bars,
+                cadence,
+                start,
+                spot_amount: decimal(py, "spot_amount", spot_amount)?,
+                cash: decimal(py, "cash", cash)?,
+                max_active_orders,
+                bot_id,
+                symbol,
+            },
+        })
+    }
+
+    #[getter]
+    fn cadence(&self) -> usize {
+        self.inner.cadence
+    }
+
+    #[getter]
+    fn start(&self) -> usize {
+        self.inner.start
+    }
+}
+
+/// Borrowed candle and funding arrays.
+struct Arrays<'py> {
+    ts: numpy::PyReadonlyArrayDyn<'py, i64>,
+    ohlcv: [PyReadonlyArray1<'py, f64>; 5],
+    ft: numpy::PyReadonlyArrayDyn<'py, i64>,
+    fr: PyReadonlyArray1<'py, f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn arrays<'py>(
+    timestamp: &Bound<'py, PyAny>,
+    open: &Bound<'py, PyAny>,
+    high: &Bound<'py, PyAny>,
+    low: &Bound<'py, PyAny>,
+    close: &Bound<'py, PyAny>,
+    volume: &Bound<'py, PyAny>,
+    funding_time: &Bound<'py, PyAny>,
+    funding_rate: &Bound<'py, PyAny>,
+) -> PyResult<Arrays<'py>> {
+    Ok(Arrays {
+        ts: convert::i64_array("timestamp", timestamp)?,
+        ohlcv: [
+            convert::f64_array("open", open)?,
+            convert::f64_array("high", high)?,
+            convert::f64_array("low", low)?,
+            convert::f64_array("close", close)?,
+            convert::f64_array("volume", volume)?,
+        ],
+        ft: convert::i64_array("funding_time", funding_time)?,
+        fr: convert::f64_array("funding_rate", funding_rate)?,
+    })
+}
+
+impl Arrays<'_> {
+    fn series(&self, py: Python<'_>) -> PyResult<Series<'_>> {
+        fn flat<'a>(
+            py: Python<'_>,
+            field: &str,
+            a: &'a numpy::PyReadonlyArrayDyn<'_, i64>,
+        ) -> PyResult<&'a [i64]> {
+            a.as_slice().map_err(|_| {
+                crate::errors::invalid(py, field, "a non-contiguous array", "must be contiguous")
+            })
+        }
+        Ok(Series {
+            timestamp: flat(py, "timestamp", &self.ts)?,
+            open: convert::slice(py, "open", &self.ohlcv[0])?,
+            high: convert::slice(py, "high", &self.ohlcv[1])?,
+            low: convert::slice(py, "low", &self.ohlcv[2])?,
+            close: convert::slice(py, "close", &self.ohlcv[3])?,
+            volume: convert::slice(py, "volume", &self.ohlcv[4])?,
+            funding_time: flat(py, "funding_time", &self.ft)?,
+            funding_rate: convert::slice(py, "funding_rate", &self.fr)?,
+        })
+    }
+}
+
+fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in metric_fields(m) {
+        d.set_item(k, v)?;
+    }
+    for (k, v) in count_fields(m) {
+        d.set_item(k, v)?;
+    }
+    d.set_item("halted", m.halted)?;
+    Ok(d)
+}
+
+fn metric_fields(m: &Metrics) -> [(&'static str, f64); 17] {
+    [
+        ("initial_equity", m.initial_equity),
+        ("final_equity", m.final_equity),
+        ("total_return", m.total_return),
+        ("annual_return", m.annual_return),
+        ("sharpe", m.sharpe),
+        ("sortino", m.sortino),
+        ("max_drawdown", m.max_drawdown),
+        ("calmar", m.calmar),
+        ("hedge_effectiveness", m.hedge_effectiveness),
+        ("funding_pnl", m.funding_pnl),
+        ("fees", m.fees),
+        ("realized_pnl", m.realized_pnl),
+        ("traded_notional", m.traded_notional),
+        ("mean_hedge_ratio", m.mean_hedge_ratio),
+        ("kupiec_lr", m.kupiec_lr),
+        ("kupiec_p_value", m.kupiec_p_value),
+        (
+            "var_exception_rate",
+            if m.var_observations > 0 {
+                m.var_exceptions as f64 / m.var_observations as f64
+            } else {
+                f64::NAN
+            },
+        ),
+    ]
+}
+
+fn count_fields(m: &Metrics) -> [(&'static str, usize); 7] {
+    [
+        ("bars", m.bars),
+        ("decisions", m.decisions),
+        ("orders_placed", m.orders_placed),
+        ("orders_cancelled", m.orders_cancelled),
+        ("fills", m.fills),
+        ("var_observations", m.var_observations),
+        ("var_exceptions", m.var_exceptions),
+    ]
+}
+
+/// Run one backtest (GIL released). Returns a dict: `metrics` (dict), `events` / `orders` /
+/// `fills` (dicts of columns; prices and amounts as exact decimal strings, ticks and lots as
+/// ints) and `series` (dict of float64 arrays over bars `first_bar..n`).
+#[pyfunction]
+#[pyo3(signature = (spec, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, record_events = None, record_series = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn backtest<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyAny>,
+    market: &Bound<'py, PyAny>,
+    timestamp: &Bound<'py, PyAny>,
+    open: &Bound<'py, PyAny>,
+    high: &Bound<'py, PyAny>,
+    low: &Bound<'py, PyAny>,
+    close: &Bound<'py, PyAny>,
+    volume: &Bound<'py, PyAny>,
+    funding_time: &Bound<'py, PyAny>,
+    funding_rate: &Bound<'py, PyAny>,
+    record_events: Option<&Bound<'py, PyAny>>,
+    record_series: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let record_events = record_events.map_or(Ok(true), |v| convert::boolean("record_events", v))?;
+    let record_series = record_series.map_or(Ok(true), |v| convert::boolean("record_series", v))?;
+    let spec = convert::instance::<PyBacktestSpec>("spec", "BacktestSpec", spec)?;
+    let m = convert::instance::<PyMarket>("market", "Market", market)?;
+    let a = arrays(
+        timestamp,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        funding_time,
+        funding_rate,
+    )?;
+    let data = a.series(py)?;
+    let (cfg, mk) = (&spec.get().inner, &m.get().inner);
+    let record = Record {
+        events: record_events,
+        series: record_series,
+    };
+    let r = run(py, || core_bt::run(cfg, mk, &data, record))?;
+    let out = PyDict::new(py);
+    out.set_item("metrics", metrics_dict(py, &r.metrics)?)?;
+    out.set_item("first_bar", r.first_bar)?;
+    // orders
+    let ids = r
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, _)| r.client_order_id(cfg, i))
+        .collect::<gridhedge_core::Result<Vec<String>>>()
+        .map_err(|e| to_pyerr(py, e))?;
+    let orders = PyDict::new(py);
+    orders.set_item("client_order_id", PyList::new(py, &ids)?)?;
+    orders.set_item(
+        "key",
+        PyList::new(py, r.orders.iter().map(|o| o.key.code()))?,
+    )?;
+    orders.set_item(
+        "kind",
+        PyList::new(py, r.orders.iter().map(|o| o.kind.as_str()))?,
+    )?;
+    orders.set_item(
+        "side",
+        PyList::new(py, r.orders.iter().map(|o| o.side.as_str()))?,
+    )?;
+    orders.set_item(
+        "price",
+        PyList::new(
+            py,
+            r.orders
+                .iter()
+                .map(|o| mk.ticks_to_price(o.price_ticks).to_string()),
+        )?,
+    )?;
+    orders.set_item(
+        "amount",
+        PyList::new(
+            py,
+            r.orders
+                .iter()
+                .map(|o| mk.lots_to_amount(o.amount_lots).to_string()),
+        )?,
+    )?;
+    orders.set_item(
+        "filled",
+        PyList::new(
+            py,
+            r.orders
+                .iter()
+                .map(|o| mk.lots_to_amount(o.filled_lots).to_string()),
+        )?,
+    )?;
+    orders.set_item(
+        "placed_bar",
+        r.orders
+            .iter()
+            .map(|o| o.placed_bar as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    orders.set_item(
+        "cancelled_bar",
+        r.orders
+            .iter()
+            .map(|o| o.cancelled_bar.map_or(-1, |b| b as i64))
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    out.set_item("orders", orders)?;
+    // events
+    let events = PyDict::new(py);
+    events.set_item(
+        "bar",
+        r.events
+            .iter()
+            .map(|e| e.bar as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    events.set_item(
+        "event",
+        PyList::new(py, r.events.iter().map(|e| e.kind.as_str()))?,
+    )?;
+    events.set_item(
+        "client_order_id",
+        PyList::new(py, r.events.iter().map(|e| ids[e.order].as_str()))?,
+    )?;
+    events.set_item(
+        "side",
+        PyList::new(py, r.events.iter().map(|e| e.side.as_str()))?,
+    )?;
+    events.set_item(
+        "price",
+        PyList::new(
+            py,
+            r.events
+                .iter()
+                .map(|e| mk.ticks_to_price(e.price_ticks).to_string()),
+        )?,
+    )?;
+    events.set_item(
+        "amount",
+        PyList::new(
+            py,
+            r.events
+                .iter()
+                .map(|e| mk.lots_to_amount(e.lots).to_string()),
+        )?,
+    )?;
+    out.set_item("events", events)?;
+    // fills
+    let fills = PyDict::new(py);
+    fills.set_item(
+        "bar",
+        r.fills
+            .iter()
+            .map(|f| f.bar as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    fills.set_item(
+        "client_order_id",
+        PyList::new(py, r.fills.iter().map(|f| ids[f.order].as_str()))?,
+    )?;
+    fills.set_item(
+        "side",
+        PyList::new(py, r.fills.iter().map(|f| f.side.as_str()))?,
+    )?;
+    fills.set_item(
+        "price",
+        r.fills
+            .iter()
+            .map(|f| mk.ticks_to_f64(f.price_ticks))
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    fills.set_item(
+        "amount",
+        r.fills
+            .iter()
+            .map(|f| mk.lots_to_f64(f.lots))
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    fills.set_item(
+        "fee",
+        r.fills
+            .iter()
+            .map(|f| f.fee)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    fills.set_item("maker", PyList::new(py, r.fills.iter().map(|f| f.maker))?)?;
+    out.set_item("fills", fills)?;
+    let series = PyDict::new(py);
+    series.set_item("equity", r.equity.into_pyarray(py))?;
+    series.set_item("hedge_ratio", r.hedge_ratio.into_pyarray(py))?;
+    series.set_item("position", r.position.into_pyarray(py))?;
+    series.set_item("var_forecast", r.var_forecast.into_pyarray(py))?;
+    series.set_item("center", r.center.into_pyarray(py))?;
+    series.set_item("funding", r.funding.into_pyarray(py))?;
+    out.set_item("series", series)?;
+    Ok(out)
+}
+
+/// Run every spec over the same data on `threads` rayon threads (0: all cores), metrics only,
+/// the GIL released. `progress(done, total)` is called from the calling thread about every
+/// 0.1 s. Returns a dict of metric columns (float64 / int64 arrays, in spec order) and an
+/// `error` list (None, or the message of a run that failed).
+#[pyfunction]
+#[pyo3(signature = (specs, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, threads = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn sweep<'py>(
+    py: Python<'py>,
+    specs: &Bound<'py, PyAny>,
+    market: &Bound<'py, PyAny>,
+    timestamp: &Bound<'py, PyAny>,
+    open: &Bound<'py, PyAny>,
+    high: &Bound<'py, PyAny>,
+    low: &Bound<'py, PyAny>,
+    close: &Bound<'py, PyAny>,
+    volume: &Bound<'py, PyAny>,
+    funding_time: &Bound<'py, PyAny>,
+    funding_rate: &Bound<'py, PyAny>,
+    threads: Option<&Bound<'py, PyAny>>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let threads = threads.map_or(Ok(0), |v| convert::count("threads", v))?;
+    let items: Vec<Bound<'py, PyAny>> = specs.extract().map_err(|_| {
+        crate::errors::invalid(py, "specs", "not a list", "must be a list of BacktestSpec")
+    })?;
+    let specs = items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            convert::instance::<PyBacktestSpec>(&format!("specs[{i}]"), "BacktestSpec", s)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let m = convert::instance::<PyMarket>("market", "Market", market)?;
+    let a = arrays(
+        timestamp,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        funding_time,
+        funding_rate,
+    )?;
+    let data = a.series(py)?;
+    let configs: Vec<BacktestConfig> = specs.iter().map(|s| s.borrow().inner.clone()).collect();
+    drop(specs);
+    let mk = &m.get().inner;
+    let total = configs.len();
+    let done = AtomicUsize::new(0);
+    let mut callback_error: Option<PyErr> = None;
+    let results = {
+        let (configs, data, done) = (&configs, &data, &done);
+        let progress = progress.as_ref();
+        let callback_error = &mut callback_error;
+        run(py, move || {
+            std::thread::scope(|s| {
+                let worker = s.spawn(move || core_bt::sweep(configs, mk, data, threads, done));
+                let mut last = usize::MAX;
+                let mut report = |now: usize| {
+                    if let (Some(cb), None) = (progress, callback_error.as_ref()) {
+                        if now != last {
+                            last = now;
+                            if let Err(e) =
+                                Python::attach(|py| cb.call1(py, (now, total)).map(drop))
+                            {
+                                *callback_error = Some(e);
+                            }
+                        }
+                    }
+                };
+                while !worker.is_finished() {
+                    std::thread::sleep(Duration::from_millis(100));
+                    report(done.load(Ordering::Relaxed));
+                }
+                report(total);
+                worker.join().unwrap_or_else(|_| {
+                    Err(gridhedge_core::Error::numerical(
+                        "sweep",
+                        "a worker thread panicked",
+                    ))
+                })
+            })
+        })?
+    };
+    if let Some(e) = callback_error {
+        return Err(e);
+    }
+    let out = PyDict::new(py);
+    let ok: Vec<Metrics> = results
+        .iter()
+        .map(|r| r.as_ref().map_or(Metrics::default(), |m| *m))
+        .collect();
+    let zero = Metrics::default();
+    for (i, (k, _)) in metric_fields(&zero).iter().enumerate() {
+        let col: Vec<f64> = results
+            .iter()
+            .zip(&ok)
+            .map(|(r, m)| {
+                if r.is_ok() {
+                    metric_fields(m)[i].1
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        out.set_item(*k, col.into_pyarray(py))?;
+    }
+    for (i, (k, _)) in count_fields(&zero).iter().enumerate() {
+        let col: Vec<i64> = ok.iter().map(|m| count_fields(m)[i].1 as i64).collect();
+        out.set_item(*k, col.into_pyarray(py))?;
+    }
+    out.set_item("halted", PyList::new(py, ok.iter().map(|m| m.halted))?)?;
+    out.set_item(
+        "error",
+        PyList::new(
+            py,
+            results
+                .iter()
+                .map(|r| r.as_ref().err().map(|e| e.to_string())),
+        )?,
+    )?;
+    Ok(out)
+}
+
+/// Add this module's functions and classes to `gridhedge._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPolicyEngine>()?;
+    m.add_class::<PyBacktestSpec>()?;
+    m.add_function(wrap_pyfunction!(backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    Ok(())
+}
