@@ -37,6 +37,7 @@ class LayeredRiskManager(RiskManager):
 
     def __init__(self, config: GridHedgeConfig) -> None:
         self.config = config
+        self._halt_logged = False
 
     def evaluate(self, decision: Decision, position: Position, market: MarketState) -> RiskReport:
         layers: dict[str, list[str]] = {"position": [], "order": [], "portfolio": [], "market": []}
@@ -44,7 +45,11 @@ class LayeredRiskManager(RiskManager):
             layers[LAYER_OF.get(code, "order")].append(message)
             if code == "var_warning":
                 logger.warning(message)
-            elif code in ("halt", "var_shrink"):
+            elif code == "halt":
+                # the halt is news once; afterwards every decision repeats it quietly
+                (logger.debug if self._halt_logged else logger.error)(message)
+                self._halt_logged = True
+            elif code == "var_shrink":
                 logger.error(message)
             elif code in ("rebalance", "recenter", "funding_tilt", "dynamic_spacing"):
                 logger.info(message)
