@@ -249,3 +249,32 @@ def test_tighten_only_rules() -> None:
     # above a full hedge, moving down toward 1.0 is tightening
     b = a.model_copy(update={"hedge_ratio_change": -0.1})
     assert tighten_only(b, 1.15, (0.7, 1.2))[0] == pytest.approx(1.05)
+
+
+async def test_bot_with_llm_analyzer_applies_only_tightening(
+    server: tuple[ScriptedServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridhedge.execution.broker_factory import create_broker
+    from gridhedge.grid.bot import GridHedgeBot
+
+    scripted, url = server
+    scripted.script = lambda body: completion(answer(spacing_multiplier=2.0, size_multiplier=0.5))
+    monkeypatch.setenv("GRIDHEDGE_TEST_LLM_KEY", SECRET)
+    config = {
+        "analyzer": {
+            "kind": "llm",
+            "llm_base_url": url,
+            "llm_model": "scripted",
+            "llm_api_key_env": "GRIDHEDGE_TEST_LLM_KEY",
+        },
+        "max_position_size": "2",
+    }
+    for mode in ("PAPER", "RECOMMENDATION"):
+        broker = create_broker(mode)
+        bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=config)
+        first = await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
+        assert first.recommendation.source == "llm"
+        second = await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
+        # the review from the first rebalance widened the spacing and halved the size limit
+        assert second.decision.metrics["spacing"] >= 0.02 - 1e-12
+        assert scripted.auth[-1] == f"Bearer {SECRET}"

@@ -363,15 +363,16 @@ def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
 
 
 def _check_env_keys() -> None:
-    """Reject GRIDHEDGE_* variables that name no setting (a typo would be silently ignored)."""
+    """Reject GRIDHEDGE_<SECTION>__<KEY> variables that name no setting (a typo would be
+    silently ignored); other GRIDHEDGE_* variables (API keys, ...) are not settings."""
     prefix = GridHedgeConfig.ENV_PREFIX
     for name in os.environ:
         if not name.startswith(prefix):
             continue
         parts = name[len(prefix) :].lower().split("__")
+        if len(parts) == 1:
+            continue  # not a setting (GRIDHEDGE_API_KEY, ...) or a whole section
         if len(parts) == 2 and parts[0] in SECTIONS and parts[1] in SECTIONS[parts[0]].model_fields:
-            continue
-        if len(parts) == 1 and parts[0] in SECTIONS:
             continue
         known = [
             f"{prefix}{s.upper()}__{k.upper()}" for s, m in SECTIONS.items() for k in m.model_fields
