@@ -1,5 +1,6 @@
 """One ``execute()`` of the bot with the in-process PAPER broker (decision + risk + sizing +
-order diff, no network) against the Rust policy call alone, on the same replay: p50 and p99 of
+order diff, no network) against the Rust policy call alone (``PolicyEngine.decide``, the call
+the bot makes), on the same replay: p50 and p99 of
 each and the ratio of the p50s (the floor: execute's p50 at most 5x the policy's).
 
     python benches/bench_execute.py [--quick] [--data path/to/candles.csv]
@@ -16,7 +17,7 @@ import time
 
 import numpy as np
 
-from gridhedge._core import decide
+from gridhedge._core import PolicyEngine
 from gridhedge.demo import run_demo
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.paper import PaperBroker
@@ -36,21 +37,22 @@ async def measure(steps: int) -> tuple[np.ndarray, np.ndarray]:
     assert isinstance(broker, PaperBroker)
     bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=CONFIG)
     replay = broker.data_provider
+    engine = PolicyEngine(bot._policy, bot.market, bot.config.data.history_bars)
     t_exec, t_policy = [], []
     for _ in range(steps):
         price = await replay.get_current_price("BTCUSDT")
         start = time.perf_counter()
         await bot.execute(price)
         t_exec.append(time.perf_counter() - start)
-        # the policy call alone, on the same inputs the bot just used
+        # the policy call alone, on the same inputs the bot just used: a second PolicyEngine
+        # fed the same candle window (the bot decides through one), timed on its own
         c = replay.window(bot.config.data.history_bars)
         position = await broker.fetch_position("BTCUSDT")
         lots = bot.market.amount_to_lots(abs(position.futures_amount))
         start = time.perf_counter()
-        decide(
-            bot._policy,
-            bot.market,
+        engine.decide(
             price,
+            c.timestamp,
             c.open,
             c.high,
             c.low,
@@ -79,7 +81,7 @@ def main() -> None:
     p = lambda a, q: float(np.percentile(a, q)) * 1e6  # noqa: E731
     print(f"execute() with the PAPER broker vs the Rust policy call alone ({steps} steps)")
     print(f"  execute():  p50 {p(t_exec, 50):8.1f} us   p99 {p(t_exec, 99):8.1f} us")
-    print(f"  decide():   p50 {p(t_policy, 50):8.1f} us   p99 {p(t_policy, 99):8.1f} us")
+    print(f"  engine:     p50 {p(t_policy, 50):8.1f} us   p99 {p(t_policy, 99):8.1f} us")
     print(f"  ratio of p50s: {p(t_exec, 50) / p(t_policy, 50):.2f}x  (floor: at most 5x)")
     if args.data:
         summary = asyncio.run(

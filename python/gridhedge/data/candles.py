@@ -222,11 +222,15 @@ class Candles:
         lo, hi, _ = s.indices(len(self))
         ft, fr = self.funding_time, self.funding_rate
         if ft is not None and fr is not None:
+            # funding times are strictly increasing: two binary searches, no masks
             t0 = self.timestamp[lo] if lo < len(self) else np.iinfo(np.int64).max
-            keep = ft >= t0
-            if hi < len(self):
-                keep &= ft < self.timestamp[hi]
-            ft, fr = ft[keep], fr[keep]
+            a = int(np.searchsorted(ft, t0, side="left"))
+            b = (
+                int(np.searchsorted(ft, self.timestamp[hi], side="left"))
+                if hi < len(self)
+                else len(ft)
+            )
+            ft, fr = ft[a : max(a, b)], fr[a : max(a, b)]
         # a slice of validated bars is valid: no second validation (a hot path of the bot)
         view = object.__new__(Candles)
         for name, value in (

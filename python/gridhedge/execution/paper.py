@@ -138,7 +138,7 @@ class PaperBroker(Broker):
                 value=order.client_order_id,
                 rule="must not duplicate a live order",
             )
-        side = order.side.value
+        side = order.side  # a StrEnum: already the string "buy" / "sell"
         ticks = 1 if kind == "market" else self.market.price_to_ticks(order.price, side)
         lots = self.market.amount_to_lots(order.amount)
         sim_id = next(self._ids)
@@ -166,7 +166,7 @@ class PaperBroker(Broker):
     def _log_event(self, event: str, order: Order, price: Decimal, amount: Decimal) -> None:
         self.events.append(
             BookEvent(
-                self._provider.cursor, event, order.client_order_id, order.side.value, price, amount
+                self._provider.cursor, event, order.client_order_id, str(order.side), price, amount
             )
         )
 

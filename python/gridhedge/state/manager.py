@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from gridhedge.common.interfaces import StateManager
@@ -19,11 +18,11 @@ class MemoryStateManager(StateManager):
         self._fills: dict[str, Fill] = {}
 
     def load(self) -> dict[str, Any]:
-        return dict(json.loads(json.dumps(self._state)))
+        return copy.deepcopy(self._state)
 
     def save(self, state: dict[str, Any]) -> None:
-        # a JSON round trip: a snapshot, and the same values the SQLite store would keep
-        self._state.update(json.loads(json.dumps(state, default=str)))
+        # values are kept as given (callers pass fresh objects); load() hands out copies
+        self._state.update(state)
 
     def record_order(self, order: Order) -> None:
         self._orders[order.client_order_id] = order

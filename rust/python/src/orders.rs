@@ -71,6 +71,12 @@ fn order_row(
     field: &str,
     row: &Bound<'_, PyAny>,
 ) -> PyResult<(OrderKey, OrderKind, i64, i64)> {
+    // fast path: a well-formed tuple; the slow path below names what is wrong
+    if let Ok((key, kind, price, lots)) = row.extract::<(String, String, i64, i64)>() {
+        if let (Ok(key), Ok(kind)) = (parse_key(py, &key), OrderKind::from_str(&kind)) {
+            return Ok((key, kind, price, lots));
+        }
+    }
     let rule = "must be a (key, kind, price_ticks, lots) tuple";
     let items: Vec<Bound<'_, PyAny>> = row
         .extract()
