@@ -1237,6 +1237,9 @@ class DesiredOrder:
     def amount(self) -> Decimal: ...
     @property
     def key(self) -> str: ...
+    @property
+    def row(self) -> tuple[str, str, int, int]:
+        """``(key, kind, price_ticks, amount_lots)``: the order as the diff reads it."""
 
 @final
 class Decision:

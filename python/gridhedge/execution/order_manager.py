@@ -29,6 +29,10 @@ class Planned(Protocol):
     def price_ticks(self) -> int: ...
     @property
     def amount_lots(self) -> int: ...
+    @property
+    def row(self) -> tuple[str, str, int, int]:
+        """``(key, kind, price_ticks, amount_lots)``, as the diff reads it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,11 @@ class PlannedOrder:
     side: str
     price_ticks: int
     amount_lots: int
+
+    @property
+    def row(self) -> tuple[str, str, int, int]:
+        """``(key, kind, price_ticks, amount_lots)``, as the diff reads it."""
+        return (self.key, self.kind, self.price_ticks, self.amount_lots)
 
 
 class GridOrderManager(OrderManager):
@@ -79,7 +88,7 @@ class GridOrderManager(OrderManager):
             live = {o.client_order_id for o in open_orders}
             self._exact = {k: v for k, v in self._exact.items() if k in live}
         want = list(desired)[: self.max_active_orders]
-        desired_rows = [(d.key, d.kind, d.price_ticks, d.amount_lots) for d in want]
+        desired_rows = [d.row for d in want]
         cancel_idx, place_idx = diff_orders(open_rows, desired_rows)
         cancelled = []
         for i in cancel_idx:

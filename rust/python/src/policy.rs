@@ -7,7 +7,7 @@ use gridhedge_core::policy::{
     self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VolEstimator,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert;
 use crate::errors::{run, to_pyerr};
@@ -132,6 +132,8 @@ pub struct PyDesiredOrder {
     price: Option<Py<PyAny>>,
     amount: Py<PyAny>,
     key: String,
+    /// `(key, kind, price_ticks, amount_lots)`: the order as the diff reads it.
+    row: Py<PyTuple>,
 }
 
 #[pymethods]
@@ -170,6 +172,16 @@ pub fn desired_to_py(
         amount_lots: o.amount_lots,
         price,
         amount: convert::to_decimal(py, market.lots_to_amount(o.amount_lots))?.unbind(),
+        row: PyTuple::new(
+            py,
+            [
+                key_code(o).into_pyobject(py)?.into_any(),
+                o.kind.as_str().into_pyobject(py)?.into_any(),
+                o.price_ticks.into_pyobject(py)?.into_any(),
+                o.amount_lots.into_pyobject(py)?.into_any(),
+            ],
+        )?
+        .unbind(),
         key: key_code(o),
     })
 }
