@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use gridhedge_core::backtest::{self as core_bt, BacktestConfig, Metrics, Record, Series};
 use gridhedge_core::fills::FillParams;
-use gridhedge_core::policy::{Book, PolicyEngine, PolicyState};
+use gridhedge_core::policy::PolicyEngine;
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -85,22 +85,8 @@ impl PyPolicyEngine {
         ref_short_lots: Option<&Bound<'_, PyAny>>,
         halted: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyDecision> {
-        let futures_lots = convert::int64("futures_lots", futures_lots)?;
-        let center_ticks = center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?;
-        let ref_short_lots =
-            ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?;
-        let halted = halted.map_or(Ok(false), |v| convert::boolean("halted", v))?;
         let ts = i64_vec("timestamp", timestamp)?;
-        let arrays = [
-            ("open", open),
-            ("high", high),
-            ("low", low),
-            ("close", close),
-            ("volume", volume),
-        ]
-        .map(|(name, a)| convert::f64_array(name, a));
-        let [o, h, l, c, v] = arrays;
-        let (o, h, l, c, v) = (o?, h?, l?, c?, v?);
+        let [o, h, l, c, v] = crate::policy::candle_arrays(open, high, low, close, volume)?;
         let (o, h, l, c, v) = (
             convert::slice(py, "open", &o)?,
             convert::slice(py, "high", &h)?,
@@ -110,17 +96,15 @@ impl PyPolicyEngine {
         );
         let price = convert::float("price", price)?;
         let funding = convert::float("funding_rate", funding_rate)?;
-        let book = Book {
-            spot_amount: convert::float("spot_amount", spot_amount)?,
+        let (book, state) = crate::policy::book_and_state(
+            spot_amount,
             futures_lots,
-            equity: convert::float("equity", equity)?,
-            high_water_mark: convert::float("high_water_mark", high_water_mark)?,
-        };
-        let state = PolicyState {
+            equity,
+            high_water_mark,
             center_ticks,
             ref_short_lots,
             halted,
-        };
+        )?;
         let engine = &mut self.inner;
         let d = run(py, || {
             engine.sync(&ts, o, h, l, c, v)?;

@@ -198,6 +198,49 @@ pub struct PyDecision {
     reasons: Vec<(String, String)>,
 }
 
+/// The book and the policy state from a decide call's arguments (shared by `decide` and
+/// `PolicyEngine.decide`).
+#[allow(clippy::too_many_arguments)]
+pub fn book_and_state(
+    spot_amount: &Bound<'_, PyAny>,
+    futures_lots: &Bound<'_, PyAny>,
+    equity: &Bound<'_, PyAny>,
+    high_water_mark: &Bound<'_, PyAny>,
+    center_ticks: Option<&Bound<'_, PyAny>>,
+    ref_short_lots: Option<&Bound<'_, PyAny>>,
+    halted: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Book, PolicyState)> {
+    let book = Book {
+        spot_amount: convert::float("spot_amount", spot_amount)?,
+        futures_lots: convert::int64("futures_lots", futures_lots)?,
+        equity: convert::float("equity", equity)?,
+        high_water_mark: convert::float("high_water_mark", high_water_mark)?,
+    };
+    let state = PolicyState {
+        center_ticks: center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?,
+        ref_short_lots: ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?,
+        halted: halted.map_or(Ok(false), |v| convert::boolean("halted", v))?,
+    };
+    Ok((book, state))
+}
+
+/// The five candle arrays (open, high, low, close, volume) as checked float64 arrays.
+pub fn candle_arrays<'py>(
+    open: &Bound<'py, PyAny>,
+    high: &Bound<'py, PyAny>,
+    low: &Bound<'py, PyAny>,
+    close: &Bound<'py, PyAny>,
+    volume: &Bound<'py, PyAny>,
+) -> PyResult<[numpy::PyReadonlyArray1<'py, f64>; 5]> {
+    Ok([
+        convert::f64_array("open", open)?,
+        convert::f64_array("high", high)?,
+        convert::f64_array("low", low)?,
+        convert::f64_array("close", close)?,
+        convert::f64_array("volume", volume)?,
+    ])
+}
+
 /// Decide which orders should exist now (see `gridhedge_core::policy`). Arrays are recent
 /// candles, oldest first (zero-copy float64); `futures_lots` is signed (negative = short).
 #[pyfunction]
@@ -222,22 +265,9 @@ pub fn decide(
     ref_short_lots: Option<&Bound<'_, PyAny>>,
     halted: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyDecision> {
-    let futures_lots = convert::int64("futures_lots", futures_lots)?;
-    let center_ticks = center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?;
-    let ref_short_lots = ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?;
-    let halted = halted.map_or(Ok(false), |v| convert::boolean("halted", v))?;
     let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
     let m = convert::instance::<PyMarket>("market", "Market", market)?;
-    let arrays = [
-        ("open", open),
-        ("high", high),
-        ("low", low),
-        ("close", close),
-        ("volume", volume),
-    ]
-    .map(|(name, a)| convert::f64_array(name, a));
-    let [o, h, l, c, v] = arrays;
-    let (o, h, l, c, v) = (o?, h?, l?, c?, v?);
+    let [o, h, l, c, v] = candle_arrays(open, high, low, close, volume)?;
     let candles = Candles {
         open: convert::slice(py, "open", &o)?,
         high: convert::slice(py, "high", &h)?,
@@ -250,17 +280,15 @@ pub fn decide(
         candles,
         funding_rate: convert::float("funding_rate", funding_rate)?,
     };
-    let book = Book {
-        spot_amount: convert::float("spot_amount", spot_amount)?,
+    let (book, state) = book_and_state(
+        spot_amount,
         futures_lots,
-        equity: convert::float("equity", equity)?,
-        high_water_mark: convert::float("high_water_mark", high_water_mark)?,
-    };
-    let state = PolicyState {
+        equity,
+        high_water_mark,
         center_ticks,
         ref_short_lots,
         halted,
-    };
+    )?;
     let (cfg_ref, market_ref) = (&cfg.get().inner, &m.get().inner);
     let d = run(py, || {
         policy::decide(cfg_ref, market_ref, &snapshot, &book, &state)
