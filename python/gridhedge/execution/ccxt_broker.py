@@ -23,6 +23,7 @@ import numpy as np
 from loguru import logger
 
 from gridhedge._core import Market
+from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import Broker, DataProvider
 from gridhedge.common.types import Fill, Order, OrderStatus, Position, Side, TradingMode
 from gridhedge.data.candles import Candles
@@ -399,6 +400,8 @@ class CcxtBroker(Broker):
             try:
                 self.sent.append(order.client_order_id)
                 raw = await send(request)
+                # the exchange has accepted it; the state holds only the intent so far
+                crash_point("request_sent")
                 return self._to_order(raw, algo=algo)
             except ccxt.InvalidOrder as e:
                 if "-4116" in str(e):

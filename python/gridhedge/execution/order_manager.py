@@ -11,6 +11,7 @@ from typing import Protocol
 from loguru import logger
 
 from gridhedge._core import Market, client_order_id, diff_orders
+from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import Broker, OrderManager, StateManager, SyncResult
 from gridhedge.common.types import Order, Side
 from gridhedge.errors import DuplicateOrderError
@@ -111,12 +112,14 @@ class GridOrderManager(OrderManager):
                 sequence=seq,
             )
             self.state.record_order(order)  # the intent is durable before it is sent
+            crash_point("intent_committed")
             try:
                 await self.broker.place_order(order, d.kind)
             except DuplicateOrderError:
                 logger.warning("order {} already live: not sent twice", cid)
                 continue
             self.state.record_order(order)
+            crash_point("ack_received")
             placed.append(order)
         if placed:
             self.state.save({"sequences": dict(self.sequences)})

@@ -12,6 +12,7 @@ from typing import Any
 from loguru import logger
 
 from gridhedge._core import Decision, Market, PolicyEngine
+from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import (
     Broker,
     DataProvider,
@@ -205,9 +206,12 @@ class GridHedgeBot:
         for f in fills:
             if f.trade_id not in known:
                 self.state.record_fill(f)
+                crash_point("fill_recorded")
                 new_fills += 1
             self._seen_trades.add(f.trade_id)
             filled[f.client_order_id] = filled.get(f.client_order_id, Decimal(0)) + f.amount
+        # carry on from the checkpoint: earlier fills are recorded and not fetched again
+        self._fills_since = max([since or 0, *(f.timestamp_ms for f in fills)]) or None
         adopted = settled = lost = 0
         for o in saved:
             if o.client_order_id in open_ids:
@@ -285,6 +289,7 @@ class GridHedgeBot:
             if fill.trade_id not in self._seen_trades:
                 self._seen_trades.add(fill.trade_id)
                 self.state.record_fill(fill)
+                crash_point("fill_recorded")
                 self._fills_since = max(self._fills_since or 0, fill.timestamp_ms)
         self.state.record_equity(state.timestamp_ms, equity, self._hwm)
         for code, message in decision.reasons:
@@ -315,6 +320,7 @@ class GridHedgeBot:
                 "fills_checkpoint_ms": self._fills_since or 0,
             }
         )
+        crash_point("checkpoint_written")
         logger.info("Grid Status - Price: {}, Position: {:.8f}", price, position.futures_amount)
         report = ExecutionReport(
             timestamp_ms=state.timestamp_ms,

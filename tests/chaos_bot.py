@@ -1,0 +1,86 @@
+"""The chaos test's bot process: the grid bot in REAL mode against an already-running emulator,
+SQLite state at ``--db``, one emulator bar per rebalance (the test SIGKILLs it, or it kills itself
+at a crash point named by ``GRIDHEDGE_CRASH_AT``).
+
+    python tests/chaos_bot.py --port P --db PATH --iterations N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+from gridhedge.execution.broker_factory import create_broker
+from gridhedge.execution.ccxt_broker import RetryPolicy
+from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
+from gridhedge.sim import DEFAULT_API_KEY, DEFAULT_API_SECRET
+
+BOT_ID = "chaos"
+HISTORY = 60
+CONFIG: dict[str, Any] = {
+    "grid_spacing_pct": "0.003",
+    "num_levels": 4,
+    "max_position_size": "1.5",
+    "max_drawdown": "0.5",
+    "stop_loss_pct": "0.04",
+    "var_limit": "100000",
+    "max_active_orders": 8,
+    "history_bars": HISTORY,
+    "rebalance_interval": "0.001",  # the emulator's clock moves per execute, not in real time
+    "bot_id": BOT_ID,
+}
+
+
+def bot_config(db: str) -> dict[str, Any]:
+    return {**CONFIG, "state_path": db}
+
+
+def broker_for(url: str) -> Any:
+    return create_broker(
+        "REAL",
+        api_key=DEFAULT_API_KEY,
+        api_secret=DEFAULT_API_SECRET,
+        base_url=url,
+        spot_exchange="binance",
+        timeout_ms=5000,
+        retry=RetryPolicy(attempts=6, backoff_s=0.01, max_backoff_s=0.05, lookups=2),
+    )
+
+
+class SteppedBot(GridHedgeBot):
+    """Advances the emulator one bar after each rebalance (its replay clock is its own)."""
+
+    url = ""
+
+    async def execute(self, current_price: Decimal | float | str) -> ExecutionReport:
+        report = await super().execute(current_price)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.url}/_sim/advance", json={"bars": 1}) as resp,
+        ):
+            resp.raise_for_status()
+        return report
+
+
+async def main(port: int, db: str, iterations: int) -> None:
+    url = f"http://127.0.0.1:{port}"
+    SteppedBot.url = url
+    broker = broker_for(url)
+    try:
+        bot = await SteppedBot.create(broker=broker, symbol="BTCUSDT", config=bot_config(db))
+        await bot.run(max_iterations=iterations)
+    finally:
+        await broker.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--iterations", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(main(args.port, args.db, args.iterations))
