@@ -294,3 +294,26 @@ def test_manager_rejects_bad_limits_and_runner_reads_yaml(tmp_path: pathlib.Path
     path.write_text(yaml.safe_dump(_config(1e9)))
     runner = PortfolioRunner(path)
     assert [leg.symbol for leg in runner.legs] == ["BTCUSDT", "ETHUSDT"]
+
+
+def test_shared_state_file_keeps_the_halt_across_a_restart(tmp_path: pathlib.Path) -> None:
+    import sqlite3
+
+    cfg = {**_config(1e9), "state": {"state_path": str(tmp_path / "portfolio.sqlite")}}
+    runner = PortfolioRunner(cfg)
+    asyncio.run(runner.run(1))
+    runner.manager._equity.insert(0, [1e7, 1e7])
+    assert asyncio.run(runner.step()).halted
+    db = sqlite3.connect(tmp_path / "portfolio.sqlite")
+    bots = {row[0] for row in db.execute("SELECT bot_id FROM bots")}
+    assert bots == {"portfolio", "btcusdt-grid", "ethusdt-grid"}
+    events = [row[0] for row in db.execute("SELECT code FROM risk_events")]
+    assert "portfolio_halt" in events
+    runner.close()
+    restarted = PortfolioRunner(cfg)
+    assert restarted.manager.halted
+    report = asyncio.run(restarted.step())
+    assert report.halted
+    for leg in restarted.legs:
+        assert leg.last is None  # no leg traded
+    restarted.close()

@@ -234,10 +234,24 @@ class PortfolioRiskManager:
         self.last = report
         return report
 
+    def restore(self, halted: bool, peak_equity: list[float] | None) -> None:
+        """Resume from saved state: the halt and the legs' equities at the high-water mark."""
+        self.halted = self.halted or halted
+        if peak_equity:
+            self._equity = [[float(v) for v in peak_equity]]
+
+    def peak_equity(self) -> list[float] | None:
+        """The legs' equities at the portfolio's high-water mark (for saving)."""
+        if not self._equity:
+            return None
+        return max(self._equity, key=sum)
+
     def _drawdown(self, equities: list[float]) -> float:
         if self._equity and len(self._equity[0]) != len(equities):
             self._equity = []
-        self._equity.append(equities)
+        # only the peak matters for the drawdown: keep it and the new row
+        peak = self.peak_equity()
+        self._equity = [peak, equities] if peak is not None else [equities]
         if sum(equities) <= 0 or sum(self._equity[0]) <= 0:
             return -1.0 if sum(equities) <= 0 else 0.0
         _, current, _ = portfolio_drawdown(np.array(self._equity, dtype=np.float64))

@@ -5,6 +5,7 @@ Built from one config mapping (or a YAML file)::
     portfolio: {var_limit: 2200, max_drawdown: 0.1, confidence: 0.95, horizon_bars: 24,
                 method: ewma, lam: 0.97, lookback_bars: 500}
     data: {seed: 7, bars: 1500, history_bars: 500}   # correlated synthetic market
+    state: {state_path: portfolio.sqlite}            # optional: one shared SQLite file
     legs:
       - {symbol: BTCUSDT, spot_amount: "1", start_price: 95236.15}
       - {symbol: ETHUSDT, spot_amount: "30", start_price: 3412.55,
@@ -16,6 +17,11 @@ exposures and equities, asks the manager for the portfolio figures, applies each
 multiplier as a narrower hedge band (``GridHedgeBot.tighten_band``: only ever tighter than the
 leg's configured band), then lets every bot execute. A portfolio halt cancels every leg's
 orders and stops trading.
+
+With ``state.state_path`` every leg's bot keeps its state in that one SQLite file (one bot id
+per leg, ``<symbol>-grid``), and so does the portfolio (bot id ``portfolio``: its halt, its
+equity high-water mark and its risk events, so a restarted runner stays halted and measures
+drawdown from the same peak).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from gridhedge.errors import ConfigError
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
 from gridhedge.portfolio.risk import LegInput, PortfolioReport, PortfolioRiskManager
+from gridhedge.state.sqlite import SQLiteStateManager
 
 _PORTFOLIO_KEYS = {
     "var_limit",
@@ -110,6 +117,12 @@ class PortfolioRunner:
             float(port.pop("max_drawdown", 0.1)),
             **port,
         )
+        state_path = (cfg.get("state") or {}).get("state_path")
+        self.state: SQLiteStateManager | None = None
+        if state_path is not None:
+            self.state = SQLiteStateManager(state_path, "portfolio")
+            saved = self.state.load()
+            self.manager.restore(bool(saved.get("halted", False)), saved.get("peak_equity"))
         self.legs: list[Leg] = []
         for leg in legs_cfg:
             symbol = str(leg["symbol"])
@@ -124,7 +137,9 @@ class PortfolioRunner:
                 data_provider=replay,
                 spot_amount=str(leg.get("spot_amount", "1")),
             )
-            bot_cfg = {"history_bars": history, **dict(leg.get("config") or {})}
+            bot_cfg: dict[str, Any] = {"history_bars": history, **dict(leg.get("config") or {})}
+            if state_path is not None:
+                bot_cfg.setdefault("state_path", str(state_path))
             bot = GridHedgeBot(broker, replay, symbol, config=bot_cfg)
             self.legs.append(Leg(symbol, bot, replay))
         self.last: PortfolioReport | None = None
@@ -161,6 +176,12 @@ class PortfolioRunner:
             await self.start()
         report = self.manager.evaluate(await self._inputs())
         self.last = report
+        if self.state is not None:
+            ts = self.legs[0].replay.timestamp_ms()
+            for reason in report.reasons:
+                code = "portfolio_halt" if "halting" in reason else "portfolio_shrink"
+                self.state.record_risk_event(ts, code, reason)
+            self.state.save({"halted": report.halted, "peak_equity": self.manager.peak_equity()})
         if report.halted:
             for leg in self.legs:
                 await leg.bot.order_manager.cancel_all()
@@ -189,6 +210,15 @@ class PortfolioRunner:
             if report.halted:
                 break
         return self.last
+
+    def close(self) -> None:
+        """Release the state files (the portfolio's and every leg's) and their locks."""
+        for leg in self.legs:
+            close = getattr(leg.bot.state, "close", None)
+            if close is not None:
+                close()
+        if self.state is not None:
+            self.state.close()
 
     def status(self) -> dict[str, Any]:
         """Per-leg and portfolio figures side by side."""
