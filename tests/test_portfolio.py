@@ -317,3 +317,19 @@ def test_shared_state_file_keeps_the_halt_across_a_restart(tmp_path: pathlib.Pat
     for leg in restarted.legs:
         assert leg.last is None  # no leg traded
     restarted.close()
+
+
+def test_cli_runs_the_example_config() -> None:
+    from typer.testing import CliRunner
+
+    from gridhedge.cli import app
+
+    example = pathlib.Path(__file__).parents[1] / "python/gridhedge/config/examples/portfolio.yaml"
+    result = CliRunner().invoke(app, ["portfolio", str(example), "--steps", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    status = json.loads(result.output[result.output.index("{") :])
+    assert set(status["legs"]) == {"BTCUSDT", "ETHUSDT"}
+    assert status["portfolio"]["var"] > status["portfolio"]["var_limit"]
+    assert status["portfolio"]["var_after_shrink"] <= status["portfolio"]["var_limit"] * 1.000001
