@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loguru import logger
 from scipy.stats import norm
@@ -62,7 +62,7 @@ def _lw_reference(r: F64) -> tuple[F64, float]:
     return out, d
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     t=st.integers(5, 300),
@@ -87,7 +87,7 @@ def test_euler_components_sum_to_var_and_match_numpy(
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     vols=st.lists(st.floats(1e-4, 0.1), min_size=1, max_size=8),
     scale=st.floats(1.0, 1e6),
@@ -103,7 +103,7 @@ def test_correlation_one_sums_and_zero_is_root_sum_square(vols: list[float], sca
     assert zero.var == pytest.approx(float(np.sqrt((solo**2).sum())), rel=1e-9)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(1, 10),

@@ -152,7 +152,9 @@ pub fn covariance(returns: &[f64], n: usize, method: CovMethod) -> Result<Covari
             (returns, w, false)
         }
         CovMethod::Rolling { window } => {
-            check::count_in("window", window, 2, usize::MAX)?;
+            if window < 2 {
+                return Err(Error::invalid("window", window, "must be >= 2 bars"));
+            }
             let t = window.min(t_all);
             (&returns[(t_all - t) * n..], vec![1.0 / t as f64; t], true)
         }

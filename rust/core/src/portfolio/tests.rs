@@ -136,6 +136,8 @@ fn errors_name_the_field() {
         CovMethod::Rolling { window: 5 },
     );
     assert!(matches!(e, Err(Error::InvalidInput { ref field, .. }) if field == "returns[0, 1]"));
+    let e = covariance(&[0.0; 4], 2, CovMethod::Rolling { window: 1 }).expect_err("err");
+    assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "window"));
     let e = shrink(&[1.0], &[1.0], 0.0, 0.95, 1).expect_err("err");
     assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "var_limit"));
 }
