@@ -333,3 +333,16 @@ def test_cli_runs_the_example_config() -> None:
     assert set(status["legs"]) == {"BTCUSDT", "ETHUSDT"}
     assert status["portfolio"]["var"] > status["portfolio"]["var_limit"]
     assert status["portfolio"]["var_after_shrink"] <= status["portfolio"]["var_limit"] * 1.000001
+
+
+def test_recommendation_mode_and_run_summary(tmp_path: pathlib.Path) -> None:
+    from gridhedge import ConfigError
+
+    base = _config(1e9)
+    runner = PortfolioRunner({**base, "mode": "RECOMMENDATION"})
+    asyncio.run(runner.run(3))
+    assert all(leg.bot.broker.trading_mode.value == "RECOMMENDATION" for leg in runner.legs)
+    run = runner.status()["run"]
+    assert run["rebalances"] == 3 and run["rebalances_shrunk"] == 0
+    with pytest.raises(ConfigError):
+        PortfolioRunner({**base, "mode": "REAL"})

@@ -6,6 +6,7 @@ Built from one config mapping (or a YAML file)::
                 method: ewma, lam: 0.97, lookback_bars: 500}
     data: {seed: 7, bars: 1500, history_bars: 500}   # correlated synthetic market
     state: {state_path: portfolio.sqlite}            # optional: one shared SQLite file
+    mode: PAPER                                      # or RECOMMENDATION (plans, no orders)
     legs:
       - {symbol: BTCUSDT, spot_amount: "1", start_price: 95236.15}
       - {symbol: ETHUSDT, spot_amount: "30", start_price: 3412.55,
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +55,32 @@ _PORTFOLIO_KEYS = {
     "lookback_bars",
     "weights",
 }
+
+
+@dataclass
+class PortfolioHistory:
+    """Per-rebalance portfolio series of a run and its summary."""
+
+    var: list[float] = field(default_factory=list)
+    var_after: list[float] = field(default_factory=list)
+    drawdown: list[float] = field(default_factory=list)
+    shrunk: int = 0
+    """Rebalances where the budget shrank at least one leg."""
+
+    def add(self, report: PortfolioReport) -> None:
+        self.var.append(report.var)
+        self.var_after.append(report.var_after)
+        self.drawdown.append(report.drawdown)
+        self.shrunk += any(leg.multiplier < 1 for leg in report.legs)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rebalances": len(self.var),
+            "rebalances_shrunk": self.shrunk,
+            "max_var": max(self.var, default=0.0),
+            "max_var_after_shrink": max(self.var_after, default=0.0),
+            "worst_drawdown": min(self.drawdown, default=0.0),
+        }
 
 
 @dataclass
@@ -117,6 +144,11 @@ class PortfolioRunner:
             float(port.pop("max_drawdown", 0.1)),
             **port,
         )
+        mode = str(cfg.get("mode", "PAPER")).upper()
+        if mode not in ("PAPER", "RECOMMENDATION"):
+            raise ConfigError(
+                f"mode: the portfolio runs offline in PAPER or RECOMMENDATION (got {mode!r})"
+            )
         state_path = (cfg.get("state") or {}).get("state_path")
         self.state: SQLiteStateManager | None = None
         if state_path is not None:
@@ -132,7 +164,7 @@ class PortfolioRunner:
                 candles[symbol], symbol, start=min(history, len(candles[symbol]) - 1)
             )
             broker = create_broker(
-                "PAPER",
+                mode,
                 symbol=symbol,
                 data_provider=replay,
                 spot_amount=str(leg.get("spot_amount", "1")),
@@ -143,6 +175,7 @@ class PortfolioRunner:
             bot = GridHedgeBot(broker, replay, symbol, config=bot_cfg)
             self.legs.append(Leg(symbol, bot, replay))
         self.last: PortfolioReport | None = None
+        self.history = PortfolioHistory()
         self._started = False
 
     async def start(self) -> None:
@@ -176,6 +209,7 @@ class PortfolioRunner:
             await self.start()
         report = self.manager.evaluate(await self._inputs())
         self.last = report
+        self.history.add(report)
         if self.state is not None:
             ts = self.legs[0].replay.timestamp_ms()
             for reason in report.reasons:
@@ -269,4 +303,4 @@ class PortfolioRunner:
                 exposure=sum(float(x.get("exposure", 0)) for x in legs.values()),
                 funding_carry=sum(float(x.get("funding_carry", 0.0)) for x in legs.values()),
             )
-        return {"portfolio": portfolio, "legs": legs}
+        return {"portfolio": portfolio, "legs": legs, "run": self.history.summary()}
