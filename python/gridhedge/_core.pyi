@@ -1433,3 +1433,100 @@ def sweep(
     metrics in spec order and ``error`` (None or a message per spec)."""
 
 # (end of backtest)
+
+# ---------------------------------------------------------------------------------------------
+# portfolio: several legs under one budget. Returns are aligned simple returns, a 2-D
+# C-contiguous float64 ``T x n`` array (one row a bar, one column a leg); exposures are signed
+# quote amounts; VaR/CVaR are positive losses in quote.
+
+@final
+class PortfolioRisk:
+    """A portfolio's risk figures (quote) with the covariance they came from."""
+
+    @property
+    def covariance(self) -> npt.NDArray[np.float64]:
+        """``n x n`` per-bar covariance after shrinkage toward the diagonal."""
+    @property
+    def shrinkage(self) -> float:
+        """Intensity in [0, 1]: ``sum Var(s_ij) / sum s_ij^2`` over the off-diagonals."""
+    @property
+    def effective_bars(self) -> float:
+        """``1 / sum w_t^2`` of the estimator's weights."""
+    @property
+    def var(self) -> float: ...
+    @property
+    def cvar(self) -> float: ...
+    @property
+    def sigma(self) -> float: ...
+    @property
+    def marginal(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def component(self) -> npt.NDArray[np.float64]:
+        """Euler components, sum to ``var``."""
+    @property
+    def historical_var(self) -> float:
+        """Loss quantile of the P&L series ``returns @ exposures`` (numpy 'linear'),
+        times ``sqrt(horizon)``."""
+    @property
+    def historical_cvar(self) -> float: ...
+    @property
+    def standalone(self) -> npt.NDArray[np.float64]:
+        """Each leg's parametric VaR alone."""
+
+def portfolio_risk(
+    returns: npt.NDArray[np.float64],
+    exposures: npt.NDArray[np.float64],
+    method: Literal["ewma", "rolling"] | None = None,
+    lam: float | None = None,
+    window: int | None = None,
+    confidence: float | None = None,
+    horizon: int | None = None,
+) -> PortfolioRisk:
+    """Covariance (EWMA ``lam`` default 0.94, or rolling ``window`` default 500) with
+    shrinkage, parametric VaR/CVaR with the Euler split, historical VaR/CVaR."""
+
+def portfolio_covariance(
+    returns: npt.NDArray[np.float64],
+    method: Literal["ewma", "rolling"] | None = None,
+    lam: float | None = None,
+    window: int | None = None,
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """``(covariance, shrinkage, effective_bars)``."""
+
+def var_budgets(
+    exposures: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    var_limit: float,
+    weights: npt.NDArray[np.float64] | None = None,
+    confidence: float | None = None,
+    horizon: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``(shares, allowed_exposure)``: each leg's share of ``var_limit`` (by ``weights``,
+    default equal) and ``share / marginal VaR`` (inf for a leg whose marginal is <= 0)."""
+
+def shrink_to_limit(
+    exposures: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    var_limit: float,
+    confidence: float | None = None,
+    horizon: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """Per-leg multipliers in (0, 1] bringing the parametric VaR within ``var_limit``, the
+    largest component VaR shrunk first; all ones when already within."""
+
+def portfolio_drawdown(
+    equity: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], float, MaxDrawdown]:
+    """``(summed equity, current drawdown <= 0, max drawdown)`` of ``T x n`` leg equities."""
+
+def ewma_var_path(
+    returns: npt.NDArray[np.float64],
+    exposures: npt.NDArray[np.float64],
+    lam: float | None = None,
+    confidence: float | None = None,
+    horizon: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """Parametric VaR every bar on the EWMA covariance (zero mean, normalised weights, no
+    shrinkage); ``exposures`` ``n`` values (fixed) or ``T x n``."""
+
+# (end of portfolio)

@@ -117,6 +117,7 @@ class GridHedgeBot:
         self._order_manager = order_manager
         self._policy = policy_config(self.config)
         self._review: tuple[Decimal, Decimal, Decimal] | None = None
+        self._band_scale = Decimal(1)
         self._policy_state: dict[str, Any] = {"center_ticks": 0, "ref_short_lots": 0}
         self._halted = False
         self._hwm = Decimal(0)
@@ -358,9 +359,43 @@ class GridHedgeBot:
         if review == self._review:
             return
         self._review = review
-        cfg = self.config
         if review is not None:
             h, spacing, size = review
+            logger.info(
+                "LLM review applied: hedge ratio {}, spacing {}, max position {}", h, spacing, size
+            )
+        self._rebuild_policy()
+
+    def tighten_band(self, scale: Decimal | float | str) -> bool:
+        """Narrow the hedge band around the target hedge ratio to ``scale`` (in (0, 1]) of its
+        configured width (a portfolio budget's shrink; 1 restores the configured band, never a
+        wider one). Smaller band, smaller grid orders, a smaller worst in-band exposure.
+        Returns whether the policy changed."""
+        s = Decimal(str(scale))
+        if not Decimal(0) < s <= Decimal(1):
+            raise GridHedgeError(
+                f"band scale: must be > 0 and <= 1 (got {s})",
+                field="band_scale",
+                value=str(s),
+                rule="must be > 0 and <= 1 (only tightens)",
+            )
+        if s == self._band_scale:
+            return False
+        self._band_scale = s
+        self._rebuild_policy()
+        return True
+
+    @property
+    def band_scale(self) -> Decimal:
+        """The portfolio's band multiplier in force (1: the configured band)."""
+        return self._band_scale
+
+    def effective_config(self) -> GridHedgeConfig:
+        """The configuration the policy runs with: the configured one, tightened by the LLM
+        review and the portfolio's band scale."""
+        cfg = self.config
+        if self._review is not None:
+            h, spacing, size = self._review
             cfg = cfg.model_copy(
                 update={
                     "hedge": cfg.hedge.model_copy(update={"hedge_ratio": h}),
@@ -368,10 +403,19 @@ class GridHedgeBot:
                     "risk": cfg.risk.model_copy(update={"max_position_size": size}),
                 }
             )
-            logger.info(
-                "LLM review applied: hedge ratio {}, spacing {}, max position {}", h, spacing, size
+        if self._band_scale < 1:
+            hedge, k = cfg.hedge, self._band_scale
+            lo = hedge.hedge_ratio - k * (hedge.hedge_ratio - hedge.hedge_ratio_min)
+            hi = hedge.hedge_ratio + k * (hedge.hedge_ratio_max - hedge.hedge_ratio)
+            cfg = cfg.model_copy(
+                update={
+                    "hedge": hedge.model_copy(update={"hedge_ratio_min": lo, "hedge_ratio_max": hi})
+                }
             )
-        self._policy = policy_config(cfg)
+        return cfg
+
+    def _rebuild_policy(self) -> None:
+        self._policy = policy_config(self.effective_config())
         if self._engine is not None:
             self._engine.set_config(self._policy)
 

@@ -17,6 +17,7 @@ pub mod levels;
 pub mod money;
 pub mod orders;
 pub mod policy;
+pub mod portfolio;
 pub mod series;
 pub mod sizing;
 pub mod stops;

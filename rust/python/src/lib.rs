@@ -15,6 +15,7 @@ mod hedge;
 mod money;
 mod orders;
 mod policy;
+mod portfolio;
 mod sizing;
 mod stops;
 mod synthetic;
@@ -43,6 +44,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     synthetic::register(m)?;
     fills::register(m)?;
     policy::register(m)?;
+    portfolio::register(m)?;
     orders::register(m)?;
     account::register(m)?;
     backtest::register(m)?;

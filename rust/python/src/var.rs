@@ -54,7 +54,10 @@ fn is_student_t(obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
 }
 
 /// `obj` as a read-only, C-contiguous, two-dimensional float64 array (no copy, no cast).
-fn f64_matrix<'py>(field: &str, obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f64>> {
+pub(crate) fn f64_matrix<'py>(
+    field: &str,
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArray2<'py, f64>> {
     let py = obj.py();
     let rule = "must be a two-dimensional, C-contiguous numpy float64 array";
     let Ok(array) = obj.extract::<PyReadonlyArray2<'py, f64>>() else {
