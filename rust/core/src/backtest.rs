@@ -121,6 +121,9 @@ pub struct BacktestConfig {
     pub max_active_orders: usize,
     pub bot_id: String,
     pub symbol: String,
+    /// Run the plain static grid instead of the policy ([`plain`]: no volatility, VaR, S/R,
+    /// funding, stops or rebalancing; the shared fill model's price rules).
+    pub plain_grid: bool,
 }
 
 /// What to keep besides the metrics.
@@ -339,6 +342,9 @@ pub fn run(
         },
         1,
     )?;
+    if cfg.plain_grid {
+        return plain::run_plain(cfg, market, data, record);
+    }
     let bar_ms = data.bar_ms();
     let mut engine = PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?;
     let mut book = FillBook::new(market.clone(), cfg.fill);
@@ -661,6 +667,36 @@ pub fn run(
     let bars = n - cfg.start;
     met.bars = bars;
     met.final_equity = prev_equity;
+    finish_metrics(
+        &mut met,
+        &returns,
+        downside,
+        &changes,
+        &spot_changes,
+        bar_ms,
+    );
+    met.funding_pnl = to_f64(account.funding());
+    met.fees = to_f64(account.fees());
+    met.realized_pnl = to_f64(account.realized_pnl());
+    met.traded_notional = to_f64(account.traded_notional());
+    met.mean_hedge_ratio = hedge_sum / bars as f64;
+    met.halted = state.halted;
+    (met.kupiec_lr, met.kupiec_p_value) =
+        kupiec_pof(met.var_observations, met.var_exceptions, 1.0 - confidence);
+    out.metrics = met;
+    Ok(out)
+}
+
+/// The summary figures from the per-bar accumulators (`bars`, equities and drawdown set).
+fn finish_metrics(
+    met: &mut Metrics,
+    returns: &Moments,
+    downside: (f64, usize),
+    changes: &Moments,
+    spot_changes: &Moments,
+    bar_ms: i64,
+) {
+    let bars = met.bars;
     met.total_return = if met.initial_equity > 0.0 {
         met.final_equity / met.initial_equity - 1.0
     } else {
@@ -700,16 +736,6 @@ pub fn run(
     } else {
         0.0
     };
-    met.funding_pnl = to_f64(account.funding());
-    met.fees = to_f64(account.fees());
-    met.realized_pnl = to_f64(account.realized_pnl());
-    met.traded_notional = to_f64(account.traded_notional());
-    met.mean_hedge_ratio = hedge_sum / bars as f64;
-    met.halted = state.halted;
-    (met.kupiec_lr, met.kupiec_p_value) =
-        kupiec_pof(met.var_observations, met.var_exceptions, 1.0 - confidence);
-    out.metrics = met;
-    Ok(out)
 }
 
 fn pos_of(a: &Account, lot: f64) -> f64 {
@@ -726,6 +752,9 @@ impl BacktestResult {
         orders::client_order_id(&cfg.bot_id, &cfg.symbol, &o.key, o.sequence)
     }
 }
+
+mod plain;
+pub use plain::plain_levels;
 
 #[cfg(test)]
 mod tests;
