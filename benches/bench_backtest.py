@@ -251,6 +251,50 @@ def numba_plain_grid() -> Any:
     return run
 
 
+def numba_simple_grid() -> Any:
+    """The previous bench's simplified kernel (the issue's 'numba 4.7 ms' kind): no tick
+    snapping, no path order, an order placed in a bar can fill in the same bar."""
+    from numba import njit
+
+    @njit(cache=True)
+    def run(o, h, low, c, levels, spacing, size):  # type: ignore[no-untyped-def]
+        # a plain geometric grid around the first close: a resting buy below and a sell above
+        # each level; a filled buy re-places a sell one level up and vice versa; fills need a
+        # trade-through (touch is not a fill); equity marked at each close
+        center = c[0]
+        n_lv = 2 * levels + 1
+        prices = np.empty(n_lv)
+        for i in range(n_lv):
+            prices[i] = center * (1.0 + spacing) ** (i - levels)
+        side = np.zeros(n_lv, np.int8)  # 1 sell resting, -1 buy resting, 0 none
+        for i in range(n_lv):
+            if i > levels:
+                side[i] = 1
+            elif i < levels:
+                side[i] = -1
+        pos = 0.0
+        cash = 0.0
+        equity = np.empty(len(c))
+        for t in range(len(c)):
+            for i in range(n_lv):
+                if side[i] == 1 and h[t] > prices[i]:
+                    pos -= size
+                    cash += size * prices[i]
+                    side[i] = 0
+                    if i > 0:
+                        side[i - 1] = -1
+                elif side[i] == -1 and low[t] < prices[i]:
+                    pos += size
+                    cash -= size * prices[i]
+                    side[i] = 0
+                    if i + 1 < n_lv:
+                        side[i + 1] = 1
+            equity[t] = cash + pos * c[t]
+        return equity
+
+    return run
+
+
 def rss_of_sweep(configs: int, bars: int) -> float:
     """Peak RSS (MB) of a metrics-only sweep beyond the input, in a fresh process."""
     code = f"""
@@ -388,9 +432,18 @@ def main() -> None:
         f"numba {t_nb * 1e3:.1f} ms, pure Python {t_py:.2f} s"
         + ("" if py_bars == bars else f" (timed on {py_bars} bars, scaled per bar)")
     )
+    simple = numba_simple_grid()
+    simple_args = (c.open, c.high, c.low, c.close, 10, 0.01, 0.01)
+    simple(*simple_args)  # compile
+    t_simple = best_of(lambda: simple(*simple_args), 5)
     print(
         f"  engine / numba = {t_plain / t_nb:.2f}x (floor <= 1.5x); "
         f"pure Python / engine = {t_py / t_plain:.0f}x"
+    )
+    print(
+        f"  the previous simplified numba kernel (no tick snapping or path order, same-bar "
+        f"re-fills; not the same logic): {t_simple * 1e3:.1f} ms, engine / it = "
+        f"{t_plain / t_simple:.2f}x"
     )
 
     # --- sweeps: 1 vs 2 threads (the machine may be shared: see the note printed) ---
@@ -407,9 +460,11 @@ def main() -> None:
         f"{t2:.2f} s, speed-up {t1 / t2:.2f}x (floor 1.6x); {n_plain * bars / t2:.3g} "
         f"config-bars/s on 2 threads ({n_plain * bars / t1:.3g} on 1)"
     )
+    busy1, busy2 = cpu1 / t1, cpu2 / t2
     print(
-        f"  CPU time 1 thread {cpu1:.2f} s, 2 threads {cpu2:.2f} s (same work: nothing "
-        f"serialises or contends if equal); CPUs busy during the 2-thread run {cpu2 / t2:.2f}"
+        f"  CPUs received: {busy1:.2f} (1 thread), {busy2:.2f} (2 threads) -> ceiling "
+        f"{busy2 / busy1:.2f}x on this machine now; CPU time {cpu1:.2f} s vs {cpu2:.2f} s -> "
+        f"efficiency per CPU received {cpu1 / cpu2:.2f} (1.0: nothing serialises or contends)"
     )
     sc = c.slice(0, sweep_bars) if sweep_bars < bars else c
     sa = arrays(sc)

@@ -105,6 +105,21 @@ pub fn run_plain(
         (sell, buy)
     };
     let (mut sell_at, mut buy_at) = hull(&levels);
+    let near_of = |sell: i64, buy: i64| {
+        (
+            if sell == i64::MAX {
+                f64::INFINITY
+            } else {
+                (sell - 2) as f64 * tick
+            },
+            if buy == i64::MIN {
+                f64::NEG_INFINITY
+            } else {
+                (buy + 2) as f64 * tick
+            },
+        )
+    };
+    let (mut sell_near, mut buy_near) = near_of(sell_at, buy_at);
     let mut crossings: Vec<(usize, i64, usize)> = Vec::with_capacity(levels.len());
     let mut placements: Vec<(usize, i8)> = Vec::with_capacity(levels.len());
     let mut out = BacktestResult {
@@ -134,7 +149,11 @@ pub fn run_plain(
     }
     for j in start + 1..n {
         let (o, h, lo, c) = (data.open[j], data.high[j], data.low[j], data.close[j]);
-        if snap(h / tick, Round::Down) >= sell_at || snap(lo / tick, Round::Up) <= buy_at {
+        // a cheap reject first (two ticks of margin cover the snap tolerance), then the exact
+        // snapped test
+        let near = h >= sell_near || lo <= buy_near;
+        if near && (snap(h / tick, Round::Down) >= sell_at || snap(lo / tick, Round::Up) <= buy_at)
+        {
             let path = if c < o { [o, h, lo, c] } else { [o, lo, h, c] };
             let down = path.map(|p| snap(p / tick, Round::Down));
             let up = path.map(|p| snap(p / tick, Round::Up));
@@ -198,6 +217,7 @@ pub fn run_plain(
             }
             if !crossings.is_empty() {
                 (sell_at, buy_at) = hull(&levels);
+                (sell_near, buy_near) = near_of(sell_at, buy_at);
                 basis = cash_f + cash_units as f64 * unit - fees;
                 pos_f = pos_lots as f64 * lot;
             }
@@ -219,13 +239,48 @@ pub fn run_plain(
     Ok(out)
 }
 
-/// Per-bar metric accumulators (as [`super::run`]'s).
+/// Running sums shifted by the first value (no division per update); as [`Moments`] at the end.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    n: f64,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+}
+
+impl Sums {
+    #[inline]
+    fn add(&mut self, x: f64) {
+        if self.n == 0.0 {
+            self.shift = x;
+        }
+        let d = x - self.shift;
+        self.n += 1.0;
+        self.s1 += d;
+        self.s2 += d * d;
+    }
+
+    fn moments(&self) -> Moments {
+        if self.n == 0.0 {
+            return Moments::default();
+        }
+        Moments {
+            n: self.n,
+            mean: self.shift + self.s1 / self.n,
+            m2: (self.s2 - self.s1 * self.s1 / self.n).max(0.0),
+        }
+    }
+}
+
+/// Per-bar metric accumulators (the figures of [`super::run`]'s, one division per bar).
 struct Tracker {
-    returns: Moments,
+    returns: Sums,
     downside: (f64, usize),
-    changes: Moments,
-    spot_changes: Moments,
+    changes: Sums,
+    spot_changes: Sums,
     peak: f64,
+    /// Equity below this may set a new maximum drawdown (`peak x (1 - max_dd)`, with margin).
+    dd_floor: f64,
     prev: f64,
     initial: f64,
     max_dd: f64,
@@ -234,11 +289,12 @@ struct Tracker {
 impl Tracker {
     fn new() -> Self {
         Tracker {
-            returns: Moments::default(),
+            returns: Sums::default(),
             downside: (0.0, 0),
-            changes: Moments::default(),
-            spot_changes: Moments::default(),
+            changes: Sums::default(),
+            spot_changes: Sums::default(),
             peak: f64::NEG_INFINITY,
+            dd_floor: f64::NEG_INFINITY,
             prev: f64::NAN,
             initial: f64::NAN,
             max_dd: 0.0,
@@ -248,7 +304,16 @@ impl Tracker {
     fn first(&mut self, equity: f64) {
         self.initial = equity;
         self.prev = equity;
+        self.set_peak(equity);
+    }
+
+    fn set_peak(&mut self, equity: f64) {
         self.peak = equity;
+        self.dd_floor = if equity > 0.0 {
+            equity * (1.0 - self.max_dd) * (1.0 + 1e-9)
+        } else {
+            f64::NEG_INFINITY
+        };
     }
 
     #[inline]
@@ -265,11 +330,12 @@ impl Tracker {
         self.changes.add(change);
         self.spot_changes.add(spot_change);
         if equity > self.peak {
-            self.peak = equity;
-        } else if self.peak > 0.0 {
+            self.set_peak(equity);
+        } else if equity < self.dd_floor {
             let dd = 1.0 - equity / self.peak;
             if dd > self.max_dd {
                 self.max_dd = dd;
+                self.set_peak(self.peak);
             }
         }
         self.prev = equity;
@@ -282,10 +348,10 @@ impl Tracker {
         met.max_drawdown = self.max_dd;
         super::finish_metrics(
             met,
-            &self.returns,
+            &self.returns.moments(),
             self.downside,
-            &self.changes,
-            &self.spot_changes,
+            &self.changes.moments(),
+            &self.spot_changes.moments(),
             bar_ms,
         );
     }

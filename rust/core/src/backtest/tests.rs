@@ -232,6 +232,21 @@ fn plain_grid_fills_trade_through_next_bar_and_alternate() {
         .iter()
         .map(|f| if f.side == Side::Buy { f.lots } else { -f.lots })
         .sum();
+    // the one-division metrics agree with the series they summarise
+    let mut peak = f64::NEG_INFINITY;
+    let mut mdd = 0.0f64;
+    for &e in &r.equity {
+        peak = peak.max(e);
+        mdd = mdd.max(1.0 - e / peak);
+    }
+    assert_eq!(r.metrics.max_drawdown, mdd);
+    let ch: Vec<f64> = r.equity.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = ch.iter().sum::<f64>() / ch.len() as f64;
+    let var = ch.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ch.len() - 1) as f64;
+    let spot: Vec<f64> = d.c[cfg.start..].windows(2).map(|w| w[1] - w[0]).collect();
+    let sm = spot.iter().sum::<f64>() / spot.len() as f64;
+    let sv = spot.iter().map(|x| (x - sm).powi(2)).sum::<f64>() / (spot.len() - 1) as f64;
+    assert!((r.metrics.hedge_effectiveness - (1.0 - var / sv)).abs() < 1e-9);
     let lot = market().lot_f64();
     let last_pos = r.position.last().copied().unwrap_or(0.0);
     assert!((pos as f64 * lot - last_pos).abs() < 1e-9);
