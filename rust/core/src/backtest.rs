@@ -519,7 +519,8 @@ pub fn run(
                 high_water_mark: hwm_f,
             };
             let decision = engine.decide(close, funding_rate, &book_in, &state, false)?;
-            var_fraction = engine.stats()?.var_fraction;
+            // decide just refreshed the statistics
+            var_fraction = engine.last_stats().var_fraction;
             state = decision.state;
             if decision.cancel_all {
                 for l in live.drain(..) {
