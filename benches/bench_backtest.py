@@ -1,8 +1,17 @@
-"""Backtester benches (issue 8): full policy ns/bar, a plain 10-level grid through our engine
-vs a numba kernel, sweep thread scaling, and peak RSS of a metrics-only sweep.
+"""Backtester benches (issue 8, 'Speed'), every ratio measured side by side in one run:
+
+- full policy: the engine's ns/bar (PolicyEngine deciding every bar) next to a 'full-ish'
+  reference of comparable per-bar work (benches/fullish_ref.py, one body run as pure Python
+  and under numba, the two checked equal; not the policy bit for bit);
+- plain 10-level grid: the engine's `plain_grid` fast path vs a pure-Python and a numba
+  version of exactly the same logic (validated fill by fill against the engine first), plus
+  the previous simplified numba kernel for reference;
+- sweeps 1 vs 2 threads (plain grid at full size, the full policy on a slice) with the CPU
+  time received, so a shared machine's load can be told from serialisation;
+- peak RSS of a 10,000-config metrics-only sweep.
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
-    python benches/bench_backtest.py --quick    # CI size
+    python benches/bench_backtest.py --quick    # CI size (< 40 s)
 """
 
 from __future__ import annotations
