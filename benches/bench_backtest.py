@@ -1,13 +1,24 @@
-"""Backtester benches (issue 8): full policy ns/bar, a plain 10-level grid through our engine
-vs a numba kernel, sweep thread scaling, and peak RSS of a metrics-only sweep.
+"""Backtester benches (issue 8, 'Speed'), every ratio measured side by side in one run:
+
+- full policy: the engine's ns/bar (PolicyEngine deciding every bar) next to a 'full-ish'
+  reference of comparable per-bar work (benches/fullish_ref.py, one body run as pure Python
+  and under numba, the two checked equal; not the policy bit for bit);
+- plain 10-level grid: the engine's `plain_grid` fast path vs a pure-Python and a numba
+  version of exactly the same logic (validated fill by fill against the engine first), plus
+  the previous simplified numba kernel for reference;
+- sweeps 1 vs 2 threads (plain grid at full size, the full policy on a slice) with the CPU
+  time received, so a shared machine's load can be told from serialisation;
+- peak RSS of a 10,000-config metrics-only sweep.
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
-    python benches/bench_backtest.py --quick    # CI size
+    python benches/bench_backtest.py --quick    # CI size (< 40 s)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import resource
 import subprocess
 import sys
@@ -21,6 +32,9 @@ from gridhedge.backtest.engine import arrays, spec_for
 from gridhedge.backtest.sweep import with_overrides
 from gridhedge.data.synthetic import synthetic_candles
 from gridhedge.execution.paper import default_market
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fullish_ref import numba_fullish, py_fullish
 
 FULL: dict[str, Any] = {
     "data": {"timeframe": "1m", "history_bars": 500},
@@ -44,6 +58,13 @@ PLAIN: dict[str, Any] = {
 }
 
 
+def wall_and_cpu(fn: Any) -> tuple[float, float]:
+    """Wall time and this process's CPU time (all threads) of one call."""
+    w, p = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - p
+
+
 def best_of(fn: Any, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -53,7 +74,195 @@ def best_of(fn: Any, repeat: int) -> float:
     return min(times)
 
 
+SNAP_EPS = 64.0 * 2.220446049250313e-16  # the core's snap tolerance (money::SNAP_ULPS ulps)
+
+
+def py_snap(q: float, down: bool) -> int:
+    fl = math.floor(q)
+    tol = SNAP_EPS * max(abs(q), 1.0)
+    if q - fl <= tol:
+        return fl
+    if (fl + 1.0) - q <= tol:
+        return fl + 1
+    return fl if down else fl + 1
+
+
+def py_plain_grid(
+    o: Any,
+    h: Any,
+    low: Any,
+    c: Any,
+    levels: list[int],
+    lots: int,
+    tick: float,
+    lot: float,
+    start: int,
+) -> tuple[list[tuple[int, int]], float, int]:
+    """Pure-Python reference of the plain grid (core ``backtest::plain``): a static geometric
+    grid, buys below and sells above the center; trade-through fills in path order (snapped
+    to ticks), next-bar rule; a filled buy re-places a sell one level up and vice versa after
+    the bar. Returns the fills (bar, level), the final equity (cash + position x close, no
+    fees, no spot) and the final position in lots."""
+    o, h, low, c = o.tolist(), h.tolist(), low.tolist(), c.tolist()
+    n_lv = len(levels)
+    mid = n_lv // 2
+    side = [1 if i > mid else (-1 if i < mid else 0) for i in range(n_lv)]
+    placed = [start] * n_lv
+    pos = 0
+    cash = 0  # ticks x lots
+    fills: list[tuple[int, int]] = []
+    equity = 0.0
+    for t in range(start + 1, len(c)):
+        path = (o[t], h[t], low[t], c[t]) if c[t] < o[t] else (o[t], low[t], h[t], c[t])
+        down = [py_snap(p / tick, True) for p in path]
+        up = [py_snap(p / tick, False) for p in path]
+        cross = []
+        for i in range(n_lv):
+            if side[i] == 0 or placed[i] >= t:
+                continue
+            if side[i] == 1:
+                th = levels[i] + 1
+                for s in range(4):
+                    if down[s] >= th:
+                        cross.append((s, th, i))
+                        break
+            else:
+                th = levels[i] - 1
+                for s in range(4):
+                    if up[s] <= th:
+                        cross.append((s, -th, i))
+                        break
+        cross.sort()
+        again = []
+        for _, _, i in cross:
+            if side[i] == 1:
+                pos -= lots
+                cash += levels[i] * lots
+                if i > 0:
+                    again.append((i - 1, -1))
+            else:
+                pos += lots
+                cash -= levels[i] * lots
+                if i + 1 < n_lv:
+                    again.append((i + 1, 1))
+            side[i] = 0
+            fills.append((t, i))
+        for i, sd in again:
+            side[i] = sd
+            placed[i] = t
+        equity = (cash * tick + pos * c[t]) * lot
+    return fills, equity, pos
+
+
 def numba_plain_grid() -> Any:
+    from numba import njit
+
+    @njit(cache=True, inline="always")
+    def snap(q, down):  # type: ignore[no-untyped-def]
+        fl = np.floor(q)
+        tol = SNAP_EPS * max(abs(q), 1.0)
+        if q - fl <= tol:
+            return np.int64(fl)
+        if (fl + 1.0) - q <= tol:
+            return np.int64(fl) + 1
+        return np.int64(fl) if down else np.int64(fl) + 1
+
+    @njit(cache=True)
+    def run(o, h, low, c, levels, lots, tick, lot, start, fill_bar, fill_level):  # type: ignore[no-untyped-def]
+        # the same plain grid as py_plain_grid (see there), written plainly: equity per bar,
+        # fills into the given arrays (bar, level), returns the fill count and the position
+        n_lv = len(levels)
+        mid = n_lv // 2
+        side = np.zeros(n_lv, np.int8)
+        placed = np.full(n_lv, start, np.int64)
+        for i in range(n_lv):
+            if i > mid:
+                side[i] = 1
+            elif i < mid:
+                side[i] = -1
+        again_i = np.empty(n_lv, np.int64)
+        again_s = np.empty(n_lv, np.int8)
+        seg = np.empty(n_lv, np.int64)
+        key = np.empty(n_lv, np.int64)
+        idx = np.empty(n_lv, np.int64)
+        down = np.empty(4, np.int64)
+        up = np.empty(4, np.int64)
+        pos = 0
+        cash = 0
+        nf = 0
+        equity = np.empty(len(c))
+        for t in range(start + 1, len(c)):
+            p1, p2 = (h[t], low[t]) if c[t] < o[t] else (low[t], h[t])
+            for s, p in enumerate((o[t], p1, p2, c[t])):
+                down[s] = snap(p / tick, True)
+                up[s] = snap(p / tick, False)
+            m = 0
+            for i in range(n_lv):
+                if side[i] == 0 or placed[i] >= t:
+                    continue
+                if side[i] == 1:
+                    th = levels[i] + 1
+                    for s in range(4):
+                        if down[s] >= th:
+                            seg[m] = s
+                            key[m] = th
+                            idx[m] = i
+                            m += 1
+                            break
+                else:
+                    th = levels[i] - 1
+                    for s in range(4):
+                        if up[s] <= th:
+                            seg[m] = s
+                            key[m] = -th
+                            idx[m] = i
+                            m += 1
+                            break
+            if m > 0:
+                # insertion sort by (segment, key, level): m is tiny
+                for a in range(1, m):
+                    b = a
+                    while b > 0 and (
+                        seg[b - 1] > seg[b] or (seg[b - 1] == seg[b] and key[b - 1] > key[b])
+                    ):
+                        seg[b - 1], seg[b] = seg[b], seg[b - 1]
+                        key[b - 1], key[b] = key[b], key[b - 1]
+                        idx[b - 1], idx[b] = idx[b], idx[b - 1]
+                        b -= 1
+                na = 0
+                for a in range(m):
+                    i = idx[a]
+                    if side[i] == 1:
+                        pos -= lots
+                        cash += levels[i] * lots
+                        if i > 0:
+                            again_i[na] = i - 1
+                            again_s[na] = -1
+                            na += 1
+                    else:
+                        pos += lots
+                        cash -= levels[i] * lots
+                        if i + 1 < n_lv:
+                            again_i[na] = i + 1
+                            again_s[na] = 1
+                            na += 1
+                    side[i] = 0
+                    if nf < len(fill_bar):
+                        fill_bar[nf] = t
+                        fill_level[nf] = i
+                    nf += 1
+                for a in range(na):
+                    side[again_i[a]] = again_s[a]
+                    placed[again_i[a]] = t
+            equity[t] = (cash * tick + pos * c[t]) * lot
+        return nf, pos, equity
+
+    return run
+
+
+def numba_simple_grid() -> Any:
+    """The previous bench's simplified kernel (the issue's 'numba 4.7 ms' kind): no tick
+    snapping, no path order, an order placed in a bar can fill in the same bar."""
     from numba import njit
 
     @njit(cache=True)
@@ -135,42 +344,152 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     bars = 50_000 if args.quick else 525_600
-    sweep_bars = 20_000 if args.quick else 525_600
-    n_sweep = 40 if args.quick else 1_000
+    sweep_bars = 20_000 if args.quick else 100_000
+    n_sweep = 100 if args.quick else 1_000
+    n_full_sweep = 8 if args.quick else 16
     n_rss = 1_000 if args.quick else 10_000
-    rss_bars = 5_000 if args.quick else 20_000
+    rss_bars = 1_000  # the metrics do not grow with the bars; the runs do
     market = default_market("BTCUSDT")
     c = candles_for(bars)
     a = arrays(c)
 
+    # --- the full policy vs the 'full-ish' references (benches/fullish_ref.py) ---
     full = spec_for(FULL, c)
     t_full = best_of(
-        lambda: _core.backtest(full, market, *a, record_events=False, record_series=False), 2
+        lambda: _core.backtest(full, market, *a, record_events=False, record_series=False), 3
     )
-    print(f"full policy, {bars} bars, cadence 1: {t_full:.3f} s = {t_full / bars * 1e9:.0f} ns/bar")
-
-    plain = spec_for(PLAIN, c)
-    t_plain = best_of(
-        lambda: _core.backtest(plain, market, *a, record_events=False, record_series=False), 2
-    )
-    kernel = numba_plain_grid()
-    args_nb = (c.open, c.high, c.low, c.close, 10, 0.01, 0.01)
-    kernel(*args_nb)  # compile
-    t_nb = best_of(lambda: kernel(*args_nb), 3)
+    cc = (a[0], a[1], a[2], a[3], a[4], a[6], a[7])
+    # window 500 (history_bars), 10 rungs a side, 1% base spacing, sigma x 2, recentre at 0.5%
+    params = (500, 10, 0.01, 2.0, 1, 0.005, 10, 5000.0, 0.95, 0.2, 0.1, 0.001, 1.0, 500)
+    fx = numba_fullish()
+    fx(cc, params)  # compile
+    t_fnb = best_of(lambda: fx(cc, params), 3)
+    py_n = 5_000 if args.quick else 20_000
+    pcc = tuple(x[:py_n] for x in cc[:5]) + cc[5:]
+    t0 = time.perf_counter()
+    got_py = py_fullish(pcc, params)
+    t_fpy = (time.perf_counter() - t0) / py_n * bars
+    if tuple(float(x) for x in got_py) != tuple(float(x) for x in fx(pcc, params)):
+        raise SystemExit("full-ish references disagree (pure Python vs numba)")
     print(
-        f"plain 10-level grid: ours {t_plain * 1e3:.1f} ms, numba {t_nb * 1e3:.1f} ms, "
-        f"ratio {t_plain / t_nb:.1f}x (floor: <= 1.5x)"
+        f"full policy (PolicyEngine every bar, cadence 1), {bars} bars: {t_full:.3f} s = "
+        f"{t_full / bars * 1e9:.0f} ns/bar"
+    )
+    print(
+        f"  full-ish reference (fullish_ref.py: same fill rules, incremental vol + VaR window, "
+        f"ladder re-decided every bar): numba {t_fnb / bars * 1e9:.0f} ns/bar, pure Python "
+        f"{t_fpy / bars * 1e9:.0f} ns/bar (timed on {py_n} bars; Python == numba checked)"
+    )
+    print(
+        f"  pure Python / engine = {t_fpy / t_full:.0f}x (floor >= 50x); "
+        f"numba / engine = {t_fnb / t_full:.2f}x (floor > 1x: engine faster)"
     )
 
+    # --- the plain 10-level grid: engine fast path vs pure Python vs numba, same logic ---
+    plain = spec_for(PLAIN, c, plain_grid=True)
+    start = plain.start
+    levels, lots = plain.plain_levels(market, float(c.close[start]))
+    tick, lot = float(market.tick_size), float(market.lot_size)
+    kernel = numba_plain_grid()
+    lv = np.asarray(levels, np.int64)
+
+    def nb(cc: Any, cap: int) -> Any:
+        fb, fl = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        return (
+            kernel(cc.open, cc.high, cc.low, cc.close, lv, lots, tick, lot, start, fb, fl),
+            fb,
+            fl,
+        )
+
+    # validation on a slice: the three agree fill by fill (bar, level) and on the position
+    vc = c.slice(0, 20_000)
+    ours = _core.backtest(plain, market, *arrays(vc), record_events=True, record_series=True)
+    ours_fills = list(
+        zip(ours["fills"]["bar"].tolist(), ours["fills"]["order"].tolist(), strict=True)
+    )
+    py_fills, py_eq, py_pos = py_plain_grid(
+        vc.open, vc.high, vc.low, vc.close, levels, lots, tick, lot, start
+    )
+    (nf, nb_pos, nb_eq), fb, fl = nb(vc, 100_000)
+    nb_fills = list(zip(fb[:nf].tolist(), fl[:nf].tolist(), strict=True))
+    ours_pos = round(ours["series"]["position"][-1] / lot)
+    if not (ours_fills == py_fills == nb_fills and ours_pos == py_pos == nb_pos):
+        raise SystemExit(
+            f"plain grid references disagree with the engine: fills {len(ours_fills)} / "
+            f"{len(py_fills)} / {len(nb_fills)}, position {ours_pos} / {py_pos} / {nb_pos}"
+        )
+    if abs(py_eq - nb_eq[-1]) > 1e-6 * max(1.0, abs(py_eq)):
+        raise SystemExit(f"plain grid references disagree on equity: {py_eq} vs {nb_eq[-1]}")
+    print(
+        f"plain grid validated on {len(vc.close)} bars: engine == pure Python == numba "
+        f"({len(ours_fills)} fills, exact (bar, level) sequence, final position {ours_pos} lots)"
+    )
+
+    t_plain = best_of(
+        lambda: _core.backtest(plain, market, *a, record_events=False, record_series=False), 5
+    )
+    nb(c, bars)  # warm
+    t_nb = best_of(lambda: nb(c, bars), 5)
+    py_bars = min(bars, 100_000)
+    pc = c.slice(0, py_bars)
+    t_py = best_of(
+        lambda: py_plain_grid(pc.open, pc.high, pc.low, pc.close, levels, lots, tick, lot, start),
+        1,
+    ) * (bars / py_bars)
+    print(
+        f"plain 10-level grid, {bars} bars: engine (plain_grid, metrics) {t_plain * 1e3:.1f} ms, "
+        f"numba {t_nb * 1e3:.1f} ms, pure Python {t_py:.2f} s"
+        + ("" if py_bars == bars else f" (timed on {py_bars} bars, scaled per bar)")
+    )
+    simple = numba_simple_grid()
+    simple_args = (c.open, c.high, c.low, c.close, 10, 0.01, 0.01)
+    simple(*simple_args)  # compile
+    t_simple = best_of(lambda: simple(*simple_args), 5)
+    print(
+        f"  engine / numba = {t_plain / t_nb:.2f}x (floor <= 1.5x); "
+        f"pure Python / engine = {t_py / t_plain:.0f}x"
+    )
+    print(
+        f"  the previous simplified numba kernel (no tick snapping or path order, same-bar "
+        f"re-fills; not the same logic): {t_simple * 1e3:.1f} ms, engine / it = "
+        f"{t_plain / t_simple:.2f}x"
+    )
+
+    # --- sweeps: 1 vs 2 threads (the machine may be shared: see the note printed) ---
+    load = os.getloadavg()[0]
+    n_plain = n_sweep
+    pspecs = [
+        spec_for(with_overrides(PLAIN, {"grid_spacing_pct": f"{s:.6f}"}), c, plain_grid=True)
+        for s in np.geomspace(0.002, 0.03, n_plain)
+    ]
+    t1, cpu1 = wall_and_cpu(lambda: _core.sweep(pspecs, market, *a, threads=1))
+    t2, cpu2 = wall_and_cpu(lambda: _core.sweep(pspecs, market, *a, threads=2))
+    print(
+        f"plain-grid sweep {n_plain} configs x {bars} bars: 1 thread {t1:.2f} s, 2 threads "
+        f"{t2:.2f} s, speed-up {t1 / t2:.2f}x (floor 1.6x); {n_plain * bars / t2:.3g} "
+        f"config-bars/s on 2 threads ({n_plain * bars / t1:.3g} on 1)"
+    )
+    busy1, busy2 = cpu1 / t1, cpu2 / t2
+    print(
+        f"  CPUs received: {busy1:.2f} (1 thread), {busy2:.2f} (2 threads) -> ceiling "
+        f"{busy2 / busy1:.2f}x on this machine now; CPU time {cpu1:.2f} s vs {cpu2:.2f} s -> "
+        f"efficiency per CPU received {cpu1 / cpu2:.2f} (1.0: nothing serialises or contends)"
+    )
     sc = c.slice(0, sweep_bars) if sweep_bars < bars else c
     sa = arrays(sc)
-    specs = sweep_specs(FULL, sc, n_sweep)
-    t1 = best_of(lambda: _core.sweep(specs, market, *sa, threads=1), 1)
-    t2 = best_of(lambda: _core.sweep(specs, market, *sa, threads=2), 1)
-    rate = n_sweep * sweep_bars / t2
+    specs = sweep_specs(FULL, sc, n_full_sweep)
+    t1, cpu1 = wall_and_cpu(lambda: _core.sweep(specs, market, *sa, threads=1))
+    t2, cpu2 = wall_and_cpu(lambda: _core.sweep(specs, market, *sa, threads=2))
+    rate = n_full_sweep * sweep_bars / t2
     print(
-        f"sweep {n_sweep} configs x {sweep_bars} bars: 1 thread {t1:.2f} s, 2 threads {t2:.2f} s, "
-        f"speed-up {t1 / t2:.2f}x (floor 1.6x); {rate:.3g} config-bars/s"
+        f"full-policy sweep {n_full_sweep} configs x {sweep_bars} bars: 1 thread {t1:.2f} s, "
+        f"2 threads {t2:.2f} s, speed-up {t1 / t2:.2f}x; {rate:.3g} config-bars/s; CPU time "
+        f"{cpu1:.2f} s vs {cpu2:.2f} s, CPUs busy {cpu2 / t2:.2f}"
+    )
+    print(
+        f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
+        "a speed-up below 2x with 'CPUs busy' well below 2 means the other processes held "
+        "the second CPU)"
     )
     mb = rss_of_sweep(n_rss, rss_bars)
     print(f"peak RSS of a {n_rss}-config metrics-only sweep beyond the input: {mb:.1f} MB (< 50)")

@@ -1390,11 +1390,17 @@ class BacktestSpec:
         max_active_orders: int,
         bot_id: str,
         symbol: str,
+        plain_grid: bool = False,
     ) -> None: ...
     @property
     def cadence(self) -> int: ...
     @property
     def start(self) -> int: ...
+    @property
+    def plain_grid(self) -> bool:
+        """Run the plain static geometric grid (no policy layers) instead of the policy."""
+    def plain_levels(self, market: Market, close: float) -> tuple[list[int], int]:
+        """The plain grid's level prices (ticks) and order size (lots) around ``close``."""
 
 def backtest(
     spec: BacktestSpec,

@@ -54,8 +54,13 @@ def spec_for(
     cash: Decimal | str = "0",
     start: int | None = None,
     bot_id: str | None = None,
+    plain_grid: bool = False,
 ) -> BacktestSpec:
-    """The backtest settings of a bot configuration (the PAPER broker's book and fees)."""
+    """The backtest settings of a bot configuration (the PAPER broker's book and fees).
+
+    ``plain_grid`` runs a static geometric grid of ``num_levels`` levels a side spaced
+    ``grid_spacing_pct`` instead of the policy (the speed baseline; see the core's
+    ``backtest::plain``)."""
     cfg = GridHedgeConfig.load(config)
     e = cfg.execution
     return BacktestSpec(
@@ -71,6 +76,7 @@ def spec_for(
         max_active_orders=e.max_active_orders,
         bot_id=bot_id or f"{symbol.lower()}-grid",
         symbol=symbol,
+        plain_grid=plain_grid,
     )
 
 

@@ -121,6 +121,9 @@ pub struct BacktestConfig {
     pub max_active_orders: usize,
     pub bot_id: String,
     pub symbol: String,
+    /// Run the plain static grid instead of the policy ([`plain`]: no volatility, VaR, S/R,
+    /// funding, stops or rebalancing; the shared fill model's price rules).
+    pub plain_grid: bool,
 }
 
 /// What to keep besides the metrics.
@@ -292,6 +295,17 @@ pub fn kupiec_pof(n: usize, x: usize, p: f64) -> (f64, f64) {
 }
 
 fn to_f64(d: Decimal) -> f64 {
+    // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 1e22 are exact
+    // doubles, so one IEEE division is the correctly rounded value, as the text round trip
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let m = d.mantissa();
+    let scale = d.scale() as usize;
+    if m.unsigned_abs() < (1u128 << 53) && scale < POW10.len() {
+        return m as f64 / POW10[scale];
+    }
     // exact text round trip: correctly rounded, as Python's float(Decimal)
     f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
 }
@@ -339,6 +353,9 @@ pub fn run(
         },
         1,
     )?;
+    if cfg.plain_grid {
+        return plain::run_plain(cfg, market, data, record);
+    }
     let bar_ms = data.bar_ms();
     let mut engine = PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?;
     let mut book = FillBook::new(market.clone(), cfg.fill);
@@ -502,7 +519,8 @@ pub fn run(
                 high_water_mark: hwm_f,
             };
             let decision = engine.decide(close, funding_rate, &book_in, &state, false)?;
-            var_fraction = engine.stats()?.var_fraction;
+            // decide just refreshed the statistics
+            var_fraction = engine.last_stats().var_fraction;
             state = decision.state;
             if decision.cancel_all {
                 for l in live.drain(..) {
@@ -661,6 +679,36 @@ pub fn run(
     let bars = n - cfg.start;
     met.bars = bars;
     met.final_equity = prev_equity;
+    finish_metrics(
+        &mut met,
+        &returns,
+        downside,
+        &changes,
+        &spot_changes,
+        bar_ms,
+    );
+    met.funding_pnl = to_f64(account.funding());
+    met.fees = to_f64(account.fees());
+    met.realized_pnl = to_f64(account.realized_pnl());
+    met.traded_notional = to_f64(account.traded_notional());
+    met.mean_hedge_ratio = hedge_sum / bars as f64;
+    met.halted = state.halted;
+    (met.kupiec_lr, met.kupiec_p_value) =
+        kupiec_pof(met.var_observations, met.var_exceptions, 1.0 - confidence);
+    out.metrics = met;
+    Ok(out)
+}
+
+/// The summary figures from the per-bar accumulators (`bars`, equities and drawdown set).
+fn finish_metrics(
+    met: &mut Metrics,
+    returns: &Moments,
+    downside: (f64, usize),
+    changes: &Moments,
+    spot_changes: &Moments,
+    bar_ms: i64,
+) {
+    let bars = met.bars;
     met.total_return = if met.initial_equity > 0.0 {
         met.final_equity / met.initial_equity - 1.0
     } else {
@@ -700,16 +748,6 @@ pub fn run(
     } else {
         0.0
     };
-    met.funding_pnl = to_f64(account.funding());
-    met.fees = to_f64(account.fees());
-    met.realized_pnl = to_f64(account.realized_pnl());
-    met.traded_notional = to_f64(account.traded_notional());
-    met.mean_hedge_ratio = hedge_sum / bars as f64;
-    met.halted = state.halted;
-    (met.kupiec_lr, met.kupiec_p_value) =
-        kupiec_pof(met.var_observations, met.var_exceptions, 1.0 - confidence);
-    out.metrics = met;
-    Ok(out)
 }
 
 fn pos_of(a: &Account, lot: f64) -> f64 {
@@ -724,6 +762,37 @@ impl BacktestResult {
             .get(row)
             .ok_or_else(|| Error::invalid("order", row, "is not an order of this run"))?;
         orders::client_order_id(&cfg.bot_id, &cfg.symbol, &o.key, o.sequence)
+    }
+}
+
+mod plain;
+pub use plain::plain_levels;
+
+#[cfg(test)]
+#[test]
+fn to_f64_fast_path_matches_the_text_round_trip() {
+    for text in [
+        "0",
+        "1",
+        "-1",
+        "0.1",
+        "0.3",
+        "123456.789",
+        "-0.000123",
+        "40000.10",
+        "1e-20",
+        "9007199254740991",
+        "9007199254740993",
+        "0.1234567890123456789",
+        "3.14159265358979",
+        "-98765.4321",
+        "1234567890.123456",
+    ] {
+        let d = Decimal::from_str(text)
+            .or_else(|_| Decimal::from_scientific(text))
+            .expect("decimal");
+        let slow = f64::from_str(&d.to_string()).expect("float");
+        assert_eq!(to_f64(d).to_bits(), slow.to_bits(), "{text}");
     }
 }
 

@@ -36,6 +36,19 @@ pub struct Bar {
 impl Bar {
     /// A bar must be finite, positive, with low <= open, close <= high and volume >= 0.
     pub fn check(&self, field: &str) -> Result<()> {
+        let fine = |v: f64| v.is_finite() && v > 0.0;
+        if fine(self.open)
+            && fine(self.high)
+            && fine(self.low)
+            && fine(self.close)
+            && self.volume.is_finite()
+            && self.volume >= 0.0
+            && self.low <= self.open.min(self.close)
+            && self.high >= self.open.max(self.close)
+        {
+            // the common case: no field names to format
+            return Ok(());
+        }
         for (name, v) in [
             ("open", self.open),
             ("high", self.high),

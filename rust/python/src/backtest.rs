@@ -131,7 +131,7 @@ fn decimal(py: Python<'_>, field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Deci
 #[pymethods]
 impl PyBacktestSpec {
     #[new]
-    #[pyo3(signature = (policy, *, history_bars, cadence, start, spot_amount, cash, maker_fee, taker_fee, participation, max_active_orders, bot_id, symbol))]
+    #[pyo3(signature = (policy, *, history_bars, cadence, start, spot_amount, cash, maker_fee, taker_fee, participation, max_active_orders, bot_id, symbol, plain_grid = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -147,7 +147,9 @@ impl PyBacktestSpec {
         max_active_orders: &Bound<'_, PyAny>,
         bot_id: &Bound<'_, PyAny>,
         symbol: &Bound<'_, PyAny>,
+        plain_grid: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let plain_grid = plain_grid.map_or(Ok(false), |v| convert::boolean("plain_grid", v))?;
         let history_bars = convert::count("history_bars", history_bars)?;
         let cadence = convert::count("cadence", cadence)?;
         let start = convert::count("start", start)?;
@@ -173,6 +175,7 @@ impl PyBacktestSpec {
                 max_active_orders,
                 bot_id,
                 symbol,
+                plain_grid,
             },
         })
     }
@@ -185,6 +188,23 @@ impl PyBacktestSpec {
     #[getter]
     fn start(&self) -> usize {
         self.inner.start
+    }
+
+    #[getter]
+    fn plain_grid(&self) -> bool {
+        self.inner.plain_grid
+    }
+
+    /// The plain grid's level prices in ticks and its order size in lots, for the run's
+    /// starting close (see `plain_grid`).
+    fn plain_levels(
+        &self,
+        py: Python<'_>,
+        market: &Bound<'_, PyAny>,
+        close: f64,
+    ) -> PyResult<(Vec<i64>, i64)> {
+        let m = convert::instance::<PyMarket>("market", "Market", market)?;
+        core_bt::plain_levels(&self.inner, &m.get().inner, close).map_err(|e| to_pyerr(py, e))
     }
 }
 
@@ -462,7 +482,21 @@ pub fn backtest<'py>(
     )?;
     fills.set_item(
         "client_order_id",
-        PyList::new(py, r.fills.iter().map(|f| ids[f.order].as_str()))?,
+        PyList::new(
+            py,
+            r.fills
+                .iter()
+                .map(|f| ids.get(f.order).map_or("", |s| s.as_str())),
+        )?,
+    )?;
+    // the order's row, or the plain grid's level index (plain runs have no order table)
+    fills.set_item(
+        "order",
+        r.fills
+            .iter()
+            .map(|f| f.order as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
     )?;
     fills.set_item(
         "side",
@@ -561,8 +595,17 @@ pub fn sweep<'py>(
         let progress = progress.as_ref();
         let callback_error = &mut callback_error;
         run(py, move || {
+            if progress.is_none() {
+                // nothing to report: run on this thread, no polling
+                return core_bt::sweep(configs, mk, data, threads, done);
+            }
             std::thread::scope(|s| {
-                let worker = s.spawn(move || core_bt::sweep(configs, mk, data, threads, done));
+                let caller = std::thread::current();
+                let worker = s.spawn(move || {
+                    let r = core_bt::sweep(configs, mk, data, threads, done);
+                    caller.unpark(); // wake the reporting loop now, not at its next tick
+                    r
+                });
                 let mut last = usize::MAX;
                 let mut report = |now: usize| {
                     if let (Some(cb), None) = (progress, callback_error.as_ref()) {
@@ -577,7 +620,7 @@ pub fn sweep<'py>(
                     }
                 };
                 while !worker.is_finished() {
-                    std::thread::sleep(Duration::from_millis(100));
+                    std::thread::park_timeout(Duration::from_millis(100));
                     report(done.load(Ordering::Relaxed));
                 }
                 report(total);

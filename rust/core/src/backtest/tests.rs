@@ -76,6 +76,7 @@ fn bt() -> BacktestConfig {
         max_active_orders: 50,
         bot_id: "bt".into(),
         symbol: "BTCUSDT".into(),
+        plain_grid: false,
     }
 }
 
@@ -189,4 +190,64 @@ fn kupiec_matches_the_textbook() {
     assert!(lr0.abs() < 1e-12 && (p0 - 1.0).abs() < 1e-12);
     assert!(kupiec_pof(0, 0, 0.05).0.is_nan());
     assert!(kupiec_pof(10, 0, 0.05).0 > 0.0);
+}
+
+#[test]
+fn plain_grid_fills_trade_through_next_bar_and_alternate() {
+    let d = data(400);
+    let cfg = BacktestConfig {
+        plain_grid: true,
+        policy: PolicyConfig {
+            num_levels: 5,
+            grid_spacing_pct: 0.01,
+            ..bt().policy
+        },
+        ..bt()
+    };
+    let r = run(&cfg, &market(), &series(&d), ALL).expect("plain run");
+    let (levels, lots) = plain_levels(&cfg, &market(), d.c[cfg.start]).expect("levels");
+    assert_eq!(levels.len(), 11);
+    assert!(lots >= 1);
+    assert!(!r.fills.is_empty());
+    assert_eq!(r.metrics.fills, r.fills.len());
+    assert_eq!(r.metrics.decisions, 0);
+    assert_eq!(r.equity.len(), 400 - cfg.start);
+    let tick = market().tick_f64();
+    let mut last: Option<(usize, usize)> = None; // (bar, level) of the previous fill
+    for f in &r.fills {
+        assert!(f.bar > cfg.start);
+        assert_eq!(f.price_ticks, levels[f.order]);
+        match f.side {
+            Side::Sell => assert!(d.h[f.bar] / tick >= (f.price_ticks + 1) as f64 - 1e-6),
+            Side::Buy => assert!(d.l[f.bar] / tick <= (f.price_ticks - 1) as f64 + 1e-6),
+        }
+        if let Some((bar, level)) = last {
+            // the order a fill places sits next to it and cannot fill in the same bar
+            assert!(f.bar > bar || f.order.abs_diff(level) != 1 || f.side == r.fills[0].side);
+        }
+        last = Some((f.bar, f.order));
+    }
+    let pos: i64 = r
+        .fills
+        .iter()
+        .map(|f| if f.side == Side::Buy { f.lots } else { -f.lots })
+        .sum();
+    // the one-division metrics agree with the series they summarise
+    let mut peak = f64::NEG_INFINITY;
+    let mut mdd = 0.0f64;
+    for &e in &r.equity {
+        peak = peak.max(e);
+        mdd = mdd.max(1.0 - e / peak);
+    }
+    assert_eq!(r.metrics.max_drawdown, mdd);
+    let ch: Vec<f64> = r.equity.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = ch.iter().sum::<f64>() / ch.len() as f64;
+    let var = ch.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ch.len() - 1) as f64;
+    let spot: Vec<f64> = d.c[cfg.start..].windows(2).map(|w| w[1] - w[0]).collect();
+    let sm = spot.iter().sum::<f64>() / spot.len() as f64;
+    let sv = spot.iter().map(|x| (x - sm).powi(2)).sum::<f64>() / (spot.len() - 1) as f64;
+    assert!((r.metrics.hedge_effectiveness - (1.0 - var / sv)).abs() < 1e-9);
+    let lot = market().lot_f64();
+    let last_pos = r.position.last().copied().unwrap_or(0.0);
+    assert!((pos as f64 * lot - last_pos).abs() < 1e-9);
 }

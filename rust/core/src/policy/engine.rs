@@ -392,6 +392,12 @@ impl PolicyEngine {
     }
 
     /// The decision on the current window (see [`decide_with`]).
+    /// The statistics as the latest [`PolicyEngine::stats`] (or decision) left them, without
+    /// recomputing anything.
+    pub fn last_stats(&self) -> &MarketStats {
+        &self.stats
+    }
+
     pub fn decide(
         &mut self,
         price: f64,
