@@ -93,3 +93,31 @@ def test_readme_seed_example_runs() -> None:
     bot = asyncio.run(scope["_example"]())  # type: ignore[operator]
     assert bot.last_report is not None
     assert bot.last_report.sync.placed
+
+
+def test_cli_and_demo_need_no_optional_extra() -> None:
+    """`pip install .` (no extras) must run `gridhedge demo`: block every test/backtest extra."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+BLOCKED = {"optuna", "ray", "plotly", "matplotlib", "pyarrow", "arch", "numba", "scipy",
+           "hypothesis", "pytest"}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is an optional extra")
+        return None
+sys.meta_path.insert(0, Block())
+from typer.testing import CliRunner
+from gridhedge.cli import app
+result = CliRunner().invoke(app, ["demo", "--bars", "60"])
+assert result.exit_code == 0, result.output
+print("ok")
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().endswith("ok")
