@@ -861,15 +861,16 @@ fn historical_var_fraction(returns: &[f64], confidence: f64) -> f64 {
     historical_var_from_sorted(&losses, confidence)
 }
 
-/// [`historical_var_fraction`] of losses already sorted ascending (0 when empty).
+/// [`historical_var_fraction`] of losses already sorted ascending (0 when empty), with the
+/// `crate::var` quantile (numpy's 'linear' method, bit for bit), floored at 0.
 fn historical_var_from_sorted(losses: &[f64], confidence: f64) -> f64 {
+    use crate::var::historical::{quantile_from, quantile_position};
     if losses.is_empty() {
         return 0.0;
     }
-    let pos = confidence * (losses.len() - 1) as f64;
-    let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
-    let hi = (lo + 1).min(losses.len() - 1);
-    (losses[lo] + frac * (losses[hi] - losses[lo])).max(0.0)
+    let (lo, g) = quantile_position(losses.len(), confidence, crate::var::QuantileMethod::Linear);
+    let hi = losses[(lo + 1).min(losses.len() - 1)];
+    quantile_from(losses[lo], hi, g).max(0.0)
 }
 
 mod engine;
