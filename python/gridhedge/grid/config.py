@@ -362,20 +362,16 @@ def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
     return data
 
 
-NOT_SETTINGS = frozenset({"API_KEY", "API_SECRET", "KEY_FILE", "CRASH_AT"})
-"""GRIDHEDGE_* variables read elsewhere (secrets, chaos crash points), not settings."""
-
-
 def _check_env_keys() -> None:
     """Reject GRIDHEDGE_<SECTION>__<KEY> variables that name no setting (a typo would be
     silently ignored); other GRIDHEDGE_* variables (API keys, ...) are not settings."""
     prefix = GridHedgeConfig.ENV_PREFIX
     for name in os.environ:
-        if not name.startswith(prefix) or name[len(prefix) :] in NOT_SETTINGS:
+        if not name.startswith(prefix):
             continue
         parts = name[len(prefix) :].lower().split("__")
         if len(parts) == 1:
-            continue  # not a setting (GRIDHEDGE_API_KEY, ...) or a whole section
+            continue  # not a setting: GRIDHEDGE_API_KEY, _API_SECRET, _KEY_FILE, _CRASH_AT, ...
         if len(parts) == 2 and parts[0] in SECTIONS and parts[1] in SECTIONS[parts[0]].model_fields:
             continue
         known = [
