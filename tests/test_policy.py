@@ -93,8 +93,10 @@ def test_policy_never_breaks_its_limits(
     sells = sum(o.amount_lots for o in d.orders if o.role == "grid" and o.side == "sell")
     buys = sum(o.amount_lots for o in d.orders if o.role == "grid" and o.side == "buy")
     assert after + sells <= max(cap, short), "never beyond max_position_size"
-    lo = min(MARKET.amount_to_lots(Decimal(str(spot)) * cfg.hedge.hedge_ratio_min), cap)
-    hi = min(MARKET.amount_to_lots(Decimal(str(spot)) * cfg.hedge.hedge_ratio_max), cap)
+    # the band edges as the policy computes them: h x spot in float, snapped down to the lot
+    # with the market's float-noise tolerance
+    lo = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_min) * spot), cap)
+    hi = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_max) * spot), cap)
     codes = {c for c, _ in d.reasons}
     if lo <= after <= hi and "var_shrink" not in codes:
         assert after + sells <= hi, "all sells filled: at most the top of the band"

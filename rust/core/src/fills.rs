@@ -377,7 +377,15 @@ pub fn funding_payment(amount: f64, mark: f64, rate: f64) -> Result<f64> {
     check::finite("amount", amount)?;
     check::positive("mark", mark)?;
     check::finite("rate", rate)?;
-    Ok(-amount * mark * rate)
+    let paid = -amount * mark * rate;
+    if paid.is_finite() {
+        Ok(paid)
+    } else {
+        Err(Error::numerical(
+            "funding payment",
+            format!("{amount} x {mark} x {rate} overflows a float"),
+        ))
+    }
 }
 
 #[cfg(test)]
