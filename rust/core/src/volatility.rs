@@ -58,10 +58,28 @@ pub fn close_to_close_rolling(
 pub fn ewma_series(returns: &[f64], lambda: f64, policy: NanPolicy) -> Result<Vec<f64>> {
     check::open_interval("lam", lambda, 0.0, 1.0)?;
     let r = series::finite_series("returns", returns, 1, policy)?;
+    // Squares of returns near the float range's ends underflow (|r| < 1e-154) or overflow
+    // (|r| > 1e154); the recursion runs on returns divided by a power of two near the largest
+    // one - exact, so ordinary inputs give bit-identical results - and the scale goes back on
+    // after the square root.
+    let (down, up) = power_of_two_scale(&r);
+    let scaled: Vec<f64> = r.iter().map(|x| x * down).collect();
     let mut out = vec![0.0; r.len()];
-    ewma_variance_into(&r, lambda, &mut out);
-    out.iter_mut().for_each(|v| *v = v.sqrt());
+    ewma_variance_into(&scaled, lambda, &mut out);
+    out.iter_mut().for_each(|v| *v = v.sqrt() * up);
     finite_values("ewma", out)
+}
+
+/// `(2^-e, 2^e)` with `2^e` the power of two at or below the largest `|x|`, `e` clamped to
+/// the normal exponent range so both factors are finite normal numbers; `(1, 1)` when every
+/// value is 0.
+fn power_of_two_scale(x: &[f64]) -> (f64, f64) {
+    let m = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if m == 0.0 {
+        return (1.0, 1.0);
+    }
+    let e = (m.log2().floor() as i32).clamp(-1022, 1022);
+    (2f64.powi(-e), 2f64.powi(e))
 }
 
 /// The last value of [`ewma_series`]: the EWMA volatility after the whole series.

@@ -50,6 +50,19 @@ fn golden_ewma() {
     assert_eq!(ewma(&[2.0, 0.0, 4.0], 0.5, RAISE), Ok(s[2]));
 }
 
+/// The golden series scaled by powers of ten far beyond where squares under/overflow: the
+/// volatility scales exactly with the returns (the recursion runs on rescaled values).
+#[test]
+fn ewma_is_scale_free_at_the_ends_of_the_float_range() {
+    for k in [1e-160, 1e-300, 1e160, 1e300] {
+        let s = ewma_series(&[2.0 * k, 0.0, 4.0 * k], 0.5, RAISE).expect("ewma");
+        assert!(close(s[1], 2f64.sqrt() * k, 1e-14), "{k}: {s:?}");
+        assert!(close(s[2], 3.0 * k, 1e-14), "{k}: {s:?}");
+    }
+    assert_eq!(ewma(&[0.0, 0.0], 0.9, RAISE), Ok(0.0));
+    assert!(ewma(&[f64::MIN_POSITIVE * 1e-10, 0.0], 0.5, RAISE).expect("subnormal") > 0.0);
+}
+
 /// One candle with O = 100, H = 100 e^0.02, L = 100 e^-0.01, C = 100 e^0.01, so
 /// ln(H/L) = 0.03, ln(C/O) = 0.01, ln(H/C) = 0.01, ln(H/O) = 0.02, ln(L/C) = -0.02,
 /// ln(L/O) = -0.01. Worked by hand from the published formulas:
