@@ -81,6 +81,158 @@ pub fn cluster(pivots: &mut [f64], tolerance: f64, min_touches: u32) -> Vec<SrLe
     levels
 }
 
+/// Pivot prices kept sorted with their clusters maintained incrementally: after an insert or a
+/// removal only the clusters from the one before the change are regrouped, until a cluster
+/// starts at an unchanged pivot where an old one started (from there the greedy pass is the
+/// same, so the old clusters are kept, their start indices shifted). The levels are exactly
+/// those of [`cluster`] over the same prices (a property test checks it); a change typically
+/// costs O(log P + cluster size) instead of O(P).
+#[derive(Debug, Clone, Default)]
+pub struct PivotClusters {
+    prices: Vec<f64>,
+    clusters: Vec<Group>,
+    tolerance: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Group {
+    start: usize,
+    sum: f64,
+    count: u32,
+}
+
+impl Group {
+    fn mean(&self) -> f64 {
+        self.sum / f64::from(self.count)
+    }
+}
+
+impl PivotClusters {
+    /// An empty set grouping within `tolerance` (a fraction of the running cluster mean).
+    pub fn new(tolerance: f64) -> Self {
+        PivotClusters {
+            tolerance,
+            ..Self::default()
+        }
+    }
+
+    /// The pivot prices, sorted ascending.
+    pub fn prices(&self) -> &[f64] {
+        &self.prices
+    }
+
+    pub fn len(&self) -> usize {
+        self.prices.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prices.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.prices.clear();
+        self.clusters.clear();
+    }
+
+    /// Change the tolerance (every cluster is regrouped).
+    pub fn set_tolerance(&mut self, tolerance: f64) {
+        if tolerance != self.tolerance {
+            self.tolerance = tolerance;
+            self.clusters.clear();
+            self.regroup(0, 0, 0, &[]);
+        }
+    }
+
+    /// Add a pivot price.
+    pub fn insert(&mut self, price: f64) {
+        let at = self.prices.partition_point(|y| y.total_cmp(&price).is_lt());
+        self.prices.insert(at, price);
+        self.changed(at, 1);
+    }
+
+    /// Remove one pivot at `price` (no-op when there is none).
+    pub fn remove(&mut self, price: f64) {
+        let at = self.prices.partition_point(|y| y.total_cmp(&price).is_lt());
+        if at < self.prices.len() && self.prices[at] == price {
+            self.prices.remove(at);
+            self.changed(at, -1);
+        }
+    }
+
+    /// The levels (clusters of at least `min_touches` pivots at their mean price), sorted by
+    /// price, into `out` (cleared first).
+    pub fn levels_into(&self, min_touches: u32, out: &mut Vec<SrLevel>) {
+        out.clear();
+        out.extend(
+            self.clusters
+                .iter()
+                .filter(|g| g.count >= min_touches)
+                .map(|g| SrLevel {
+                    price: g.mean(),
+                    touches: g.count,
+                }),
+        );
+    }
+
+    /// Regroup after the prices changed at index `at` (`delta` +1: inserted there; -1: the
+    /// pivot there was removed).
+    fn changed(&mut self, at: usize, delta: isize) {
+        // restart from the cluster holding the pivot before the change: that cluster may now
+        // take (or lose) the pivots after it
+        let from = if at == 0 {
+            0
+        } else {
+            self.clusters.partition_point(|g| g.start < at) - 1
+        };
+        let old = self.clusters.split_off(from);
+        // pivots at new index >= `same` are unchanged (old index = new index - delta)
+        let same = if delta > 0 { at + 1 } else { at };
+        self.regroup(old.first().map_or(0, |g| g.start), same, delta, &old);
+    }
+
+    /// The greedy pass from new index `begin`, appending to `self.clusters`; stops once a
+    /// cluster starts at a new index >= `same` where one of `old` started (`delta` apart).
+    fn regroup(&mut self, begin: usize, same: usize, delta: isize, old: &[Group]) {
+        let mut next_old = 0usize;
+        let mut cur: Option<Group> = None;
+        for (k, &p) in self.prices.iter().enumerate().skip(begin) {
+            if let Some(g) = cur {
+                let mean = g.mean();
+                if (p - mean).abs() <= self.tolerance * mean {
+                    cur = Some(Group {
+                        sum: g.sum + p,
+                        count: g.count + 1,
+                        ..g
+                    });
+                    continue;
+                }
+                self.clusters.push(g);
+            }
+            if k >= same && !old.is_empty() {
+                let old_start = (k as isize - delta) as usize;
+                while next_old < old.len() && old[next_old].start < old_start {
+                    next_old += 1;
+                }
+                if next_old < old.len() && old[next_old].start == old_start {
+                    self.clusters.extend(old[next_old..].iter().map(|g| Group {
+                        start: (g.start as isize + delta) as usize,
+                        ..*g
+                    }));
+                    return;
+                }
+            }
+            cur = Some(Group {
+                start: k,
+                sum: p,
+                count: 1,
+            });
+        }
+        if let Some(g) = cur {
+            self.clusters.push(g);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +262,45 @@ mod tests {
             support_resistance(&[1.0; 2], &[1.0; 2], 1, 0.1, 1),
             Ok(vec![])
         );
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of inserts and removals leaves exactly the levels of a fresh
+        /// [`cluster`] pass over the same prices.
+        #[test]
+        fn incremental_clusters_equal_a_fresh_pass(
+            ops in prop::collection::vec((any::<bool>(), 0usize..40), 1..200),
+            tol in 0.0005f64..0.05,
+            min_touches in 1u32..4,
+        ) {
+            // prices on a coarse lattice so that ties and boundary cases happen
+            let price = |i: usize| 100.0 * (1.0 + 0.004 * i as f64);
+            let mut inc = PivotClusters::new(tol);
+            let mut plain: Vec<f64> = Vec::new();
+            let mut got = Vec::new();
+            for (add, i) in ops {
+                let p = price(i);
+                if add || plain.is_empty() {
+                    inc.insert(p);
+                    plain.push(p);
+                } else {
+                    let q = plain[i % plain.len()];
+                    inc.remove(q);
+                    let at = plain.iter().position(|&x| x == q).expect("present");
+                    plain.remove(at);
+                }
+                inc.levels_into(min_touches, &mut got);
+                let want = cluster(&mut plain.clone(), tol, min_touches);
+                prop_assert_eq!(&got, &want);
+            }
+            let mut sorted = plain.clone();
+            sorted.sort_by(f64::total_cmp);
+            prop_assert_eq!(inc.prices(), &sorted[..]);
+            inc.set_tolerance(tol * 2.0);
+            inc.levels_into(min_touches, &mut got);
+            prop_assert_eq!(got, cluster(&mut sorted, tol * 2.0, min_touches));
+        }
     }
 }

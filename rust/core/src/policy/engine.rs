@@ -25,7 +25,7 @@ use super::{
     PolicyState, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
 };
 use crate::error::{check, Error, Result};
-use crate::levels::cluster;
+use crate::levels::PivotClusters;
 use crate::money::Market;
 
 #[derive(Debug, Clone, Copy)]
@@ -61,9 +61,9 @@ pub struct PolicyEngine {
     losses: Vec<f64>,
     /// Pivot highs and lows of the window: (sequence number of the pivot bar, price).
     pivots: VecDeque<(u64, f64)>,
-    /// The pivot prices, sorted ascending (what the clustering needs).
-    pivot_prices: Vec<f64>,
-    /// The pivots changed since the levels were last clustered.
+    /// The pivot prices with their clusters, kept incrementally.
+    clusters: PivotClusters,
+    /// The pivots changed since the levels were last read out.
     sr_dirty: bool,
     stats: MarketStats,
 }
@@ -73,6 +73,7 @@ impl PolicyEngine {
     pub fn new(cfg: PolicyConfig, market: Market, history_bars: usize) -> Result<Self> {
         cfg.validate()?;
         check::count_in("history_bars", history_bars, 3, 10_000_000)?;
+        let clusters = PivotClusters::new(cfg.sr_tolerance_pct);
         Ok(PolicyEngine {
             cfg,
             market,
@@ -88,7 +89,7 @@ impl PolicyEngine {
             ewma_s2: None,
             losses: Vec::with_capacity(history_bars),
             pivots: VecDeque::new(),
-            pivot_prices: Vec::new(),
+            clusters,
             sr_dirty: true,
             stats: MarketStats::default(),
         })
@@ -104,6 +105,7 @@ impl PolicyEngine {
             self.reset();
         }
         if cfg.sr_tolerance_pct != self.cfg.sr_tolerance_pct {
+            self.clusters.set_tolerance(cfg.sr_tolerance_pct);
             self.sr_dirty = true;
         }
         self.cfg = cfg;
@@ -144,7 +146,7 @@ impl PolicyEngine {
         self.ewma_s2 = None;
         self.losses.clear();
         self.pivots.clear();
-        self.pivot_prices.clear();
+        self.clusters.clear();
         self.sr_dirty = true;
     }
 
@@ -267,7 +269,7 @@ impl PolicyEngine {
                 break;
             }
             self.pivots.pop_front();
-            remove_sorted(&mut self.pivot_prices, price);
+            self.clusters.remove(price);
             self.sr_dirty = true;
         }
         if len < 2 * w + 1 {
@@ -278,19 +280,24 @@ impl PolicyEngine {
         let span = i - w..=i + w;
         if span.clone().all(|k| self.bars[k].high <= centre.high) {
             self.pivots.push_back((centre.seq, centre.high));
-            insert_sorted(&mut self.pivot_prices, centre.high);
+            self.clusters.insert(centre.high);
             self.sr_dirty = true;
         }
         if span.into_iter().all(|k| self.bars[k].low >= centre.low) {
             self.pivots.push_back((centre.seq, centre.low));
-            insert_sorted(&mut self.pivot_prices, centre.low);
+            self.clusters.insert(centre.low);
             self.sr_dirty = true;
         }
     }
 
-    /// Feed the bars of a candle window (oldest first, open times in ms) newer than the latest
-    /// bar fed. When the window does not continue the bars already fed (a gap, a restart, or
-    /// time going backwards) the engine restarts from the whole window. Returns the bars fed.
+    /// Feed the bars of a candle window (oldest first, open times in ms, strictly increasing)
+    /// newer than the latest bar fed. When the window does not continue the bars already fed
+    /// (a gap, a restart, or time going backwards) the engine restarts from the whole window.
+    /// Returns the bars fed.
+    ///
+    /// Open times are checked where they matter - the bar before the new ones and every bar
+    /// ingested (all of them on a restart) - so a window that continues costs O(log W + new
+    /// bars), not O(W). A decreasing open time there is an error naming its index.
     #[allow(clippy::too_many_arguments)]
     pub fn sync(
         &mut self,
@@ -333,6 +340,16 @@ impl PolicyEngine {
                 }
             },
         };
+        if let Some(k) = (from.max(1)..n).find(|&k| timestamp[k] <= timestamp[k - 1]) {
+            return Err(Error::invalid(
+                format!("timestamp[{k}]"),
+                timestamp[k],
+                format!(
+                    "must be strictly increasing (previous {})",
+                    timestamp[k - 1]
+                ),
+            ));
+        }
         for k in from..n {
             self.push(timestamp[k], open[k], high[k], low[k], close[k], volume[k])
                 .map_err(|e| at_index(e, k))?;
@@ -380,12 +397,8 @@ impl PolicyEngine {
         if !self.cfg.support_resistance {
             self.stats.sr_levels.clear();
         } else if self.sr_dirty {
-            // already sorted: the clustering's sort is a no-op pass
-            self.stats.sr_levels = cluster(
-                &mut self.pivot_prices,
-                self.cfg.sr_tolerance_pct,
-                SR_MIN_TOUCHES,
-            );
+            self.clusters
+                .levels_into(SR_MIN_TOUCHES, &mut self.stats.sr_levels);
             self.sr_dirty = false;
         }
         Ok(&self.stats)
@@ -420,14 +433,9 @@ impl PolicyEngine {
     }
 }
 
-/// Index of the first open time after `last`: a binary search when the window increases (as
-/// candles do), a scan otherwise.
+/// Index of the first open time after `last` in increasing open times (a binary search).
 fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
-    let k = if timestamp.windows(2).all(|w| w[0] < w[1]) {
-        timestamp.partition_point(|&t| t <= last)
-    } else {
-        return timestamp.iter().position(|&t| t > last);
-    };
+    let k = timestamp.partition_point(|&t| t <= last);
     (k < timestamp.len()).then_some(k)
 }
 
