@@ -81,7 +81,7 @@ pub struct GridCounts {
 }
 
 /// A grid around one center: buys and sells, nearest the center first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grid {
     pub buys: Vec<Level>,
     pub sells: Vec<Level>,
@@ -125,6 +125,9 @@ pub struct GridPlan {
     factors: Vec<f64>,
     min_gap_ticks: i64,
     lots: i64,
+    /// Row buffers reused by [`GridPlan::levels_into`].
+    scratch_ticks: Vec<i64>,
+    scratch_index: Vec<u32>,
 }
 
 /// One side of one row being built in place.
@@ -186,6 +189,40 @@ impl GridPlan {
     /// Validate `params` against `market`: spacing in (0, 1), 1..=1000 levels, a finite
     /// `min_price_distance` >= 0 and an `amount_per_level` of at least one lot.
     pub fn new(params: GridParams, market: &Market) -> Result<Self> {
+        let (lots, min_gap_ticks) = Self::validated(&params, market)?;
+        let mut factors = Vec::with_capacity(params.num_levels);
+        Self::fill_factors(&params, &mut factors);
+        Ok(GridPlan {
+            params,
+            market: market.clone(),
+            factors,
+            min_gap_ticks,
+            lots,
+            scratch_ticks: Vec::new(),
+            scratch_index: Vec::new(),
+        })
+    }
+
+    /// Switch this plan to `params` (validated as [`GridPlan::new`] does, same errors),
+    /// reusing its buffers; the level factors are recomputed only when the spacing, the mode or
+    /// the number of levels changed. On an error the plan is unchanged.
+    pub fn set_params(&mut self, params: GridParams) -> Result<()> {
+        let (lots, min_gap_ticks) = Self::validated(&params, &self.market)?;
+        let same_shape = params.spacing.to_bits() == self.params.spacing.to_bits()
+            && params.mode == self.params.mode
+            && params.num_levels == self.params.num_levels;
+        if !same_shape {
+            Self::fill_factors(&params, &mut self.factors);
+        }
+        self.params = params;
+        self.lots = lots;
+        self.min_gap_ticks = min_gap_ticks;
+        Ok(())
+    }
+
+    /// The checks of [`GridPlan::new`]: the amount per level in lots and the minimum gap in
+    /// ticks.
+    fn validated(params: &GridParams, market: &Market) -> Result<(i64, i64)> {
         check::open_interval("spacing", params.spacing, 0.0, 1.0)?;
         check::count_in("num_levels", params.num_levels, 1, MAX_LEVELS)?;
         check::non_negative("min_price_distance", params.min_price_distance)?;
@@ -214,19 +251,15 @@ impl GridPlan {
                 format!("must be at most {MAX_UNITS} ticks"),
             ));
         }
-        let factors = (1..=params.num_levels)
-            .map(|i| match params.mode {
-                GridMode::Geometric => (1.0 + params.spacing).powi(i as i32),
-                GridMode::Arithmetic => i as f64 * params.spacing,
-            })
-            .collect();
-        Ok(GridPlan {
-            params,
-            market: market.clone(),
-            factors,
-            min_gap_ticks: gap.max(1),
-            lots,
-        })
+        Ok((lots, gap.max(1)))
+    }
+
+    fn fill_factors(params: &GridParams, factors: &mut Vec<f64>) {
+        factors.clear();
+        factors.extend((1..=params.num_levels).map(|i| match params.mode {
+            GridMode::Geometric => (1.0 + params.spacing).powi(i as i32),
+            GridMode::Arithmetic => i as f64 * params.spacing,
+        }));
     }
 
     pub fn params(&self) -> &GridParams {
@@ -239,10 +272,37 @@ impl GridPlan {
 
     /// The grid around `center` (quote units, finite, > 0).
     pub fn levels(&self, center: f64) -> Result<Grid> {
+        let mut grid = Grid::default();
+        let mut ticks = Vec::new();
+        let mut index = Vec::new();
+        self.levels_with(center, &mut grid, &mut ticks, &mut index)?;
+        Ok(grid)
+    }
+
+    /// [`GridPlan::levels`] into `grid`, reusing its vectors and the plan's row buffers (no
+    /// allocation once they have grown): what a caller building a grid per bar wants.
+    pub fn levels_into(&mut self, center: f64, grid: &mut Grid) -> Result<()> {
+        let mut ticks = std::mem::take(&mut self.scratch_ticks);
+        let mut index = std::mem::take(&mut self.scratch_index);
+        let out = self.levels_with(center, grid, &mut ticks, &mut index);
+        self.scratch_ticks = ticks;
+        self.scratch_index = index;
+        out
+    }
+
+    fn levels_with(
+        &self,
+        center: f64,
+        grid: &mut Grid,
+        buf: &mut Vec<i64>,
+        idx: &mut Vec<u32>,
+    ) -> Result<()> {
         self.check_center("center", center)?;
         let n = self.params.num_levels;
-        let mut buf = vec![0i64; 4 * n];
-        let mut idx = vec![0u32; 2 * n];
+        buf.clear();
+        buf.resize(4 * n, 0);
+        idx.clear();
+        idx.resize(2 * n, 0);
         let (bt, rest) = buf.split_at_mut(n);
         let (bl, rest) = rest.split_at_mut(n);
         let (st, sl) = rest.split_at_mut(n);
@@ -259,21 +319,18 @@ impl GridPlan {
             index: si,
             len: 0,
         };
-        let counts = self.build_row(center, &mut buys, &mut sells);
-        let collect = |h: &Half| {
-            (0..h.len)
-                .map(|k| Level {
-                    index: h.index[k],
-                    price_ticks: h.ticks[k],
-                    amount_lots: h.lots[k],
-                })
-                .collect()
+        grid.counts = self.build_row(center, &mut buys, &mut sells);
+        let collect = |h: &Half, out: &mut Vec<Level>| {
+            out.clear();
+            out.extend((0..h.len).map(|k| Level {
+                index: h.index[k],
+                price_ticks: h.ticks[k],
+                amount_lots: h.lots[k],
+            }));
         };
-        Ok(Grid {
-            buys: collect(&buys),
-            sells: collect(&sells),
-            counts,
-        })
+        collect(&buys, &mut grid.buys);
+        collect(&sells, &mut grid.sells);
+        Ok(())
     }
 
     /// Grids for every center, in parallel. The first bad center (by position) is the error.

@@ -134,6 +134,19 @@ impl Scaled {
     /// Nearest f64 of `units x self`: both factors are exact doubles when small enough, and
     /// IEEE division is correctly rounded.
     fn times_f64(self, units: i64) -> f64 {
+        // the common case in 64-bit integers (i128 multiplication and conversion are software
+        // routines); same value as below: m and 10^scale are exact doubles either way
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        if let Ok(mantissa) = i64::try_from(self.mantissa) {
+            if let Some(m) = units.checked_mul(mantissa) {
+                if m.unsigned_abs() < (1u64 << 53) && self.scale <= 22 {
+                    return m as f64 / POW10[self.scale as usize];
+                }
+            }
+        }
         match (units as i128).checked_mul(self.mantissa) {
             Some(m) if m.unsigned_abs() < (1u128 << 53) && self.scale <= 22 => {
                 m as f64 / 10f64.powi(self.scale as i32)

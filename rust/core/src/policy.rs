@@ -23,7 +23,7 @@ use std::str::FromStr;
 
 use crate::error::{check, Error, Result};
 use crate::fills::OrderKind;
-use crate::grid::{GridMode, GridParams, GridPlan};
+use crate::grid::{Grid, GridMode, GridParams, GridPlan};
 use crate::levels::{support_resistance, SrLevel};
 use crate::money::{snap, Market, Round, Side};
 use crate::series::NanPolicy;
@@ -375,6 +375,18 @@ pub fn decide(
     )
 }
 
+/// Buffers one decision reuses from the last (the grid plan, the ladders, the grid orders), so
+/// a driver deciding every bar allocates only the decision it returns. A [`PolicyEngine`] holds
+/// one; results never depend on what a scratch held before.
+#[derive(Debug, Clone, Default)]
+pub struct DecideScratch {
+    plan: Option<GridPlan>,
+    grid: Grid,
+    sells: Vec<(i32, i64, i64)>,
+    buys: Vec<(i32, i64, i64)>,
+    grid_orders: Vec<DesiredOrder>,
+}
+
 /// The decision from ready statistics. `explain` builds the reasons' sentences (codes are
 /// always given); the backtester turns it off. `cfg` must be valid ([`PolicyConfig::validate`]).
 #[allow(clippy::too_many_arguments)]
@@ -387,6 +399,32 @@ pub fn decide_with(
     book: &Book,
     state: &PolicyState,
     explain: bool,
+) -> Result<Decision> {
+    decide_in(
+        cfg,
+        market,
+        price,
+        funding_rate,
+        stats,
+        book,
+        state,
+        explain,
+        &mut DecideScratch::default(),
+    )
+}
+
+/// [`decide_with`] reusing `scratch`'s buffers (same result).
+#[allow(clippy::too_many_arguments)]
+pub fn decide_in(
+    cfg: &PolicyConfig,
+    market: &Market,
+    price: f64,
+    funding_rate: f64,
+    stats: &MarketStats,
+    book: &Book,
+    state: &PolicyState,
+    explain: bool,
+    scratch: &mut DecideScratch,
 ) -> Result<Decision> {
     let price = check::positive("price", price)?;
     check::finite("funding_rate", funding_rate)?;
@@ -576,8 +614,17 @@ pub fn decide_with(
     let levels = cfg.num_levels as i64;
     let sell_step = (s_hi - s_ref) / levels;
     let buy_step = (s_ref - s_lo) / levels;
-    let mut sells: Vec<(i32, i64, i64)> = Vec::new(); // (level, price_ticks, lots at the rung)
-    let mut buys: Vec<(i32, i64, i64)> = Vec::new();
+    // (level, price_ticks, lots at the rung)
+    let DecideScratch {
+        plan: plan_slot,
+        grid: grid_slot,
+        sells,
+        buys,
+        grid_orders,
+    } = scratch;
+    sells.clear();
+    buys.clear();
+    grid_orders.clear();
     let center_f = market.ticks_to_f64(center);
     for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
         if step < 1 {
@@ -592,17 +639,22 @@ pub fn decide_with(
             }
             continue;
         }
-        let plan = GridPlan::new(
-            GridParams {
-                spacing: m.spacing,
-                num_levels: cfg.num_levels,
-                min_price_distance: cfg.min_price_distance,
-                mode: cfg.grid_mode,
-                amount_per_level: market.lots_to_f64(step),
-            },
-            market,
-        )?;
-        let grid = plan.levels(center_f)?;
+        let params = GridParams {
+            spacing: m.spacing,
+            num_levels: cfg.num_levels,
+            min_price_distance: cfg.min_price_distance,
+            mode: cfg.grid_mode,
+            amount_per_level: market.lots_to_f64(step),
+        };
+        let plan = match plan_slot.take() {
+            Some(mut plan) if plan.market() == market => {
+                plan.set_params(params)?;
+                plan_slot.insert(plan)
+            }
+            _ => plan_slot.insert(GridPlan::new(params, market)?),
+        };
+        let grid = &mut *grid_slot;
+        plan.levels_into(center_f, grid)?;
         if grid.counts.dropped_below_minimum > 0 {
             reason(&mut reasons, explain, "below_minimum", || {
                 format!(
@@ -612,7 +664,7 @@ pub fn decide_with(
             });
         }
         let side = if is_sell { &grid.sells } else { &grid.buys };
-        let out = if is_sell { &mut sells } else { &mut buys };
+        let out = if is_sell { &mut *sells } else { &mut *buys };
         for l in side {
             let level = if is_sell {
                 l.index as i32
@@ -627,15 +679,14 @@ pub fn decide_with(
             cfg,
             market,
             &stats.sr_levels,
-            &mut sells,
-            &mut buys,
+            sells,
+            buys,
             &mut reasons,
             explain,
         );
     }
 
     // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
-    let mut grid_orders = Vec::new();
     let (mut target_prev, mut cum) = (s_ref, s_ref);
     if center as f64 > price_q && s_ref > s_cur {
         grid_orders.push(DesiredOrder {
@@ -647,7 +698,7 @@ pub fn decide_with(
             amount_lots: s_ref - s_cur,
         });
     }
-    for &(level, ticks, lots) in &sells {
+    for &(level, ticks, lots) in sells.iter() {
         cum = (cum + lots).min(s_hi);
         let size = cum - s_cur.max(target_prev);
         if size > 0 && ticks as f64 > price_q {
@@ -673,7 +724,7 @@ pub fn decide_with(
             amount_lots: s_cur - s_ref,
         });
     }
-    for &(level, ticks, lots) in &buys {
+    for &(level, ticks, lots) in buys.iter() {
         cum = (cum - lots).max(s_lo);
         let size = s_cur.min(target_prev) - cum;
         if size > 0 && (ticks as f64) < price_q {
@@ -694,7 +745,7 @@ pub fn decide_with(
     if avg_volume > 0.0 {
         let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
         let mut capped = 0;
-        for o in &mut grid_orders {
+        for o in grid_orders.iter_mut() {
             if o.amount_lots > volume_cap {
                 o.amount_lots = volume_cap;
                 capped += 1;
@@ -771,7 +822,7 @@ pub fn decide_with(
         grid_orders.truncate(room);
     }
     orders.truncate(cfg.max_active_orders);
-    orders.extend(grid_orders);
+    orders.extend_from_slice(grid_orders);
     orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
     Ok(Decision {
         orders,

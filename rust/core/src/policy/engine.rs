@@ -21,8 +21,8 @@
 use std::collections::VecDeque;
 
 use super::{
-    decide_with, historical_var_from_sorted, Book, Decision, MarketStats, PolicyConfig,
-    PolicyState, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
+    decide_in, historical_var_from_sorted, Book, DecideScratch, Decision, MarketStats,
+    PolicyConfig, PolicyState, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
 };
 use crate::error::{check, Error, Result};
 use crate::levels::PivotClusters;
@@ -66,6 +66,7 @@ pub struct PolicyEngine {
     /// The pivots changed since the levels were last read out.
     sr_dirty: bool,
     stats: MarketStats,
+    scratch: DecideScratch,
 }
 
 impl PolicyEngine {
@@ -92,6 +93,7 @@ impl PolicyEngine {
             clusters,
             sr_dirty: true,
             stats: MarketStats::default(),
+            scratch: DecideScratch::default(),
         })
     }
 
@@ -420,7 +422,7 @@ impl PolicyEngine {
         explain: bool,
     ) -> Result<Decision> {
         self.stats()?;
-        decide_with(
+        decide_in(
             &self.cfg,
             &self.market,
             price,
@@ -429,6 +431,7 @@ impl PolicyEngine {
             book,
             state,
             explain,
+            &mut self.scratch,
         )
     }
 }
