@@ -294,7 +294,7 @@ pub struct MarketStats {
     pub var_fraction: f64,
     /// Mean volume of the last (up to) 24 bars (base units).
     pub avg_volume: f64,
-    /// Support/resistance levels of the window (empty when the layer is off).
+    /// Support/resistance levels of the window, sorted by price (empty when the layer is off).
     pub sr_levels: Vec<SrLevel>,
 }
 
@@ -861,8 +861,14 @@ fn snap_to_support_resistance(
     for (ladder, is_sell) in [(sells, true), (buys, false)] {
         for k in 0..ladder.len() {
             let p = market.ticks_to_f64(ladder[k].1);
-            let Some(sr) = levels
+            // the first level (by price) within tolerance: levels below p / (1 + tol), with a
+            // margin far above rounding, cannot be, so the scan starts at the binary search
+            let floor = p / (1.0 + cfg.sr_tolerance_pct) * (1.0 - 1e-9);
+            let ceiling = p / (1.0 - cfg.sr_tolerance_pct) * (1.0 + 1e-9);
+            let from = levels.partition_point(|l| l.price < floor);
+            let Some(sr) = levels[from..]
                 .iter()
+                .take_while(|l| l.price <= ceiling)
                 .find(|l| (p - l.price).abs() <= cfg.sr_tolerance_pct * l.price)
             else {
                 continue;
