@@ -429,7 +429,8 @@ def test_fuzzed_inputs_raise_only_the_error_family_and_never_nan(
         try:
             out = call()
         except gh.NumericalError as e:
-            assert e.field and e.rule and "not finite" in str(e)  # float64 overflow
+            # float64 overflow, said as such
+            assert e.field and e.rule and ("not finite" in str(e) or "overflow" in str(e))
             continue
         except gh.GridHedgeError as e:
             assert not isinstance(e, gh.InternalError)

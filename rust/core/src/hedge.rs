@@ -129,9 +129,13 @@ pub fn ewma_beta(
 
 /// Rolling OLS hedge ratio over `window` bars (2..=n): element `k` is the beta of bars
 /// `k..k+window`, so there are `n - window + 1` values. O(n): running co-moments updated
-/// per bar (Welford remove then add) and recomputed exactly (two-pass) every `window` bars to bound drift; a
+/// per bar (Welford remove then add) and recomputed exactly (two-pass) every `window` bars to
+/// bound drift, or at every bar for windows of up to 32 bars (where removing a bar from a
+/// tiny window would cancel most digits); a
 /// window of constant futures returns is a `NumericalError` naming its last bar.
 pub fn rolling_beta(spot: &[f64], futures: &[f64], window: usize) -> Result<Vec<f64>> {
+    /// Windows up to this many bars are recomputed exactly at every bar.
+    const EXACT_WINDOW: usize = 32;
     let (s, f) = paired(spot, futures, 2, NanPolicy::Raise)?;
     let w = crate::series::window("window", window, 2, s.len())?;
     let mut out = Vec::with_capacity(s.len() + 1 - w);
@@ -153,8 +157,9 @@ pub fn rolling_beta(spot: &[f64], futures: &[f64], window: usize) -> Result<Vec<
         while hi.front().is_some_and(|&j| j + w <= t) {
             hi.pop_front();
         }
-        if t + 1 >= w && (t + 1 - w) % w == 0 {
-            // exact two-pass recompute of the window ending at t
+        if t + 1 >= w && (w <= EXACT_WINDOW || (t + 1 - w) % w == 0) {
+            // exact two-pass recompute of the window ending at t (every bar for short windows:
+            // as cheap as sliding there, and free of the slide's cancellation)
             let (ws, wf) = (&s[t + 1 - w..=t], &f[t + 1 - w..=t]);
             mx = mean(ws);
             my = mean(wf);

@@ -32,7 +32,11 @@ pub const EWMA_LAMBDA_DEFAULT: f64 = 0.94;
 /// `returns` (per bar; simple or log returns as given). Needs at least 2 finite values.
 pub fn close_to_close(returns: &[f64], policy: NanPolicy) -> Result<f64> {
     let r = series::finite_series("returns", returns, 2, policy)?;
-    finite_value("close_to_close", rolling::sample_var(&r).sqrt())
+    // on returns rescaled by a power of two (exact): squares of deviations neither underflow
+    // (|r| < 1e-154) nor overflow; the scale goes back on after the square root
+    let (down, up) = power_of_two_scale(&r);
+    let scaled: Vec<f64> = r.iter().map(|x| x * down).collect();
+    finite_value("close_to_close", rolling::sample_var(&scaled).sqrt() * up)
 }
 
 /// Rolling close-to-close volatility (ddof = 1) over `window` returns (2 <= window <= n):
@@ -44,8 +48,10 @@ pub fn close_to_close_rolling(
 ) -> Result<Vec<f64>> {
     let r = series::finite_series("returns", returns, 2, policy)?;
     series::window("window", window, 2, r.len())?;
-    let mut out = rolling::rolling_var(&r, window);
-    out.iter_mut().for_each(|v| *v = v.sqrt());
+    let (down, up) = power_of_two_scale(&r); // as in close_to_close
+    let scaled: Vec<f64> = r.iter().map(|x| x * down).collect();
+    let mut out = rolling::rolling_var(&scaled, window);
+    out.iter_mut().for_each(|v| *v = v.sqrt() * up);
     finite_values("close_to_close_rolling", out)
 }
 
