@@ -227,7 +227,7 @@ impl PolicyEngine {
         let d = r - self.mean;
         self.mean += d / n;
         self.m2 += d * (r - self.mean);
-        insert_sorted(&mut self.losses, -r);
+        insert_sorted(&mut self.losses, loss_of(r));
         let lambda = crate::volatility::EWMA_LAMBDA_DEFAULT;
         self.ewma_s2 = Some(match self.ewma_s2 {
             None => r * r,
@@ -246,7 +246,7 @@ impl PolicyEngine {
             self.m2 -= d * (r - self.mean);
         }
         self.run = self.run.min(self.returns.len());
-        remove_sorted(&mut self.losses, -r);
+        remove_sorted(&mut self.losses, loss_of(r));
     }
 
     /// Exact two-pass moments and term sum of the current window (bounds the running drift).
@@ -442,13 +442,20 @@ fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
     (k < timestamp.len()).then_some(k)
 }
 
+/// The loss of a (finite) return, with -0.0 made 0.0 so that `<` orders the losses totally.
+fn loss_of(r: f64) -> f64 {
+    -r + 0.0
+}
+
+/// Insert finite `x` (no -0.0) into ascending `v`.
 fn insert_sorted(v: &mut Vec<f64>, x: f64) {
-    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    let at = v.partition_point(|&y| y < x);
     v.insert(at, x);
 }
 
+/// Remove one `x` from ascending `v` (finite values, no -0.0).
 fn remove_sorted(v: &mut Vec<f64>, x: f64) {
-    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    let at = v.partition_point(|&y| y < x);
     if at < v.len() {
         v.remove(at);
     }
