@@ -382,9 +382,21 @@ pub fn decide(
 pub struct DecideScratch {
     plan: Option<GridPlan>,
     grid: Grid,
+    /// The last ladder built for each side (sells, buys), by what it was built from.
+    ladders: [LadderCache; 2],
     sells: Vec<(i32, i64, i64)>,
     buys: Vec<(i32, i64, i64)>,
     grid_orders: Vec<DesiredOrder>,
+}
+
+/// One side's ladder (level, price ticks, lots) as the grid plan built it, with the plan's
+/// `dropped_below_minimum` count, keyed by the grid parameters and the center (bits): equal
+/// keys give equal ladders, so a decision whose spacing, center and step did not move reuses it.
+#[derive(Debug, Clone, Default)]
+struct LadderCache {
+    key: Option<(GridParams, u64)>,
+    rungs: Vec<(i32, i64, i64)>,
+    dropped_below_minimum: u32,
 }
 
 /// The decision from ready statistics. `explain` builds the reasons' sentences (codes are
@@ -618,6 +630,7 @@ pub fn decide_in(
     let DecideScratch {
         plan: plan_slot,
         grid: grid_slot,
+        ladders,
         sells,
         buys,
         grid_orders,
@@ -625,6 +638,11 @@ pub fn decide_in(
     sells.clear();
     buys.clear();
     grid_orders.clear();
+    if plan_slot.as_ref().is_some_and(|p| p.market() != market) {
+        // the ladders were built on another market
+        *plan_slot = None;
+        ladders.iter_mut().for_each(|c| c.key = None);
+    }
     let center_f = market.ticks_to_f64(center);
     for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
         if step < 1 {
@@ -646,33 +664,40 @@ pub fn decide_in(
             mode: cfg.grid_mode,
             amount_per_level: market.lots_to_f64(step),
         };
-        let plan = match plan_slot.take() {
-            Some(mut plan) if plan.market() == market => {
-                plan.set_params(params)?;
-                plan_slot.insert(plan)
-            }
-            _ => plan_slot.insert(GridPlan::new(params, market)?),
-        };
-        let grid = &mut *grid_slot;
-        plan.levels_into(center_f, grid)?;
-        if grid.counts.dropped_below_minimum > 0 {
+        let cache = &mut ladders[usize::from(!is_sell)];
+        let key = Some((params, center_f.to_bits()));
+        if cache.key != key {
+            cache.key = None; // stays None if building fails
+            let plan = match plan_slot.take() {
+                Some(mut plan) => {
+                    plan.set_params(params)?;
+                    plan_slot.insert(plan)
+                }
+                None => plan_slot.insert(GridPlan::new(params, market)?),
+            };
+            let grid = &mut *grid_slot;
+            plan.levels_into(center_f, grid)?;
+            let side = if is_sell { &grid.sells } else { &grid.buys };
+            cache.rungs.clear();
+            cache.rungs.extend(side.iter().map(|l| {
+                let level = if is_sell {
+                    l.index as i32
+                } else {
+                    -(l.index as i32)
+                };
+                (level, l.price_ticks, l.amount_lots)
+            }));
+            cache.dropped_below_minimum = grid.counts.dropped_below_minimum;
+            cache.key = key;
+        }
+        if cache.dropped_below_minimum > 0 {
+            let dropped = cache.dropped_below_minimum;
             reason(&mut reasons, explain, "below_minimum", || {
-                format!(
-                    "{} level(s) below the market minimums dropped",
-                    grid.counts.dropped_below_minimum
-                )
+                format!("{dropped} level(s) below the market minimums dropped")
             });
         }
-        let side = if is_sell { &grid.sells } else { &grid.buys };
         let out = if is_sell { &mut *sells } else { &mut *buys };
-        for l in side {
-            let level = if is_sell {
-                l.index as i32
-            } else {
-                -(l.index as i32)
-            };
-            out.push((level, l.price_ticks, l.amount_lots));
-        }
+        out.extend_from_slice(&cache.rungs);
     }
     if cfg.support_resistance {
         snap_to_support_resistance(

@@ -459,3 +459,50 @@ fn engine_sync_feeds_only_new_bars_and_restarts_on_gaps() {
     feed(&mut short, 0, 2);
     assert!(short.stats().is_err());
 }
+
+proptest! {
+    /// The engine's decisions reuse one scratch (grid plan, cached ladders, buffers) from call to
+    /// call; whatever it held, each decision equals a fresh [`decide_with`] on the same
+    /// statistics - through price moves, book changes and configuration switches.
+    #[test]
+    fn a_reused_scratch_decides_as_a_fresh_one(
+        steps in prop::collection::vec(
+            (0.97f64..1.03, -2_500i64..0, 0usize..4, 0usize..3),
+            1..30,
+        ),
+    ) {
+        let d = data(400, 50_000.0, 0.03);
+        let ts: Vec<i64> = (0..400).map(|i| i * 60_000).collect();
+        let configs = [
+            PolicyConfig { support_resistance: true, dynamic_spacing: true, ..config() },
+            PolicyConfig { support_resistance: true, num_levels: 3, ..config() },
+            PolicyConfig { grid_spacing_pct: 0.004, min_price_distance: 60.0, ..config() },
+            PolicyConfig { grid_mode: GridMode::Arithmetic, ..config() },
+        ];
+        let mut engine = PolicyEngine::new(configs[0].clone(), market(), 100).expect("engine");
+        let mut state = PolicyState::default();
+        for (k, &(move_, lots, pick, advance)) in steps.iter().enumerate() {
+            if k % 4 == 3 {
+                engine.set_config(configs[pick].clone()).expect("config");
+            }
+            let end = 100 + 3 * k + advance;
+            let from = end + 1 - 100;
+            engine
+                .sync(&ts[from..=end], &d.open[from..=end], &d.high[from..=end],
+                      &d.low[from..=end], &d.close[from..=end], &d.volume[from..=end])
+                .expect("sync");
+            let price = d.close[end] * move_;
+            let book = Book {
+                spot_amount: 1.0,
+                futures_lots: lots,
+                equity: 50_000.0,
+                high_water_mark: 50_000.0,
+            };
+            let got = engine.decide(price, 1e-4, &book, &state, true).expect("decide");
+            let want = decide_with(engine.config(), &market(), price, 1e-4,
+                                   engine.last_stats(), &book, &state, true).expect("decide");
+            prop_assert_eq!(&got, &want);
+            state = got.state;
+        }
+    }
+}
