@@ -92,6 +92,9 @@ pub struct PivotClusters {
     prices: Vec<f64>,
     clusters: Vec<Group>,
     tolerance: f64,
+    /// The regrouped clusters before they are spliced in (a buffer kept to avoid an
+    /// allocation per change).
+    old: Vec<Group>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,7 +142,11 @@ impl PivotClusters {
         if tolerance != self.tolerance {
             self.tolerance = tolerance;
             self.clusters.clear();
-            self.regroup(0, 0, 0, &[]);
+            let mut fresh = std::mem::take(&mut self.old);
+            fresh.clear();
+            self.regroup(0, 0, 0, 0, &mut fresh);
+            self.clusters.append(&mut fresh);
+            self.old = fresh;
         }
     }
 
@@ -184,16 +191,34 @@ impl PivotClusters {
         } else {
             self.clusters.partition_point(|g| g.start < at) - 1
         };
-        let old = self.clusters.split_off(from);
         // pivots at new index >= `same` are unchanged (old index = new index - delta)
         let same = if delta > 0 { at + 1 } else { at };
-        self.regroup(old.first().map_or(0, |g| g.start), same, delta, &old);
+        let begin = self.clusters.get(from).map_or(0, |g| g.start);
+        let mut fresh = std::mem::take(&mut self.old);
+        fresh.clear();
+        let kept_from = self.regroup(begin, same, delta, from, &mut fresh);
+        // the clusters from `kept_from` on are unchanged but for their start, `delta` away
+        for g in &mut self.clusters[kept_from..] {
+            g.start = (g.start as isize + delta) as usize;
+        }
+        self.clusters.splice(from..kept_from, fresh.drain(..));
+        self.old = fresh;
     }
 
-    /// The greedy pass from new index `begin`, appending to `self.clusters`; stops once a
-    /// cluster starts at a new index >= `same` where one of `old` started (`delta` apart).
-    fn regroup(&mut self, begin: usize, same: usize, delta: isize, old: &[Group]) {
-        let mut next_old = 0usize;
+    /// The greedy pass from new index `begin` into `fresh`, over the old clusters
+    /// `self.clusters[from..]`; it stops once a cluster starts at a new index >= `same` where an
+    /// old one started (`delta` apart) and returns that old cluster's index (the clusters from
+    /// there on stay), or `self.clusters.len()` when it reached the last pivot.
+    fn regroup(
+        &self,
+        begin: usize,
+        same: usize,
+        delta: isize,
+        from: usize,
+        fresh: &mut Vec<Group>,
+    ) -> usize {
+        let old = &self.clusters;
+        let mut next_old = from;
         let mut cur: Option<Group> = None;
         for (k, &p) in self.prices.iter().enumerate().skip(begin) {
             if let Some(g) = cur {
@@ -206,19 +231,15 @@ impl PivotClusters {
                     });
                     continue;
                 }
-                self.clusters.push(g);
+                fresh.push(g);
             }
-            if k >= same && !old.is_empty() {
+            if k >= same {
                 let old_start = (k as isize - delta) as usize;
                 while next_old < old.len() && old[next_old].start < old_start {
                     next_old += 1;
                 }
                 if next_old < old.len() && old[next_old].start == old_start {
-                    self.clusters.extend(old[next_old..].iter().map(|g| Group {
-                        start: (g.start as isize + delta) as usize,
-                        ..*g
-                    }));
-                    return;
+                    return next_old;
                 }
             }
             cur = Some(Group {
@@ -227,9 +248,8 @@ impl PivotClusters {
                 count: 1,
             });
         }
-        if let Some(g) = cur {
-            self.clusters.push(g);
-        }
+        fresh.extend(cur);
+        old.len()
     }
 }
 
