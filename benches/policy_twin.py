@@ -15,8 +15,8 @@ objects in the loop) and as pure Python on lists. It mirrors, step by step:
   Welford moments of the returns with an exact two-pass recomputation every ``history_bars``
   bars, the trailing run of identical returns, the EWMA (RiskMetrics) recursion, the range
   estimators' term sum, a sorted window of losses for numpy's 'linear' VaR quantile, and the
-  pivots of support/resistance (reclustered plainly whenever they changed: the core keeps the
-  clusters incrementally and proves them equal to this fresh pass);
+  pivots of support/resistance with their clusters kept incrementally as ``PivotClusters``
+  does (only the clusters from the one before a change are regrouped);
 - ``policy::decide_in``: drawdown halt, dynamic spacing, funding tilt, the band in lots, VaR of
   the worst in-band exposure (warn / shrink), the rebalance market order, recentring, the
   ladders from ``GridPlan`` (geometric or arithmetic levels with ``powi`` as the core computes
@@ -85,7 +85,7 @@ C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
 # engine state: floats (ef) and ints (ei)
 E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING = range(5)
-E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NSR = range(11)
+E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
 # an event row
 EV_COLS = 8  # bar, kind, role, side, level, sequence, price ticks, lots
 
@@ -176,10 +176,11 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         ei[E_PV_HEAD] = 0
         ei[E_PV_N] = 0
         ei[E_NPP] = 0
+        ei[E_NCL] = 0
         ei[E_DIRTY] = 1
 
     @jit
-    def engine_push(o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp):  # type: ignore[no-untyped-def]
+    def engine_push(o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old):  # type: ignore[no-untyped-def]
         # PolicyEngine::push of bar k (the window is bars ei[E_LO] .. +ei[E_N]-1, sequence
         # numbers are bar indexes; returns r_i = c[i] / c[i-1] - 1 for the bars after the first)
         cap = ci[I_HISTORY]
@@ -197,7 +198,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             d = r - ef[E_MEAN]
             ef[E_MEAN] += d / nr
             ef[E_M2] += d * (r - ef[E_MEAN])
-            ei[E_NLOSS] = ins(losses, ei[E_NLOSS], -r)
+            ins(losses, ei[E_NLOSS], -r)
+            ei[E_NLOSS] += 1
             if ei[E_HAS_EWMA]:
                 ef[E_EWMA] = EWMA_LAMBDA * ef[E_EWMA] + (1.0 - EWMA_LAMBDA) * r * r
             else:
@@ -224,7 +226,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 ef[E_MEAN] -= d / nr
                 ef[E_M2] -= d * (r - ef[E_MEAN])
             ei[E_RUN] = min(ei[E_RUN], nr)
-            ei[E_NLOSS] = rem(losses, ei[E_NLOSS], -r)
+            rem(losses, ei[E_NLOSS], -r)
+            ei[E_NLOSS] -= 1
         ei[E_N] = nb
         ei[E_SINCE] += 1
         lo = ei[E_LO]
@@ -254,7 +257,9 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 at = ei[E_PV_HEAD]
                 if pv_seq[at] >= lo + SR_HALF:
                     break
-                ei[E_NPP] = rem(pp, ei[E_NPP], pv_price[at])
+                idx = rem(pp, ei[E_NPP], pv_price[at])
+                ei[E_NPP] -= 1
+                ei[E_NCL] = regroup(pp, ei[E_NPP], idx, -1, cf[F_SR_TOL], ei[E_NCL], gr, old)
                 ei[E_PV_HEAD] = (at + 1) % pcap
                 ei[E_PV_N] -= 1
                 ei[E_DIRTY] = 1
@@ -272,37 +277,89 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     pv_seq[at] = i
                     pv_price[at] = h[i]
                     ei[E_PV_N] += 1
-                    ei[E_NPP] = ins(pp, ei[E_NPP], h[i])
+                    idx = ins(pp, ei[E_NPP], h[i])
+                    ei[E_NPP] += 1
+                    ei[E_NCL] = regroup(pp, ei[E_NPP], idx, 1, cf[F_SR_TOL], ei[E_NCL], gr, old)
                     ei[E_DIRTY] = 1
                 if lo_ok:
                     at = (ei[E_PV_HEAD] + ei[E_PV_N]) % pcap
                     pv_seq[at] = i
                     pv_price[at] = low[i]
                     ei[E_PV_N] += 1
-                    ei[E_NPP] = ins(pp, ei[E_NPP], low[i])
+                    idx = ins(pp, ei[E_NPP], low[i])
+                    ei[E_NPP] += 1
+                    ei[E_NCL] = regroup(pp, ei[E_NPP], idx, 1, cf[F_SR_TOL], ei[E_NCL], gr, old)
                     ei[E_DIRTY] = 1
 
     @jit
-    def recluster(pp, npp, tol, srp):  # type: ignore[no-untyped-def]
-        # levels::cluster over the sorted pivot prices: clusters of >= 2 at their mean
-        nsr = 0
-        s = 0.0
+    def regroup(pp, npp, at, delta, tol, ng, gr, old):  # type: ignore[no-untyped-def]
+        # PivotClusters::changed: the prices pp[:npp] changed at index `at` (delta +1: one
+        # inserted there, -1: one removed); clusters gr[3g..3g+2] = (start, sum, count) from the
+        # one holding the pivot before the change are regrouped greedily (a price within `tol`
+        # of the running mean joins it) until a cluster starts where an old one started (the
+        # rest is then the same, shifted). Returns the cluster count.
+        frm = 0
+        if at > 0:
+            lo = 0
+            hi = ng
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if gr[3 * mid] < at:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            frm = lo - 1
+        nold = ng - frm
+        for m in range(3 * nold):
+            old[m] = gr[3 * frm + m]
+        ng = frm
+        same = at + 1 if delta > 0 else at
+        begin = int(old[0]) if nold > 0 else 0
+        next_old = 0
         cnt = 0
-        for k in range(npp):
+        first = 0
+        total = 0.0
+        for k in range(begin, npp):
             p = pp[k]
             if cnt > 0:
-                mean = s / cnt
-                if abs(p - mean) > tol * mean:
-                    if cnt >= SR_MIN_TOUCHES:
-                        srp[nsr] = mean
-                        nsr += 1
-                    s = 0.0
-                    cnt = 0
-            s += p
-            cnt += 1
-        if cnt >= SR_MIN_TOUCHES:
-            srp[nsr] = s / cnt
-            nsr += 1
+                mean = total / cnt
+                if abs(p - mean) <= tol * mean:
+                    total = total + p
+                    cnt += 1
+                    continue
+                gr[3 * ng] = first
+                gr[3 * ng + 1] = total
+                gr[3 * ng + 2] = cnt
+                ng += 1
+            if k >= same and nold > 0:
+                old_start = k - delta
+                while next_old < nold and old[3 * next_old] < old_start:
+                    next_old += 1
+                if next_old < nold and old[3 * next_old] == old_start:
+                    for m in range(next_old, nold):
+                        gr[3 * ng] = old[3 * m] + delta
+                        gr[3 * ng + 1] = old[3 * m + 1]
+                        gr[3 * ng + 2] = old[3 * m + 2]
+                        ng += 1
+                    return ng
+            first = k
+            total = p
+            cnt = 1
+        if cnt > 0:
+            gr[3 * ng] = first
+            gr[3 * ng + 1] = total
+            gr[3 * ng + 2] = cnt
+            ng += 1
+        return ng
+
+    @jit
+    def sr_levels(gr, ng, srp):  # type: ignore[no-untyped-def]
+        # PivotClusters::levels_into: clusters of at least SR_MIN_TOUCHES pivots, their mean
+        nsr = 0
+        for g in range(ng):
+            if gr[3 * g + 2] >= SR_MIN_TOUCHES:
+                srp[nsr] = gr[3 * g + 1] / gr[3 * g + 2]
+                nsr += 1
         return nsr
 
     @jit
@@ -666,6 +723,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         pv_price = zf(2 * cap + 4)
         pp = sbuf(2 * cap + 4)
         srp = zf(2 * cap + 4)
+        gr = zf(3 * (2 * cap + 4))  # clusters: (start, sum, count) as floats
+        old = zf(3 * (2 * cap + 4))
         nsr = 0
         engine_reset(ef, ei)
         fed = -1  # last bar fed to the engine
@@ -881,7 +940,9 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     engine_reset(ef, ei)
                     fed = first - 1
                 for k in range(fed + 1, j + 1):
-                    engine_push(o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp)
+                    engine_push(
+                        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old
+                    )
                 fed = j
                 close_ms = ts[j] + bar_ms
                 while rptr < len(ft) and ft[rptr] <= close_ms:
@@ -911,7 +972,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 if not ci[I_SR]:
                     nsr = 0
                 elif ei[E_DIRTY]:
-                    nsr = recluster(pp, ei[E_NPP], cf[F_SR_TOL], srp)
+                    nsr = sr_levels(gr, ei[E_NCL], srp)
                     ei[E_DIRTY] = 0
                 nd, cancel_all, center, ref_short, halted = decide(
                     cf,
@@ -1122,13 +1183,15 @@ def _py_sbuf(n: int) -> list[float]:
 
 
 def _py_ins(a: list[float], n: int, x: float) -> int:
-    bisect.insort(a, x)
-    return n + 1
+    at = bisect.bisect_left(a, x)
+    a.insert(at, x)
+    return at
 
 
 def _py_rem(a: list[float], n: int, x: float) -> int:
-    del a[bisect.bisect_left(a, x)]
-    return n - 1
+    at = bisect.bisect_left(a, x)
+    del a[at]
+    return at
 
 
 def _py_emit(ev: list[tuple[int, ...]], ne: int, *row: int) -> int:
@@ -1194,20 +1257,35 @@ def numba_twin() -> Any:
     def zf(n):  # type: ignore[no-untyped-def]
         return np.zeros(n, np.float64)
 
+    # sorted buffers: a binary search, then the shift; unsigned indexes spare numba's
+    # negative-index wraparound, so the shift loops compile to plain moves
+    @njit(cache=True)
+    def bsearch(a, n, x):  # type: ignore[no-untyped-def]
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if a[np.uint64(mid)] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     @njit(cache=True)
     def ins(a, n, x):  # type: ignore[no-untyped-def]
-        i = np.searchsorted(a[:n], x)
-        for k in range(n, i, -1):
-            a[k] = a[k - 1]
-        a[i] = x
-        return n + 1
+        at = bsearch(a, n, x)
+        for k in range(n - at):
+            m = np.uint64(n - k)
+            a[m] = a[m - np.uint64(1)]
+        a[at] = x
+        return at
 
     @njit(cache=True)
     def rem(a, n, x):  # type: ignore[no-untyped-def]
-        i = np.searchsorted(a[:n], x)
-        for k in range(i, n - 1):
-            a[k] = a[k + 1]
-        return n - 1
+        at = bsearch(a, n, x)
+        for k in range(at, n - 1):
+            a[np.uint64(k)] = a[np.uint64(k + 1)]
+        return at
 
     @njit(cache=True)
     def emit(ev, ne, bar, kind, role, side, level, seq, price, lots):  # type: ignore[no-untyped-def]
