@@ -34,6 +34,7 @@ event log against the engine's.
 
     python benches/policy_twin.py --quick   # validate, then time 50,000 bars (< 60 s)
     python benches/policy_twin.py           # validate, then time 525,600 bars
+    python benches/policy_twin.py --variants  # validate configurations beyond FULL
 """
 
 from __future__ import annotations
@@ -1182,13 +1183,14 @@ def _py_sbuf(n: int) -> list[float]:
 
 
 def _py_ins(a: list[float], n: int, x: float) -> int:
-    at = bisect.bisect_left(a, x)
+    # the buffer is a[:n] (an engine reset only sets n = 0, as for the numba arrays)
+    at = bisect.bisect_left(a, x, 0, n)
     a.insert(at, x)
     return at
 
 
 def _py_rem(a: list[float], n: int, x: float) -> int:
-    at = bisect.bisect_left(a, x)
+    at = bisect.bisect_left(a, x, 0, n)
     del a[at]
     return at
 
@@ -1536,6 +1538,53 @@ FULL: dict[str, Any] = {
 """bench_backtest.FULL (copied so this module imports nothing from the bench)."""
 
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    # overrides of FULL reaching the branches FULL's runs do not (checked by --variants)
+    "halt": {"risk": {"max_drawdown": "0.003"}},
+    "var_shrink": {"risk": {"var_limit": "40"}},
+    "parkinson_arithmetic_min_distance": {
+        "grid": {
+            "volatility_estimator": "parkinson",
+            "grid_mode": "arithmetic",
+            "min_price_distance": "30",
+            "num_levels": 8,
+        }
+    },
+    "garman_klass_cadence5_history50_max6": {
+        "grid": {"volatility_estimator": "garman_klass"},
+        "execution": {"rebalance_interval": "300", "max_active_orders": 6},
+        "data": {"timeframe": "1m", "history_bars": 50},
+    },
+    "close_to_close_no_sr_no_tilt_restarts": {
+        # a decision every 700 bars over 600-bar windows: the engine restarts each time
+        "grid": {"volatility_estimator": "close_to_close", "support_resistance": False},
+        "funding": {"funding_tilt": False},
+        "execution": {"rebalance_interval": "42000"},
+        "data": {"timeframe": "1m", "history_bars": 600},
+    },
+    "tight_stops_20_levels": {
+        "risk": {"stop_loss_pct": "0.002"},
+        "grid": {"num_levels": 20, "grid_spacing_pct": "0.0005", "dynamic_spacing": False},
+    },
+}
+
+
+def variant(name: str) -> dict[str, Any]:
+    """FULL with the overrides of VARIANTS[name] (section by section)."""
+    cfg = dict(FULL)
+    for section, values in VARIANTS[name].items():
+        cfg[section] = {**cfg.get(section, {}), **values}
+    return cfg
+
+
+def validate_variants(bars: int = 30_000, seeds: tuple[int, ...] = (1, 2)) -> bool:
+    ok = True
+    for name in VARIANTS:
+        print(f"-- variant {name}")
+        ok = validate(bars=bars, seeds=seeds, py_bars=3_000, config=variant(name)) and ok
+    return ok
+
+
 def best_of(fn: Any, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -1602,5 +1651,13 @@ def main_twin(quick: bool = False) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    main_twin(ap.parse_args().quick)
+    ap.add_argument("--quick", action="store_true", help="50,000 bars (< 60 s)")
+    ap.add_argument(
+        "--variants", action="store_true", help="validate the VARIANTS configurations only"
+    )
+    args = ap.parse_args()
+    if args.variants:
+        if not validate_variants():
+            raise SystemExit("the twin does not reproduce the engine on a variant")
+    else:
+        main_twin(args.quick)
