@@ -1404,7 +1404,7 @@ def engine_events(raw: dict[str, Any], market: Any) -> list[tuple[int, ...]]:
     tick, lot = Decimal(str(market.tick_size)), Decimal(str(market.lot_size))
     kinds = {"place": PLACE, "cancel": CANCEL, "fill": FILL}
     roles = {"g": GRID, "r": REBALANCE, "x": STOP}
-    out = []
+    out: list[tuple[int, ...]] = []
     for bar, kind, cid, side, price, amount in zip(
         e["bar"], e["event"], e["client_order_id"], e["side"], e["price"], e["amount"], strict=True
     ):
