@@ -630,6 +630,7 @@ pub fn run(
                     });
                 }
             }
+            engine.recycle(decision);
         }
 
         // mark to market at the close

@@ -274,6 +274,9 @@ impl FillBook {
                 crossings.push(Crossing { slot, ..c });
             }
         }
+        if crossings.is_empty() {
+            return Ok(Vec::new()); // most bars: nothing reached, nothing to budget or remove
+        }
         crossings.sort_by_key(|c| (c.segment, c.key, c.slot));
         let mut budget = self
             .market

@@ -102,11 +102,29 @@ struct Group {
     start: usize,
     sum: f64,
     count: u32,
+    /// `sum / count`, set when the group is complete (what the levels read).
+    level: f64,
 }
 
 impl Group {
+    fn new(start: usize, price: f64) -> Self {
+        Group {
+            start,
+            sum: price,
+            count: 1,
+            level: f64::NAN,
+        }
+    }
+
     fn mean(&self) -> f64 {
         self.sum / f64::from(self.count)
+    }
+
+    fn closed(self) -> Self {
+        Group {
+            level: self.mean(),
+            ..self
+        }
     }
 }
 
@@ -175,7 +193,7 @@ impl PivotClusters {
                 .iter()
                 .filter(|g| g.count >= min_touches)
                 .map(|g| SrLevel {
-                    price: g.mean(),
+                    price: g.level,
                     touches: g.count,
                 }),
         );
@@ -231,7 +249,7 @@ impl PivotClusters {
                     });
                     continue;
                 }
-                fresh.push(g);
+                fresh.push(g.closed());
             }
             if k >= same {
                 let old_start = (k as isize - delta) as usize;
@@ -242,13 +260,9 @@ impl PivotClusters {
                     return next_old;
                 }
             }
-            cur = Some(Group {
-                start: k,
-                sum: p,
-                count: 1,
-            });
+            cur = Some(Group::new(k, p));
         }
-        fresh.extend(cur);
+        fresh.extend(cur.map(Group::closed));
         old.len()
     }
 }

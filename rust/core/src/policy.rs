@@ -387,6 +387,18 @@ pub struct DecideScratch {
     sells: Vec<(i32, i64, i64)>,
     buys: Vec<(i32, i64, i64)>,
     grid_orders: Vec<DesiredOrder>,
+    /// Vectors of a finished decision handed back ([`DecideScratch::recycle`]) for the next.
+    spare_orders: Vec<DesiredOrder>,
+    spare_reasons: Vec<Reason>,
+}
+
+impl DecideScratch {
+    /// Hand a decision's vectors back for the next decision to fill (a driver that is done
+    /// with a decision saves their allocations).
+    pub fn recycle(&mut self, decision: Decision) {
+        self.spare_orders = decision.orders;
+        self.spare_reasons = decision.reasons;
+    }
 }
 
 /// One side's ladder (level, price ticks, lots) as the grid plan built it, with the plan's
@@ -443,7 +455,8 @@ pub fn decide_in(
     check::non_negative("spot_amount", book.spot_amount)?;
     check::finite("equity", book.equity)?;
     check::finite("high_water_mark", book.high_water_mark)?;
-    let mut reasons = Vec::new();
+    let mut reasons = std::mem::take(&mut scratch.spare_reasons);
+    reasons.clear();
     let mut m = Metrics::default();
     let lot = market.lot_f64();
     let spot = book.spot_amount;
@@ -569,7 +582,8 @@ pub fn decide_in(
         }
     }
 
-    let mut orders = Vec::new();
+    let mut orders = std::mem::take(&mut scratch.spare_orders);
+    orders.clear();
     let mut new_state = *state;
     let mut s_cur = short;
     // outside the band: a market order back to the target
@@ -634,6 +648,7 @@ pub fn decide_in(
         sells,
         buys,
         grid_orders,
+        ..
     } = scratch;
     sells.clear();
     buys.clear();

@@ -3,7 +3,7 @@
 //! The live bot and the backtester both hold one engine and feed it the same bars in the same
 //! order ([`PolicyEngine::sync`] takes the candle window the bot sees and ingests only the bars
 //! newer than the last one it saw), so both drivers compute bit-identical statistics and call
-//! the same [`decide_with`]: parity by construction.
+//! the same [`super::decide_with`] logic: parity by construction.
 //!
 //! Each bar costs O(1) for the moments (running sums with an exact recomputation every
 //! `history_bars` bars, which bounds the drift) and O(log W + W/8) for the VaR quantile (a
@@ -184,8 +184,8 @@ impl PolicyEngine {
             }
             _ => 0.0,
         };
-        if let Some(prev) = self.bars.back() {
-            let r = close / prev.close - 1.0;
+        let new_return = self.bars.back().map(|prev| close / prev.close - 1.0);
+        if let Some(r) = new_return {
             self.add_return(r);
         }
         self.bars.push_back(Row {
@@ -205,7 +205,14 @@ impl PolicyEngine {
             }
             if let Some(r) = self.returns.pop_front() {
                 self.remove_return(r);
+                match new_return {
+                    // the window slid: one shift of the losses between the two positions
+                    Some(n) => replace_sorted(&mut self.losses, loss_of(r), loss_of(n)),
+                    None => remove_sorted(&mut self.losses, loss_of(r)),
+                }
             }
+        } else if let Some(n) = new_return {
+            insert_sorted(&mut self.losses, loss_of(n));
         }
         self.since_exact += 1;
         if self.since_exact >= self.capacity {
@@ -227,7 +234,6 @@ impl PolicyEngine {
         let d = r - self.mean;
         self.mean += d / n;
         self.m2 += d * (r - self.mean);
-        insert_sorted(&mut self.losses, loss_of(r));
         let lambda = crate::volatility::EWMA_LAMBDA_DEFAULT;
         self.ewma_s2 = Some(match self.ewma_s2 {
             None => r * r,
@@ -246,7 +252,6 @@ impl PolicyEngine {
             self.m2 -= d * (r - self.mean);
         }
         self.run = self.run.min(self.returns.len());
-        remove_sorted(&mut self.losses, loss_of(r));
     }
 
     /// Exact two-pass moments and term sum of the current window (bounds the running drift).
@@ -406,13 +411,18 @@ impl PolicyEngine {
         Ok(&self.stats)
     }
 
-    /// The decision on the current window (see [`decide_with`]).
     /// The statistics as the latest [`PolicyEngine::stats`] (or decision) left them, without
     /// recomputing anything.
     pub fn last_stats(&self) -> &MarketStats {
         &self.stats
     }
 
+    /// Give a decision's vectors back for the next decision to reuse (optional).
+    pub fn recycle(&mut self, decision: Decision) {
+        self.scratch.recycle(decision);
+    }
+
+    /// The decision on the current window (see [`super::decide_with`]).
     pub fn decide(
         &mut self,
         price: f64,
@@ -453,6 +463,25 @@ fn insert_sorted(v: &mut Vec<f64>, x: f64) {
     v.insert(at, x);
 }
 
+/// Replace one `old` in ascending `v` by `new` (values as for [`insert_sorted`]), shifting
+/// only the values between their two positions; `v` stays sorted. `old` must be present.
+fn replace_sorted(v: &mut [f64], old: f64, new: f64) {
+    let i = v.partition_point(|&y| y < old);
+    if i >= v.len() {
+        return;
+    }
+    if new > old {
+        // new goes after the values below it: shift (i, j) left by one
+        let j = i + v[i..].partition_point(|&y| y < new);
+        v.copy_within(i + 1..j, i);
+        v[j - 1] = new;
+    } else {
+        let j = v[..i].partition_point(|&y| y < new);
+        v.copy_within(j..i, j + 1);
+        v[j] = new;
+    }
+}
+
 /// Remove one `x` from ascending `v` (finite values, no -0.0).
 fn remove_sorted(v: &mut Vec<f64>, x: f64) {
     let at = v.partition_point(|&y| y < x);
@@ -478,5 +507,31 @@ fn at_index(e: Error, k: usize) -> Error {
             rule,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sliding the sorted window by replacement equals removing then inserting.
+        #[test]
+        fn replace_sorted_equals_remove_then_insert(
+            mut v in prop::collection::vec(-5i32..5, 1..60),
+            pick in 0usize..60,
+            new in -6i32..6,
+        ) {
+            v.sort_unstable();
+            let mut a: Vec<f64> = v.iter().map(|&x| f64::from(x) / 4.0).collect();
+            let mut b = a.clone();
+            let old = a[pick % a.len()];
+            let new = f64::from(new) / 4.0;
+            replace_sorted(&mut a, old, new);
+            remove_sorted(&mut b, old);
+            insert_sorted(&mut b, new);
+            prop_assert_eq!(a, b);
+        }
     }
 }
