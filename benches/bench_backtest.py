@@ -1,8 +1,8 @@
 """Backtester benches (issue 8, 'Speed'), every ratio measured side by side in one run:
 
-- full policy: the engine's ns/bar (PolicyEngine deciding every bar) next to a 'full-ish'
-  reference of comparable per-bar work (benches/fullish_ref.py, one body run as pure Python
-  and under numba, the two checked equal; not the policy bit for bit);
+- full policy: the engine's ns/bar (PolicyEngine deciding every bar) next to its faithful
+  twin (benches/policy_twin.py: the same logic written plainly once, run as pure Python and
+  under numba), validated event for event against the engine before anything is timed;
 - plain 10-level grid: the engine's `plain_grid` fast path vs a pure-Python and a numba
   version of exactly the same logic (validated fill by fill against the engine first), plus
   the previous simplified numba kernel for reference;
@@ -34,13 +34,8 @@ from gridhedge.data.synthetic import synthetic_candles
 from gridhedge.execution.paper import default_market
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fullish_ref import numba_fullish, py_fullish
+from policy_twin import FULL, main_twin
 
-FULL: dict[str, Any] = {
-    "data": {"timeframe": "1m", "history_bars": 500},
-    "execution": {"rebalance_interval": "60"},
-    "logging": {"level": "ERROR"},
-}
 # the plain grid: fixed 1% geometric spacing, 10 levels, no volatility/S-R/funding/VaR layers
 PLAIN: dict[str, Any] = {
     **FULL,
@@ -353,37 +348,10 @@ def main() -> None:
     c = candles_for(bars)
     a = arrays(c)
 
-    # --- the full policy vs the 'full-ish' references (benches/fullish_ref.py) ---
-    full = spec_for(FULL, c)
-    t_full = best_of(
-        lambda: _core.backtest(full, market, *a, record_events=False, record_series=False), 3
-    )
-    cc = (a[0], a[1], a[2], a[3], a[4], a[6], a[7])
-    # window 500 (history_bars), 10 rungs a side, 1% base spacing, sigma x 2, recentre at 0.5%
-    params = (500, 10, 0.01, 2.0, 1, 0.005, 10, 5000.0, 0.95, 0.2, 0.1, 0.001, 1.0, 500)
-    fx = numba_fullish()
-    fx(cc, params)  # compile
-    t_fnb = best_of(lambda: fx(cc, params), 3)
-    py_n = 5_000 if args.quick else 20_000
-    pcc = tuple(x[:py_n] for x in cc[:5]) + cc[5:]
-    t0 = time.perf_counter()
-    got_py = py_fullish(pcc, params)
-    t_fpy = (time.perf_counter() - t0) / py_n * bars
-    if tuple(float(x) for x in got_py) != tuple(float(x) for x in fx(pcc, params)):
-        raise SystemExit("full-ish references disagree (pure Python vs numba)")
-    print(
-        f"full policy (PolicyEngine every bar, cadence 1), {bars} bars: {t_full:.3f} s = "
-        f"{t_full / bars * 1e9:.0f} ns/bar"
-    )
-    print(
-        f"  full-ish reference (fullish_ref.py: same fill rules, incremental vol + VaR window, "
-        f"ladder re-decided every bar): numba {t_fnb / bars * 1e9:.0f} ns/bar, pure Python "
-        f"{t_fpy / bars * 1e9:.0f} ns/bar (timed on {py_n} bars; Python == numba checked)"
-    )
-    print(
-        f"  pure Python / engine = {t_fpy / t_full:.0f}x (floor >= 50x); "
-        f"numba / engine = {t_fnb / t_full:.2f}x (floor > 1x: engine faster)"
-    )
+    # --- the full policy vs its faithful twin (benches/policy_twin.py: the same logic as pure
+    # Python and under numba, validated event for event against the engine first) ---
+    main_twin(args.quick)
+    print()
 
     # --- the plain 10-level grid: engine fast path vs pure Python vs numba, same logic ---
     plain = spec_for(PLAIN, c, plain_grid=True)

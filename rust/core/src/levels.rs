@@ -168,16 +168,16 @@ impl PivotClusters {
         }
     }
 
-    /// Add a pivot price.
+    /// Add a pivot price (finite and > 0, as prices are).
     pub fn insert(&mut self, price: f64) {
-        let at = self.prices.partition_point(|y| y.total_cmp(&price).is_lt());
+        let at = self.prices.partition_point(|&y| y < price);
         self.prices.insert(at, price);
         self.changed(at, 1);
     }
 
     /// Remove one pivot at `price` (no-op when there is none).
     pub fn remove(&mut self, price: f64) {
-        let at = self.prices.partition_point(|y| y.total_cmp(&price).is_lt());
+        let at = self.prices.partition_point(|&y| y < price);
         if at < self.prices.len() && self.prices[at] == price {
             self.prices.remove(at);
             self.changed(at, -1);

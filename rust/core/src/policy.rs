@@ -898,13 +898,14 @@ fn snap_to_support_resistance(
     let tick = market.tick_f64();
     let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
     let mut moved = 0;
+    // the first level (by price) within tolerance of p lies in [p / (1 + tol), p / (1 - tol)]:
+    // the scan starts at a binary search for that range, widened by a margin far above rounding
+    let below = (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct);
+    let above = (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct);
     for (ladder, is_sell) in [(sells, true), (buys, false)] {
         for k in 0..ladder.len() {
             let p = market.ticks_to_f64(ladder[k].1);
-            // the first level (by price) within tolerance: levels below p / (1 + tol), with a
-            // margin far above rounding, cannot be, so the scan starts at the binary search
-            let floor = p / (1.0 + cfg.sr_tolerance_pct) * (1.0 - 1e-9);
-            let ceiling = p / (1.0 - cfg.sr_tolerance_pct) * (1.0 + 1e-9);
+            let (floor, ceiling) = (p * below, p * above);
             let from = levels.partition_point(|l| l.price < floor);
             let Some(sr) = levels[from..]
                 .iter()

@@ -446,8 +446,13 @@ impl PolicyEngine {
     }
 }
 
-/// Index of the first open time after `last` in increasing open times (a binary search).
+/// Index of the first open time after `last` in increasing open times: O(1) when the window
+/// moved on by one bar (a driver deciding every bar), else a binary search.
 fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
+    let n = timestamp.len();
+    if n >= 2 && timestamp[n - 2] == last {
+        return Some(n - 1);
+    }
     let k = timestamp.partition_point(|&t| t <= last);
     (k < timestamp.len()).then_some(k)
 }
