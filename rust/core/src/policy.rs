@@ -903,10 +903,22 @@ fn snap_to_support_resistance(
     let below = (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct);
     let above = (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct);
     for (ladder, is_sell) in [(sells, true), (buys, false)] {
+        // the start of the range moves with the rungs (outward, monotonically): walk it from
+        // the last rung's instead of searching again; it always equals
+        // `levels.partition_point(|l| l.price < floor)`
+        let mut from = ladder.first().map_or(0, |r| {
+            let floor = market.ticks_to_f64(r.1) * below;
+            levels.partition_point(|l| l.price < floor)
+        });
         for k in 0..ladder.len() {
             let p = market.ticks_to_f64(ladder[k].1);
             let (floor, ceiling) = (p * below, p * above);
-            let from = levels.partition_point(|l| l.price < floor);
+            while from > 0 && levels[from - 1].price >= floor {
+                from -= 1;
+            }
+            while from < levels.len() && levels[from].price < floor {
+                from += 1;
+            }
             let Some(sr) = levels[from..]
                 .iter()
                 .take_while(|l| l.price <= ceiling)

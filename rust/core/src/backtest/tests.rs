@@ -251,3 +251,22 @@ fn plain_grid_fills_trade_through_next_bar_and_alternate() {
     let last_pos = r.position.last().copied().unwrap_or(0.0);
     assert!((pos as f64 * lot - last_pos).abs() < 1e-9);
 }
+
+proptest::proptest! {
+    /// The fast decimal of a double has the value of its shortest round-trip text (the slow
+    /// path, as Python's `Decimal(repr(x))`), for prices on a cent grid and for any double.
+    #[test]
+    fn f64_to_decimal_is_the_shortest_texts_value(
+        cents in 1i64..10_000_000_000,
+        bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
+    ) {
+        for x in [cents as f64 / 100.0, -(cents as f64) / 1000.0, bits] {
+            let slow = Decimal::from_str(&format!("{x}"))
+                .or_else(|_| Decimal::from_scientific(&format!("{x:e}")));
+            match (f64_to_decimal("x", x), slow) {
+                (Ok(fast), Ok(slow)) => proptest::prop_assert_eq!(fast, slow, "{}", x),
+                (fast, slow) => proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", x),
+            }
+        }
+    }
+}
