@@ -844,14 +844,15 @@ pub fn decide_in(
         }
     }
 
-    // order layer: never more than max_active_orders, nearest the price first
-    grid_orders.sort_by(|a, b| {
-        (a.price_ticks as f64 - price_q)
-            .abs()
-            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
-    });
+    // order layer: never more than max_active_orders, nearest the price first (the final
+    // sort's keys are unique, so the order before it only matters for what is left out)
     let room = cfg.max_active_orders.saturating_sub(orders.len());
     if grid_orders.len() > room {
+        grid_orders.sort_by(|a, b| {
+            (a.price_ticks as f64 - price_q)
+                .abs()
+                .total_cmp(&(b.price_ticks as f64 - price_q).abs())
+        });
         reason(&mut reasons, explain, "max_active_orders", || {
             format!(
                 "{} grid order(s) beyond max_active_orders {} left out",

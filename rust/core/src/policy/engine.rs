@@ -471,20 +471,42 @@ fn insert_sorted(v: &mut Vec<f64>, x: f64) {
 /// Replace one `old` in ascending `v` by `new` (values as for [`insert_sorted`]), shifting
 /// only the values between their two positions; `v` stays sorted. `old` must be present.
 fn replace_sorted(v: &mut [f64], old: f64, new: f64) {
-    let i = v.partition_point(|&y| y < old);
+    let (i, j) = partition_points(v, old, new);
     if i >= v.len() {
         return;
     }
     if new > old {
-        // new goes after the values below it: shift (i, j) left by one
-        let j = i + v[i..].partition_point(|&y| y < new);
+        // new goes after the values below it (j > i): shift (i, j) left by one
         v.copy_within(i + 1..j, i);
         v[j - 1] = new;
     } else {
-        let j = v[..i].partition_point(|&y| y < new);
+        // j <= i: shift [j, i) right by one
         v.copy_within(j..i, j + 1);
         v[j] = new;
     }
+}
+
+/// `(v.partition_point(|y| y < a), v.partition_point(|y| y < b))` for ascending `v`: two
+/// branchless binary searches interleaved in one loop, so their load latencies overlap.
+fn partition_points(v: &[f64], a: f64, b: f64) -> (usize, usize) {
+    if v.is_empty() {
+        return (0, 0);
+    }
+    let (mut base_a, mut base_b, mut size) = (0usize, 0usize, v.len());
+    while size > 1 {
+        let half = size / 2;
+        if v[base_a + half] < a {
+            base_a += half;
+        }
+        if v[base_b + half] < b {
+            base_b += half;
+        }
+        size -= half;
+    }
+    (
+        base_a + usize::from(v[base_a] < a),
+        base_b + usize::from(v[base_b] < b),
+    )
 }
 
 /// Remove one `x` from ascending `v` (finite values, no -0.0).
@@ -521,6 +543,21 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn partition_points_equal_the_std_ones(
+            mut v in prop::collection::vec(-20i32..20, 0..70),
+            a in -22i32..22,
+            b in -22i32..22,
+        ) {
+            v.sort_unstable();
+            let v: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+            let (a, b) = (f64::from(a), f64::from(b));
+            prop_assert_eq!(
+                partition_points(&v, a, b),
+                (v.partition_point(|&y| y < a), v.partition_point(|&y| y < b))
+            );
+        }
+
         /// Sliding the sorted window by replacement equals removing then inserting.
         #[test]
         fn replace_sorted_equals_remove_then_insert(
