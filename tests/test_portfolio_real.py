@@ -22,6 +22,7 @@ from gridhedge.data.correlated import BTC_ETH, correlated_candles
 from gridhedge.execution.ccxt_broker import CcxtBroker, CcxtDataProvider, RetryPolicy
 from gridhedge.execution.paper import default_market
 from gridhedge.portfolio import PortfolioRunner
+from gridhedge.portfolio.connections import ExchangeSettings
 from gridhedge.portfolio.risk import LegInput, PortfolioRiskManager
 from gridhedge.sim import Bars, SimExchange, SimServer, SymbolSpec
 from gridhedge.state.sqlite import SQLiteStateManager
@@ -30,6 +31,7 @@ KEY = "gh-port-key-3c5e7a9b1d2f4e6a08"
 SECRET = "gh-port-secret-9f8e7d6c5b4a39281706"
 KEY_ENV, SECRET_ENV = "GH_PORTFOLIO_TEST_KEY", "GH_PORTFOLIO_TEST_SECRET"
 BARS, START, HISTORY = 760, 520, 300
+EXAMPLES = pathlib.Path(__file__).parents[1] / "python/gridhedge/config/examples"
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 FAST = RetryPolicy(attempts=4, backoff_s=0.01, max_backoff_s=0.05, lookups=2)
 LEG = {
@@ -382,6 +384,10 @@ def test_bad_real_configs_name_key_value_and_rule(tmp_path: pathlib.Path) -> Non
     del cfg["state"]
     e = _bad(cfg)
     assert (e.field, e.value) == ("state.state_path", None)
+    cfg = real_config(url, db)
+    cfg["portfolio"]["lookback_bars"] = 1500
+    e = _bad(cfg)
+    assert (e.field, e.value) == ("portfolio.lookback_bars", "1500")
     e = _bad({**real_config(url, db), "mode": "LIVE"})
     assert (e.field, e.value) == ("mode", "'LIVE'")
 
@@ -398,3 +404,59 @@ def test_unalignable_closes_are_a_clear_error() -> None:
     assert err.value.field == "legs"
     assert "BTCUSDT" in str(err.value) and "ETHUSDT" in str(err.value)
     assert err.value.rule is not None and "timestamps" in err.value.rule
+
+
+# ------------------------------------------------------------------------------- CLI
+@pytest.mark.usefixtures("keys_env")
+def test_cli_runs_the_documented_real_example_against_the_emulator(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import json
+    import threading
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from gridhedge.cli import app
+
+    example = EXAMPLES / "portfolio_real.yaml"
+    cfg = yaml.safe_load(example.read_text())
+    assert cfg["mode"] == "REAL"
+    # only connection settings: no key or secret in the file
+    assert set(cfg["exchanges"]["binanceusdm"]) <= set(ExchangeSettings.model_fields)
+    # the emulator runs on its own loop (the CLI runs its own asyncio.run)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = SimServer(sim_exchange(), secrets={KEY: SECRET})
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
+    try:
+        # the example as documented, pointed at the emulator; keys from its named variables
+        monkeypatch.setenv(cfg["exchanges"]["binanceusdm"]["api_key_env"], KEY)
+        monkeypatch.setenv(cfg["exchanges"]["binanceusdm"]["api_secret_env"], SECRET)
+        cfg["exchanges"]["binanceusdm"]["base_url"] = server.url
+        cfg["state"]["state_path"] = str(tmp_path / "portfolio.sqlite")
+        cfg["portfolio"]["lookback_bars"] = HISTORY
+        cfg["data"]["history_bars"] = HISTORY
+        path = tmp_path / "portfolio_real.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        result = CliRunner().invoke(app, ["portfolio", str(path), "--steps", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        status = json.loads(result.output[result.output.index("{\n") :])
+        assert status["portfolio"]["mode"] == "REAL"
+        assert status["portfolio"]["bars"] == HISTORY
+        assert set(status["legs"]) == set(SYMBOLS)
+        assert all(live_ids(server, s) for s in SYMBOLS)
+        assert server.served["GET", "/fapi/v1/exchangeInfo"] == 1
+        assert KEY not in result.output and SECRET not in result.output
+        # without keys: a clear error and exit code 2
+        monkeypatch.delenv(cfg["exchanges"]["binanceusdm"]["api_secret_env"])
+        result = CliRunner().invoke(app, ["portfolio", str(path), "--steps", "1"])
+        assert result.exit_code == 2
+        assert "api_secret_env" in result.output or "GRIDHEDGE_API_SECRET" in result.output
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()

@@ -79,6 +79,8 @@ _PORTFOLIO_KEYS = {
     "weights",
 }
 MODES = ("PAPER", "RECOMMENDATION", "REAL")
+MAX_KLINES = 1500
+"""The most bars one klines request returns (Binance USD-M)."""
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -198,6 +200,14 @@ class PortfolioRunner:
                 field="state.state_path",
                 value=None,
                 rule="must be set in mode REAL",
+            )
+        if self.mode == "REAL" and int(port.get("lookback_bars", 500)) + 1 > MAX_KLINES:
+            raise ConfigError(
+                f"portfolio.lookback_bars: must be at most {MAX_KLINES - 1} in mode REAL "
+                f"(got {port['lookback_bars']!r}): one klines request holds {MAX_KLINES} bars",
+                field="portfolio.lookback_bars",
+                value=repr(port["lookback_bars"]),
+                rule=f"must be at most {MAX_KLINES - 1} in mode REAL",
             )
         leg_exchanges: list[str | None] = []
         for i, leg in enumerate(legs_cfg):
