@@ -18,13 +18,17 @@ from loguru import logger
 
 from gridhedge import ConfigError, GridHedgeError
 from gridhedge._core import parse_client_order_id
-from gridhedge.data.correlated import BTC_ETH, correlated_candles
-from gridhedge.execution.ccxt_broker import CcxtBroker, CcxtDataProvider, RetryPolicy
-from gridhedge.execution.paper import default_market
+from gridhedge.execution.ccxt_broker import (
+    CcxtBroker,
+    CcxtDataProvider,
+    LiveRecommendationBroker,
+    RetryPolicy,
+)
 from gridhedge.portfolio import PortfolioRunner
 from gridhedge.portfolio.connections import ExchangeSettings
 from gridhedge.portfolio.risk import LegInput, PortfolioRiskManager
-from gridhedge.sim import Bars, SimExchange, SimServer, SymbolSpec
+from gridhedge.sim import SimExchange, SimServer
+from gridhedge.sim.cli import correlated_exchange
 from gridhedge.state.sqlite import SQLiteStateManager
 
 KEY = "gh-port-key-3c5e7a9b1d2f4e6a08"
@@ -46,17 +50,11 @@ LEG = {
 
 
 def sim_exchange() -> SimExchange:
-    candles = correlated_candles(BTC_ETH, seed=11, bars=BARS)
-    specs = [
-        SymbolSpec(s, s.removesuffix("USDT"), default_market(s), Bars.from_candles(c))
-        for s, c in candles.items()
-    ]
-    return SimExchange(
-        specs,
-        start_bar=START,
-        wallet_usdt="250000",
-        spot_balances={"BTC": "1", "ETH": "30", "USDT": "1000"},
-    )
+    """What ``gridhedge sim --correlated`` serves: BTCUSDT and ETHUSDT, correlated."""
+    exchange = correlated_exchange(seed=11, bars=BARS, warmup=START, wallet="250000")
+    assert set(exchange.books) == set(SYMBOLS) and exchange.bar == START
+    assert exchange.spot == {"BTC": Decimal(1), "ETH": Decimal(30), "USDT": Decimal(0)}
+    return exchange
 
 
 def real_config(url: str, db: pathlib.Path, var_limit: float = 1e9) -> dict[str, Any]:
@@ -83,6 +81,14 @@ def real_config(url: str, db: pathlib.Path, var_limit: float = 1e9) -> dict[str,
             },
         ],
     }
+
+
+@pytest.fixture
+def log_lines() -> Any:
+    lines: list[str] = []
+    handler = logger.add(lines.append, format="{level} | {message}", level="INFO")
+    yield lines
+    logger.remove(handler)
 
 
 @pytest.fixture
@@ -283,6 +289,35 @@ async def test_restart_duplicates_nothing_and_state_fills_match_the_emulator(
     assert bots == {"portfolio", "btcusdt-grid", "ethusdt-grid"}
 
 
+@pytest.mark.usefixtures("keys_env")
+async def test_recommendation_on_live_data_reads_the_account_and_places_nothing(
+    sim: SimServer, tmp_path: pathlib.Path, log_lines: list[str]
+) -> None:
+    cfg = real_config(sim.url, tmp_path / "rec.sqlite")
+    cfg["mode"] = "RECOMMENDATION"
+    cfg["data"]["source"] = "exchange"
+    async with PortfolioRunner(cfg, sleep=emulator_clock(sim), retry=FAST) as runner:
+        report = await runner.run(3)
+        assert report is not None and report.bars == HISTORY
+        (conn,) = runner.connections.values()
+        for leg in runner.legs:
+            broker = leg.bot.broker
+            assert isinstance(broker, LiveRecommendationBroker)
+            assert broker.exchange is conn.client
+            assert leg.last is not None
+            # planned for the real account: its spot inventory, its (flat) futures position
+            assert leg.last.position.futures_amount == 0
+            assert leg.last.position.spot_amount == sim.exchange.spot[leg.symbol[:3]]
+            assert leg.last.decision.orders, f"{leg.symbol}: no plan"
+    # nothing was sent: no order, no cancel; the markets loaded once
+    assert sim.exchange.open_orders() == []
+    assert all(not b.orders for b in sim.exchange.books.values())
+    assert not [r for r in sim.served if r[0] in ("POST", "DELETE") and "order" in r[1].lower()]
+    assert sim.served["GET", "/fapi/v1/exchangeInfo"] == 1
+    assert sim.exchange.bar == START + 2
+    assert sum("Recommend " in line for line in log_lines) >= 2
+
+
 # ------------------------------------------------------------------------------- secrets
 async def test_keys_never_reach_logs_state_errors_or_reprs(
     sim: SimServer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
@@ -388,6 +423,10 @@ def test_bad_real_configs_name_key_value_and_rule(tmp_path: pathlib.Path) -> Non
     cfg["portfolio"]["lookback_bars"] = 1500
     e = _bad(cfg)
     assert (e.field, e.value) == ("portfolio.lookback_bars", "1500")
+    e = _bad({**real_config(url, db), "data": {"source": "synthetic"}})
+    assert (e.field, e.value) == ("data.source", "'synthetic'")
+    e = _bad({**real_config(url, db), "mode": "PAPER", "data": {"source": "exchange"}})
+    assert (e.field, e.value) == ("data.source", "'exchange'")
     e = _bad({**real_config(url, db), "mode": "LIVE"})
     assert (e.field, e.value) == ("mode", "'LIVE'")
 

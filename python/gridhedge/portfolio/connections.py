@@ -148,11 +148,11 @@ def api_keys(
     if missing:
         setting, name = missing[0]
         field = f"exchanges.{exchange_id}.{setting}"
-        rule = "must name a set environment variable (or set key_file) in mode REAL"
+        rule = "must name a set environment variable (or set key_file) to read the account"
         raise ConfigError(
-            f"{field}: mode REAL needs API keys for {exchange_id}; environment variable(s) "
-            f"{', '.join(n for _, n in missing)} not set (or set key_file: a file outside the "
-            "repository)",
+            f"{field}: reading the account on {exchange_id} needs API keys; environment "
+            f"variable(s) {', '.join(n for _, n in missing)} not set (or set key_file: a file "
+            "outside the repository)",
             field=field,
             value=repr(name),
             rule=rule,

@@ -25,6 +25,10 @@ emulator's clock instead). Each leg's bot reconciles with the exchange on start 
 deterministic client order ids), so a restarted portfolio adopts its live orders and never
 duplicates one. ``aclose()`` releases the state and closes each shared client exactly once.
 
+RECOMMENDATION with ``data: {source: exchange}``: the same connections and exchange data, with
+``LiveRecommendationBroker`` legs that read the real account (position, spot inventory,
+equity) and place nothing: each rebalance's plan for the account is logged.
+
 Each rebalance the runner gathers the legs' closes, worst in-band exposures and equities, asks
 the manager for the portfolio figures, applies each leg's multiplier as a narrower hedge band
 (``GridHedgeBot.tighten_band``: only ever tighter than the leg's configured band), then lets
@@ -53,7 +57,12 @@ from gridhedge.data.correlated import AssetSpec, correlated_candles
 from gridhedge.data.replay import ReplayDataProvider
 from gridhedge.errors import ConfigError
 from gridhedge.execution.broker_factory import create_broker
-from gridhedge.execution.ccxt_broker import CcxtBroker, CcxtDataProvider, RetryPolicy
+from gridhedge.execution.ccxt_broker import (
+    CcxtBroker,
+    CcxtDataProvider,
+    LiveRecommendationBroker,
+    RetryPolicy,
+)
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
 from gridhedge.grid.config import GridHedgeConfig
 from gridhedge.portfolio.connections import (
@@ -113,8 +122,8 @@ class PortfolioHistory:
 
 @dataclass
 class Leg:
-    """One symbol: its bot, its data provider (a replay offline, the exchange in REAL) and,
-    in REAL mode, the exchange it trades on."""
+    """One symbol: its bot, its data provider (a replay offline, else the exchange's) and,
+    on exchange data, the exchange it reads and trades on."""
 
     symbol: str
     bot: GridHedgeBot
@@ -129,10 +138,10 @@ class Leg:
         """The leg's replay (PAPER/RECOMMENDATION only)."""
         if not isinstance(self.provider, ReplayDataProvider):
             raise ConfigError(
-                f"legs: {self.symbol} reads the exchange, not a replay (mode REAL)",
-                field="mode",
-                value="REAL",
-                rule="a replay exists in PAPER and RECOMMENDATION only",
+                f"legs: {self.symbol} reads the exchange, not a replay",
+                field="data.source",
+                value="'exchange'",
+                rule="a replay exists with data.source 'synthetic' only",
             )
         return self.provider
 
@@ -159,6 +168,35 @@ def _mode(cfg: Mapping[str, Any]) -> str:
             rule=f"must be one of {list(MODES)}",
         )
     return mode
+
+
+def _live(mode: str, data: Mapping[str, Any]) -> bool:
+    """Whether the legs read the exchange: ``data.source`` (default: ``exchange`` in REAL,
+    ``synthetic`` otherwise), checked against the mode."""
+    raw = data.get("source", "exchange" if mode == "REAL" else "synthetic")
+    if raw not in ("synthetic", "exchange"):
+        raise ConfigError(
+            f"data.source: must be 'synthetic' or 'exchange' (got {raw!r})",
+            field="data.source",
+            value=repr(raw),
+            rule="must be 'synthetic' or 'exchange'",
+        )
+    if mode == "REAL" and raw != "exchange":
+        raise ConfigError(
+            f"data.source: must be 'exchange' in mode REAL (got {raw!r})",
+            field="data.source",
+            value=repr(raw),
+            rule="must be 'exchange' in mode REAL (a REAL portfolio trades what it reads)",
+        )
+    if mode == "PAPER" and raw != "synthetic":
+        raise ConfigError(
+            f"data.source: must be 'synthetic' in mode PAPER (got {raw!r}): PAPER fills "
+            "against a replay; use RECOMMENDATION for plans on the exchange's live data",
+            field="data.source",
+            value=repr(raw),
+            rule="must be 'synthetic' in mode PAPER",
+        )
+    return bool(raw == "exchange")
 
 
 class PortfolioRunner:
@@ -193,6 +231,8 @@ class PortfolioRunner:
         history = int(data.get("history_bars", 500))
         state_path = (cfg.get("state") or {}).get("state_path")
         exchanges = parse_exchanges(cfg.get("exchanges"))
+        self.live = _live(self.mode, data)
+        """The legs read the exchange (REAL, or RECOMMENDATION with ``data.source: exchange``)."""
         if self.mode == "REAL" and state_path is None:
             raise ConfigError(
                 "state.state_path: required in mode REAL (one SQLite file for every leg and "
@@ -201,17 +241,17 @@ class PortfolioRunner:
                 value=None,
                 rule="must be set in mode REAL",
             )
-        if self.mode == "REAL" and int(port.get("lookback_bars", 500)) + 1 > MAX_KLINES:
+        if self.live and int(port.get("lookback_bars", 500)) + 1 > MAX_KLINES:
             raise ConfigError(
-                f"portfolio.lookback_bars: must be at most {MAX_KLINES - 1} in mode REAL "
+                f"portfolio.lookback_bars: must be at most {MAX_KLINES - 1} on exchange data "
                 f"(got {port['lookback_bars']!r}): one klines request holds {MAX_KLINES} bars",
                 field="portfolio.lookback_bars",
                 value=repr(port["lookback_bars"]),
-                rule=f"must be at most {MAX_KLINES - 1} in mode REAL",
+                rule=f"must be at most {MAX_KLINES - 1} on exchange data",
             )
         leg_exchanges: list[str | None] = []
         for i, leg in enumerate(legs_cfg):
-            if self.mode == "REAL":
+            if self.live:
                 ex_id = check_exchange_id(
                     leg.get("exchange", DEFAULT_EXCHANGE), f"legs[{i}].exchange"
                 )
@@ -243,10 +283,10 @@ class PortfolioRunner:
         )
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
         self.retry = retry if retry is not None else RetryPolicy()
-        # REAL: one connection per exchange, built before anything else opens (a missing
+        # on the exchange: one connection per exchange, built before anything else opens (a missing
         # key fails here, with nothing to release)
         self.connections: dict[str, Connection] = {}
-        if self.mode == "REAL":
+        if self.live:
             # (a ccxt client opens its HTTP session on its first request: nothing to release
             # if a later step of the constructor fails)
             for ex_id in dict.fromkeys(e for e in leg_exchanges if e is not None):
@@ -279,7 +319,8 @@ class PortfolioRunner:
                 if on is not None:
                     conn = self.connections[on]
                     provider = CcxtDataProvider(conn.client, self.retry)
-                    broker: Any = CcxtBroker(
+                    real = self.mode == "REAL"
+                    broker: Any = (CcxtBroker if real else LiveRecommendationBroker)(
                         conn.client,
                         spot=conn.spot,
                         spot_amount=str(leg.get("spot_amount", "0")),
@@ -398,7 +439,7 @@ class PortfolioRunner:
         cadence = None
         for i in range(steps):
             if i > 0:
-                if self.mode == "REAL":
+                if self.live:
                     await self._sleep(self.interval_s())
                 else:
                     cadence = cadence or self.legs[0].bot.cadence_bars()
