@@ -290,6 +290,24 @@ async def test_restart_duplicates_nothing_and_state_fills_match_the_emulator(
 
 
 @pytest.mark.usefixtures("keys_env")
+async def test_portfolio_halt_cancels_every_leg_on_the_exchange(
+    sim: SimServer, tmp_path: pathlib.Path
+) -> None:
+    async with runner_for(sim, tmp_path / "p.sqlite") as runner:
+        await runner.run(3)
+        assert all(live_ids(sim, s) for s in SYMBOLS)
+        # a high-water mark far above today's equity: the portfolio is 50%+ under it
+        runner.manager._equity.insert(0, [1e9, 1e9])
+        report = await runner.step()
+        assert report.halted
+        assert [live_ids(sim, s) for s in SYMBOLS] == [[], []]
+        # it stays halted: the next rebalance trades nothing
+        again = await runner.run(2)
+        assert again is not None and again.halted
+        assert [live_ids(sim, s) for s in SYMBOLS] == [[], []]
+
+
+@pytest.mark.usefixtures("keys_env")
 async def test_recommendation_on_live_data_reads_the_account_and_places_nothing(
     sim: SimServer, tmp_path: pathlib.Path, log_lines: list[str]
 ) -> None:
