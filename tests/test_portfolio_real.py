@@ -449,6 +449,29 @@ def test_bad_real_configs_name_key_value_and_rule(tmp_path: pathlib.Path) -> Non
     assert (e.field, e.value) == ("mode", "'LIVE'")
 
 
+async def test_keys_from_a_key_file_as_for_one_bot(tmp_path: pathlib.Path) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(f'{{"api_key": "{KEY}", "secret": "{SECRET}"}}')
+    url, db = "http://127.0.0.1:9", tmp_path / "p.sqlite"
+    # named by GRIDHEDGE_KEY_FILE (the single bot's variable) when the key variables are unset
+    runner = PortfolioRunner(real_config(url, db), environ={"GRIDHEDGE_KEY_FILE": str(keys)})
+    client = runner.connections["binanceusdm"].client
+    assert (client.apiKey, client.secret) == (KEY, SECRET)
+    await runner.aclose()
+    # or the connection's own key_file, which wins over the environment
+    cfg = real_config(url, db)
+    cfg["exchanges"]["binanceusdm"]["key_file"] = str(keys)
+    runner = PortfolioRunner(cfg, environ={KEY_ENV: "other", SECRET_ENV: "other"})
+    client = runner.connections["binanceusdm"].client
+    assert (client.apiKey, client.secret) == (KEY, SECRET)
+    assert KEY not in repr(runner) and SECRET not in repr(runner)
+    await runner.aclose()
+    # a key file inside a git work tree is refused
+    cfg["exchanges"]["binanceusdm"]["key_file"] = str(pathlib.Path(__file__).parent / "k.json")
+    e = _bad(cfg)
+    assert e.field == "key_file" and e.rule is not None and "git" in e.rule
+
+
 def test_unalignable_closes_are_a_clear_error() -> None:
     manager = PortfolioRiskManager(1e9)
     a = np.arange(0, 50, dtype=np.int64) * 3_600_000

@@ -12,6 +12,7 @@ The portfolio YAML names each connection under ``exchanges`` (all keys optional)
         api_key_env: GRIDHEDGE_API_KEY    # the environment variables holding the keys
         api_secret_env: GRIDHEDGE_API_SECRET
         key_file: /etc/gridhedge/keys.json  # or a key file outside any git work tree
+                                          # (else GRIDHEDGE_KEY_FILE, as for one bot)
         timeout_ms: 10000
 
 Keys are never part of the config: they come from the named environment variables or the key
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gridhedge.errors import ConfigError
 from gridhedge.execution.ccxt_broker import RetryPolicy, call_with_retry, make_exchange
-from gridhedge.execution.secrets import ENV_KEY, ENV_SECRET, ApiKeys, load_api_keys
+from gridhedge.execution.secrets import ENV_KEY, ENV_KEY_FILE, ENV_SECRET, ApiKeys, load_api_keys
 
 __all__ = [
     "DEFAULT_EXCHANGE",
@@ -131,12 +132,18 @@ def parse_exchanges(raw: Any) -> dict[str, ExchangeSettings]:
 def api_keys(
     exchange_id: str, settings: ExchangeSettings, environ: Mapping[str, str] | None = None
 ) -> ApiKeys:
-    """The connection's keys: its key file, else its environment variables; a ConfigError
-    naming what is missing (never a value) when there are none."""
+    """The connection's keys: its ``key_file``, else its environment variables, else the key
+    file named by ``GRIDHEDGE_KEY_FILE``; a ConfigError naming what is missing (never a
+    value) when there are none."""
     if settings.key_file is not None:
         return load_api_keys(key_file=settings.key_file, env={})
     env = os.environ if environ is None else environ
     key, secret = env.get(settings.api_key_env), env.get(settings.api_secret_env)
+    if key and secret:
+        return load_api_keys(key, secret, env={})
+    if env.get(ENV_KEY_FILE):  # as the single bot: a key file named by GRIDHEDGE_KEY_FILE
+        return load_api_keys(key, secret, key_file=env[ENV_KEY_FILE], env={})
+    # (key and secret are not both set here)
     missing = [
         (setting, name)
         for setting, name, value in (
@@ -145,19 +152,16 @@ def api_keys(
         )
         if not value
     ]
-    if missing:
-        setting, name = missing[0]
-        field = f"exchanges.{exchange_id}.{setting}"
-        rule = "must name a set environment variable (or set key_file) to read the account"
-        raise ConfigError(
-            f"{field}: reading the account on {exchange_id} needs API keys; environment "
-            f"variable(s) {', '.join(n for _, n in missing)} not set (or set key_file: a file "
-            "outside the repository)",
-            field=field,
-            value=repr(name),
-            rule=rule,
-        )
-    return load_api_keys(key, secret, env={})
+    setting, name = missing[0]
+    field = f"exchanges.{exchange_id}.{setting}"
+    raise ConfigError(
+        f"{field}: reading the account on {exchange_id} needs API keys; environment "
+        f"variable(s) {', '.join(n for _, n in missing)} not set (or set key_file: a file "
+        "outside the repository)",
+        field=field,
+        value=repr(name),
+        rule="must name a set environment variable (or set key_file) to read the account",
+    )
 
 
 @dataclass(eq=False)

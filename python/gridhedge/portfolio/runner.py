@@ -283,12 +283,11 @@ class PortfolioRunner:
         )
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
         self.retry = retry if retry is not None else RetryPolicy()
-        # on the exchange: one connection per exchange, built before anything else opens (a missing
-        # key fails here, with nothing to release)
+        # on the exchange: one connection per exchange, built before the state opens (a missing
+        # key fails here; a ccxt client opens its HTTP session on its first request, so there
+        # is nothing to release if a later step of the constructor fails)
         self.connections: dict[str, Connection] = {}
         if self.live:
-            # (a ccxt client opens its HTTP session on its first request: nothing to release
-            # if a later step of the constructor fails)
             for ex_id in dict.fromkeys(e for e in leg_exchanges if e is not None):
                 settings = exchanges.get(ex_id) or ExchangeSettings()
                 self.connections[ex_id] = connect(ex_id, settings, environ)
