@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +34,7 @@ from gridhedge.execution.secrets import ApiKeys
 __all__ = [
     "CcxtBroker",
     "CcxtDataProvider",
+    "LiveRecommendationBroker",
     "RetryPolicy",
     "call_with_retry",
     "create_ccxt_broker",
@@ -519,6 +521,50 @@ class CcxtBroker(Broker):
         await self.exchange.close()
         if self.spot is not None:
             await self.spot.close()
+
+
+class LiveRecommendationBroker(CcxtBroker):
+    """RECOMMENDATION for the real account: reads the exchange like ``CcxtBroker`` (market
+    rules, prices, klines, position, spot inventory, equity) but sends no order and no cancel
+    (the bot sees no open order of its own, and no fill); each plan is logged and written to
+    ``plan_path`` like ``RecommendationBroker``'s."""
+
+    trading_mode = TradingMode.RECOMMENDATION
+
+    def __init__(
+        self, *args: Any, plan_path: str | pathlib.Path | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan_path = pathlib.Path(plan_path) if plan_path is not None else None
+        self.plan: list[Order] = []
+
+    def __repr__(self) -> str:
+        return f"LiveRecommendationBroker(exchange={self.exchange.id!r})"
+
+    async def fetch_open_orders(self, symbol: str) -> list[Order]:
+        await self._ccxt_symbol(symbol)
+        return []
+
+    async def fetch_fills(self, symbol: str, since_ms: int | None = None) -> list[Fill]:
+        await self._ccxt_symbol(symbol)
+        return []
+
+    async def place_order(self, order: Order, kind: str = "limit") -> Order:
+        await self.load_market(order.symbol)
+        order.kind = kind
+        order.status = OrderStatus.INTENT
+        self.plan.append(order)
+        return order
+
+    async def cancel_order(self, order: Order) -> None:
+        return None
+
+    def publish_plan(self, report: dict[str, Any]) -> None:
+        """Log the plan and write it (with the report) as JSON to ``plan_path``."""
+        from gridhedge.execution.recommendation import publish_plan
+
+        publish_plan(self.plan, self.plan_path, report)
+        self.plan = []
 
 
 def create_ccxt_broker(

@@ -1,4 +1,8 @@
-"""RECOMMENDATION mode: the bot computes and reports its plan; nothing is placed anywhere."""
+"""RECOMMENDATION mode: the bot computes and reports its plan; nothing is placed anywhere.
+
+``RecommendationBroker`` plans over a replayed market (offline, like PAPER);
+``gridhedge.execution.ccxt_broker.LiveRecommendationBroker`` plans for the real account.
+"""
 
 from __future__ import annotations
 
@@ -40,27 +44,32 @@ class RecommendationBroker(PaperBroker):
 
     def publish_plan(self, report: dict[str, Any]) -> None:
         """Log the plan and write it (with the report) as JSON to ``plan_path``."""
-        orders = [
-            {
-                "client_order_id": o.client_order_id,
-                "key": o.key,
-                "kind": o.kind,
-                "side": o.side.value,
-                "price": str(o.price),
-                "amount": str(o.amount),
-            }
-            for o in self.plan
-        ]
-        for o in orders:
-            logger.info(
-                "Recommend {kind} {side} {amount} @ {price} ({key})",
-                **{k: o[k] for k in ("kind", "side", "amount", "price", "key")},
-            )
-        if self.plan_path is not None:
-            self.plan_path.parent.mkdir(parents=True, exist_ok=True)
-            payload = {**report, "orders": orders}
-            self.plan_path.write_text(json.dumps(payload, indent=2, default=_json_default))
+        publish_plan(self.plan, self.plan_path, report)
         self.plan = []
+
+
+def publish_plan(plan: list[Order], plan_path: pathlib.Path | None, report: dict[str, Any]) -> None:
+    """Log each planned order and write them (with the report) as JSON to ``plan_path``."""
+    orders = [
+        {
+            "client_order_id": o.client_order_id,
+            "key": o.key,
+            "kind": o.kind,
+            "side": o.side.value,
+            "price": str(o.price),
+            "amount": str(o.amount),
+        }
+        for o in plan
+    ]
+    for o in orders:
+        logger.info(
+            "Recommend {kind} {side} {amount} @ {price} ({key})",
+            **{k: o[k] for k in ("kind", "side", "amount", "price", "key")},
+        )
+    if plan_path is not None:
+        plan_path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {**report, "orders": orders}
+        plan_path.write_text(json.dumps(payload, indent=2, default=_json_default))
 
 
 def _json_default(value: object) -> str:

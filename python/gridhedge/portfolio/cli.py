@@ -1,5 +1,5 @@
-"""``gridhedge portfolio CONFIG``: run a portfolio (PAPER, offline) and print per-leg and
-portfolio figures side by side."""
+"""``gridhedge portfolio CONFIG``: run a portfolio (PAPER or RECOMMENDATION offline, or REAL
+through one connection per exchange) and print per-leg and portfolio figures side by side."""
 
 from __future__ import annotations
 
@@ -37,16 +37,18 @@ def portfolio(
     steps: Annotated[int, typer.Option(help="Rebalances to run.", min=1)] = 24,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Run several bots under one VaR budget in PAPER mode and print the figures."""
+    """Run several bots under one VaR budget (the config's mode: PAPER, RECOMMENDATION or REAL)
+    and print the figures."""
     from gridhedge.portfolio.runner import PortfolioRunner
 
+    async def go() -> dict[str, Any]:
+        # built inside the loop: REAL opens its exchange clients on it
+        async with PortfolioRunner(config) as runner:
+            await runner.run(steps)
+            return runner.status()
+
     try:
-        runner = PortfolioRunner(config)
-        try:
-            asyncio.run(runner.run(steps))
-            status = runner.status()
-        finally:
-            runner.close()
+        status = asyncio.run(go())
     except GridHedgeError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from None
@@ -54,7 +56,7 @@ def portfolio(
         typer.echo(json.dumps(status, indent=2, default=str))
         return
     p = status["portfolio"]
-    table = Table(title=f"portfolio after {steps} rebalance(s)")
+    table = Table(title=f"portfolio ({p.get('mode')}) after {steps} rebalance(s)")
     table.add_column("leg")
     for _, title in COLUMNS:
         table.add_column(title, justify="right")

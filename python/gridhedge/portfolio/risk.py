@@ -87,6 +87,23 @@ def align(legs: Sequence[LegInput], lookback: int) -> F64:
     common = legs[0].timestamps
     for leg in legs[1:]:
         common = np.intersect1d(common, leg.timestamps, assume_unique=True)
+    if len(common) < 2:
+        spans = ", ".join(
+            f"{leg.symbol} {len(leg.timestamps)} bar(s)"
+            + (
+                f" {int(leg.timestamps[0])}..{int(leg.timestamps[-1])}"
+                if len(leg.timestamps)
+                else ""
+            )
+            for leg in legs
+        )
+        raise InvalidInputError(
+            f"legs: the legs' closes cannot be aligned: {len(common)} shared bar "
+            f"timestamp(s) ({spans}); same timeframe and overlapping history needed",
+            field="legs",
+            value=spans,
+            rule="the legs must share at least 2 bar timestamps",
+        )
     cols = []
     for leg in legs:
         idx = np.searchsorted(leg.timestamps, common)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -715,7 +715,9 @@ class SimServer:
         self.port = port
         self.bars_per_second = bars_per_second
         self.requests: deque[tuple[str, str]] = deque(maxlen=10_000)
-        """(method, path) of every request, newest last."""
+        """(method, path) of the latest requests, newest last."""
+        self.served: Counter[tuple[str, str]] = Counter()
+        """How many requests each (method, path) received since the start (unbounded)."""
         self.unhandled: list[tuple[str, str]] = []
         self.app = create_app(self)
         self._runner: web.AppRunner | None = None
@@ -809,6 +811,7 @@ def create_app(sim: SimServer) -> web.Application:
     async def dispatch(request: web.Request) -> web.Response:
         method, path = request.method, request.path
         sim.requests.append((method, path))
+        sim.served[method, path] += 1
         route = ROUTES.get((method, path))
         if route is None:
             sim.unhandled.append((method, path))
