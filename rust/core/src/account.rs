@@ -5,7 +5,6 @@
 //! quote currency; fees are paid (a negative fee is a rebate); funding received is
 //! `-position x mark x rate` (positive rate: longs pay shorts).
 
-use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 
 use crate::error::{check, Error, Result};
@@ -25,8 +24,7 @@ pub struct Account {
 
 fn decimal(field: &str, v: f64) -> Result<Decimal> {
     check::finite(field, v)?;
-    Decimal::from_f64(v)
-        .ok_or_else(|| Error::invalid(field, v, "must be representable as a decimal"))
+    crate::money::decimal_from_f64(field, v)
 }
 
 impl Account {

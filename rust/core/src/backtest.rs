@@ -310,33 +310,6 @@ fn to_f64(d: Decimal) -> f64 {
     f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
 }
 
-/// The value of `x`'s shortest round-trip text, as Python's `Decimal(repr(x))`.
-fn f64_to_decimal(field: &str, x: f64) -> Result<Decimal> {
-    // Fast path, exact: when `m / 10^k` (|m| < 2^53, both exact doubles) divides to `x`, it is
-    // within half an ulp of `x`, and so is the shortest text's value; with decimals `10^-k`
-    // apart wider than two ulps of `x`, two such values with at most `k` decimals are one.
-    const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-    if x == 0.0 {
-        return Ok(Decimal::ZERO);
-    }
-    if x.is_finite() {
-        let two_ulps = 4.0 * x.abs() * f64::EPSILON;
-        for (k, p) in POW10.iter().enumerate() {
-            if 1.0 / p <= two_ulps {
-                break;
-            }
-            let m = (x * p).round();
-            if m.abs() < 9_007_199_254_740_992.0 && m / p == x {
-                return Ok(Decimal::new(m as i64, k as u32));
-            }
-        }
-    }
-    // the shortest text that round-trips
-    Decimal::from_str(&format!("{x}"))
-        .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
-        .map_err(|_| Error::invalid(field, x, "must be representable as a decimal"))
-}
-
 /// Run one backtest over `data` (see the module doc).
 pub fn run(
     cfg: &BacktestConfig,
@@ -516,7 +489,7 @@ pub fn run(
             const MARGIN: f64 = 1e-9;
             let exact = |a: &Account| -> Result<Decimal> {
                 Ok(cfg.cash
-                    + cfg.spot_amount * f64_to_decimal("close", close)?
+                    + cfg.spot_amount * crate::money::decimal_from_f64("close", close)?
                     + a.net_pnl(close)?)
             };
             let mut equity_f = approx;

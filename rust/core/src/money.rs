@@ -60,6 +60,35 @@ pub enum Round {
     Up,
 }
 
+/// The value of `x`'s shortest round-trip text, as Python's `Decimal(repr(x))`: how a float
+/// price or rate enters exact money (95236.15 is 95236.15, never its binary expansion).
+/// Non-finite values are an error naming `field`.
+pub fn decimal_from_f64(field: &str, x: f64) -> Result<Decimal> {
+    // Fast path, exact: when `m / 10^k` (|m| < 2^53, both exact doubles) divides to `x`, it is
+    // within half an ulp of `x`, and so is the shortest text's value; with decimals `10^-k`
+    // apart wider than two ulps of `x`, two such values with at most `k` decimals are one.
+    const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    if x == 0.0 {
+        return Ok(Decimal::ZERO);
+    }
+    if x.is_finite() {
+        let two_ulps = 4.0 * x.abs() * f64::EPSILON;
+        for (k, p) in POW10.iter().enumerate() {
+            if 1.0 / p <= two_ulps {
+                break;
+            }
+            let m = (x * p).round();
+            if m.abs() < 9_007_199_254_740_992.0 && m / p == x {
+                return Ok(Decimal::new(m as i64, k as u32));
+            }
+        }
+    }
+    // the shortest text that round-trips
+    Decimal::from_str(&format!("{x}"))
+        .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
+        .map_err(|_| Error::invalid(field, x, "must be representable as a decimal"))
+}
+
 /// Snap `q` (a value measured in grid units, finite) to an integer in direction `dir`.
 ///
 /// Values within `64 x f64::EPSILON x max(|q|, 1)` units of an integer (about 1.4e-14

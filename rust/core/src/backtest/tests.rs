@@ -256,14 +256,14 @@ proptest::proptest! {
     /// The fast decimal of a double has the value of its shortest round-trip text (the slow
     /// path, as Python's `Decimal(repr(x))`), for prices on a cent grid and for any double.
     #[test]
-    fn f64_to_decimal_is_the_shortest_texts_value(
+    fn decimal_from_f64_is_the_shortest_texts_value(
         cents in 1i64..10_000_000_000,
         bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
     ) {
         for x in [cents as f64 / 100.0, -(cents as f64) / 1000.0, bits] {
             let slow = Decimal::from_str(&format!("{x}"))
                 .or_else(|_| Decimal::from_scientific(&format!("{x:e}")));
-            match (f64_to_decimal("x", x), slow) {
+            match (crate::money::decimal_from_f64("x", x), slow) {
                 (Ok(fast), Ok(slow)) => proptest::prop_assert_eq!(fast, slow, "{}", x),
                 (fast, slow) => proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", x),
             }
