@@ -492,20 +492,27 @@ fn partition_points(v: &[f64], a: f64, b: f64) -> (usize, usize) {
     if v.is_empty() {
         return (0, 0);
     }
+    // compared as integers ordered like the floats (no NaN, no -0.0 here): the compiler keeps
+    // integer selects branchless, and these comparisons are coin flips a branch would mispredict
+    let key = |x: f64| {
+        let bits = x.to_bits() as i64;
+        bits ^ (((bits >> 63) as u64) >> 1) as i64
+    };
+    let (ka, kb) = (key(a), key(b));
     let (mut base_a, mut base_b, mut size) = (0usize, 0usize, v.len());
     while size > 1 {
         let half = size / 2;
-        if v[base_a + half] < a {
+        if key(v[base_a + half]) < ka {
             base_a += half;
         }
-        if v[base_b + half] < b {
+        if key(v[base_b + half]) < kb {
             base_b += half;
         }
         size -= half;
     }
     (
-        base_a + usize::from(v[base_a] < a),
-        base_b + usize::from(v[base_b] < b),
+        base_a + usize::from(key(v[base_a]) < ka),
+        base_b + usize::from(key(v[base_b]) < kb),
     )
 }
 
