@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loguru import logger
 
 from gridhedge import ConfigError, InvalidInputError
 from gridhedge._core import leg_var_limits, portfolio_backtest, var_budgets
@@ -284,7 +285,12 @@ def test_the_paper_runner_logs_the_portfolio_backtests_events(case: str) -> None
             leg["config"] = {**leg["config"], "var_limit": "3000"}
         cfg["portfolio"]["var_limit"] = first.var * 1.5
     result = run_portfolio_backtest(copy.deepcopy(cfg), candles=candles)
-    paper, runner = _runner_events(copy.deepcopy(cfg), candles)
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="INFO")
+    try:
+        paper, runner = _runner_events(copy.deepcopy(cfg), candles)
+    finally:
+        logger.remove(sink)
     assert len(runner.history.var) == result.metrics["rebalances"]
     np.testing.assert_array_equal(np.array(runner.history.var), result.rebalances["var"])
     for symbol in ("BTCUSDT", "ETHUSDT"):
@@ -299,10 +305,15 @@ def test_the_paper_runner_logs_the_portfolio_backtests_events(case: str) -> None
             f"vs backtest {backtest[diff]}"
         )
         assert len(paper[symbol]) == len(backtest)
+    text = "\n".join(lines)
     if case == "shrunk":
         assert result.metrics["rebalances_shrunk"] > 0
+        assert "hedge band at" in text
     else:
         assert result.metrics["rebalances_budgeted"] > 0
+        # the runner logs why a leg's limit moved, as the backtester records it
+        assert "Portfolio budget: ETHUSDT var_limit" in text and "(configured 3000.00)" in text
+        assert result.reasons["reason"].str.startswith("ETHUSDT var_limit 3000.00 ->").any()
 
 
 def _raw(cfg: dict[str, Any], candles: dict[str, Candles], **over: Any) -> Any:

@@ -37,12 +37,15 @@ from typing import Any
 
 from loguru import logger
 
+from gridhedge.common.interfaces import Broker
 from gridhedge.data.candles import Candles
 from gridhedge.data.correlated import AssetSpec, correlated_candles
 from gridhedge.data.replay import ReplayDataProvider
 from gridhedge.errors import ConfigError
 from gridhedge.execution.broker_factory import create_broker
+from gridhedge.execution.paper import PaperBroker
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
+from gridhedge.grid.config import GridHedgeConfig
 from gridhedge.portfolio.risk import LegInput, PortfolioReport, PortfolioRiskManager
 from gridhedge.state.sqlite import SQLiteStateManager
 
@@ -187,13 +190,21 @@ class PortfolioRunner:
             replay = ReplayDataProvider(
                 candles[symbol], symbol, start=min(history, len(candles[symbol]) - 1)
             )
-            broker = create_broker(
-                mode,
-                symbol=symbol,
-                data_provider=replay,
-                spot_amount=str(leg.get("spot_amount", "1")),
-            )
             bot_cfg = leg_config(leg, history)
+            spot = str(leg.get("spot_amount", "1"))
+            broker: Broker
+            if mode == "PAPER":
+                # the leg's own fees and participation (as the portfolio backtester's)
+                e = GridHedgeConfig.load(bot_cfg).execution
+                broker = PaperBroker(
+                    replay,
+                    spot_amount=spot,
+                    maker_fee=e.maker_fee,
+                    taker_fee=e.taker_fee,
+                    participation=e.participation,
+                )
+            else:
+                broker = create_broker(mode, symbol=symbol, data_provider=replay, spot_amount=spot)
             if state_path is not None:
                 bot_cfg.setdefault("state_path", str(state_path))
             bot = GridHedgeBot(broker, replay, symbol, config=bot_cfg)

@@ -362,7 +362,7 @@ pub fn run(
     if cfg.plain_grid {
         return plain::run_plain(cfg, market, data, record);
     }
-    let mut sim = LegSim::new(cfg, market, data, record)?;
+    let mut sim = LegSim::checked(cfg, market, data, record)?;
     for j in cfg.start..data.timestamp.len() {
         sim.step(j)?;
     }
@@ -439,6 +439,16 @@ impl<'a> LegSim<'a> {
                 "a steppable leg runs the policy (use backtest::run for the plain grid)",
             ));
         }
+        Self::checked(cfg, market, data, record)
+    }
+
+    /// [`LegSim::new`] once `check_run` passed.
+    fn checked(
+        cfg: &'a BacktestConfig,
+        market: &'a Market,
+        data: &Series<'a>,
+        record: Record,
+    ) -> Result<Self> {
         let n = data.timestamp.len();
         let mut out = BacktestResult {
             first_bar: cfg.start,
@@ -513,6 +523,7 @@ impl<'a> LegSim<'a> {
 
     /// The clock moves onto bar `j` (> start): the resting orders fill, then funding inside the
     /// bar is paid.
+    #[inline]
     pub fn on_bar(&mut self, j: usize) -> Result<()> {
         let data = &self.data;
         let close = data.close[j];
@@ -773,6 +784,7 @@ impl<'a> LegSim<'a> {
 
     /// Mark to market at bar `j`'s close: the metrics' accumulators and the per-bar series.
     /// Returns the (f64) equity.
+    #[inline]
     pub fn mark(&mut self, j: usize) -> f64 {
         let close = self.data.close[j];
         let (base_pnl, entry, pos) = self.cached;

@@ -288,6 +288,22 @@ pub fn run(
     record: Record,
 ) -> Result<PortfolioBacktestResult> {
     validate(cfg, markets, data)?;
+    // The portfolio figures are small (a few legs, `lookback_bars` rows) and computed at every
+    // rebalance: on one thread (the same results, see `covariance`) they skip the pool's
+    // wake-ups, which would cost more than the work.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| Error::numerical("threads", e.to_string()))?;
+    pool.install(|| run_validated(cfg, markets, data, record))
+}
+
+fn run_validated(
+    cfg: &PortfolioBacktestConfig,
+    markets: &[Market],
+    data: &[Series<'_>],
+    record: Record,
+) -> Result<PortfolioBacktestResult> {
     let n = cfg.legs.len();
     let bars = data[0].timestamp.len();
     let legs_cfg: Vec<BacktestConfig> = cfg
