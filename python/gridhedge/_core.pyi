@@ -1536,3 +1536,41 @@ def ewma_var_path(
     shrinkage); ``exposures`` ``n`` values (fixed) or ``T x n``."""
 
 # (end of portfolio)
+
+def leg_var_limits(
+    exposures: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    var_limit: float,
+    configured: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None = None,
+    confidence: float | None = None,
+    horizon: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """Each leg's own VaR limit under the portfolio budget (quote): the VaR it would have alone
+    at the exposure its budget allows (``share / correlation with the portfolio``), never above
+    its ``configured`` limit (kept when its marginal VaR is <= 0)."""
+
+def portfolio_backtest(
+    specs: list[BacktestSpec],
+    markets: list[Market],
+    data: list[tuple[npt.NDArray[Any], ...]],
+    *,
+    var_limit: float,
+    max_drawdown: float,
+    confidence: float,
+    horizon: int,
+    method: str,
+    lam: float,
+    window: int,
+    lookback_bars: int,
+    weights: npt.NDArray[np.float64] | None,
+    start: int,
+    cadence: int,
+    record_events: bool = True,
+    record_series: bool = True,
+) -> dict[str, Any]:
+    """The portfolio backtester over aligned series (GIL released), one spec, market and
+    ``(timestamp, open, high, low, close, volume, funding_time, funding_rate)`` per leg:
+    ``legs`` (``backtest`` result dicts), ``rebalances`` (columns; per-leg ``R x n`` arrays:
+    exposure, component, share, multiplier, band_scale, var_limit), ``reasons`` (bar, reason),
+    ``equity`` (summed per bar from ``start``) and ``metrics``."""

@@ -169,13 +169,13 @@ def version() -> None:
 
 def _register_subcommands() -> None:
     from gridhedge.backtest.cli import backtest, data_app, optimize
-    from gridhedge.portfolio.cli import portfolio
+    from gridhedge.portfolio.cli import app as portfolio_app
     from gridhedge.sim.cli import app as sim_app
 
     app.add_typer(sim_app, name="sim", help="Run the local Binance USD-M exchange emulator.")
     app.command("backtest")(backtest)
     app.command("optimize")(optimize)
-    app.command("portfolio")(portfolio)
+    app.add_typer(portfolio_app, name="portfolio")
     app.add_typer(data_app, name="data")
 
 

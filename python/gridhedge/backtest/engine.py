@@ -166,6 +166,19 @@ def run_backtest(
     raw = _core.backtest(
         spec, mk, *arrays(candles), record_events=record_events, record_series=record_series
     )
+    return result_of(raw, candles, spec, mk, record_series=record_series)
+
+
+def result_of(
+    raw: dict[str, Any],
+    candles: Candles,
+    spec: BacktestSpec,
+    mk: Market,
+    *,
+    record_series: bool = True,
+) -> BacktestResult:
+    """A :class:`BacktestResult` from the core's result dict (``_core.backtest``'s, or one leg
+    of ``_core.portfolio_backtest``'s)."""
     first = int(raw["first_bar"])
     events = pd.DataFrame(raw["events"], columns=list(raw["events"].keys()))
     if len(events):

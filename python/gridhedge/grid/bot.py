@@ -118,6 +118,7 @@ class GridHedgeBot:
         self._policy = policy_config(self.config)
         self._review: tuple[Decimal, Decimal, Decimal] | None = None
         self._band_scale = Decimal(1)
+        self._var_cap: float | None = None
         self._policy_state: dict[str, Any] = {"center_ticks": 0, "ref_short_lots": 0}
         self._halted = False
         self._hwm = Decimal(0)
@@ -385,6 +386,33 @@ class GridHedgeBot:
         self._rebuild_policy()
         return True
 
+    def limit_var(self, var_limit: float | None) -> bool:
+        """Run the policy with ``var_limit`` (quote) as its VaR limit, never above the configured
+        one (a portfolio budget, ``gridhedge._core.leg_var_limits``); None restores the
+        configured limit. Returns whether the policy changed."""
+        cap: float | None = None
+        if var_limit is not None:
+            v = float(var_limit)
+            if not v > 0 or v != v or v == float("inf"):
+                raise GridHedgeError(
+                    f"var_limit: must be finite and > 0 (got {var_limit})",
+                    field="var_limit",
+                    value=repr(var_limit),
+                    rule="must be finite and > 0",
+                )
+            configured = float(self.config.risk.var_limit)
+            cap = v if v < configured else None
+        if cap == self._var_cap:
+            return False
+        self._var_cap = cap
+        self._rebuild_policy()
+        return True
+
+    @property
+    def var_cap(self) -> float | None:
+        """The portfolio budget's VaR limit in force (None: the configured limit)."""
+        return self._var_cap
+
     @property
     def band_scale(self) -> Decimal:
         """The portfolio's band multiplier in force (1: the configured band)."""
@@ -392,7 +420,7 @@ class GridHedgeBot:
 
     def effective_config(self) -> GridHedgeConfig:
         """The configuration the policy runs with: the configured one, tightened by the LLM
-        review and the portfolio's band scale."""
+        review, the portfolio's band scale and its VaR budget."""
         cfg = self.config
         if self._review is not None:
             h, spacing, size = self._review
@@ -410,6 +438,12 @@ class GridHedgeBot:
             cfg = cfg.model_copy(
                 update={
                     "hedge": hedge.model_copy(update={"hedge_ratio_min": lo, "hedge_ratio_max": hi})
+                }
+            )
+        if self._var_cap is not None:
+            cfg = cfg.model_copy(
+                update={
+                    "risk": cfg.risk.model_copy(update={"var_limit": Decimal(repr(self._var_cap))})
                 }
             )
         return cfg

@@ -8,13 +8,17 @@ against ``var_limit``) and its equity. The figures come from the Rust core
 the diagonal, parametric VaR/CVaR with the Euler split, historical VaR/CVaR of the portfolio
 P&L series, per-leg budgets from marginal VaR.
 
-Over ``var_limit`` the legs contributing most are shrunk first (multipliers in (0, 1] on their
-worst exposure, applied by the runner as a narrower hedge band); each shrink is logged with
-why. A portfolio drawdown beyond ``max_drawdown`` from its own high-water mark halts every leg.
+Each leg's budget also becomes its own VaR limit (``leg_var_limits``: the VaR it may have
+alone at the exposure its budget allows, never above its configured limit), so a leg highly
+correlated with the rest gets a smaller limit. Over ``var_limit`` the legs contributing most
+are shrunk first (multipliers in (0, 1] on their worst exposure, applied by the runner as a
+narrower hedge band); each shrink is logged with why. A portfolio drawdown beyond
+``max_drawdown`` from its own high-water mark halts every leg.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,7 +27,13 @@ import numpy as np
 import numpy.typing as npt
 from loguru import logger
 
-from gridhedge._core import portfolio_drawdown, portfolio_risk, shrink_to_limit, var_budgets
+from gridhedge._core import (
+    leg_var_limits,
+    portfolio_drawdown,
+    portfolio_risk,
+    shrink_to_limit,
+    var_budgets,
+)
 from gridhedge.errors import InvalidInputError
 
 F64 = npt.NDArray[np.float64]
@@ -40,6 +50,8 @@ class LegInput:
     """Worst in-band net exposure, quote (signed: long positive)."""
     equity: float
     """The leg's equity, quote."""
+    var_limit: float | None = None
+    """The leg's configured VaR limit (quote; None: no limit of its own)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,9 @@ class LegRisk:
     budget: float
     allowed_exposure: float
     multiplier: float
+    var_limit: float
+    """The leg's own VaR limit under its budget (``leg_var_limits``): at most its configured
+    limit, lower for a leg whose marginal VaR is high."""
     correlation: float
     """Correlation of this leg's returns with the rest of the portfolio's P&L."""
 
@@ -180,6 +195,19 @@ class PortfolioRiskManager:
         shares, allowed = var_budgets(
             w, cov, self.var_limit, self.weights, self.confidence, self.horizon_bars
         )
+        configured = np.array(
+            [sys.float_info.max if leg.var_limit is None else leg.var_limit for leg in legs],
+            dtype=np.float64,
+        )
+        limits = leg_var_limits(
+            w,
+            cov,
+            self.var_limit,
+            configured,
+            self.weights,
+            self.confidence,
+            self.horizon_bars,
+        )
         reasons: list[str] = []
         if risk.var > self.var_limit:
             mult = shrink_to_limit(w, cov, self.var_limit, self.confidence, self.horizon_bars)
@@ -207,6 +235,7 @@ class PortfolioRiskManager:
                 budget=float(shares[i]),
                 allowed_exposure=float(allowed[i]),
                 multiplier=float(mult[i]),
+                var_limit=float(limits[i]),
                 correlation=corr[i],
             )
             for i, leg in enumerate(legs)

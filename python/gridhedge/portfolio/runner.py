@@ -31,8 +31,11 @@ equity) and place nothing: each rebalance's plan for the account is logged.
 
 Each rebalance the runner gathers the legs' closes, worst in-band exposures and equities, asks
 the manager for the portfolio figures, applies each leg's multiplier as a narrower hedge band
-(``GridHedgeBot.tighten_band``: only ever tighter than the leg's configured band), then lets
-every bot execute. A portfolio halt cancels every leg's orders and stops trading.
+(``GridHedgeBot.tighten_band``: only ever tighter than the leg's configured band) and its budget
+as the leg's own VaR limit (``GridHedgeBot.limit_var``: never above the configured one), then
+lets every bot execute. The portfolio backtester (:mod:`gridhedge.portfolio.backtest`) applies
+the same layer the same way, bar for bar. A portfolio halt cancels every leg's orders and stops
+trading.
 
 With ``state.state_path`` every leg's bot keeps its state in that one SQLite file (one bot id
 per leg, ``<symbol>-grid``), and so does the portfolio (bot id ``portfolio``: its halt, its
@@ -63,6 +66,7 @@ from gridhedge.execution.ccxt_broker import (
     LiveRecommendationBroker,
     RetryPolicy,
 )
+from gridhedge.execution.paper import PaperBroker
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
 from gridhedge.grid.config import GridHedgeConfig
 from gridhedge.portfolio.connections import (
@@ -199,6 +203,48 @@ def _live(mode: str, data: Mapping[str, Any]) -> bool:
     return bool(raw == "exchange")
 
 
+def portfolio_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``portfolio`` section, checked (known keys, ``var_limit`` given) and ``legs`` given."""
+    port = dict(cfg.get("portfolio") or {})
+    unknown = set(port) - _PORTFOLIO_KEYS
+    if unknown:
+        raise ConfigError(f"portfolio: unknown key(s) {sorted(unknown)}")
+    if "var_limit" not in port:
+        raise ConfigError("portfolio.var_limit: required (a positive loss in quote)")
+    if not list(cfg.get("legs") or []):
+        raise ConfigError("legs: the portfolio needs at least one leg")
+    return port
+
+
+def history_bars(cfg: Mapping[str, Any]) -> int:
+    """``data.history_bars`` (default 500): the candles each leg's policy sees."""
+    return int(dict(cfg.get("data") or {}).get("history_bars", 500))
+
+
+def synthetic_legs(cfg: Mapping[str, Any]) -> dict[str, Candles]:
+    """The legs' correlated synthetic candles (``data.seed``, ``data.bars``; per leg
+    ``start_price``, ``correlation``, ``vol_ratio``, ``price_decimals``), aligned."""
+    data = dict(cfg.get("data") or {})
+    specs = [
+        AssetSpec(
+            str(leg["symbol"]),
+            float(leg.get("start_price", 100.0)),
+            correlation=float(leg.get("correlation", 1.0)),
+            vol_ratio=float(leg.get("vol_ratio", 1.0)),
+            price_decimals=int(leg.get("price_decimals", 2)),
+        )
+        for leg in cfg["legs"]
+    ]
+    return correlated_candles(
+        specs, seed=int(data.get("seed", 7)), bars=int(data.get("bars", 1500))
+    )
+
+
+def leg_config(leg: Mapping[str, Any], history: int) -> dict[str, Any]:
+    """One leg's bot configuration: ``history_bars`` and its ``config`` overrides."""
+    return {"history_bars": history, **dict(leg.get("config") or {})}
+
+
 class PortfolioRunner:
     """Drive one GridHedgeBot per leg under one risk budget; see the module docs.
 
@@ -217,18 +263,11 @@ class PortfolioRunner:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         cfg = _load(config)
-        port = dict(cfg.get("portfolio") or {})
-        unknown = set(port) - _PORTFOLIO_KEYS
-        if unknown:
-            raise ConfigError(f"portfolio: unknown key(s) {sorted(unknown)}")
-        if "var_limit" not in port:
-            raise ConfigError("portfolio.var_limit: required (a positive loss in quote)")
-        legs_cfg = list(cfg.get("legs") or [])
-        if not legs_cfg:
-            raise ConfigError("legs: the portfolio needs at least one leg")
+        port = portfolio_settings(cfg)
+        legs_cfg = list(cfg["legs"])
         self.mode = _mode(cfg)
         data = dict(cfg.get("data") or {})
-        history = int(data.get("history_bars", 500))
+        history = history_bars(cfg)
         state_path = (cfg.get("state") or {}).get("state_path")
         exchanges = parse_exchanges(cfg.get("exchanges"))
         self.live = _live(self.mode, data)
@@ -261,7 +300,7 @@ class PortfolioRunner:
         # each leg's own bot config; the portfolio aligns closes bar by bar: one timeframe
         bot_cfgs: list[GridHedgeConfig] = []
         for leg in legs_cfg:
-            raw_cfg: dict[str, Any] = {"history_bars": history, **dict(leg.get("config") or {})}
+            raw_cfg = leg_config(leg, history)
             if state_path is not None:
                 raw_cfg.setdefault("state_path", str(state_path))
             bot_cfgs.append(GridHedgeConfig.load(raw_cfg))
@@ -292,19 +331,7 @@ class PortfolioRunner:
                 settings = exchanges.get(ex_id) or ExchangeSettings()
                 self.connections[ex_id] = connect(ex_id, settings, environ)
         elif candles is None:
-            specs = [
-                AssetSpec(
-                    str(leg["symbol"]),
-                    float(leg.get("start_price", 100.0)),
-                    correlation=float(leg.get("correlation", 1.0)),
-                    vol_ratio=float(leg.get("vol_ratio", 1.0)),
-                    price_decimals=int(leg.get("price_decimals", 2)),
-                )
-                for leg in legs_cfg
-            ]
-            candles = correlated_candles(
-                specs, seed=int(data.get("seed", 7)), bars=int(data.get("bars", 1500))
-            )
+            candles = synthetic_legs(cfg)
         self.state: SQLiteStateManager | None = None
         self.legs: list[Leg] = []
         try:
@@ -333,12 +360,21 @@ class PortfolioRunner:
                     provider = ReplayDataProvider(
                         candles[symbol], symbol, start=min(history, len(candles[symbol]) - 1)
                     )
-                    broker = create_broker(
-                        self.mode,
-                        symbol=symbol,
-                        data_provider=provider,
-                        spot_amount=str(leg.get("spot_amount", "1")),
-                    )
+                    spot = str(leg.get("spot_amount", "1"))
+                    if self.mode == "PAPER":
+                        # the leg's own fees and participation (as the portfolio backtester's)
+                        e = bot_cfg.execution
+                        broker = PaperBroker(
+                            provider,
+                            spot_amount=spot,
+                            maker_fee=e.maker_fee,
+                            taker_fee=e.taker_fee,
+                            participation=e.participation,
+                        )
+                    else:
+                        broker = create_broker(
+                            self.mode, symbol=symbol, data_provider=provider, spot_amount=spot
+                        )
                 bot = GridHedgeBot(broker, provider, symbol, config=bot_cfg)
                 self.legs.append(Leg(symbol, bot, provider, on))
         except BaseException:
@@ -395,7 +431,16 @@ class PortfolioRunner:
             hedge = bot.config.hedge  # the configured band: multipliers are relative to it
             side = max(1 - hedge.hedge_ratio_min, hedge.hedge_ratio_max - 1, Decimal(0))
             exposure = float(position.spot_amount * side) * price
-            out.append(LegInput(leg.symbol, window.timestamp, window.close, exposure, equity))
+            out.append(
+                LegInput(
+                    leg.symbol,
+                    window.timestamp,
+                    window.close,
+                    exposure,
+                    equity,
+                    var_limit=float(bot.config.risk.var_limit),
+                )
+            )
         return out
 
     async def step(self) -> PortfolioReport:
@@ -422,6 +467,23 @@ class PortfolioRunner:
                     "Portfolio budget: {} hedge band at {} of its configured width",
                     leg.symbol,
                     scale,
+                )
+            if leg.bot.limit_var(lr.var_limit):
+                configured = float(leg.bot.config.risk.var_limit)
+                logger.info(
+                    "Portfolio budget: {} var_limit {:.2f} (configured {:.2f}): budget share "
+                    "{:.2f} of the portfolio's {:.2f} at marginal VaR {:.6f} per unit exposure "
+                    "(correlation {:.2f} with the rest; allowed exposure {:.2f}, worst in-band "
+                    "{:.2f})",
+                    leg.symbol,
+                    min(lr.var_limit, configured),
+                    configured,
+                    lr.budget,
+                    self.manager.var_limit,
+                    lr.marginal_var,
+                    lr.correlation,
+                    lr.allowed_exposure,
+                    abs(lr.exposure),
                 )
             price = await leg.provider.get_current_price(leg.symbol)
             leg.last = await leg.bot.execute(price)
@@ -503,6 +565,7 @@ class PortfolioRunner:
                     allowed_exposure=lr.allowed_exposure,
                     multiplier=lr.multiplier,
                     correlation=lr.correlation,
+                    var_limit=lr.var_limit,
                 )
             legs[leg.symbol] = row
         portfolio: dict[str, Any] = {"var_limit": self.manager.var_limit, "mode": self.mode}

@@ -310,13 +310,8 @@ fn to_f64(d: Decimal) -> f64 {
     f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
 }
 
-/// Run one backtest over `data` (see the module doc).
-pub fn run(
-    cfg: &BacktestConfig,
-    market: &Market,
-    data: &Series<'_>,
-    record: Record,
-) -> Result<BacktestResult> {
+/// Check a run's settings against its data (shared by [`run`] and [`LegSim::new`]).
+fn check_run(cfg: &BacktestConfig, data: &Series<'_>) -> Result<()> {
     data.validate()?;
     let n = data.timestamp.len();
     if cfg.start >= n {
@@ -346,307 +341,470 @@ pub fn run(
         },
         1,
     )?;
+    Ok(())
+}
+
+/// Run one backtest over `data` (see the module doc).
+pub fn run(
+    cfg: &BacktestConfig,
+    market: &Market,
+    data: &Series<'_>,
+    record: Record,
+) -> Result<BacktestResult> {
+    check_run(cfg, data)?;
     if cfg.plain_grid {
         return plain::run_plain(cfg, market, data, record);
     }
-    let bar_ms = data.bar_ms();
-    let mut engine = PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?;
-    let mut book = FillBook::new(market.clone(), cfg.fill);
-    let mut account = Account::new(market.clone());
-    let spot_f = to_f64(cfg.spot_amount);
-    let cash_f = to_f64(cfg.cash);
-    let lot = market.lot_f64();
-    let mut hwm = Decimal::ZERO;
-    let mut hwm_f = 0.0f64;
-    let mut state = PolicyState::default();
-    let mut sequences: HashMap<OrderKey, u64> = HashMap::new();
-    let mut live: Vec<Live> = Vec::new();
-    let mut open_rows: Vec<OpenOrder> = Vec::new();
-    let mut next_id: u64 = 1;
-    let mut out = BacktestResult {
-        first_bar: cfg.start,
-        ..BacktestResult::default()
-    };
-    if record.series {
-        let len = n - cfg.start;
-        out.equity.reserve(len);
-        out.hedge_ratio.reserve(len);
-        out.position.reserve(len);
-        out.var_forecast.reserve(len);
-        out.center.reserve(len);
-        out.funding.reserve(len);
+    let mut sim = LegSim::checked(cfg, market, data, record)?;
+    for j in cfg.start..data.timestamp.len() {
+        sim.step(j)?;
     }
-    let mut met = Metrics::default();
-    // f64 mirror of the account for marking to market between decisions
-    let mut cached = (0.0f64, 0.0f64, 0.0f64); // realised + funding - fees, entry, position
-    let refresh = |a: &Account| {
-        (
-            to_f64(a.realized_pnl() + a.funding() - a.fees()),
-            to_f64(a.entry_price()),
-            to_f64(a.position()),
-        )
-    };
-    let mut funding_ptr = 0usize; // next funding event to pay
-    let mut rate_ptr = 0usize; // funding published so far (for the decision's rate)
-    let mut var_fraction = 0.0f64;
-    let mut funding_f = 0.0f64;
-    let mut returns = Moments::default();
-    let mut downside = (0.0f64, 0usize);
-    let mut changes = Moments::default();
-    let mut spot_changes = Moments::default();
-    let mut peak = f64::NEG_INFINITY;
-    let mut hedge_sum = 0.0f64;
-    let mut prev_equity = f64::NAN;
-    let mut prev_net_exposure = 0.0f64;
-    let confidence = cfg.policy.var_confidence;
+    Ok(sim.finish())
+}
 
-    for j in cfg.start..n {
+/// One leg's backtest as a steppable engine: [`run`] is `new`, [`LegSim::step`] on every bar
+/// `start..n`, then [`LegSim::finish`]. A bar's step is, in order, [`LegSim::on_bar`] (fills
+/// and funding; not on the first bar), [`LegSim::decide`] (when [`LegSim::decides_at`]) and
+/// [`LegSim::mark`] (mark to market, the per-bar series); a driver of several legs (the
+/// portfolio backtester) calls the three parts itself and acts between them.
+pub struct LegSim<'a> {
+    cfg: &'a BacktestConfig,
+    market: &'a Market,
+    data: Series<'a>,
+    record: Record,
+    n: usize,
+    bar_ms: i64,
+    engine: PolicyEngine,
+    book: FillBook,
+    account: Account,
+    spot_f: f64,
+    cash_f: f64,
+    lot: f64,
+    hwm: Decimal,
+    hwm_f: f64,
+    state: PolicyState,
+    sequences: HashMap<OrderKey, u64>,
+    live: Vec<Live>,
+    open_rows: Vec<OpenOrder>,
+    next_id: u64,
+    out: BacktestResult,
+    met: Metrics,
+    /// f64 mirror of the account for marking to market between decisions:
+    /// (realised + funding - fees, entry, position).
+    cached: (f64, f64, f64),
+    /// Next funding event to pay.
+    funding_ptr: usize,
+    /// Funding published so far (for the decision's rate).
+    rate_ptr: usize,
+    var_fraction: f64,
+    funding_f: f64,
+    returns: Moments,
+    downside: (f64, usize),
+    changes: Moments,
+    spot_changes: Moments,
+    peak: f64,
+    hedge_sum: f64,
+    prev_equity: f64,
+    prev_net_exposure: f64,
+}
+
+fn refresh(a: &Account) -> (f64, f64, f64) {
+    (
+        to_f64(a.realized_pnl() + a.funding() - a.fees()),
+        to_f64(a.entry_price()),
+        to_f64(a.position()),
+    )
+}
+
+impl<'a> LegSim<'a> {
+    /// A leg at bar `cfg.start`, nothing decided yet (the policy run, never the plain grid).
+    pub fn new(
+        cfg: &'a BacktestConfig,
+        market: &'a Market,
+        data: &Series<'a>,
+        record: Record,
+    ) -> Result<Self> {
+        check_run(cfg, data)?;
+        if cfg.plain_grid {
+            return Err(Error::invalid(
+                "plain_grid",
+                true,
+                "a steppable leg runs the policy (use backtest::run for the plain grid)",
+            ));
+        }
+        Self::checked(cfg, market, data, record)
+    }
+
+    /// [`LegSim::new`] once `check_run` passed.
+    fn checked(
+        cfg: &'a BacktestConfig,
+        market: &'a Market,
+        data: &Series<'a>,
+        record: Record,
+    ) -> Result<Self> {
+        let n = data.timestamp.len();
+        let mut out = BacktestResult {
+            first_bar: cfg.start,
+            ..BacktestResult::default()
+        };
+        if record.series {
+            let len = n - cfg.start;
+            out.equity.reserve(len);
+            out.hedge_ratio.reserve(len);
+            out.position.reserve(len);
+            out.var_forecast.reserve(len);
+            out.center.reserve(len);
+            out.funding.reserve(len);
+        }
+        Ok(LegSim {
+            cfg,
+            market,
+            data: *data,
+            record,
+            n,
+            bar_ms: data.bar_ms(),
+            engine: PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?,
+            book: FillBook::new(market.clone(), cfg.fill),
+            account: Account::new(market.clone()),
+            spot_f: to_f64(cfg.spot_amount),
+            cash_f: to_f64(cfg.cash),
+            lot: market.lot_f64(),
+            hwm: Decimal::ZERO,
+            hwm_f: 0.0,
+            state: PolicyState::default(),
+            sequences: HashMap::new(),
+            live: Vec::new(),
+            open_rows: Vec::new(),
+            next_id: 1,
+            out,
+            met: Metrics::default(),
+            cached: (0.0, 0.0, 0.0),
+            funding_ptr: 0,
+            rate_ptr: 0,
+            var_fraction: 0.0,
+            funding_f: 0.0,
+            returns: Moments::default(),
+            downside: (0.0, 0),
+            changes: Moments::default(),
+            spot_changes: Moments::default(),
+            peak: f64::NEG_INFINITY,
+            hedge_sum: 0.0,
+            prev_equity: f64::NAN,
+            prev_net_exposure: 0.0,
+        })
+    }
+
+    /// One bar: fills and funding (after the first bar), the decision at the cadence, the mark.
+    #[inline]
+    pub fn step(&mut self, j: usize) -> Result<()> {
+        if j > self.cfg.start {
+            self.on_bar(j)?;
+        }
+        if self.decides_at(j) {
+            self.decide(j)?;
+        }
+        self.mark(j);
+        Ok(())
+    }
+
+    /// Whether the policy decides on bar `j`: the first bar, every `cadence` bars after it and
+    /// the last bar.
+    #[inline]
+    pub fn decides_at(&self, j: usize) -> bool {
+        j == self.cfg.start || (j - self.cfg.start) % self.cfg.cadence == 0 || j == self.n - 1
+    }
+
+    /// The clock moves onto bar `j` (> start): the resting orders fill, then funding inside the
+    /// bar is paid.
+    #[inline]
+    pub fn on_bar(&mut self, j: usize) -> Result<()> {
+        let data = &self.data;
         let close = data.close[j];
-        if j > cfg.start {
-            // the clock moves onto bar j: fills, then funding inside the bar
-            let fills = book.on_bar(j as i64, &data.bar(j))?;
-            if !fills.is_empty() {
-                for f in &fills {
-                    account.apply_fill(f.side, f.price_ticks, f.lots, f.fee)?;
-                    let Some(at) = live.iter().position(|l| l.id == f.order_id) else {
-                        return Err(Error::numerical(
-                            "backtest",
-                            "a fill for an order the run does not know",
-                        ));
-                    };
-                    live[at].remaining -= f.lots;
-                    met.fills += 1;
-                    if record.events {
-                        let row = live[at].row;
-                        out.orders[row].filled_lots += f.lots;
-                        out.events.push(Event {
-                            bar: j,
-                            kind: EventKind::Fill,
-                            order: row,
-                            side: f.side,
-                            price_ticks: f.price_ticks,
-                            lots: f.lots,
-                        });
-                        out.fills.push(FillRow {
-                            bar: j,
-                            order: row,
-                            side: f.side,
-                            price_ticks: f.price_ticks,
-                            lots: f.lots,
-                            fee: to_f64(f.fee),
-                            maker: f.maker,
-                        });
-                    }
-                }
-                live.retain(|l| l.remaining > 0);
-                cached = refresh(&account);
-            }
-            let opened = data.timestamp[j];
-            let ft = data.funding_time;
-            while funding_ptr < ft.len() && ft[funding_ptr] <= opened {
-                funding_ptr += 1;
-            }
-            let mut paid = false;
-            while funding_ptr < ft.len() && ft[funding_ptr] <= opened + bar_ms {
-                account.apply_funding(close, data.funding_rate[funding_ptr])?;
-                funding_ptr += 1;
-                paid = true;
-            }
-            if paid {
-                cached = refresh(&account);
-                funding_f = to_f64(account.funding());
-            }
-        }
-
-        let decide_now = j == cfg.start || (j - cfg.start) % cfg.cadence == 0 || j == n - 1;
-        if decide_now {
-            met.decisions += 1;
-            let from = (j + 1).saturating_sub(cfg.history_bars);
-            engine.sync(
-                &data.timestamp[from..=j],
-                &data.open[from..=j],
-                &data.high[from..=j],
-                &data.low[from..=j],
-                &data.close[from..=j],
-                &data.volume[from..=j],
-            )?;
-            let close_ms = data.timestamp[j] + bar_ms;
-            let ft = data.funding_time;
-            while rate_ptr < ft.len() && ft[rate_ptr] <= close_ms {
-                rate_ptr += 1;
-            }
-            let funding_rate = if rate_ptr > 0 {
-                data.funding_rate[rate_ptr - 1]
-            } else {
-                0.0
-            };
-            // The bot's equity is exact (cash + spot x Decimal(repr(close)) + futures PnL in
-            // decimals) and only decides the drawdown halt. The f64 mirror is within ~1e-15
-            // of it, so the exact figures are computed only where they could matter: at a
-            // possible new high-water mark and near the drawdown limit.
-            let (base_pnl, entry, pos) = cached;
-            let approx = cash_f + spot_f * close + base_pnl + (close - entry) * pos;
-            const MARGIN: f64 = 1e-9;
-            let exact = |a: &Account| -> Result<Decimal> {
-                Ok(cfg.cash
-                    + cfg.spot_amount * crate::money::decimal_from_f64("close", close)?
-                    + a.net_pnl(close)?)
-            };
-            let mut equity_f = approx;
-            if approx >= hwm_f * (1.0 - MARGIN) {
-                let e = exact(&account)?;
-                if e > hwm {
-                    hwm = e;
-                    hwm_f = to_f64(hwm);
-                }
-                equity_f = to_f64(e);
-            } else if hwm_f > 0.0
-                && ((1.0 - approx / hwm_f) - cfg.policy.max_drawdown).abs() <= MARGIN
-            {
-                equity_f = to_f64(exact(&account)?);
-            }
-            let book_in = Book {
-                spot_amount: spot_f,
-                futures_lots: account.position_lots(),
-                equity: equity_f,
-                high_water_mark: hwm_f,
-            };
-            let decision = engine.decide(close, funding_rate, &book_in, &state, false)?;
-            // decide just refreshed the statistics
-            var_fraction = engine.last_stats().var_fraction;
-            state = decision.state;
-            if decision.cancel_all {
-                for l in live.drain(..) {
-                    book.cancel(l.id);
-                    met.orders_cancelled += 1;
-                    if record.events {
-                        out.orders[l.row].cancelled_bar = Some(j);
-                        out.events.push(Event {
-                            bar: j,
-                            kind: EventKind::Cancel,
-                            order: l.row,
-                            side: l.side,
-                            price_ticks: l.price_ticks,
-                            lots: l.remaining,
-                        });
-                    }
-                }
-            } else {
-                let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
-                open_rows.clear();
-                open_rows.extend(live.iter().map(|l| OpenOrder {
-                    key: l.key,
-                    kind: l.kind,
-                    price_ticks: if l.kind == OrderKind::Market {
-                        1
-                    } else {
-                        l.price_ticks
-                    },
-                    remaining_lots: l.remaining,
-                }));
-                let (cancels, places) = orders::diff(&open_rows, want);
-                if !cancels.is_empty() {
-                    for &i in &cancels {
-                        let l = live[i];
-                        book.cancel(l.id);
-                        met.orders_cancelled += 1;
-                        if record.events {
-                            out.orders[l.row].cancelled_bar = Some(j);
-                            out.events.push(Event {
-                                bar: j,
-                                kind: EventKind::Cancel,
-                                order: l.row,
-                                side: l.side,
-                                price_ticks: l.price_ticks,
-                                lots: l.remaining,
-                            });
-                        }
-                    }
-                    let mut k = 0;
-                    live.retain(|_| {
-                        let keep = !cancels.contains(&k);
-                        k += 1;
-                        keep
+        let fills = self.book.on_bar(j as i64, &data.bar(j))?;
+        if !fills.is_empty() {
+            for f in &fills {
+                self.account
+                    .apply_fill(f.side, f.price_ticks, f.lots, f.fee)?;
+                let Some(at) = self.live.iter().position(|l| l.id == f.order_id) else {
+                    return Err(Error::numerical(
+                        "backtest",
+                        "a fill for an order the run does not know",
+                    ));
+                };
+                self.live[at].remaining -= f.lots;
+                self.met.fills += 1;
+                if self.record.events {
+                    let row = self.live[at].row;
+                    self.out.orders[row].filled_lots += f.lots;
+                    self.out.events.push(Event {
+                        bar: j,
+                        kind: EventKind::Fill,
+                        order: row,
+                        side: f.side,
+                        price_ticks: f.price_ticks,
+                        lots: f.lots,
                     });
-                }
-                for &i in &places {
-                    let d = want[i];
-                    let key = OrderKey::from(&d);
-                    let seq = sequences.entry(key).or_insert(0);
-                    *seq += 1;
-                    let sequence = *seq;
-                    let id = next_id;
-                    next_id += 1;
-                    book.place(SimOrder {
-                        id,
-                        side: d.side,
-                        kind: d.kind,
-                        price_ticks: if d.kind == OrderKind::Market {
-                            1
-                        } else {
-                            d.price_ticks
-                        },
-                        remaining_lots: d.amount_lots,
-                        placed_bar: j as i64,
-                    })?;
-                    met.orders_placed += 1;
-                    let row = out.orders.len();
-                    if record.events {
-                        out.orders.push(OrderRow {
-                            key,
-                            sequence,
-                            kind: d.kind,
-                            side: d.side,
-                            price_ticks: d.price_ticks,
-                            amount_lots: d.amount_lots,
-                            filled_lots: 0,
-                            placed_bar: j,
-                            cancelled_bar: None,
-                        });
-                        out.events.push(Event {
-                            bar: j,
-                            kind: EventKind::Place,
-                            order: row,
-                            side: d.side,
-                            price_ticks: d.price_ticks,
-                            lots: d.amount_lots,
-                        });
-                    }
-                    live.push(Live {
-                        id,
-                        row,
-                        key,
-                        kind: d.kind,
-                        side: d.side,
-                        price_ticks: d.price_ticks,
-                        remaining: d.amount_lots,
+                    self.out.fills.push(FillRow {
+                        bar: j,
+                        order: row,
+                        side: f.side,
+                        price_ticks: f.price_ticks,
+                        lots: f.lots,
+                        fee: to_f64(f.fee),
+                        maker: f.maker,
                     });
                 }
             }
-            engine.recycle(decision);
+            self.live.retain(|l| l.remaining > 0);
+            self.cached = refresh(&self.account);
         }
+        let opened = data.timestamp[j];
+        let ft = data.funding_time;
+        while self.funding_ptr < ft.len() && ft[self.funding_ptr] <= opened {
+            self.funding_ptr += 1;
+        }
+        let mut paid = false;
+        while self.funding_ptr < ft.len() && ft[self.funding_ptr] <= opened + self.bar_ms {
+            self.account
+                .apply_funding(close, data.funding_rate[self.funding_ptr])?;
+            self.funding_ptr += 1;
+            paid = true;
+        }
+        if paid {
+            self.cached = refresh(&self.account);
+            self.funding_f = to_f64(self.account.funding());
+        }
+        Ok(())
+    }
 
-        // mark to market at the close
-        let (base_pnl, entry, pos) = cached;
-        let equity = cash_f + spot_f * close + base_pnl + (close - entry) * pos;
-        let short = -(account.position_lots() as f64) * lot;
+    /// The exact equity at bar `j`'s close: cash + spot x close + futures PnL (decimals), as
+    /// the PAPER broker's `equity_at`.
+    pub fn exact_equity(&self, j: usize) -> Result<Decimal> {
+        let close = self.data.close[j];
+        Ok(self.cfg.cash
+            + self.cfg.spot_amount * crate::money::decimal_from_f64("close", close)?
+            + self.account.net_pnl(close)?)
+    }
+
+    /// Cancel every open order on bar `j` (a halt), in placement order.
+    pub fn cancel_all(&mut self, j: usize) {
+        for l in self.live.drain(..) {
+            self.book.cancel(l.id);
+            self.met.orders_cancelled += 1;
+            if self.record.events {
+                self.out.orders[l.row].cancelled_bar = Some(j);
+                self.out.events.push(Event {
+                    bar: j,
+                    kind: EventKind::Cancel,
+                    order: l.row,
+                    side: l.side,
+                    price_ticks: l.price_ticks,
+                    lots: l.remaining,
+                });
+            }
+        }
+    }
+
+    /// Replace the policy's configuration from the next decision on (the engine's statistics
+    /// carry over, see [`PolicyEngine::set_config`]).
+    pub fn set_policy(&mut self, policy: PolicyConfig) -> Result<()> {
+        self.engine.set_config(policy)
+    }
+
+    /// The policy configuration in force.
+    pub fn policy(&self) -> &PolicyConfig {
+        self.engine.config()
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &BacktestConfig {
+        self.cfg
+    }
+
+    /// The policy decides on bar `j` and the order manager's diff is applied.
+    pub fn decide(&mut self, j: usize) -> Result<()> {
+        let cfg = self.cfg;
+        let data = &self.data;
+        let close = data.close[j];
+        self.met.decisions += 1;
+        let from = (j + 1).saturating_sub(cfg.history_bars);
+        self.engine.sync(
+            &data.timestamp[from..=j],
+            &data.open[from..=j],
+            &data.high[from..=j],
+            &data.low[from..=j],
+            &data.close[from..=j],
+            &data.volume[from..=j],
+        )?;
+        let close_ms = data.timestamp[j] + self.bar_ms;
+        let ft = data.funding_time;
+        while self.rate_ptr < ft.len() && ft[self.rate_ptr] <= close_ms {
+            self.rate_ptr += 1;
+        }
+        let funding_rate = if self.rate_ptr > 0 {
+            data.funding_rate[self.rate_ptr - 1]
+        } else {
+            0.0
+        };
+        // The bot's equity is exact (cash + spot x Decimal(repr(close)) + futures PnL in
+        // decimals) and only decides the drawdown halt. The f64 mirror is within ~1e-15
+        // of it, so the exact figures are computed only where they could matter: at a
+        // possible new high-water mark and near the drawdown limit.
+        let (base_pnl, entry, pos) = self.cached;
+        let approx = self.cash_f + self.spot_f * close + base_pnl + (close - entry) * pos;
+        const MARGIN: f64 = 1e-9;
+        let mut equity_f = approx;
+        if approx >= self.hwm_f * (1.0 - MARGIN) {
+            let e = self.exact_equity(j)?;
+            if e > self.hwm {
+                self.hwm = e;
+                self.hwm_f = to_f64(self.hwm);
+            }
+            equity_f = to_f64(e);
+        } else if self.hwm_f > 0.0
+            && ((1.0 - approx / self.hwm_f) - cfg.policy.max_drawdown).abs() <= MARGIN
+        {
+            equity_f = to_f64(self.exact_equity(j)?);
+        }
+        let book_in = Book {
+            spot_amount: self.spot_f,
+            futures_lots: self.account.position_lots(),
+            equity: equity_f,
+            high_water_mark: self.hwm_f,
+        };
+        let decision = self
+            .engine
+            .decide(close, funding_rate, &book_in, &self.state, false)?;
+        // decide just refreshed the statistics
+        self.var_fraction = self.engine.last_stats().var_fraction;
+        self.state = decision.state;
+        if decision.cancel_all {
+            self.cancel_all(j);
+            self.engine.recycle(decision);
+            return Ok(());
+        }
+        let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
+        self.open_rows.clear();
+        self.open_rows.extend(self.live.iter().map(|l| OpenOrder {
+            key: l.key,
+            kind: l.kind,
+            price_ticks: if l.kind == OrderKind::Market {
+                1
+            } else {
+                l.price_ticks
+            },
+            remaining_lots: l.remaining,
+        }));
+        let (cancels, places) = orders::diff(&self.open_rows, want);
+        if !cancels.is_empty() {
+            for &i in &cancels {
+                let l = self.live[i];
+                self.book.cancel(l.id);
+                self.met.orders_cancelled += 1;
+                if self.record.events {
+                    self.out.orders[l.row].cancelled_bar = Some(j);
+                    self.out.events.push(Event {
+                        bar: j,
+                        kind: EventKind::Cancel,
+                        order: l.row,
+                        side: l.side,
+                        price_ticks: l.price_ticks,
+                        lots: l.remaining,
+                    });
+                }
+            }
+            let mut k = 0;
+            self.live.retain(|_| {
+                let keep = !cancels.contains(&k);
+                k += 1;
+                keep
+            });
+        }
+        for &i in &places {
+            let d = want[i];
+            let key = OrderKey::from(&d);
+            let seq = self.sequences.entry(key).or_insert(0);
+            *seq += 1;
+            let sequence = *seq;
+            let id = self.next_id;
+            self.next_id += 1;
+            self.book.place(SimOrder {
+                id,
+                side: d.side,
+                kind: d.kind,
+                price_ticks: if d.kind == OrderKind::Market {
+                    1
+                } else {
+                    d.price_ticks
+                },
+                remaining_lots: d.amount_lots,
+                placed_bar: j as i64,
+            })?;
+            self.met.orders_placed += 1;
+            let row = self.out.orders.len();
+            if self.record.events {
+                self.out.orders.push(OrderRow {
+                    key,
+                    sequence,
+                    kind: d.kind,
+                    side: d.side,
+                    price_ticks: d.price_ticks,
+                    amount_lots: d.amount_lots,
+                    filled_lots: 0,
+                    placed_bar: j,
+                    cancelled_bar: None,
+                });
+                self.out.events.push(Event {
+                    bar: j,
+                    kind: EventKind::Place,
+                    order: row,
+                    side: d.side,
+                    price_ticks: d.price_ticks,
+                    lots: d.amount_lots,
+                });
+            }
+            self.live.push(Live {
+                id,
+                row,
+                key,
+                kind: d.kind,
+                side: d.side,
+                price_ticks: d.price_ticks,
+                remaining: d.amount_lots,
+            });
+        }
+        self.engine.recycle(decision);
+        Ok(())
+    }
+
+    /// Mark to market at bar `j`'s close: the metrics' accumulators and the per-bar series.
+    /// Returns the (f64) equity.
+    #[inline]
+    pub fn mark(&mut self, j: usize) -> f64 {
+        let close = self.data.close[j];
+        let (base_pnl, entry, pos) = self.cached;
+        let spot_f = self.spot_f;
+        let equity = self.cash_f + spot_f * close + base_pnl + (close - entry) * pos;
+        let short = -(self.account.position_lots() as f64) * self.lot;
         let hedge_ratio = if spot_f > 0.0 { short / spot_f } else { 0.0 };
-        hedge_sum += hedge_ratio;
-        let forecast = var_fraction * prev_net_exposure;
-        if j == cfg.start {
+        self.hedge_sum += hedge_ratio;
+        let forecast = self.var_fraction * self.prev_net_exposure;
+        let met = &mut self.met;
+        if j == self.cfg.start {
             met.initial_equity = equity;
         } else {
-            let change = equity - prev_equity;
-            if prev_equity > 0.0 {
-                let r = change / prev_equity;
-                returns.add(r);
+            let change = equity - self.prev_equity;
+            if self.prev_equity > 0.0 {
+                let r = change / self.prev_equity;
+                self.returns.add(r);
                 if r < 0.0 {
-                    downside.0 += r * r;
+                    self.downside.0 += r * r;
                 }
-                downside.1 += 1;
+                self.downside.1 += 1;
             }
-            changes.add(change);
-            spot_changes.add(spot_f * (close - data.close[j - 1]));
+            self.changes.add(change);
+            self.spot_changes
+                .add(spot_f * (close - self.data.close[j - 1]));
             if forecast > 0.0 {
                 met.var_observations += 1;
                 if -change > forecast {
@@ -654,43 +812,68 @@ pub fn run(
                 }
             }
         }
-        peak = peak.max(equity);
-        if peak > 0.0 {
-            met.max_drawdown = met.max_drawdown.max(1.0 - equity / peak);
+        self.peak = self.peak.max(equity);
+        if self.peak > 0.0 {
+            met.max_drawdown = met.max_drawdown.max(1.0 - equity / self.peak);
         }
-        prev_equity = equity;
-        prev_net_exposure = (spot_f - short).abs() * close;
-        if record.series {
+        self.prev_equity = equity;
+        self.prev_net_exposure = (spot_f - short).abs() * close;
+        if self.record.series {
+            let out = &mut self.out;
             out.equity.push(equity);
             out.hedge_ratio.push(hedge_ratio);
-            out.position.push(pos_of(&account, lot));
+            out.position.push(pos_of(&self.account, self.lot));
             out.var_forecast.push(forecast);
-            out.center.push(market.ticks_to_f64(state.center_ticks));
-            out.funding.push(funding_f);
+            out.center
+                .push(self.market.ticks_to_f64(self.state.center_ticks));
+            out.funding.push(self.funding_f);
         }
+        equity
     }
 
-    let bars = n - cfg.start;
-    met.bars = bars;
-    met.final_equity = prev_equity;
-    finish_metrics(
-        &mut met,
-        &returns,
-        downside,
-        &changes,
-        &spot_changes,
-        bar_ms,
-    );
-    met.funding_pnl = to_f64(account.funding());
-    met.fees = to_f64(account.fees());
-    met.realized_pnl = to_f64(account.realized_pnl());
-    met.traded_notional = to_f64(account.traded_notional());
-    met.mean_hedge_ratio = hedge_sum / bars as f64;
-    met.halted = state.halted;
-    (met.kupiec_lr, met.kupiec_p_value) =
-        kupiec_pof(met.var_observations, met.var_exceptions, 1.0 - confidence);
-    out.metrics = met;
-    Ok(out)
+    /// The result once every bar `start..n` has been stepped.
+    pub fn finish(self) -> BacktestResult {
+        let LegSim {
+            cfg,
+            n,
+            bar_ms,
+            account,
+            state,
+            mut out,
+            mut met,
+            returns,
+            downside,
+            changes,
+            spot_changes,
+            hedge_sum,
+            prev_equity,
+            ..
+        } = self;
+        let bars = n - cfg.start;
+        met.bars = bars;
+        met.final_equity = prev_equity;
+        finish_metrics(
+            &mut met,
+            &returns,
+            downside,
+            &changes,
+            &spot_changes,
+            bar_ms,
+        );
+        met.funding_pnl = to_f64(account.funding());
+        met.fees = to_f64(account.fees());
+        met.realized_pnl = to_f64(account.realized_pnl());
+        met.traded_notional = to_f64(account.traded_notional());
+        met.mean_hedge_ratio = hedge_sum / bars as f64;
+        met.halted = state.halted;
+        (met.kupiec_lr, met.kupiec_p_value) = kupiec_pof(
+            met.var_observations,
+            met.var_exceptions,
+            1.0 - cfg.policy.var_confidence,
+        );
+        out.metrics = met;
+        out
+    }
 }
 
 /// The summary figures from the per-bar accumulators (`bars`, equities and drawdown set).

@@ -354,6 +354,48 @@ pub fn budgets(
         .collect())
 }
 
+/// Each leg's own VaR limit under the portfolio budget (quote, at the portfolio's confidence
+/// and horizon), never above its `configured` limit: the VaR the leg would have alone at the
+/// exposure its budget allows, `allowed_exposure_i x z sqrt(h) sigma_i` (see [`budgets`]).
+/// Equivalently `share_i / rho_i`, with `rho_i` the correlation of leg `i`'s P&L with the
+/// portfolio's: a leg moving with the rest (rho near 1) gets about its share, a leg that
+/// diversifies gets more, up to its configured limit, and a leg that hedges the rest (marginal
+/// VaR <= 0) keeps its configured limit. Both drivers (the Python `PortfolioRunner` and the
+/// portfolio backtester) push these into each leg's policy `var_limit`.
+pub fn leg_var_limits(
+    exposures: &[f64],
+    covariance: &[f64],
+    var_limit: f64,
+    weights: Option<&[f64]>,
+    c: f64,
+    h: usize,
+    configured: &[f64],
+) -> Result<Vec<f64>> {
+    let n = exposures.len();
+    if configured.len() != n {
+        return Err(Error::invalid(
+            "configured",
+            format!("{} value(s)", configured.len()),
+            format!("must hold one value per leg ({n})"),
+        ));
+    }
+    for (i, &v) in configured.iter().enumerate() {
+        check::positive(&format!("configured[{i}]"), v)?;
+    }
+    let b = budgets(exposures, covariance, var_limit, weights, c, h)?;
+    let k = parametric_scale(c, h)?;
+    Ok((0..n)
+        .map(|i| {
+            let alone = b[i].allowed_exposure * k * covariance[i * n + i].max(0.0).sqrt();
+            if alone.is_finite() && alone > 0.0 {
+                alone.min(configured[i])
+            } else {
+                configured[i]
+            }
+        })
+        .collect())
+}
+
 /// Variance of `w` under `cov` (n x n).
 fn quad(cov: &[f64], a: &[f64], b: &[f64]) -> f64 {
     let n = a.len();
@@ -528,6 +570,8 @@ pub fn ewma_var_path(
     }
     Ok(out)
 }
+
+pub mod backtest;
 
 #[cfg(test)]
 mod tests;

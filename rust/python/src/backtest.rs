@@ -118,7 +118,7 @@ impl PyPolicyEngine {
 #[pyclass(name = "BacktestSpec", module = "gridhedge", frozen)]
 #[derive(Clone)]
 pub struct PyBacktestSpec {
-    inner: BacktestConfig,
+    pub(crate) inner: BacktestConfig,
 }
 
 fn decimal(py: Python<'_>, field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
@@ -209,7 +209,7 @@ impl PyBacktestSpec {
 }
 
 /// Borrowed candle and funding arrays.
-struct Arrays<'py> {
+pub(crate) struct Arrays<'py> {
     ts: numpy::PyReadonlyArrayDyn<'py, i64>,
     ohlcv: [PyReadonlyArray1<'py, f64>; 5],
     ft: numpy::PyReadonlyArrayDyn<'py, i64>,
@@ -217,7 +217,7 @@ struct Arrays<'py> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn arrays<'py>(
+pub(crate) fn arrays<'py>(
     timestamp: &Bound<'py, PyAny>,
     open: &Bound<'py, PyAny>,
     high: &Bound<'py, PyAny>,
@@ -242,7 +242,7 @@ fn arrays<'py>(
 }
 
 impl Arrays<'_> {
-    fn series(&self, py: Python<'_>) -> PyResult<Series<'_>> {
+    pub(crate) fn series(&self, py: Python<'_>) -> PyResult<Series<'_>> {
         fn flat<'a>(
             py: Python<'_>,
             field: &str,
@@ -360,6 +360,16 @@ pub fn backtest<'py>(
         series: record_series,
     };
     let r = run(py, || core_bt::run(cfg, mk, &data, record))?;
+    result_dict(py, cfg, mk, r)
+}
+
+/// A run's result as the dict `backtest` returns.
+pub(crate) fn result_dict<'py>(
+    py: Python<'py>,
+    cfg: &BacktestConfig,
+    mk: &gridhedge_core::money::Market,
+    r: core_bt::BacktestResult,
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("metrics", metrics_dict(py, &r.metrics)?)?;
     out.set_item("first_bar", r.first_bar)?;

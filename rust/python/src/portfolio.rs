@@ -8,6 +8,7 @@ use gridhedge_core::error::Error;
 use gridhedge_core::portfolio::{self, CovMethod};
 use numpy::{PyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 
 use crate::convert;
 use crate::drawdown::PyMaxDrawdown;
@@ -265,6 +266,228 @@ pub fn ewma_var_path<'py>(
     Ok(PyArray::from_vec(py, path))
 }
 
+/// Each leg's own VaR limit under the budget, never above its `configured` limit (see
+/// `gridhedge_core::portfolio::leg_var_limits`).
+#[pyfunction]
+#[pyo3(signature = (exposures, covariance, var_limit, configured, weights = None, confidence = None, horizon = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn leg_var_limits<'py>(
+    py: Python<'py>,
+    exposures: &Bound<'py, PyAny>,
+    covariance: &Bound<'py, PyAny>,
+    var_limit: &Bound<'py, PyAny>,
+    configured: &Bound<'py, PyAny>,
+    weights: Option<&Bound<'py, PyAny>>,
+    confidence: Option<&Bound<'py, PyAny>>,
+    horizon: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let wa = convert::f64_array("exposures", exposures)?;
+    let w = convert::slice(py, "exposures", &wa)?;
+    let ca = square(py, covariance, w.len())?;
+    let cov = convert::slice(py, "covariance", &ca)?;
+    let limit = convert::float("var_limit", var_limit)?;
+    let cfa = convert::f64_array("configured", configured)?;
+    let cf = convert::slice(py, "configured", &cfa)?;
+    let weights_arr = match weights {
+        Some(o) if !o.is_none() => Some(convert::f64_array("weights", o)?),
+        _ => None,
+    };
+    let ws = match &weights_arr {
+        Some(a) => Some(convert::slice(py, "weights", a)?),
+        None => None,
+    };
+    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let v = run(py, || {
+        portfolio::leg_var_limits(w, cov, limit, ws, c, h, cf)
+    })?;
+    Ok(PyArray::from_vec(py, v))
+}
+
+fn rows<'py>(
+    py: Python<'py>,
+    n: usize,
+    rb: &[portfolio::backtest::Rebalance],
+    pick: impl Fn(&portfolio::backtest::Rebalance) -> &[f64],
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let flat: Vec<f64> = rb.iter().flat_map(|r| pick(r).iter().copied()).collect();
+    PyArray::from_vec(py, flat).reshape([rb.len(), n])
+}
+
+/// The portfolio backtester over aligned series, one `BacktestSpec`, `Market` and data tuple
+/// `(timestamp, open, high, low, close, volume, funding_time, funding_rate)` per leg (GIL
+/// released). Returns a dict: `legs` (one `backtest` result dict per leg), `rebalances` (columns;
+/// per-leg figures as `R x n` arrays), `reasons` (`bar`, `reason`), `equity` (summed per bar)
+/// and `metrics`.
+#[pyfunction]
+#[pyo3(signature = (specs, markets, data, *, var_limit, max_drawdown, confidence, horizon, method, lam, window, lookback_bars, weights, start, cadence, record_events = None, record_series = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn portfolio_backtest<'py>(
+    py: Python<'py>,
+    specs: &Bound<'py, PyAny>,
+    markets: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+    var_limit: &Bound<'py, PyAny>,
+    max_drawdown: &Bound<'py, PyAny>,
+    confidence: &Bound<'py, PyAny>,
+    horizon: &Bound<'py, PyAny>,
+    method: &Bound<'py, PyAny>,
+    lam: &Bound<'py, PyAny>,
+    window: &Bound<'py, PyAny>,
+    lookback_bars: &Bound<'py, PyAny>,
+    weights: Option<&Bound<'py, PyAny>>,
+    start: &Bound<'py, PyAny>,
+    cadence: &Bound<'py, PyAny>,
+    record_events: Option<&Bound<'py, PyAny>>,
+    record_series: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::backtest::{arrays, result_dict, PyBacktestSpec};
+    use crate::money::PyMarket;
+    use gridhedge_core::backtest::Record;
+    use gridhedge_core::portfolio::backtest::{self as pbt, PortfolioBacktestConfig};
+
+    let list = |field: &str, obj: &Bound<'py, PyAny>| -> PyResult<Vec<Bound<'py, PyAny>>> {
+        obj.try_iter()
+            .map_err(|_| {
+                invalid(
+                    py,
+                    field,
+                    "a non-sequence",
+                    "must be a sequence (one per leg)",
+                )
+            })?
+            .collect::<PyResult<Vec<_>>>()
+    };
+    let spec_objs = list("specs", specs)?;
+    let market_objs = list("markets", markets)?;
+    let data_objs = list("data", data)?;
+    let mut legs = Vec::with_capacity(spec_objs.len());
+    for s in &spec_objs {
+        legs.push(
+            convert::instance::<PyBacktestSpec>("specs", "BacktestSpec", s)?
+                .get()
+                .inner
+                .clone(),
+        );
+    }
+    let mut mks = Vec::with_capacity(market_objs.len());
+    for m in &market_objs {
+        mks.push(
+            convert::instance::<PyMarket>("markets", "Market", m)?
+                .get()
+                .inner
+                .clone(),
+        );
+    }
+    let mut held = Vec::with_capacity(data_objs.len());
+    for (i, d) in data_objs.iter().enumerate() {
+        let cols = list(&format!("data[{i}]"), d)?;
+        if cols.len() != 8 {
+            return Err(invalid(
+                py,
+                &format!("data[{i}]"),
+                format!("{} array(s)", cols.len()),
+                "must be (timestamp, open, high, low, close, volume, funding_time, funding_rate)",
+            ));
+        }
+        held.push(arrays(
+            &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5], &cols[6], &cols[7],
+        )?);
+    }
+    let series = held
+        .iter()
+        .map(|a| a.series(py))
+        .collect::<PyResult<Vec<_>>>()?;
+    let m = self::method(py, Some(method), Some(lam), Some(window))?;
+    let weights = match weights {
+        Some(o) if !o.is_none() => {
+            let a = convert::f64_array("weights", o)?;
+            Some(a.as_array().iter().copied().collect::<Vec<f64>>())
+        }
+        _ => None,
+    };
+    let cfg = PortfolioBacktestConfig {
+        legs,
+        var_limit: convert::float("var_limit", var_limit)?,
+        max_drawdown: convert::float("max_drawdown", max_drawdown)?,
+        confidence: convert::float("confidence", confidence)?,
+        horizon_bars: convert::count("horizon", horizon)?,
+        method: m,
+        lookback_bars: convert::count("lookback_bars", lookback_bars)?,
+        weights,
+        start: convert::count("start", start)?,
+        cadence: convert::count("cadence", cadence)?,
+    };
+    let record = Record {
+        events: record_events.map_or(Ok(true), |v| convert::boolean("record_events", v))?,
+        series: record_series.map_or(Ok(true), |v| convert::boolean("record_series", v))?,
+    };
+    let r = run(py, || pbt::run(&cfg, &mks, &series, record))?;
+    let n = cfg.legs.len();
+    let out = PyDict::new(py);
+    let legs_out = PyList::empty(py);
+    for (i, leg) in r.legs.into_iter().enumerate() {
+        let mut leg_cfg = cfg.legs[i].clone();
+        leg_cfg.start = cfg.start;
+        leg_cfg.cadence = cfg.cadence;
+        legs_out.append(result_dict(py, &leg_cfg, &mks[i], leg)?)?;
+    }
+    out.set_item("legs", legs_out)?;
+    let rb = &r.rebalances;
+    let reb = PyDict::new(py);
+    reb.set_item(
+        "bar",
+        PyArray::from_vec(py, rb.iter().map(|x| x.bar as i64).collect()),
+    )?;
+    for (k, f) in [
+        (
+            "var",
+            (|x: &pbt::Rebalance| x.var) as fn(&pbt::Rebalance) -> f64,
+        ),
+        ("cvar", |x| x.cvar),
+        ("historical_var", |x| x.historical_var),
+        ("var_after", |x| x.var_after),
+        ("drawdown", |x| x.drawdown),
+        ("equity", |x| x.equity),
+    ] {
+        reb.set_item(k, PyArray::from_vec(py, rb.iter().map(f).collect()))?;
+    }
+    reb.set_item("halted", PyList::new(py, rb.iter().map(|x| x.halted))?)?;
+    reb.set_item("exposure", rows(py, n, rb, |x| &x.exposures)?)?;
+    reb.set_item("component", rows(py, n, rb, |x| &x.components)?)?;
+    reb.set_item("share", rows(py, n, rb, |x| &x.shares)?)?;
+    reb.set_item("multiplier", rows(py, n, rb, |x| &x.multipliers)?)?;
+    reb.set_item("band_scale", rows(py, n, rb, |x| &x.band_scales)?)?;
+    reb.set_item("var_limit", rows(py, n, rb, |x| &x.var_limits)?)?;
+    out.set_item("rebalances", reb)?;
+    let reasons = PyDict::new(py);
+    reasons.set_item(
+        "bar",
+        PyArray::from_vec(py, r.reasons.iter().map(|(b, _)| *b as i64).collect()),
+    )?;
+    reasons.set_item(
+        "reason",
+        PyList::new(py, r.reasons.iter().map(|(_, w)| w.as_str()))?,
+    )?;
+    out.set_item("reasons", reasons)?;
+    out.set_item("equity", PyArray::from_vec(py, r.equity))?;
+    let mt = &r.metrics;
+    let md = PyDict::new(py);
+    md.set_item("rebalances", mt.rebalances)?;
+    md.set_item("rebalances_shrunk", mt.rebalances_shrunk)?;
+    md.set_item("rebalances_budgeted", mt.rebalances_budgeted)?;
+    md.set_item("max_var", mt.max_var)?;
+    md.set_item("max_var_after_shrink", mt.max_var_after_shrink)?;
+    md.set_item("worst_drawdown", mt.worst_drawdown)?;
+    md.set_item("halted", mt.halted)?;
+    md.set_item("halt_bar", if mt.halted { Some(mt.halt_bar) } else { None })?;
+    md.set_item("initial_equity", mt.initial_equity)?;
+    md.set_item("final_equity", mt.final_equity)?;
+    md.set_item("total_return", mt.total_return)?;
+    md.set_item("max_drawdown", mt.max_drawdown)?;
+    out.set_item("metrics", md)?;
+    Ok(out)
+}
+
 /// Add this module's functions and classes to `gridhedge._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPortfolioRisk>()?;
@@ -274,5 +497,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shrink_to_limit, m)?)?;
     m.add_function(wrap_pyfunction!(portfolio_drawdown, m)?)?;
     m.add_function(wrap_pyfunction!(ewma_var_path, m)?)?;
+    m.add_function(wrap_pyfunction!(leg_var_limits, m)?)?;
+    m.add_function(wrap_pyfunction!(portfolio_backtest, m)?)?;
     Ok(())
 }
