@@ -309,3 +309,13 @@ fn identical_values_give_exactly_zero() {
     assert_eq!(r[5], 0.0);
     assert_eq!(close_to_close(&[0.066_835_64; 5], RAISE), Ok(0.0));
 }
+
+#[test]
+fn power_of_two_scale_bounds() {
+    assert_eq!(super::power_of_two_scale(&[0.01, -0.3]), None);
+    assert_eq!(super::power_of_two_scale(&[0.0; 3]), None);
+    let (down, up) = super::power_of_two_scale(&[1e-130, 0.0, -3e-131]).expect("tiny");
+    assert!(down * up == 1.0 && (1e-130 * down) >= 1.0 && (1e-130 * down) < 2.0);
+    let (down, _) = super::power_of_two_scale(&[1e300, 5.0]).expect("huge");
+    assert!((1e300 * down) >= 1.0 && (1e300 * down) < 2.0);
+}
