@@ -18,13 +18,13 @@
 //! Units: prices in ticks, amounts in lots of the market; money in quote currency.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
 use crate::account::Account;
 use crate::error::{check, Error, Result};
 use crate::fills::{Bar, FillBook, FillParams, OrderKind, SimOrder};
+use crate::money::decimal_to_f64 as to_f64;
 use crate::money::{Market, Side};
 use crate::orders::{self, OpenOrder, OrderKey};
 use crate::policy::{Book, PolicyConfig, PolicyEngine, PolicyState};
@@ -292,22 +292,6 @@ pub fn kupiec_pof(n: usize, x: usize, p: f64) -> (f64, f64) {
         Ok(t) => (t.lr, t.p_value),
         Err(_) => (f64::NAN, f64::NAN),
     }
-}
-
-fn to_f64(d: Decimal) -> f64 {
-    // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 1e22 are exact
-    // doubles, so one IEEE division is the correctly rounded value, as the text round trip
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    let m = d.mantissa();
-    let scale = d.scale() as usize;
-    if m.unsigned_abs() < (1u128 << 53) && scale < POW10.len() {
-        return m as f64 / POW10[scale];
-    }
-    // exact text round trip: correctly rounded, as Python's float(Decimal)
-    f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
 }
 
 /// Check a run's settings against its data (shared by [`run`] and [`LegSim::new`]).
@@ -946,35 +930,7 @@ mod plain;
 pub use plain::plain_levels;
 
 #[cfg(test)]
-#[test]
-fn to_f64_fast_path_matches_the_text_round_trip() {
-    for text in [
-        "0",
-        "1",
-        "-1",
-        "0.1",
-        "0.3",
-        "123456.789",
-        "-0.000123",
-        "40000.10",
-        "1e-20",
-        "9007199254740991",
-        "9007199254740993",
-        "0.1234567890123456789",
-        "3.14159265358979",
-        "-98765.4321",
-        "1234567890.123456",
-    ] {
-        let d = Decimal::from_str(text)
-            .or_else(|_| Decimal::from_scientific(text))
-            .expect("decimal");
-        let slow = f64::from_str(&d.to_string()).expect("float");
-        assert_eq!(to_f64(d).to_bits(), slow.to_bits(), "{text}");
-    }
-}
-
-#[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Run many configurations over the same data on `threads` rayon threads (0: all cores),
 /// metrics only; `done` counts finished runs (for a progress bar). Results in input order.

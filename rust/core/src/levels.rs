@@ -94,7 +94,7 @@ pub struct PivotClusters {
     tolerance: f64,
     /// The regrouped clusters before they are spliced in (a buffer kept to avoid an
     /// allocation per change).
-    old: Vec<Group>,
+    spare: Vec<Group>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -160,11 +160,11 @@ impl PivotClusters {
         if tolerance != self.tolerance {
             self.tolerance = tolerance;
             self.clusters.clear();
-            let mut fresh = std::mem::take(&mut self.old);
+            let mut fresh = std::mem::take(&mut self.spare);
             fresh.clear();
             self.regroup(0, 0, 0, 0, &mut fresh);
             self.clusters.append(&mut fresh);
-            self.old = fresh;
+            self.spare = fresh;
         }
     }
 
@@ -212,7 +212,7 @@ impl PivotClusters {
         // pivots at new index >= `same` are unchanged (old index = new index - delta)
         let same = if delta > 0 { at + 1 } else { at };
         let begin = self.clusters.get(from).map_or(0, |g| g.start);
-        let mut fresh = std::mem::take(&mut self.old);
+        let mut fresh = std::mem::take(&mut self.spare);
         fresh.clear();
         let kept_from = self.regroup(begin, same, delta, from, &mut fresh);
         // the clusters from `kept_from` on are unchanged but for their start, `delta` away
@@ -220,7 +220,7 @@ impl PivotClusters {
             g.start = (g.start as isize + delta) as usize;
         }
         self.clusters.splice(from..kept_from, fresh.drain(..));
-        self.old = fresh;
+        self.spare = fresh;
     }
 
     /// The greedy pass from new index `begin` into `fresh`, over the old clusters

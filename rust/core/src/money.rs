@@ -60,6 +60,24 @@ pub enum Round {
     Up,
 }
 
+/// Powers of ten that are exact doubles (10^22 is the last).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The nearest double to `d`, as Python's `float(d)`. Clinger's fast path: a mantissa below
+/// 2^53 and a power of ten up to 1e22 are exact doubles, so one IEEE division is the correctly
+/// rounded value; otherwise the exact text round trip.
+pub fn decimal_to_f64(d: Decimal) -> f64 {
+    let m = d.mantissa();
+    let scale = d.scale() as usize;
+    if m.unsigned_abs() < (1u128 << 53) && scale < POW10.len() {
+        return m as f64 / POW10[scale];
+    }
+    f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
+}
+
 /// The value of `x`'s shortest round-trip text, as Python's `Decimal(repr(x))`: how a float
 /// price or rate enters exact money (95236.15 is 95236.15, never its binary expansion).
 /// Non-finite values are an error naming `field`.
@@ -67,13 +85,12 @@ pub fn decimal_from_f64(field: &str, x: f64) -> Result<Decimal> {
     // Fast path, exact: when `m / 10^k` (|m| < 2^53, both exact doubles) divides to `x`, it is
     // within half an ulp of `x`, and so is the shortest text's value; with decimals `10^-k`
     // apart wider than two ulps of `x`, two such values with at most `k` decimals are one.
-    const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
     if x == 0.0 {
         return Ok(Decimal::ZERO);
     }
     if x.is_finite() {
         let two_ulps = 4.0 * x.abs() * f64::EPSILON;
-        for (k, p) in POW10.iter().enumerate() {
+        for (k, p) in POW10[..10].iter().enumerate() {
             if 1.0 / p <= two_ulps {
                 break;
             }
@@ -165,10 +182,6 @@ impl Scaled {
     fn times_f64(self, units: i64) -> f64 {
         // the common case in 64-bit integers (i128 multiplication and conversion are software
         // routines); same value as below: m and 10^scale are exact doubles either way
-        const POW10: [f64; 23] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-        ];
         if let Ok(mantissa) = i64::try_from(self.mantissa) {
             if let Some(m) = units.checked_mul(mantissa) {
                 if m.unsigned_abs() < (1u64 << 53) && self.scale <= 22 {
@@ -402,6 +415,33 @@ impl Market {
 mod tests {
     use super::*;
 
+    #[test]
+    fn decimal_to_f64_fast_path_matches_the_text_round_trip() {
+        for text in [
+            "0",
+            "1",
+            "-1",
+            "0.1",
+            "0.3",
+            "123456.789",
+            "-0.000123",
+            "40000.10",
+            "1e-20",
+            "9007199254740991",
+            "9007199254740993",
+            "0.1234567890123456789",
+            "3.14159265358979",
+            "-98765.4321",
+            "1234567890.123456",
+        ] {
+            let d = Decimal::from_str(text)
+                .or_else(|_| Decimal::from_scientific(text))
+                .expect("decimal");
+            let slow = f64::from_str(&d.to_string()).expect("float");
+            assert_eq!(decimal_to_f64(d).to_bits(), slow.to_bits(), "{text}");
+        }
+    }
+
     fn btc() -> Market {
         Market::new("0.10", "0.001", "0.001", "100").expect("valid market")
     }
@@ -467,5 +507,23 @@ mod tests {
         assert!(m.price_to_ticks(-1.0, Side::Buy).is_err());
         assert!(m.price_to_ticks(1e300, Side::Sell).is_err());
         assert!(m.price_to_ticks(1e12, Side::Sell).is_err());
+    }
+    proptest::proptest! {
+        /// The fast decimal of a double has the value of its shortest round-trip text (the slow
+        /// path, as Python's `Decimal(repr(x))`), for prices on a cent grid and for any double.
+        #[test]
+        fn decimal_from_f64_is_the_shortest_texts_value(
+            cents in 1i64..10_000_000_000,
+            bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
+        ) {
+            for x in [cents as f64 / 100.0, -(cents as f64) / 1000.0, bits] {
+                let slow = Decimal::from_str(&format!("{x}"))
+                    .or_else(|_| Decimal::from_scientific(&format!("{x:e}")));
+                match (decimal_from_f64("x", x), slow) {
+                    (Ok(fast), Ok(slow)) => proptest::prop_assert_eq!(fast, slow, "{}", x),
+                    (fast, slow) => proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", x),
+                }
+            }
+        }
     }
 }

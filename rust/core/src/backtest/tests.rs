@@ -1,22 +1,23 @@
 use super::*;
 use crate::policy::tests::config;
 
-fn market() -> Market {
+pub(crate) fn market() -> Market {
     Market::new("0.10", "0.001", "0.001", "10").expect("valid")
 }
 
-/// A deterministic wavy market with consistent OHLC, hourly bars and 8-hourly funding.
-struct Data {
-    ts: Vec<i64>,
-    o: Vec<f64>,
-    h: Vec<f64>,
-    l: Vec<f64>,
-    c: Vec<f64>,
-    v: Vec<f64>,
-    ft: Vec<i64>,
-    fr: Vec<f64>,
+/// Hourly OHLCV candles with 8-hourly funding (shared with the portfolio backtester's tests).
+pub(crate) struct Data {
+    pub(crate) ts: Vec<i64>,
+    pub(crate) o: Vec<f64>,
+    pub(crate) h: Vec<f64>,
+    pub(crate) l: Vec<f64>,
+    pub(crate) c: Vec<f64>,
+    pub(crate) v: Vec<f64>,
+    pub(crate) ft: Vec<i64>,
+    pub(crate) fr: Vec<f64>,
 }
 
+/// A deterministic wavy market with consistent OHLC.
 fn data(n: usize) -> Data {
     let c: Vec<f64> = (0..n)
         .map(|i| {
@@ -24,11 +25,26 @@ fn data(n: usize) -> Data {
             50_000.0 * (1.0 + 0.03 * (x * 0.11).sin() + 0.01 * (x * 0.53).cos())
         })
         .collect();
+    candles(c, 50.0, 0.003)
+}
+
+/// Candles around closes `c`: each bar opens at the previous close, wicks `wick` (a fraction)
+/// beyond its body, trades `volume`; hourly bars, funding every 8 hours.
+pub(crate) fn candles(c: Vec<f64>, volume: f64, wick: f64) -> Data {
+    let n = c.len();
     let o: Vec<f64> = (0..n)
         .map(|i| if i == 0 { c[0] } else { c[i - 1] })
         .collect();
-    let h = o.iter().zip(&c).map(|(a, b)| a.max(*b) * 1.003).collect();
-    let l = o.iter().zip(&c).map(|(a, b)| a.min(*b) * 0.997).collect();
+    let h = o
+        .iter()
+        .zip(&c)
+        .map(|(a, b)| a.max(*b) * (1.0 + wick))
+        .collect();
+    let l = o
+        .iter()
+        .zip(&c)
+        .map(|(a, b)| a.min(*b) * (1.0 - wick))
+        .collect();
     let hour = 3_600_000;
     Data {
         ts: (0..n as i64)
@@ -38,7 +54,7 @@ fn data(n: usize) -> Data {
         h,
         l,
         c,
-        v: vec![50.0; n],
+        v: vec![volume; n],
         ft: (0..n as i64 / 8)
             .map(|k| 1_700_000_000_000 + (k * 8 + 1) * hour)
             .collect(),
@@ -48,7 +64,7 @@ fn data(n: usize) -> Data {
     }
 }
 
-fn series(d: &Data) -> Series<'_> {
+pub(crate) fn series(d: &Data) -> Series<'_> {
     Series {
         timestamp: &d.ts,
         open: &d.o,
@@ -250,23 +266,4 @@ fn plain_grid_fills_trade_through_next_bar_and_alternate() {
     let lot = market().lot_f64();
     let last_pos = r.position.last().copied().unwrap_or(0.0);
     assert!((pos as f64 * lot - last_pos).abs() < 1e-9);
-}
-
-proptest::proptest! {
-    /// The fast decimal of a double has the value of its shortest round-trip text (the slow
-    /// path, as Python's `Decimal(repr(x))`), for prices on a cent grid and for any double.
-    #[test]
-    fn decimal_from_f64_is_the_shortest_texts_value(
-        cents in 1i64..10_000_000_000,
-        bits in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
-    ) {
-        for x in [cents as f64 / 100.0, -(cents as f64) / 1000.0, bits] {
-            let slow = Decimal::from_str(&format!("{x}"))
-                .or_else(|_| Decimal::from_scientific(&format!("{x:e}")));
-            match (crate::money::decimal_from_f64("x", x), slow) {
-                (Ok(fast), Ok(slow)) => proptest::prop_assert_eq!(fast, slow, "{}", x),
-                (fast, slow) => proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", x),
-            }
-        }
-    }
 }

@@ -17,8 +17,6 @@
 //!
 //! Every adjustment is recorded with why ([`PortfolioBacktestResult::reasons`]).
 
-use std::str::FromStr;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
@@ -26,7 +24,7 @@ use super::{
 };
 use crate::backtest::{BacktestConfig, BacktestResult, LegSim, Record, Series};
 use crate::error::{check, Error, Result};
-use crate::money::Market;
+use crate::money::{decimal_from_f64 as to_decimal, decimal_to_f64 as to_f64, Market};
 use crate::policy::PolicyConfig;
 use crate::var;
 
@@ -111,16 +109,6 @@ pub struct PortfolioBacktestResult {
     /// Summed per-bar equity of the legs (f64 marks), bars `start..n`.
     pub equity: Vec<f64>,
     pub metrics: PortfolioMetrics,
-}
-
-fn to_decimal(field: &str, x: f64) -> Result<Decimal> {
-    Decimal::from_str(&format!("{x}"))
-        .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
-        .map_err(|_| Error::invalid(field, x, "must be representable as a decimal"))
-}
-
-fn to_f64(d: Decimal) -> f64 {
-    f64::from_str(&d.to_string()).unwrap_or(f64::NAN)
 }
 
 /// The band scale the runner applies for a shrink multiplier: clamped to [1e-6, 1] and

@@ -1,22 +1,13 @@
 use super::*;
-use crate::backtest::{self, BacktestConfig, Record, Series};
+use crate::backtest::tests::{candles as candles_with_wicks, market, series, Data};
+use crate::backtest::{self, BacktestConfig, Record};
 use crate::fills::FillParams;
 use crate::policy::tests::config;
+use std::str::FromStr;
 
-fn market() -> Market {
-    Market::new("0.10", "0.001", "0.001", "10").expect("valid")
-}
-
-/// Hourly OHLCV with 8-hourly funding.
-struct Data {
-    ts: Vec<i64>,
-    o: Vec<f64>,
-    h: Vec<f64>,
-    l: Vec<f64>,
-    c: Vec<f64>,
-    v: Vec<f64>,
-    ft: Vec<i64>,
-    fr: Vec<f64>,
+/// Candles with 0.2% wicks around closes `c`.
+fn candles(c: Vec<f64>, volume: f64) -> Data {
+    candles_with_wicks(c, volume, 0.002)
 }
 
 /// A deterministic normal stream (xorshift + Box-Muller).
@@ -50,45 +41,6 @@ fn pair(n: usize, rho: f64, vol_ratio: f64, seed: u64) -> [Data; 2] {
         c2.push(p2);
     }
     [candles(c1, 50.0), candles(c2, 800.0)]
-}
-
-fn candles(c: Vec<f64>, volume: f64) -> Data {
-    let n = c.len();
-    let o: Vec<f64> = (0..n)
-        .map(|i| if i == 0 { c[0] } else { c[i - 1] })
-        .collect();
-    let h = o.iter().zip(&c).map(|(a, b)| a.max(*b) * 1.002).collect();
-    let l = o.iter().zip(&c).map(|(a, b)| a.min(*b) * 0.998).collect();
-    let hour = 3_600_000;
-    Data {
-        ts: (0..n as i64)
-            .map(|i| 1_700_000_000_000 + i * hour)
-            .collect(),
-        o,
-        h,
-        l,
-        c,
-        v: vec![volume; n],
-        ft: (0..n as i64 / 8)
-            .map(|k| 1_700_000_000_000 + (k * 8 + 1) * hour)
-            .collect(),
-        fr: (0..n / 8)
-            .map(|k| 0.0001 * ((k % 3) as f64 - 0.5))
-            .collect(),
-    }
-}
-
-fn series(d: &Data) -> Series<'_> {
-    Series {
-        timestamp: &d.ts,
-        open: &d.o,
-        high: &d.h,
-        low: &d.l,
-        close: &d.c,
-        volume: &d.v,
-        funding_time: &d.ft,
-        funding_rate: &d.fr,
-    }
 }
 
 fn leg(symbol: &str, spot: &str, var_limit: f64) -> BacktestConfig {
