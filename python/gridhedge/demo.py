@@ -12,10 +12,14 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gridhedge.common.types import TradingMode
+from gridhedge.data.candles import Candles
+from gridhedge.data.files import load_candles
+from gridhedge.errors import InvalidInputError
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.paper import PaperBroker
 from gridhedge.grid.bot import GridHedgeBot
@@ -82,7 +86,8 @@ class DemoSummary:
             ("halted by the drawdown limit", "yes" if self.halted else "no"),
         ]
         for k, v in rows:
-            t.add_row(k, v)
+            # "[min, max]" and "[0.9, 1.1]" are text, not rich markup
+            t.add_row(escape(k), escape(v))
         return t
 
 
@@ -95,7 +100,7 @@ def _max_drawdown(equity: np.ndarray) -> float:
 
 async def run_demo(
     *,
-    bars: int = 8760,
+    bars: int | None = 8760,
     seed: int = 7,
     config: dict[str, Any] | None = None,
     data_path: str | pathlib.Path | None = None,
@@ -103,16 +108,25 @@ async def run_demo(
     status_every: int = 730,
     show_progress: bool = True,
 ) -> DemoSummary:
-    """Run the bot in PAPER mode over ``bars`` replayed bars (synthetic, or ``data_path``)."""
+    """Run the bot in PAPER mode over ``bars`` replayed bars (synthetic, or ``data_path``).
+
+    With ``data_path`` the file's first ``history_bars`` bars are the policy's history and the
+    next ``bars`` are replayed (``bars=None``: all of them); a file too short for that is an
+    `InvalidInputError` naming it, never a replay of one bar."""
     console = console or Console()
     cfg = GridHedgeConfig.load({**DEMO_CONFIG, **(config or {})})
     history = cfg.data.history_bars
+    candles = None
+    if data_path is not None:
+        candles = _file_candles(data_path, history, bars)
+    elif bars is None:
+        bars = 8760
     broker = create_broker(
         TradingMode.PAPER,
         symbol="BTCUSDT",
         seed=seed,
-        bars=bars + history,
-        data_path=data_path,
+        bars=(bars or 0) + history,
+        candles=candles,
         history_bars=history,
     )
     assert isinstance(broker, PaperBroker)
@@ -180,7 +194,25 @@ async def run_demo(
     )
 
 
-def main(bars: int = 8760, seed: int = 7, data_path: str | None = None) -> DemoSummary:
+def _file_candles(path: str | pathlib.Path, history: int, bars: int | None) -> Candles:
+    """The candles of ``path``: its history window and then ``bars`` bars (None: the rest)."""
+    candles = load_candles(path)
+    n = len(candles.close)
+    need = history + (bars if bars is not None else 1)
+    if n < need:
+        wanted = f"{history} of history + {bars or 'at least 1'} to replay"
+        raise InvalidInputError(
+            f"--data {str(path)!r}: holds {n:,} bars, needs {need:,} ({wanted})",
+            field="--data",
+            value=f"{n} bars",
+            rule=f"must hold at least {need} bars",
+        )
+    if bars is None:
+        return candles
+    return candles.slice(0, history + bars)
+
+
+def main(bars: int | None = 8760, seed: int = 7, data_path: str | None = None) -> DemoSummary:
     """Run the demo and print its summary."""
     console = Console()
     summary = asyncio.run(run_demo(bars=bars, seed=seed, data_path=data_path, console=console))

@@ -37,6 +37,20 @@ def _patch(record: Any) -> None:
 
 logger.configure(patcher=_patch)
 _default_removed = False
+_level_override: str | None = None
+
+
+def set_level_override(level: str | None) -> None:
+    """Log at ``level`` on stderr whatever the config says (the CLI's ``--quiet`` is WARNING,
+    ``--verbose`` DEBUG); None goes back to the config's level. Applies now and to every later
+    `configure_logging`."""
+    global _level_override, _default_removed
+    _level_override = level
+    if level is not None and not _handlers:
+        with contextlib.suppress(ValueError):
+            logger.remove(0)
+        _default_removed = True
+        _handlers.append(logger.add(sys.stderr, level=level, format=FORMAT))
 
 
 def configure_logging(settings: LoggingSettings, *, stderr: bool = True) -> None:
@@ -52,7 +66,8 @@ def configure_logging(settings: LoggingSettings, *, stderr: bool = True) -> None
         logger.remove(handler)
     _handlers.clear()
     if stderr:
-        _handlers.append(logger.add(sys.stderr, level=settings.level, format=FORMAT))
+        level = _level_override or settings.level
+        _handlers.append(logger.add(sys.stderr, level=level, format=FORMAT))
     if settings.file is not None:
         _handlers.append(
             logger.add(

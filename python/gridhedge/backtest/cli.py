@@ -12,20 +12,59 @@ from typing import Annotated, Any
 import typer
 
 from gridhedge.data.candles import Candles
-from gridhedge.errors import GridHedgeError
-from gridhedge.grid.config import GridHedgeConfig
+from gridhedge.errors import GridHedgeError, InvalidInputError
+from gridhedge.grid.config import GridHedgeConfig, _read_yaml
 
 
-def _candles(data: str | None, config: GridHedgeConfig, bars: int, seed: int) -> Candles:
+def _candles(data: str | None, config: GridHedgeConfig, bars: int | None, seed: int) -> Candles:
+    """The run's candles: ``--data``, else the config's file, else synthetic (``--bars``, 8760
+    by default). ``--bars`` with a file keeps its first ``bars`` bars. Fewer bars than the
+    config's history window (the policy's warm-up) is an error, never a one-bar replay."""
     from gridhedge.backtest.data import load_any
 
+    hist = config.data.history_bars
     if data is not None:
-        return load_any(data)
-    if config.data.source == "file" and config.data.path is not None:
-        return load_any(config.data.path)
-    from gridhedge.data.synthetic import synthetic_candles
+        candles, where = load_any(data), f"--data {data!r}"
+    elif config.data.source == "file" and config.data.path is not None:
+        candles, where = load_any(config.data.path), f"data.path {config.data.path!r}"
+    elif config.data.source == "ccxt":
+        raise InvalidInputError(
+            "data.source: 'ccxt' is not read by the backtester (got 'ccxt'); fetch candles with "
+            "`gridhedge data fetch` and pass --data, or set source: file or synthetic",
+            field="data.source",
+            value="ccxt",
+            rule="must be 'file' or 'synthetic' for a backtest",
+        )
+    else:
+        from gridhedge.data.synthetic import synthetic_candles
 
-    return synthetic_candles(seed=seed, bars=bars, timeframe=config.data.timeframe)
+        n = 8760 if bars is None else bars
+        candles = synthetic_candles(seed=seed, bars=n, timeframe=config.data.timeframe)
+        where = f"--bars {n}"
+    if bars is not None and len(candles) > bars:
+        candles = candles.slice(0, bars)
+    if len(candles) <= hist:
+        raise InvalidInputError(
+            f"{where}: {len(candles):,} bars, must be more than history_bars ({hist:,}, the "
+            "policy's warm-up window): pass more bars or lower data.history_bars",
+            field=where.split()[0],
+            value=str(len(candles)),
+            rule=f"more than {hist} bars",
+        )
+    return candles
+
+
+def _decimal(flag: str, text: str) -> str:
+    """``text`` if it is a finite decimal number, else a usage error naming ``flag``."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        ok = Decimal(text).is_finite()
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        raise typer.BadParameter(f"must be a decimal number (got {text!r})", param_hint=flag)
+    return text
 
 
 def _fail(e: Exception) -> typer.Exit:
@@ -44,11 +83,23 @@ def backtest(
     symbol: Annotated[
         str, typer.Option(help="Market symbol (its tick and lot rules).")
     ] = "BTCUSDT",
-    bars: Annotated[int, typer.Option(help="Synthetic bars when no data is given.", min=20)] = 8760,
+    bars: Annotated[
+        int | None,
+        typer.Option(
+            help="Bars (history included): synthetic (8760), or the file's first.", min=20
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic market.", min=0)] = 7,
     spot: Annotated[str, typer.Option(help="Spot inventory hedged (base units).")] = "1",
 ) -> None:
-    """Backtest the bot's own policy over candles (synthetic by default) and print metrics."""
+    """Backtest the bot's own policy over candles (synthetic by default) and print metrics.
+
+    --report needs gridhedge[backtest] (plotly, matplotlib)."""
+    from gridhedge._extras import require
+
+    _decimal("--spot", spot)
+    if report is not None:
+        require("backtest", "--report", "plotly", "matplotlib")
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gridhedge.backtest.engine import run_backtest
@@ -72,9 +123,11 @@ def backtest(
             progress.update(task, advance=1, description="done")
     except GridHedgeError as e:
         raise _fail(e) from None
+    from gridhedge._fmt import metric
+
     m = result.metrics
     typer.echo(
-        f"{m['bars']} bars in {elapsed:.3f} s ({elapsed / max(1, m['bars']) * 1e9:.0f} ns/bar)"
+        f"{m['bars']:,} bars in {elapsed:.3f} s ({elapsed / max(1, m['bars']) * 1e9:.0f} ns/bar)"
     )
     for key in (
         "total_return",
@@ -91,7 +144,7 @@ def backtest(
         "kupiec_p_value",
         "halted",
     ):
-        typer.echo(f"  {key:<20} {m[key]}")
+        typer.echo(f"  {key:<20} {metric(key, m[key])}")
     if report is not None:
         typer.echo(f"report: {Path(report) / 'report.html'}")
 
@@ -100,22 +153,50 @@ def optimize(
     space: Annotated[str, typer.Option(help="Search space (YAML): metric, params, trials.")],
     config: Annotated[str | None, typer.Option(help="Base bot config (YAML).")] = None,
     data: Annotated[str | None, typer.Option(help="Candles file (.csv/.json/.parquet).")] = None,
-    trials: Annotated[int | None, typer.Option(help="Override the space's trial count.")] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Override the space's trial count.", min=1)
+    ] = None,
     symbol: Annotated[str, typer.Option(help="Market symbol.")] = "BTCUSDT",
-    bars: Annotated[int, typer.Option(help="Synthetic bars when no data is given.", min=20)] = 8760,
+    bars: Annotated[
+        int | None,
+        typer.Option(
+            help="Bars (history included): synthetic (8760), or the file's first.", min=20
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the data and of the sampler.", min=0)] = 7,
     backend: Annotated[
         str, typer.Option(help="'optuna' (TPE + pruning) or 'ray' (grid sweep on Ray).")
     ] = "optuna",
     out: Annotated[str | None, typer.Option(help="Write the trials table here (CSV).")] = None,
 ) -> None:
-    """Search the config space for the best backtest metric."""
+    """Search the config space for the best backtest metric.
+
+    Needs gridhedge[backtest] (optuna); --backend ray needs gridhedge[distributed]."""
+    from gridhedge._extras import require
+    from gridhedge._fmt import METRIC_KINDS
+
+    if backend not in ("optuna", "ray"):
+        raise typer.BadParameter(
+            f"must be 'optuna' or 'ray' (got {backend!r})", param_hint="--backend"
+        )
+    if backend == "optuna":
+        require("backtest", "optimize", "optuna")
+    else:
+        require("distributed", "optimize --backend ray", "ray")
     from gridhedge.backtest.optimize import load_space
     from gridhedge.backtest.optimize import optimize as run_optuna
 
     try:
         cfg = GridHedgeConfig.load(config)
-        sp = load_space(space)
+        sp = load_space(_read_yaml(Path(space), "--space"))
+        if sp.metric not in METRIC_KINDS:
+            raise InvalidInputError(
+                f"{space}: metric: must be a backtest metric (got {sp.metric!r}; one of "
+                f"{', '.join(METRIC_KINDS)})",
+                field="metric",
+                value=repr(sp.metric),
+                rule="must be a backtest metric",
+            )
         candles = _candles(data, cfg, bars, seed)
         if backend == "optuna":
             best, table = run_optuna(cfg, sp, candles, symbol=symbol, seed=seed, trials=trials)
@@ -186,6 +267,10 @@ def fetch(
     if suffix not in (".csv", ".json", ".parquet"):
         raise typer.BadParameter("must end in .csv, .json or .parquet", param_hint="--out")
     start = _parse_since(since)
+    if suffix == ".parquet":
+        from gridhedge._extras import require
+
+        require("backtest", "--out *.parquet", "pyarrow")
     from gridhedge.backtest.data import fetch_ohlcv, save_parquet
     from gridhedge.data.files import save_candles
 

@@ -331,22 +331,27 @@ class GridHedgeConfig(BaseSettings):
         }
 
 
-def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
+def _read_yaml(path: pathlib.Path, what: str = "config file") -> dict[str, Any]:
+    """The mapping in the YAML file ``path``; a `ConfigError` naming ``what`` and the file
+    (and the line and column of a syntax error) otherwise."""
     try:
         text = path.read_text()
     except OSError as e:
         raise ConfigError(
-            f"config file: cannot read {str(path)!r} ({e.strerror})",
-            field="config file",
+            f"{what}: cannot read {str(path)!r} ({e.strerror})",
+            field=what,
             value=str(path),
             rule="must be a readable YAML file",
         ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(
-            f"config file: {str(path)!r} is not valid YAML ({e})",
-            field="config file",
+            f"{what}: {str(path)!r} is not valid YAML ({problem}{where})",
+            field=what,
             value=str(path),
             rule="must be valid YAML",
         ) from None
@@ -354,8 +359,8 @@ def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"config file: {str(path)!r} must hold a mapping of settings",
-            field="config file",
+            f"{what}: {str(path)!r} must hold a mapping of settings",
+            field=what,
             value=str(path),
             rule="must hold a mapping of settings",
         )

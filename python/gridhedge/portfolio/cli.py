@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from gridhedge._fmt import count, flag, money, pct, ratio
 from gridhedge.errors import GridHedgeError
 
 
@@ -32,22 +34,23 @@ app = typer.Typer(
 )
 
 COLUMNS = (
-    ("exposure", "exposure"),
-    ("hedge_ratio", "hedge ratio"),
-    ("var_contribution", "VaR contribution"),
-    ("standalone_var", "VaR alone"),
-    ("multiplier", "band scale"),
-    ("funding_carry", "funding carry"),
+    ("exposure", "exposure", money),
+    ("hedge_ratio", "hedge ratio", ratio),
+    ("var_contribution", "VaR contribution", money),
+    ("standalone_var", "VaR alone", money),
+    ("multiplier", "band scale", ratio),
+    ("funding_carry", "funding carry", money),
 )
+"""Status key, column title, how it reads (money to the cent; ratios to 3 decimals)."""
 
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    try:
-        return f"{float(v):,.3f}"
-    except (TypeError, ValueError):
-        return str(v)
+LEG_METRICS = (
+    ("final_equity", "final equity", money),
+    ("total_return", "return", pct),
+    ("max_drawdown", "max drawdown", pct),
+    ("fills", "fills", count),
+    ("fees", "fees", money),
+    ("halted", "halted", flag),
+)
 
 
 @app.command("run")
@@ -75,28 +78,28 @@ def portfolio(
         typer.echo(json.dumps(status, indent=2, default=str))
         return
     p = status["portfolio"]
-    table = Table(title=f"portfolio ({p.get('mode')}) after {steps} rebalance(s)")
+    table = Table(title=escape(f"portfolio ({p.get('mode')}) after {steps} rebalance(s)"))
     table.add_column("leg")
-    for _, title in COLUMNS:
+    for _, title, _f in COLUMNS:
         table.add_column(title, justify="right")
     for symbol, row in status["legs"].items():
-        table.add_row(symbol, *(_fmt(row.get(key)) for key, _ in COLUMNS))
+        table.add_row(escape(symbol), *(f(row.get(key)) for key, _, f in COLUMNS))
     table.add_row(
         "portfolio",
-        _fmt(p.get("exposure")),
+        money(p.get("exposure")),
         "-",
-        _fmt(p.get("var")),
+        money(p.get("var")),
         "-",
         "-",
-        _fmt(p.get("funding_carry")),
+        money(p.get("funding_carry")),
         style="bold",
     )
     Console().print(table)
     typer.echo(
-        f"VaR {_fmt(p.get('var'))} / limit {_fmt(p.get('var_limit'))} (after shrink "
-        f"{_fmt(p.get('var_after_shrink'))}), CVaR {_fmt(p.get('cvar'))}, historical VaR "
-        f"{_fmt(p.get('historical_var'))}, drawdown {_fmt(p.get('drawdown'))}, "
-        f"halted {p.get('halted')}"
+        f"VaR {money(p.get('var'))} / limit {money(p.get('var_limit'))} (after shrink "
+        f"{money(p.get('var_after_shrink'))}), CVaR {money(p.get('cvar'))}, historical VaR "
+        f"{money(p.get('historical_var'))}, drawdown {pct(p.get('drawdown'))}, "
+        f"halted {flag(p.get('halted'))}"
     )
 
 
@@ -135,11 +138,7 @@ def backtest(
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from None
     legs = {
-        symbol: {
-            k: r.metrics[k]
-            for k in ("final_equity", "total_return", "max_drawdown", "fills", "fees", "halted")
-        }
-        for symbol, r in result.legs.items()
+        symbol: {k: r.metrics[k] for k, _, _f in LEG_METRICS} for symbol, r in result.legs.items()
     }
     if as_json:
         typer.echo(
@@ -156,15 +155,15 @@ def backtest(
         return
     table = Table(title="portfolio backtest")
     table.add_column("leg")
-    for title in ("final equity", "return", "max drawdown", "fills", "fees", "halted"):
+    for _, title, _f in LEG_METRICS:
         table.add_column(title, justify="right")
     for symbol, row in legs.items():
-        table.add_row(symbol, *(_fmt(v) for v in row.values()))
+        table.add_row(escape(symbol), *(f(row[k]) for k, _, f in LEG_METRICS))
     Console().print(table)
     m = result.metrics
     typer.echo(
-        f"rebalances {m['rebalances']} (shrunk {m['rebalances_shrunk']}, budgeted "
-        f"{m['rebalances_budgeted']}), max VaR {_fmt(m['max_var'])} -> after shrink "
-        f"{_fmt(m['max_var_after_shrink'])}, worst drawdown {_fmt(m['worst_drawdown'])}, "
-        f"total return {_fmt(m['total_return'])}, halted {m['halted']}"
+        f"rebalances {count(m['rebalances'])} (shrunk {count(m['rebalances_shrunk'])}, "
+        f"budgeted {count(m['rebalances_budgeted'])}), max VaR {money(m['max_var'])} -> after "
+        f"shrink {money(m['max_var_after_shrink'])}, worst drawdown {pct(m['worst_drawdown'])}, "
+        f"total return {pct(m['total_return'])}, halted {flag(m['halted'])}"
     )

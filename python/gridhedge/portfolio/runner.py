@@ -68,7 +68,7 @@ from gridhedge.execution.ccxt_broker import (
 )
 from gridhedge.execution.paper import PaperBroker
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
-from gridhedge.grid.config import GridHedgeConfig
+from gridhedge.grid.config import GridHedgeConfig, _read_yaml
 from gridhedge.portfolio.connections import (
     DEFAULT_EXCHANGE,
     Connection,
@@ -153,11 +153,14 @@ class Leg:
 def _load(config: Mapping[str, Any] | str | pathlib.Path) -> dict[str, Any]:
     if isinstance(config, Mapping):
         return dict(config)
-    import yaml
-
-    data = yaml.safe_load(pathlib.Path(config).read_text())
-    if not isinstance(data, dict):
-        raise ConfigError(f"{config}: a portfolio config must be a mapping")
+    data = _read_yaml(pathlib.Path(config), "portfolio config")
+    if not data:
+        raise ConfigError(
+            f"portfolio config: {str(config)!r} is empty (must hold portfolio, data, legs)",
+            field="portfolio config",
+            value=str(config),
+            rule="must be a mapping with portfolio, data and legs",
+        )
     return data
 
 

@@ -34,7 +34,18 @@ def load_bars(
     """Bars from a CSV file (``timestamp,open,high,low,close,volume``) or, without one, from
     ``gridhedge.data.synthetic`` under ``seed`` (with its funding series)."""
     if data is not None:
-        return Bars.from_csv(data)
+        try:
+            return Bars.from_csv(data)
+        except (ValueError, KeyError, IndexError) as e:
+            if isinstance(e, InvalidInputError):
+                raise
+            rule = "must be a CSV of timestamp,open,high,low,close,volume"
+            raise InvalidInputError(
+                f"--data {str(data)!r}: {rule} ({type(e).__name__}: {e})",
+                field="--data",
+                value=str(data),
+                rule=rule,
+            ) from None
     if timeframe not in get_args(Timeframe):
         raise InvalidInputError(
             f"timeframe: must be one of {', '.join(get_args(Timeframe))} (got {timeframe!r})",
@@ -77,7 +88,9 @@ def correlated_exchange(
 
 @app.callback(invoke_without_command=True)
 def sim(
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 8765,
+    port: Annotated[
+        int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).", min=0, max=65535)
+    ] = 8765,
     data: Annotated[
         Path | None, typer.Option(help="Candle CSV to replay (default: synthetic bars).")
     ] = None,

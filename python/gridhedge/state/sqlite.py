@@ -2,15 +2,14 @@
 call returns, so a crash at any line loses nothing that was acknowledged.
 
 Schema versioned with forward migrations (``MIGRATIONS``). A second bot with the same id on
-the same database refuses to start (an exclusive ``flock`` on a sidecar lock file, released by
-the OS when the process dies). A corrupt or truncated file is refused with a clear error,
-never replaced by a fresh start.
+the same database refuses to start (an exclusive lock on a sidecar lock file: `flock` on POSIX,
+`msvcrt.locking` on Windows; released by the OS when the process dies). A corrupt or truncated
+file is refused with a clear error, never replaced by a fresh start.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import pathlib
@@ -22,6 +21,7 @@ from typing import Any
 from gridhedge.common.interfaces import StateManager
 from gridhedge.common.types import Fill, Order, OrderStatus, Side
 from gridhedge.errors import GridHedgeError
+from gridhedge.state.filelock import LockHeldError, lock_exclusive
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -118,11 +118,9 @@ class SQLiteStateManager(StateManager):
     # --- opening -------------------------------------------------------------------------
     def _acquire_lock(self) -> Any:
         lock_path = self.path.with_name(f"{self.path.name}.{self.bot_id}.lock")
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the bot's lifetime
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+            handle = lock_exclusive(lock_path)  # held for the bot's lifetime
+        except LockHeldError:
             raise StateLockedError(
                 f"state: bot {self.bot_id!r} is already running on {str(self.path)!r} "
                 "(another process holds its lock); stop it first",
