@@ -30,13 +30,13 @@ class Market:
     or float (a float is read as its shortest repr, ``0.1`` -> ``"0.1"``).
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         tick_size: Number,
         lot_size: Number,
         min_qty: Number | None = None,
         min_notional: Number | None = None,
-    ) -> None: ...
+    ) -> Market: ...
     @property
     def tick_size(self) -> Decimal: ...
     @property
@@ -146,7 +146,7 @@ def grid_levels(
     market: Market,
     amount_per_level: Number,
     min_price_distance: Number | None = None,
-    mode: GridModeName = "geometric",
+    mode: GridModeName | None = None,  # None: "geometric"
 ) -> Grid:
     """The grid around ``center`` (quote, > 0).
 
@@ -164,7 +164,7 @@ def grid_levels_batch(
     market: Market,
     amount_per_level: Number,
     min_price_distance: Number | None = None,
-    mode: GridModeName = "geometric",
+    mode: GridModeName | None = None,  # None: "geometric"
 ) -> GridBatch:
     """``grid_levels`` for every center of a 1-D C-contiguous float64 array.
 
@@ -308,7 +308,7 @@ def atr(
     high: npt.NDArray[np.float64],
     low: npt.NDArray[np.float64],
     close: npt.NDArray[np.float64],
-    window: int = 14,
+    window: int | None = None,  # None: 14
     nan_policy: NanPolicyName | None = None,
 ) -> float:
     """Wilder's average true range after the last candle (price units): ``atr_series(...)[-1]``."""
@@ -317,7 +317,7 @@ def atr_series(
     high: npt.NDArray[np.float64],
     low: npt.NDArray[np.float64],
     close: npt.NDArray[np.float64],
-    window: int = 14,
+    window: int | None = None,  # None: 14
     nan_policy: NanPolicyName | None = None,
 ) -> npt.NDArray[np.float64]:
     """Wilder's ATR (1978), price units, ``N - window`` values (1 <= window <= N - 1).
@@ -423,8 +423,8 @@ class GarchResult:
 
 def garch_fit(
     returns: npt.NDArray[np.float64],
-    dist: GarchDistName = "normal",
-    scale: Number = 1.0,
+    dist: GarchDistName | None = None,  # None: "normal"
+    scale: Number | None = None,  # None: 1.0
     nan_policy: NanPolicyName | None = None,
 ) -> GarchResult:
     """Maximum-likelihood GARCH(1,1) with a constant mean, fitted to ``scale * returns``.
@@ -445,8 +445,8 @@ def garch_simulate(
     alpha: Number,
     beta: Number,
     nu: Number | None = None,
-    burn: int = 500,
-    seed: int = 0,
+    burn: int | None = None,  # None: 500
+    seed: int | None = None,  # None: 0
 ) -> npt.NDArray[np.float64]:
     """Simulate ``nobs`` values of a GARCH(1,1) after ``burn`` discarded ones.
 
@@ -478,10 +478,10 @@ VarDistribution = Literal["normal", "t"]
 
 def historical_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
-    method: VarQuantileMethod = "linear",
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    method: VarQuantileMethod | None = None,  # None: "linear"
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Historical ``(var, cvar)``: the ``confidence`` quantile of ``-returns`` and the tail mean.
 
@@ -493,9 +493,9 @@ def historical_var(
 
 def normal_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Normal ``(var, cvar)`` from the sample mean ``mu`` and std ``s`` (ddof=1).
 
@@ -505,10 +505,10 @@ def normal_var(
 
 def student_t_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
     df: float | None = None,
-    nan_policy: VarNanPolicy = "raise",
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float, float]:
     """Student-t ``(var, cvar, df_used)``, the t scaled to the sample std (unit variance).
 
@@ -522,9 +522,9 @@ def student_t_var(
 
 def cornish_fisher_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Cornish-Fisher (modified) ``(var, cvar)`` from mean, std, skewness and excess kurtosis.
 
@@ -537,7 +537,7 @@ def cornish_fisher_var(
     """
 
 def return_moments(
-    returns: npt.NDArray[np.float64], nan_policy: VarNanPolicy = "raise"
+    returns: npt.NDArray[np.float64], nan_policy: VarNanPolicy | None = None
 ) -> tuple[float, float, float, float]:
     """``(mean, std, skew, excess_kurtosis)``: std with ddof=1, skew and excess kurtosis as
     ``scipy.stats.skew/kurtosis(bias=False)`` (0 for fewer than 3/4 values or zero variance)."""
@@ -545,11 +545,11 @@ def return_moments(
 def filtered_historical_var(
     returns: npt.NDArray[np.float64],
     sigma: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
     sigma_now: float | None = None,
-    method: VarQuantileMethod = "linear",
-    nan_policy: VarNanPolicy = "raise",
+    method: VarQuantileMethod | None = None,  # None: "linear"
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Filtered historical simulation ``(var, cvar)`` with the caller's volatility series.
 
@@ -562,11 +562,11 @@ def filtered_historical_var(
 
 def ewma_filtered_historical_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
-    lam: float = 0.94,
-    method: VarQuantileMethod = "linear",
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    lam: float | None = None,  # None: 0.94
+    method: VarQuantileMethod | None = None,  # None: "linear"
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Filtered historical simulation with the built-in RiskMetrics EWMA volatility.
 
@@ -578,13 +578,13 @@ def ewma_filtered_historical_var(
 
 def monte_carlo_var(
     returns: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
-    n_paths: int = 100_000,
-    distribution: VarDistribution = "normal",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    n_paths: int | None = None,  # None: 100_000
+    distribution: VarDistribution | None = None,  # None: "normal"
     df: float | None = None,
-    seed: int = 0,
-    nan_policy: VarNanPolicy = "raise",
+    seed: int | None = None,  # None: 0
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[float, float]:
     """Monte Carlo ``(var, cvar)``: ``n_paths`` (100..=1e8) seeded paths of ``horizon`` bars.
 
@@ -599,10 +599,10 @@ def monte_carlo_var(
 def rolling_historical_var(
     returns: npt.NDArray[np.float64],
     window: int,
-    confidence: float = 0.95,
-    horizon: int = 1,
-    method: VarQuantileMethod = "linear",
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    method: VarQuantileMethod | None = None,  # None: "linear"
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Rolling historical ``(var, cvar)`` arrays of length ``n - window + 1`` (no NaN warm-up).
 
@@ -615,11 +615,11 @@ def rolling_historical_var(
 def rolling_parametric_var(
     returns: npt.NDArray[np.float64],
     window: int,
-    confidence: float = 0.95,
-    horizon: int = 1,
-    distribution: VarDistribution = "normal",
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
+    distribution: VarDistribution | None = None,  # None: "normal"
     df: float | None = None,
-    nan_policy: VarNanPolicy = "raise",
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Rolling normal or Student-t ``(var, cvar)`` (as ``normal_var``/``student_t_var`` on each
     window of ``window`` in 2..=n bars), length ``n - window + 1``; ``df`` is required for
@@ -656,8 +656,8 @@ class PortfolioVar:
 def portfolio_var(
     exposures: npt.NDArray[np.float64],
     covariance: npt.NDArray[np.float64],
-    confidence: float = 0.95,
-    horizon: int = 1,
+    confidence: float | None = None,  # None: 0.95
+    horizon: int | None = None,  # None: 1
 ) -> PortfolioVar:
     """Portfolio VaR of ``exposures`` (quote currency, signed, 1..=2000 assets) with the per-bar
     return ``covariance`` (2-D C-contiguous float64, n x n), zero mean returns.
@@ -685,11 +685,13 @@ def covariance_from_correlation(
 def var_exceptions(
     returns: npt.NDArray[np.float64],
     var: npt.NDArray[np.float64] | float,
-    nan_policy: VarNanPolicy = "raise",
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> npt.NDArray[np.bool_]:
     """Bool array ``-returns > var`` (``var`` an array of the same length or one number)."""
 
-def kupiec_pof(n_obs: int, n_exceptions: int, confidence: float = 0.95) -> tuple[float, float]:
+def kupiec_pof(
+    n_obs: int, n_exceptions: int, confidence: float | None = None
+) -> tuple[float, float]:
     """Kupiec (1995) proportion of failures ``(lr, p_value)``, chi2 with 1 df.
 
     ``lr = -2*ln[(1-p)**(T-x) * p**x] + 2*ln[(1-x/T)**(T-x) * (x/T)**x]``; ``x = 0`` gives
@@ -706,7 +708,7 @@ def christoffersen_independence(exceptions: npt.NDArray[np.bool_]) -> tuple[floa
     """
 
 def conditional_coverage(
-    exceptions: npt.NDArray[np.bool_], confidence: float = 0.95
+    exceptions: npt.NDArray[np.bool_], confidence: float | None = None
 ) -> tuple[float, float]:
     """Conditional coverage ``(lr_pof + lr_ind, p_value)``, chi2 with 2 df (>= 1 bar)."""
 
@@ -750,8 +752,8 @@ class VarBacktest:
 def var_backtest(
     returns: npt.NDArray[np.float64],
     var: npt.NDArray[np.float64] | float,
-    confidence: float = 0.95,
-    nan_policy: VarNanPolicy = "raise",
+    confidence: float | None = None,  # None: 0.95
+    nan_policy: VarNanPolicy | None = None,  # None: "raise"
 ) -> VarBacktest:
     """Backtest ``var`` forecasts (same length as ``returns``, aligned: ``var[t]`` is the
     forecast for bar ``t``, or one number) at ``confidence``: exceptions, Kupiec, Christoffersen
@@ -826,10 +828,10 @@ def var_budget_size(
     var_limit: Number,
     max_position_size: Number,
     market: Market,
-    confidence: Number = 0.95,
-    horizon: Number = 1,
-    share: Number = 1.0,
-    mean: Number = 0.0,
+    confidence: Number | None = None,  # None: 0.95
+    horizon: Number | None = None,  # None: 1
+    share: Number | None = None,  # None: 1.0
+    mean: Number | None = None,  # None: 0.0
 ) -> PositionSize:
     """Largest size whose normal VaR stays within ``share * var_limit`` (quote, a loss >= 0).
 
@@ -846,8 +848,8 @@ def kelly_size(
     equity: Number,
     max_position_size: Number,
     market: Market,
-    fraction: Number = 0.5,
-    max_fraction: Number = 1.0,
+    fraction: Number | None = None,  # None: 0.5
+    max_fraction: Number | None = None,  # None: 1.0
 ) -> PositionSize:
     """Fractional Kelly: ``clip(fraction * mu / sigma**2, 0, max_fraction) * equity / price``.
 
@@ -930,8 +932,8 @@ class TrailingStop:
 def stop_scale(
     sigma: Number,
     sigma_long_run: Number,
-    min_scale: Number = 0.5,
-    max_scale: Number = 2.0,
+    min_scale: Number | None = None,  # None: 0.5
+    max_scale: Number | None = None,  # None: 2.0
 ) -> float:
     """``sigma / sigma_long_run`` (both > 0, same horizon) clipped to [min_scale, max_scale]."""
 
@@ -945,8 +947,8 @@ def vol_scaled_stop(
     sigma_long_run: Number,
     side: PositionSideName,
     market: Market,
-    min_scale: Number = 0.5,
-    max_scale: Number = 2.0,
+    min_scale: Number | None = None,  # None: 0.5
+    max_scale: Number | None = None,  # None: 2.0
 ) -> Stop:
     """``stop_loss_pct`` (in (0, 1)) times ``stop_scale(...)``, placed from ``price``."""
 
@@ -991,8 +993,8 @@ def ols_beta(
 def ewma_beta(
     spot: npt.NDArray[np.float64],
     futures: npt.NDArray[np.float64],
-    lam: float = 0.94,
-    min_periods: int = 2,
+    lam: float | None = None,  # None: 0.94
+    min_periods: int | None = None,  # None: 2
     nan_policy: Literal["raise", "omit"] | None = None,
 ) -> npt.NDArray[np.float64]:
     """EWMA hedge ratio series ``cov_t / var_t``, decay ``lam`` in (0, 1) (alpha = 1 - lam).
@@ -1165,13 +1167,13 @@ class FillBook:
     open when gapped), taker, uncapped. Fees are fractions of notional.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         market: Market,
         participation: Number | None = None,
         maker_fee: Number | None = None,
         taker_fee: Number | None = None,
-    ) -> None:
+    ) -> FillBook:
         """Defaults: participation 0.1, maker fee 0.0002, taker fee 0.0005."""
     def place(
         self,
@@ -1210,7 +1212,7 @@ class PolicyConfig:
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """
 
-    def __init__(self, **kwargs: object) -> None: ...
+    def __new__(cls, **kwargs: object) -> PolicyConfig: ...
     @property
     def max_active_orders(self) -> int: ...
 
@@ -1277,9 +1279,9 @@ def decide(
     futures_lots: int,
     equity: Number,
     high_water_mark: Number,
-    center_ticks: int = 0,
-    ref_short_lots: int = 0,
-    halted: bool = False,
+    center_ticks: int | None = None,  # None: 0
+    ref_short_lots: int | None = None,  # None: 0
+    halted: bool | None = None,  # None: False
 ) -> Decision:
     """Which orders should exist now. Candles oldest first (the last is the latest complete
     bar); ``futures_lots`` signed (negative = short); state from the previous decision."""
@@ -1291,7 +1293,7 @@ class PolicyEngine:
     seen (a gap or a restart refeeds the whole window). The bot and the backtester both
     decide through one, so their decisions agree exactly."""
 
-    def __init__(self, config: PolicyConfig, market: Market, history_bars: int) -> None: ...
+    def __new__(cls, config: PolicyConfig, market: Market, history_bars: int) -> PolicyEngine: ...
     def __len__(self) -> int: ...
     def set_config(self, config: PolicyConfig) -> None:
         """Replace the settings; statistics carry over unless the estimator or the
@@ -1310,9 +1312,9 @@ class PolicyEngine:
         futures_lots: int,
         equity: Number,
         high_water_mark: Number,
-        center_ticks: int = 0,
-        ref_short_lots: int = 0,
-        halted: bool = False,
+        center_ticks: int | None = None,  # None: 0
+        ref_short_lots: int | None = None,  # None: 0
+        halted: bool | None = None,  # None: False
     ) -> Decision:
         """Ingest the candle window (open times in ms, oldest first) and decide."""
 
@@ -1339,11 +1341,12 @@ def parse_client_order_id(bot_id: str, symbol: str, client_order_id: str) -> tup
 # ---------------------------------------------------------------------------------------------
 # account: a simulated linear-perpetual account, exact.
 
+@final
 class SimAccount:
     """Position (signed lots, negative = short), average entry, realised PnL, fees paid and
     funding received, all exact quote-currency ``Decimal``s."""
 
-    def __init__(self, market: Market) -> None: ...
+    def __new__(cls, market: Market) -> SimAccount: ...
     def apply_fill(self, side: SideArg, price_ticks: int, amount_lots: int, fee: Number) -> None:
         """Book a fill; ``fee`` is paid in quote currency (negative for a rebate)."""
     def apply_funding(self, mark: Number, rate: Number) -> Decimal:
@@ -1375,8 +1378,8 @@ class SimAccount:
 class BacktestSpec:
     """One backtest's settings (build it with ``gridhedge.backtest.spec_for``)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         policy: PolicyConfig,
         *,
         history_bars: int,
@@ -1390,8 +1393,8 @@ class BacktestSpec:
         max_active_orders: int,
         bot_id: str,
         symbol: str,
-        plain_grid: bool = False,
-    ) -> None: ...
+        plain_grid: bool | None = None,  # None: False
+    ) -> BacktestSpec: ...
     @property
     def cadence(self) -> int: ...
     @property
@@ -1414,8 +1417,8 @@ def backtest(
     funding_time: npt.NDArray[np.int64],
     funding_rate: npt.NDArray[np.float64],
     *,
-    record_events: bool = True,
-    record_series: bool = True,
+    record_events: bool | None = None,  # None: True
+    record_series: bool | None = None,  # None: True
 ) -> dict[str, Any]:
     """One run (GIL released): ``metrics``, ``events``/``orders``/``fills`` (columns; exact
     prices and amounts as decimal strings), ``series`` (float64 arrays from ``first_bar``)."""
@@ -1432,7 +1435,7 @@ def sweep(
     funding_time: npt.NDArray[np.int64],
     funding_rate: npt.NDArray[np.float64],
     *,
-    threads: int = 0,
+    threads: int | None = None,  # None: 0
     progress: Callable[[int, int], object] | None = None,
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
@@ -1566,8 +1569,8 @@ def portfolio_backtest(
     weights: npt.NDArray[np.float64] | None,
     start: int,
     cadence: int,
-    record_events: bool = True,
-    record_series: bool = True,
+    record_events: bool | None = None,  # None: True
+    record_series: bool | None = None,  # None: True
 ) -> dict[str, Any]:
     """The portfolio backtester over aligned series (GIL released), one spec, market and
     ``(timestamp, open, high, low, close, volume, funding_time, funding_rate)`` per leg:

@@ -606,7 +606,7 @@ def status(
     path = pathlib.Path(db)
     if not path.is_file():
         raise InvalidInputError(
-            f"--db {db!r}: no such state file",
+            f"--db {db!r}: no state file at that path",
             field="--db",
             value=db,
             rule="must be an existing gridhedge state file",
