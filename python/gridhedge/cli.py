@@ -244,8 +244,8 @@ def report_error(e: BaseException, argv: list[str] | None = None) -> int:
         _err("aborted")
         return 1
     if isinstance(e, _InterruptedError):
-        key = "Ctrl-C" if e.signame == "SIGINT" else e.signame
-        _err(f"gridhedge: stopped by {key} ({e.signame}); nothing more was sent after it")
+        key = "Ctrl-C (SIGINT)" if e.signame == "SIGINT" else e.signame
+        _err(f"gridhedge: stopped by {key}")
         return 143 if e.signame == "SIGTERM" else 130
     if isinstance(e, GridHedgeError):
         return _report_gridhedge(e)
@@ -660,3 +660,7 @@ def main() -> None:
     """Entry point of the ``gridhedge`` console script."""
     command = typer.main.get_command(app)
     command.main(prog_name="gridhedge")
+
+
+if __name__ == "__main__":
+    main()
