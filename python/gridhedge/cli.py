@@ -249,7 +249,7 @@ def report_error(e: BaseException, argv: list[str] | None = None) -> int:
         return 143 if e.signame == "SIGTERM" else 130
     if isinstance(e, GridHedgeError):
         return _report_gridhedge(e)
-    if _is_ccxt(e):
+    if _raised_by(e, "ccxt", "BaseError"):
         return _report_ccxt(e)
     if isinstance(e, ModuleNotFoundError) and e.name:
         top = e.name.split(".")[0]
@@ -260,7 +260,7 @@ def report_error(e: BaseException, argv: list[str] | None = None) -> int:
     if isinstance(e, FileNotFoundError | IsADirectoryError | NotADirectoryError):
         _err(f"error: {e.filename}: {e.strerror or 'no such file'} (must be an existing file)")
         return 2
-    if isinstance(e, ConnectionError | TimeoutError) or _is_aiohttp(e):
+    if isinstance(e, ConnectionError | TimeoutError) or _raised_by(e, "aiohttp", "ClientError"):
         _err(f"error: network: {type(e).__name__}: {_first_line(str(e)) or 'no answer'}")
         return 1
     if isinstance(e, OSError):
@@ -291,40 +291,37 @@ def _report_gridhedge(e: GridHedgeError) -> int:
     if isinstance(e, InternalError):
         _err(f"error: {message}", "this is a bug in gridhedge: run with --debug and report it")
         return 1
-    if isinstance(e, InvalidInputError) or type(e).__name__ == "StateCorruptError":
-        _err(f"error: {message}")
-        return 2
     _err(f"error: {message}")
-    return 1
+    return 2 if isinstance(e, InvalidInputError) or type(e).__name__ == "StateCorruptError" else 1
 
 
-def _is_ccxt(e: BaseException) -> bool:
-    ccxt = sys.modules.get("ccxt")
-    return ccxt is not None and isinstance(e, ccxt.BaseError)
+def _raised_by(e: BaseException, module: str, cls: str) -> bool:
+    """Whether ``e`` is a ``module.cls`` (checked only if ``module`` is already imported)."""
+    mod = sys.modules.get(module)
+    return mod is not None and isinstance(e, getattr(mod, cls))
+
+
+CCXT_ERRORS: tuple[tuple[tuple[str, ...], str, int], ...] = (
+    (("NetworkError",), "network: {text}{cause}: the exchange did not answer; retry later", 1),
+    (("AuthenticationError",), "the exchange refused the API key: {text}", 1),
+    (("BadSymbol", "BadRequest", "ArgumentsRequired"), "the exchange refused: {text}", 2),
+    (("BaseError",), "exchange: {kind}: {text}", 1),
+)
+"""ccxt's exception families -> the message and the exit code, first match wins."""
 
 
 def _report_ccxt(e: BaseException) -> int:
-    import ccxt  # type: ignore[import-untyped]
-
-    text = _first_line(str(e))
     cause = e.__cause__ or e.__context__
-    detail = f" ({type(cause).__name__})" if cause is not None else ""
-    if isinstance(e, ccxt.NetworkError):
-        _err(f"error: network: {text}{detail}: the exchange did not answer; retry later")
-        return 1
-    if isinstance(e, ccxt.AuthenticationError):
-        _err(f"error: the exchange refused the API key: {text}")
-        return 1
-    if isinstance(e, ccxt.BadSymbol | ccxt.BadRequest | ccxt.ArgumentsRequired):
-        _err(f"error: the exchange refused the request: {text}")
-        return 2
-    _err(f"error: exchange: {type(e).__name__}: {text}")
-    return 1
-
-
-def _is_aiohttp(e: BaseException) -> bool:
-    aiohttp = sys.modules.get("aiohttp")
-    return aiohttp is not None and isinstance(e, aiohttp.ClientError)
+    fields = {
+        "text": _first_line(str(e)),
+        "cause": f" ({type(cause).__name__})" if cause is not None else "",
+        "kind": type(e).__name__,
+    }
+    for classes, message, code in CCXT_ERRORS:
+        if any(_raised_by(e, "ccxt", c) for c in classes):
+            _err("error: " + message.format(**fields))
+            return code
+    return 1  # pragma: no cover - every ccxt error is a BaseError
 
 
 def _pydantic_lines(e: BaseException) -> str:
