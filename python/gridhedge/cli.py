@@ -598,6 +598,7 @@ def status(
     from rich.markup import escape
     from rich.table import Table
 
+    from gridhedge._fmt import money
     from gridhedge.state.sqlite import SQLiteStateManager
 
     path = pathlib.Path(db)
@@ -642,7 +643,12 @@ def status(
         return
     table = Table(title=f"gridhedge state of {escape(bot_id)}", show_header=False)
     for key, value in summary.items():
-        text = json.dumps(value, default=str) if isinstance(value, dict) else str(value)
+        if key in ("equity", "high_water_mark"):
+            text = money(value)  # the JSON keeps the exact decimal
+        elif isinstance(value, dict):
+            text = json.dumps(value, default=str)
+        else:
+            text = str(value)
         table.add_row(key, escape(text))
     Console().print(table)
 

@@ -50,7 +50,8 @@ class LayeredRiskManager(RiskManager):
                 (logger.debug if self._halt_logged else logger.error)(message)
                 self._halt_logged = True
             elif code == "var_shrink":
-                logger.error(message)
+                # routine: the policy shrank the band itself; nothing for a human to do
+                logger.warning(message)
             elif code in ("rebalance", "recenter", "funding_tilt", "dynamic_spacing"):
                 logger.info(message)
             else:
