@@ -229,6 +229,11 @@ def report_error(e: BaseException, argv: list[str] | None = None) -> int:
     130/143 interrupted)."""
     import sqlite3
 
+    if type(e).__name__ == "NoArgsIsHelpError":  # the help, already printed (rich) or here
+        message = e.format_message() if isinstance(e, ClickException) else ""
+        if message.strip():
+            typer.echo(message)
+        return 2
     if isinstance(e, UsageError):
         where = e.ctx.command_path if e.ctx is not None else "gridhedge"
         message = e.format_message()

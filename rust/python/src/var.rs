@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use gridhedge_core::error::Error;
+use gridhedge_core::series::NanPolicy;
 use gridhedge_core::var::{
     self, monte_carlo::McDistribution, rolling::RollingDistribution, QuantileMethod, VarCvar,
 };
@@ -30,6 +31,20 @@ fn horizon(obj: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
 
 fn confidence(obj: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
     obj.map_or(Ok(0.95), |o| convert::float("confidence", o))
+}
+
+/// The tail every VaR estimator takes: `(confidence, horizon, nan_policy)`, None meaning
+/// 0.95, 1 bar and 'raise'.
+fn tail(
+    confidence: Option<&Bound<'_, PyAny>>,
+    horizon: Option<&Bound<'_, PyAny>>,
+    nan_policy: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(f64, usize, NanPolicy)> {
+    Ok((
+        self::confidence(confidence)?,
+        self::horizon(horizon)?,
+        convert::nan_policy(nan_policy)?,
+    ))
 }
 
 fn optional_float(field: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
@@ -90,8 +105,8 @@ pub fn historical_var(
 ) -> PyResult<(f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
-    let (m, p) = (self::method(method)?, convert::nan_policy(nan_policy)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
+    let m = self::method(method)?;
     run(py, || var::historical(r, c, h, m, p)).map(pair)
 }
 
@@ -107,11 +122,7 @@ pub fn normal_var(
 ) -> PyResult<(f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h, p) = (
-        self::confidence(confidence)?,
-        self::horizon(horizon)?,
-        convert::nan_policy(nan_policy)?,
-    );
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     run(py, || var::normal(r, c, h, p)).map(pair)
 }
 
@@ -128,11 +139,7 @@ pub fn student_t_var(
 ) -> PyResult<(f64, f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h, p) = (
-        self::confidence(confidence)?,
-        self::horizon(horizon)?,
-        convert::nan_policy(nan_policy)?,
-    );
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let df = optional_float("df", df)?;
     let (v, nu) = run(py, || var::student_t(r, c, h, df, p))?;
     Ok((v.var, v.cvar, nu))
@@ -150,11 +157,7 @@ pub fn cornish_fisher_var(
 ) -> PyResult<(f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h, p) = (
-        self::confidence(confidence)?,
-        self::horizon(horizon)?,
-        convert::nan_policy(nan_policy)?,
-    );
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     run(py, || var::cornish_fisher(r, c, h, p)).map(pair)
 }
 
@@ -191,9 +194,9 @@ pub fn filtered_historical_var(
     let sa = convert::f64_array("sigma", sigma)?;
     let r = convert::slice(py, "returns", &ra)?;
     let s = convert::slice(py, "sigma", &sa)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let now = optional_float("sigma_now", sigma_now)?;
-    let (m, p) = (self::method(method)?, convert::nan_policy(nan_policy)?);
+    let m = self::method(method)?;
     run(py, || var::filtered_historical(r, s, now, c, h, m, p)).map(pair)
 }
 
@@ -211,9 +214,9 @@ pub fn ewma_filtered_historical_var(
 ) -> PyResult<(f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let lam = optional_float("lam", lam)?.unwrap_or(var::filtered::RISKMETRICS_LAMBDA);
-    let (m, p) = (self::method(method)?, convert::nan_policy(nan_policy)?);
+    let m = self::method(method)?;
     run(py, || var::ewma_filtered_historical(r, lam, c, h, m, p)).map(pair)
 }
 
@@ -234,7 +237,7 @@ pub fn monte_carlo_var(
 ) -> PyResult<(f64, f64)> {
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let n = n_paths.map_or(Ok(100_000), |o| convert::count("n_paths", o))?;
     let dist = if is_student_t(distribution)? {
         McDistribution::StudentT {
@@ -244,7 +247,6 @@ pub fn monte_carlo_var(
         McDistribution::Normal
     };
     let seed = seed.map_or(Ok(0), |o| convert::count("seed", o))? as u64;
-    let p = convert::nan_policy(nan_policy)?;
     run(py, || var::monte_carlo(r, c, h, n, dist, seed, p)).map(|(v, _)| pair(v))
 }
 
@@ -265,8 +267,8 @@ pub fn rolling_historical_var<'py>(
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
     let w = convert::count("window", window)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
-    let (m, p) = (self::method(method)?, convert::nan_policy(nan_policy)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
+    let m = self::method(method)?;
     let out = run(py, || var::rolling_historical(r, w, c, h, m, p))?;
     Ok((
         PyArray::from_vec(py, out.var),
@@ -291,7 +293,7 @@ pub fn rolling_parametric_var<'py>(
     let array = convert::f64_array("returns", returns)?;
     let r = convert::slice(py, "returns", &array)?;
     let w = convert::count("window", window)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let dist = if is_student_t(distribution)? {
         let Some(df) = optional_float("df", df)? else {
             return Err(invalid(
@@ -305,7 +307,6 @@ pub fn rolling_parametric_var<'py>(
     } else {
         RollingDistribution::Normal
     };
-    let p = convert::nan_policy(nan_policy)?;
     let out = run(py, || var::rolling_parametric(r, w, c, h, dist, p))?;
     Ok((
         PyArray::from_vec(py, out.var),
