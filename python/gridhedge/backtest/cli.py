@@ -94,7 +94,7 @@ def backtest(
 ) -> None:
     """Backtest the bot's own policy over candles (synthetic by default) and print metrics.
 
-    --report needs gridhedge[backtest] (plotly, matplotlib)."""
+    --report needs gridhedge\\[backtest] (plotly, matplotlib)."""
     from gridhedge._extras import require
 
     _decimal("--spot", spot)
@@ -171,7 +171,7 @@ def optimize(
 ) -> None:
     """Search the config space for the best backtest metric.
 
-    Needs gridhedge[backtest] (optuna); --backend ray needs gridhedge[distributed]."""
+    Needs gridhedge\\[backtest] (optuna); --backend ray needs gridhedge\\[distributed]."""
     from gridhedge._extras import require
     from gridhedge._fmt import METRIC_KINDS
 
