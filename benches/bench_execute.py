@@ -85,7 +85,7 @@ def main() -> None:
     print(f"  ratio of p50s: {p(t_exec, 50) / p(t_policy, 50):.2f}x  (floor: at most 5x)")
     if args.data:
         summary = asyncio.run(
-            run_demo(bars=10**9, data_path=args.data, show_progress=False, status_every=10**9)
+            run_demo(bars=None, data_path=args.data, show_progress=False, status_every=10**9)
         )
         print(f"real-data PAPER run over {args.data}: {summary.bars:,} bars")
         print(f"  hedged book per-bar return variance:    {summary.hedged_return_std**2:.3e}")
