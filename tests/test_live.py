@@ -291,6 +291,37 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         bot.state.close()  # type: ignore[attr-defined]
 
 
+async def test_clock_skew_is_resynchronised_and_the_loop_goes_on(
+    tmp_path: pathlib.Path, captured: list[str]
+) -> None:
+    """-1021 (timestamp outside recvWindow: the exchange's clock 60 s ahead of ours): the
+    broker measures ccxt's time difference again and the next requests pass."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
+    async with SimServer(ex) as sim:
+        broker = real_broker(sim)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        done = 0
+
+        def after_rebalance(_: str) -> None:
+            nonlocal done
+            done += 1
+            if done == 2:
+                sim.faults.clock_skew_ms = 60_000
+
+        async def next_bar(_: float) -> None:
+            sim.advance(1)
+
+        runner = LiveRunner(bot, interval_s=0.0, sleep=next_bar, status=after_rebalance)
+        try:
+            summary = await runner.run(max_rebalances=6)
+        finally:
+            await broker.close()
+        assert summary.rebalances == 6
+        assert any("clock resynchronised" in line for line in captured)
+        assert broker.exchange.options["timeDifference"] != 0
+        bot.state.close()  # type: ignore[attr-defined]
+
+
 async def _no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
