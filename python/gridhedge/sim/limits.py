@@ -67,6 +67,10 @@ class RateLimiter:
     bans: int = 0
     order_10s: tuple[int, int] = (-1, 0)
     order_1m: tuple[int, int] = (-1, 0)
+    total_weight: int = 0
+    """Weight counted since the start (all windows)."""
+    refused: int = 0
+    """Requests answered 429 or 418 since the start."""
 
     def weight_headers(self) -> dict[str, str]:
         return {"X-MBX-USED-WEIGHT-1M": str(self.weight_used)}
@@ -78,6 +82,7 @@ class RateLimiter:
         if minute != self.weight_minute:
             self.weight_minute, self.weight_used = minute, 0
         if self.banned_until > now:
+            self.refused += 1
             return self._banned(now)
         if now < self.backoff_until:
             # "failing to back off after receiving 429s will result in an automated IP ban"
@@ -85,10 +90,13 @@ class RateLimiter:
             self.bans += 1
             self.banned_until = now + seconds
             self.backoff_until = 0.0
+            self.refused += 1
             return self._banned(now)
         limit = self.limits.weight_per_minute
         self.weight_used += weight
+        self.total_weight += weight
         if limit and self.weight_used > limit:
+            self.refused += 1
             self.backoff_until = (minute + 1) * 60
             retry = max(1, math.ceil(self.backoff_until - now))
             return Refusal(
@@ -122,6 +130,7 @@ class RateLimiter:
             (n60, self.limits.orders_per_minute, "1 MINUTE"),
         ):
             if limit and n + 1 > limit:
+                self.refused += 1
                 self.order_10s, self.order_1m = (w10, n10), (w60, n60)
                 return Refusal(
                     429,

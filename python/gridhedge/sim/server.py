@@ -1,11 +1,43 @@
+# ruff: noqa: E501  (the conformance table in the docstring is one row a line)
 """The emulator's HTTP face: an aiohttp app speaking Binance USD-M futures' REST API (and the
 spot endpoints that hold the inventory), so ccxt's unmodified ``binanceusdm``/``binance`` run
 against it on 127.0.0.1.
 
 Every request goes through one dispatcher: fault knobs, then (for signed routes) the API key,
-HMAC signature and recvWindow check against the wall clock, then the route. Admin routes live
-under ``/_sim`` (advance the replay clock, read the books, set fault knobs); they are neither
-signed nor faulted. Unknown paths answer 404 and are recorded in ``SimServer.unhandled``.
+HMAC signature and recvWindow check against the wall clock, then the rate limits, then the
+route; the books are committed to the ``--state`` file after each. Admin routes live under
+``/_sim`` (advance the replay clock, read the books, set fault knobs); they are neither signed,
+limited nor faulted. Unknown paths answer 404 and are recorded in ``SimServer.unhandled``.
+
+How it answers like Binance USD-M (issue 14; tests in ``tests/test_sim_conformance.py``,
+sources: developers.binance.com/docs/derivatives/usds-margined-futures and ccxt's
+``binance.py``):
+
+| behaviour | Binance USD-M rule | test |
+|---|---|---|
+| ``userTrades`` span | at most 7 days from startTime (none: last 7 days); longer -1127; ``fromId`` with a time -1128 | ``test_user_trades_answers_at_most_seven_days_from_start_time`` |
+| request weight | 2400/min per IP, ``X-MBX-USED-WEIGHT-1M``; over: 429 -1003 + Retry-After; not backing off: 418 ban (2 min, doubling to 3 days) | ``test_request_weight_429_then_418_with_retry_after`` |
+| order rate | 300 / 10 s and 1200 / min per account: 429 -1015; ``X-MBX-ORDER-COUNT-10S/1M`` | ``test_order_rate_300_per_10_seconds_is_1015`` |
+| open orders per symbol | MAX_NUM_ORDERS filter (200), -2025; MAX_NUM_ALGO_ORDERS (10), -4045 | ``test_open_orders_capped_by_max_num_orders_filter`` |
+| reduce-only | never opens the other side: nothing to reduce -2022; larger than the position: filled to it, rest expired | ``test_reduce_only_never_opens_the_other_side`` |
+| market order | fills at once against the book, taker (walks levels: impact) | ``test_market_order_fills_at_once_as_taker`` |
+| marketable limit | fills at the book's prices as taker; the rest rests as maker | ``test_limit_buy_above_the_ask_fills_at_the_book_price_as_taker`` |
+| post-only crossing | -5022 (ccxt OrderNotFillable) | ``test_post_only_that_would_cross_is_5022`` |
+| IOC / FOK | accepted; IOC expires the rest, FOK fills in full or -5021 | ``test_ioc_and_fok_are_accepted_and_done_at_once`` |
+| price / amount filters | off tick -4014, too many decimals -1111, off step -4023, min/max -4013/-4002/-4004/-4005 | ``test_price_off_tick_is_4014_and_too_many_decimals_1111`` |
+| amount <= 0 | -4003 | ``test_amount_zero_or_less_is_4003`` |
+| ticker and kline prices | on the tick (volumes on the lot) | ``test_ticker_and_kline_prices_are_on_the_tick`` |
+| clocks | one clock: serverTime and every record on the replay clock; signing on wall time | ``test_one_clock_server_time_and_trade_times_agree`` |
+| restart | ``--state FILE`` (SQLite) keeps accounts, orders, trades, ids and clock | ``test_state_survives_a_restart``, ``test_cli_restart_on_state_with_secret_from_env`` |
+| trade ids | per symbol, from 1 | ``test_trade_ids_count_per_symbol`` |
+| ``allOrders`` | ``orderId=X``: the first ``limit`` from X; else the latest of the last 7 days; canceled/expired without fills hidden after 3 days, all after 90 | ``test_all_orders_from_order_id_are_the_first_from_it`` |
+| ccxt ``load_markets()`` defaults | sapi capital/config/getall and margin/allPairs answered | ``test_load_markets_with_ccxt_default_options`` |
+| leverage, margin mode, position mode, status, public trades | symbolConfig, marginType (-4046/-4047/-4048), positionSide/dual, system/status, aggTrades/trades | ``test_leverage_margin_mode_position_mode_status_and_public_trades`` |
+| kline intervals | 1m ... 1w (weeks from Monday); others -1120 | ``test_every_documented_kline_interval`` |
+| secret | read from ``GRIDHEDGE_SIM_API_SECRET`` or ``--api-secret-file``, never argv | ``test_cli_restart_on_state_with_secret_from_env`` |
+
+Not emulated: hedge mode, isolated margin accounting (``marginType`` is recorded only),
+liquidation, PERCENT_PRICE, the 1M kline interval, the 6-month limit of ``userTrades``.
 """
 
 from __future__ import annotations
