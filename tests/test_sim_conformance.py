@@ -306,7 +306,9 @@ async def test_ticker_and_kline_prices_are_on_the_tick() -> None:
 async def test_one_clock_server_time_and_trade_times_agree() -> None:
     """General Info: "All time and timestamp related fields are in milliseconds" of one
     exchange clock; Check Server Time (GET /fapi/v1/time) is that clock. A trade is at or
-    before serverTime, and ``fetch_my_trades(since=serverTime - 1 day)`` finds today's."""
+    before serverTime, and ``fetch_my_trades(since=serverTime - 1 day)`` finds today's.
+    -1021 INVALID_TIMESTAMP "Timestamp for this request is outside of the recvWindow" (Error
+    Codes) is checked on wall time, or on serverTime for a client synced to it."""
     async with running() as (sim, ex):
         await ex.load_markets()
         await ex.create_order(PERP, "market", "buy", 0.01)
@@ -316,10 +318,15 @@ async def test_one_clock_server_time_and_trade_times_agree() -> None:
         assert sim.exchange.now_ms <= now < sim.exchange.now_ms + HOUR
         trades = await ex.fetch_my_trades(PERP, since=now - DAY_MS)
         assert len(trades) == 2 and all(t["timestamp"] <= now for t in trades)
-        (row,) = await ex.fapiPrivateGetOpenOrders({"symbol": "BTCUSDT"}) or [None]
-        assert row is None
         info = await ex.fapiPublicGetExchangeInfo()
         assert abs(int(info["serverTime"]) - now) < HOUR
+        # signing keeps wall time (skewed here: -1021); a client that resynchronises to
+        # serverTime (ccxt's load_time_difference) signs on the one clock and is accepted
+        sim.faults.clock_skew_ms = 40_000
+        with pytest.raises(ccxt.InvalidNonce, match="-1021"):
+            await ex.fetch_open_orders(PERP)
+        await ex.load_time_difference()
+        assert await ex.fetch_open_orders(PERP) == []
 
 
 # ----------------------------------------------------------------------------- row 14
