@@ -337,6 +337,8 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
     exchange = make_exchange(store=SimStore(path))
     async with running(exchange) as (sim, ex):
         await ex.load_markets()
+        await ex.fapiPrivatePostMarginType({"symbol": "BTCUSDT", "marginType": "ISOLATED"})
+        await ex.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": 7})
         await ex.create_order(PERP, "market", "buy", 0.02)
         low = round(float(exchange.last_price("BTCUSDT")) * 0.95, 1)
         resting = await ex.create_order(PERP, "limit", "buy", 0.01, low, {"clientOrderId": "keep"})
@@ -353,6 +355,8 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
     async with running(again) as (sim, ex):
         await ex.load_markets()
         assert await ex.fapiPrivateGetUserTrades({"symbol": "BTCUSDT"}) == trades_before
+        (config,) = await ex.fapiPrivateGetSymbolConfig({"symbol": "BTCUSDT"})
+        assert (config["marginType"], config["leverage"]) == ("ISOLATED", 7)
         got = await ex.fetch_order(None, PERP, {"clientOrderId": "keep"})
         assert (got["id"], got["status"]) == (resting["id"], "open")
         await ex.create_order(PERP, "market", "sell", 0.01)

@@ -25,6 +25,7 @@ Errors raise ``BinanceError`` carrying the exchange's own codes.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -453,6 +454,10 @@ class SimExchange:
         self._new_income.append(item.row())
         self._next_tran_id += 1
 
+    def touch_meta(self) -> None:
+        """The clock, counters, leverage or margin types changed: write them at the commit."""
+        self._meta_dirty = True
+
     def _touch(self, order: SimOrder) -> None:
         self._dirty.add((order.symbol, order.order_id))
 
@@ -488,6 +493,7 @@ class SimExchange:
                 "next_tran_id": str(self._next_tran_id),
                 "ledger_seq": str(self._ledger_seq),
                 "account_trade_id": str(self._account_trade_id),
+                "margin_types": json.dumps(self.margin_types, sort_keys=True),
             },
             books=[(s, b.leverage, b.next_trade_id) for s, b in self.books.items()],
             orders=[self.books[s].orders[oid].row() for s, oid in sorted(self._dirty)],
@@ -508,6 +514,7 @@ class SimExchange:
         self._next_tran_id = int(meta["next_tran_id"])
         self._ledger_seq = int(meta["ledger_seq"])
         self._account_trade_id = int(meta.get("account_trade_id", "1"))
+        self.margin_types = dict(json.loads(meta.get("margin_types", "{}")))
         for symbol, leverage, next_trade_id in store.rows(
             "books", "symbol, leverage, next_trade_id", "symbol"
         ):

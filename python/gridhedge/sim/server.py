@@ -813,6 +813,7 @@ def margin_type(ex: SimExchange, p: Params) -> JsonDict:
     if book.account.position_lots != 0:
         raise BinanceError(400, -4048, "Margin type cannot be changed if there exists position.")
     ex.margin_types[book.spec.symbol] = kind
+    ex.touch_meta()
     return {"code": 200, "msg": "success"}
 
 
