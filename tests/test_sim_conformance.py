@@ -519,3 +519,25 @@ async def test_limits_lifted_and_headers_over_http() -> None:
                 assert r.status == 200
                 used = r.headers["X-MBX-USED-WEIGHT-1M"]
         assert used == str(70 * 40)
+
+
+def test_secret_from_a_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's secret: ``--api-secret-file`` wins over the environment variable; an
+    empty or missing file is a ConfigError naming the setting and the file, not the secret."""
+    from gridhedge.sim.cli import SECRET_ENV, read_secret
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    assert read_secret(SECRET_ENV, None) == "sim-secret"
+    monkeypatch.setenv(SECRET_ENV, "from-env")
+    assert read_secret(SECRET_ENV, None) == "from-env"
+    path = tmp_path / "secret"
+    path.write_text("from-file\n")
+    assert read_secret(SECRET_ENV, path) == "from-file"
+    path.write_text("  \n")
+    with pytest.raises(ConfigError, match="api_secret_file") as e:
+        read_secret(SECRET_ENV, path)
+    assert "from-env" not in str(e.value)
+    with pytest.raises(ConfigError, match="cannot read"):
+        read_secret(SECRET_ENV, tmp_path / "missing")
