@@ -21,6 +21,7 @@ from gridhedge.sim import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
     Bars,
+    Limits,
     SimExchange,
     SimServer,
     SymbolSpec,
@@ -180,7 +181,9 @@ async def test_full_bot_real_against_emulator_equals_its_books_and_paper() -> No
     exchange = SimExchange(
         [spec], start_bar=provider.cursor, wallet_usdt="100000", spot_balances={"BTC": "1"}
     )
-    async with SimServer(exchange) as sim:
+    # hourly rebalances run back to back (3600x real time): USD-M's weight per minute is
+    # lifted; at one rebalance an hour the bot spends ~28 of it (benches/bench_sim.py)
+    async with SimServer(exchange, limits=Limits.lifted()) as sim:
         broker = real_broker(sim)
         try:
             bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=CONFIG)
@@ -233,6 +236,15 @@ def _assert_market_fills_took_the_book(exchange: SimExchange, market: set[str]) 
             assert all(not t.maker and t.bar == o.placed_bar for t in trades)
 
 
+def test_retry_waits_at_least_the_exchange_retry_after() -> None:
+    """Binance: a Retry-After "will give the number of seconds required to wait ... to prevent
+    a ban"; the backoff cap must not cut it short."""
+    policy = RetryPolicy(attempts=6, backoff_s=0.2, max_backoff_s=10.0)
+    assert policy.delay(0, 40.0) == 40.0
+    assert policy.delay(10) == 10.0 and policy.delay(1) == 0.4
+    assert policy.delay(1, 0.1) == 0.4
+
+
 async def _paper_fills(steps: int) -> list[Any]:
     paper = PaperBroker(replay_for("BTCUSDT", bars=BARS, history_bars=HISTORY), cash="100000")
     bot = await GridHedgeBot.create(broker=paper, symbol="BTCUSDT", config=CONFIG)
@@ -263,7 +275,9 @@ async def test_fault_matrix_bot_keeps_running_no_duplicate_no_lost_fill(
     exchange = SimExchange(
         [spec], start_bar=provider.cursor, wallet_usdt="100000", spot_balances={"BTC": "1"}
     )
-    async with SimServer(exchange) as sim:
+    # hourly rebalances run back to back (3600x real time): USD-M's weight per minute is
+    # lifted; at one rebalance an hour the bot spends ~28 of it (benches/bench_sim.py)
+    async with SimServer(exchange, limits=Limits.lifted()) as sim:
         broker = real_broker(sim, timeout_ms=300)
         try:
             bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=CONFIG)

@@ -51,11 +51,7 @@ LEG = {
 
 def sim_exchange() -> SimExchange:
     """What ``gridhedge sim --correlated`` serves: BTCUSDT and ETHUSDT, correlated."""
-    # trade ids across the account until the state keys fills by (exchange, symbol, trade id)
-    # (issue 13); Binance numbers them per symbol, the emulator's default
-    exchange = correlated_exchange(
-        seed=11, bars=BARS, warmup=START, wallet="250000", per_symbol_trade_ids=False
-    )
+    exchange = correlated_exchange(seed=11, bars=BARS, warmup=START, wallet="250000")
     assert set(exchange.books) == set(SYMBOLS) and exchange.bar == START
     assert exchange.spot == {"BTC": Decimal(1), "ETH": Decimal(30), "USDT": Decimal(0)}
     return exchange

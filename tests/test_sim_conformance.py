@@ -541,3 +541,20 @@ def test_secret_from_a_file_or_the_environment(
     assert "from-env" not in str(e.value)
     with pytest.raises(ConfigError, match="cannot read"):
         read_secret(SECRET_ENV, tmp_path / "missing")
+
+
+async def test_income_defaults_to_the_recent_seven_days() -> None:
+    """Get Income History (GET /fapi/v1/income): "If neither startTime nor endTime is sent,
+    the recent 7-day data will be returned."."""
+    exchange = make_exchange(seeded_bars(n=600), start_bar=10)
+    async with running(exchange) as (sim, ex):
+        await ex.load_markets()
+        await ex.create_order(PERP, "market", "buy", 0.01)
+        first = exchange.now_ms
+        sim.advance(24 * 8)
+        recent = await ex.fapiPrivateGetIncome({"symbol": "BTCUSDT", "limit": 1000})
+        assert recent and all(int(i["time"]) >= exchange.now_ms - 7 * DAY_MS for i in recent)
+        old = await ex.fapiPrivateGetIncome(
+            {"symbol": "BTCUSDT", "startTime": first, "endTime": first, "limit": 1000}
+        )
+        assert {i["incomeType"] for i in old} == {"COMMISSION"}  # the buy's fee, 8 days ago

@@ -30,6 +30,7 @@ sources: developers.binance.com/docs/derivatives/usds-margined-futures and ccxt'
 | clocks | one clock: serverTime and every record on the replay clock; signing on wall time | ``test_one_clock_server_time_and_trade_times_agree`` |
 | restart | ``--state FILE`` (SQLite) keeps accounts, orders, trades, ids and clock | ``test_state_survives_a_restart``, ``test_cli_restart_on_state_with_secret_from_env`` |
 | trade ids | per symbol, from 1 | ``test_trade_ids_count_per_symbol`` |
+| ``income`` | neither startTime nor endTime: the recent 7 days | ``test_income_defaults_to_the_recent_seven_days`` |
 | ``allOrders`` | ``orderId=X``: the first ``limit`` from X; else the latest of the last 7 days; canceled/expired without fills hidden after 3 days, all after 90 | ``test_all_orders_from_order_id_are_the_first_from_it`` |
 | ccxt ``load_markets()`` defaults | sapi capital/config/getall and margin/allPairs answered | ``test_load_markets_with_ccxt_default_options`` |
 | leverage, margin mode, position mode, status, public trades | symbolConfig, marginType (-4046/-4047/-4048), positionSide/dual, system/status, aggTrades/trades | ``test_leverage_margin_mode_position_mode_status_and_public_trades`` |
@@ -585,12 +586,17 @@ def user_trades(ex: SimExchange, p: Params) -> list[JsonDict]:
 
 
 def income(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /fapi/v1/income: "If neither startTime nor endTime is sent, the recent 7-day data
+    will be returned"; oldest first, ``limit`` (default 100, max 1000)."""
     sym = p.get("symbol")
     kind = p.get("incomeType")
+    recent = ex.now_ms - 7 * DAY_MS if not (p.get("startTime") or p.get("endTime")) else None
     rows = [
         i
         for i in ex.income
-        if (not sym or i.symbol == sym.upper()) and (not kind or i.income_type == kind)
+        if (not sym or i.symbol == sym.upper())
+        and (not kind or i.income_type == kind)
+        and (recent is None or i.time_ms >= recent)
     ]
     return [income_json(i) for i in _window(rows, lambda i: i.time_ms, p, _limit(p, 100, 1000))]
 
