@@ -130,8 +130,11 @@ class RetryPolicy:
     """Lookups by client id after an unknown outcome before the order counts as not sent."""
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        base = self.backoff_s * float(2**attempt)
-        return float(min(self.max_backoff_s, max(base, retry_after or 0.0)))
+        """The wait before retry ``attempt``: exponential backoff capped at ``max_backoff_s``,
+        but never shorter than the exchange's ``Retry-After`` (Binance bans an IP, HTTP 418,
+        that retries before it)."""
+        base = min(self.max_backoff_s, self.backoff_s * float(2**attempt))
+        return float(max(base, retry_after or 0.0))
 
 
 def make_exchange(
