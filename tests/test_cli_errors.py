@@ -155,10 +155,10 @@ CASES: list[tuple[str, Callable[[dict[str, str]], list[str]], int, list[str]]] =
     ),
     ("status: missing file", lambda f: ["status", "--db", f["missing"]], 2, ["missing.csv"]),
     (
-        "status: the README's upper-case bot id",
-        lambda f: ["status", "--db", f["state.sqlite"], "--bot-id", "BTCUSDT-grid"],
+        "status: a bot id not in the file",
+        lambda f: ["status", "--db", f["state.sqlite"], "--bot-id", "ethusdt-grid"],
         2,
-        ["--bot-id", "BTCUSDT-grid", "did you mean 'btcusdt-grid'"],
+        ["--bot-id", "ethusdt-grid", "btcusdt-grid"],
     ),
     (
         "portfolio: malformed YAML",
@@ -274,10 +274,12 @@ def test_bars_with_data_is_honoured(files: dict[str, str]) -> None:
     assert "150 / 150" in output
 
 
-def test_the_readmes_status_works_with_the_right_id(files: dict[str, str]) -> None:
-    code, output = _run(["status", "--db", files["state.sqlite"], "--bot-id", "btcusdt-grid"])
-    assert code == 0, output
-    assert "btcusdt-grid" in output
+def test_status_takes_the_bot_id_in_any_case(files: dict[str, str]) -> None:
+    """The README's ``BTCUSDT-grid`` finds ``btcusdt-grid`` (never an empty, new bot)."""
+    for given in ("btcusdt-grid", "BTCUSDT-grid"):
+        code, output = _run(["status", "--db", files["state.sqlite"], "--bot-id", given])
+        assert code == 0, output
+        assert "btcusdt-grid" in output
 
 
 def test_debug_shows_the_traceback(files: dict[str, str]) -> None:

@@ -60,6 +60,13 @@ class _LazyCommand:
 
 
 LAZY: dict[str, _LazyCommand] = {
+    "run": _LazyCommand(
+        "gridhedge.live.cli",
+        "run",
+        "Run the bot on one symbol until SIGINT/SIGTERM: a dry run on live prices by default, "
+        "--live for real money.",
+        long_running=True,
+    ),
     "backtest": _LazyCommand(
         "gridhedge.backtest.cli",
         "backtest",
@@ -632,12 +639,13 @@ def status(
             )
         bot_id = ids[0]
     elif bot_id not in ids:
-        close = [i for i in ids if i.lower() == bot_id.lower()]
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise typer.BadParameter(
-            f"no bot {bot_id!r} in {db} (it holds {', '.join(map(repr, ids)) or 'none'}){hint}",
-            param_hint="'--bot-id'",
-        )
+        folded = [i for i in ids if i.lower() == bot_id.lower()]
+        if len(folded) != 1:  # ids differ in case only: the one that matches, else an error
+            raise typer.BadParameter(
+                f"no bot {bot_id!r} in {db} (it holds {', '.join(map(repr, ids)) or 'none'})",
+                param_hint="'--bot-id'",
+            )
+        bot_id = folded[0]
     store = SQLiteStateManager(path, bot_id)
     try:
         summary = store.summary()
