@@ -29,6 +29,7 @@ from gridhedge.execution.ccxt_broker import _key_of
 from gridhedge.execution.paper import default_market
 from gridhedge.grid.bot import GridHedgeBot
 from gridhedge.sim import Bars, SimExchange, SimServer, SymbolSpec
+from gridhedge.sim.store import SimStore
 from gridhedge.state.sqlite import SQLiteStateManager
 from tests.chaos_bot import HISTORY, bot_config, broker_for
 
@@ -40,6 +41,8 @@ OUTAGE_KILLS = 8
 """Kills while the emulator is down (the bot is waiting the outage out)."""
 OUTAGES_RIDDEN = 4
 """Outages the bot waits out, then finishes its rebalances and exits on its own."""
+EMULATOR_RESTARTS = 4
+"""Times the emulator itself is restarted from its state file (``--state``) after a kill."""
 ITERATIONS = 8
 """Rebalances per bot process (one emulator bar each) unless it is killed first."""
 SYMBOL = "BTCUSDT"
@@ -54,6 +57,7 @@ class Tally:
     lost_fills: int = 0
     checks: int = 0
     ridden: int = 0
+    emulator_restarts: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -212,14 +216,27 @@ async def test_chaos_sigkill_at_every_crash_point(
 ) -> None:
     provider = replay_for(SYMBOL, bars=HISTORY + 1500, history_bars=HISTORY)
     spec = SymbolSpec(SYMBOL, "BTC", default_market(SYMBOL), Bars.from_candles(provider.candles))
-    exchange = SimExchange(
-        [spec], start_bar=provider.cursor, wallet_usdt="100000", spot_balances={"BTC": "1"}
-    )
+    store_path = tmp_path / "emulator.sqlite"
+
+    def emulator() -> SimExchange:
+        # a fresh process of the emulator on its state file: the books come back from it
+        return SimExchange(
+            [spec],
+            start_bar=provider.cursor,
+            wallet_usdt="100000",
+            spot_balances={"BTC": "1"},
+            store=SimStore(store_path),
+        )
+
+    exchange = emulator()
     db = str(tmp_path / "chaos.sqlite")
     rng = random.Random(7)
     tally = Tally()
-    async with SimServer(exchange) as sim:
-        for point, hit, delay, outage in plan(rng):
+    steps = plan(rng)
+    restart_after = set(rng.sample(range(len(steps)), EMULATOR_RESTARTS))
+    sim = await SimServer(exchange).start()
+    try:
+        for n, (point, hit, delay, outage) in enumerate(steps):
             for attempt in range(6):
                 # a crash point not reached in one process (e.g. no fill yet): retry on hit 1
                 crash_at = None if hit is None else f"{point}:{hit if attempt == 0 else 1}"
@@ -231,6 +248,16 @@ async def test_chaos_sigkill_at_every_crash_point(
                     assert rc == 0, f"bot exited with {rc} (see {db[:-7]}.log)"
                     tally.clean_exits += 1
                     tally.ridden += point == "outage_ridden"
+                if n in restart_after and attempt == 0:
+                    port = sim.port
+                    await sim.stop()
+                    assert exchange.store is not None
+                    exchange.store.close()
+                    before = (len(exchange.books[SYMBOL].trades), exchange.bar)
+                    exchange = emulator()
+                    assert (len(exchange.books[SYMBOL].trades), exchange.bar) == before
+                    sim = await SimServer(exchange, port=port).start()
+                    tally.emulator_restarts += 1
                 problems = await restart_and_check(sim, exchange, db)
                 tally.checks += 1
                 tally.duplicates += sum(p.startswith("duplicate") for p in problems)
@@ -242,6 +269,8 @@ async def test_chaos_sigkill_at_every_crash_point(
                     break
         book = exchange.books[SYMBOL]
         trades, orders = len(book.trades), len(book.orders)
+    finally:
+        await sim.stop()
     with capsys.disabled():
         print("\nchaos kills per crash point:")
         for name in (*POINTS, "random", "outage"):
@@ -249,6 +278,7 @@ async def test_chaos_sigkill_at_every_crash_point(
         print(
             f"chaos: kills={sum(tally.kills.values())} restarts={tally.restarts} "
             f"clean_exits={tally.clean_exits} outages_ridden={tally.ridden} "
+            f"emulator_restarts={tally.emulator_restarts} "
             f"checks={tally.checks} "
             f"duplicates={tally.duplicates} lost_fills={tally.lost_fills} "
             f"emulator_trades={trades} emulator_orders={orders}"
@@ -259,6 +289,7 @@ async def test_chaos_sigkill_at_every_crash_point(
     assert tally.kills["random"] == RANDOM_KILLS
     assert tally.kills["outage"] == OUTAGE_KILLS
     assert tally.ridden == OUTAGES_RIDDEN
+    assert tally.emulator_restarts == EMULATOR_RESTARTS
     assert trades >= 20, "the grid must trade for the test to mean anything"
 
 

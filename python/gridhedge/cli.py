@@ -646,7 +646,7 @@ def status(
                 param_hint="'--bot-id'",
             )
         bot_id = folded[0]
-    store = SQLiteStateManager(path, bot_id)
+    store = SQLiteStateManager(path, bot_id, read_only=True)  # beside a running bot
     try:
         summary = store.summary()
     finally:

@@ -219,8 +219,9 @@ async def call_with_retry(
         except Exception as e:
             if is_auth_failure(e):
                 raise ExchangeAuthError(
-                    f"{what}: the exchange refused the API key ({type(e).__name__}, code "
-                    f"{exchange_code(e)})",
+                    f"api_key: the exchange refused the API key on {what} "
+                    f"({type(e).__name__}, code {exchange_code(e)}); check the key and secret, "
+                    "their permissions and the IP allow-list",
                     field="api_key",
                     value=None,
                     rule="must be a valid key with trading permission for this IP",
@@ -572,8 +573,8 @@ class CcxtBroker(Broker):
                     ) from None
                 if is_auth_failure(e):
                     raise ExchangeAuthError(
-                        f"order {order.client_order_id}: the exchange refused the API key "
-                        f"(code {code})",
+                        f"api_key: the exchange refused the API key on order "
+                        f"{order.client_order_id} (code {code})",
                         field="api_key",
                         value=None,
                         rule="must be a valid key with trading permission for this IP",
