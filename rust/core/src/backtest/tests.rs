@@ -93,6 +93,7 @@ fn bt() -> BacktestConfig {
         bot_id: "bt".into(),
         symbol: "BTCUSDT".into(),
         plain_grid: false,
+        baseline_rebalance_bars: 0,
     }
 }
 
