@@ -184,19 +184,37 @@ def fetch(
         str | None, typer.Option(help="Start: ms since the epoch or an ISO date (UTC).")
     ] = None,
     limit: Annotated[int, typer.Option(help="Bars to fetch.", min=1, max=5_000_000)] = 1000,
+    funding: Annotated[
+        bool,
+        typer.Option(
+            help="Also fetch the funding-rate history over the bars (perpetuals), written "
+            "beside the candles as <stem>.funding.csv."
+        ),
+    ] = True,
+    url: Annotated[
+        str | None,
+        typer.Option(help="API base URL of a Binance-compatible server (a local gridhedge sim)."),
+    ] = None,
 ) -> None:
-    """Fetch OHLCV candles through ccxt (needs the internet) into a candle file."""
+    """Fetch OHLCV candles (and the funding-rate history) through ccxt into a candle file."""
     if timeframe not in ("1m", "1h"):
         raise typer.BadParameter("must be 1m or 1h", param_hint="--timeframe")
     suffix = Path(out).suffix.lower()
     if suffix not in (".csv", ".json", ".parquet"):
         raise typer.BadParameter("must end in .csv, .json or .parquet", param_hint="--out")
     start = _parse_since(since)
-    from gridhedge.backtest.data import fetch_ohlcv, save_parquet
-    from gridhedge.data.files import save_candles
+    from gridhedge.backtest.data import ccxt_exchange, fetch_funding, fetch_ohlcv, save_parquet
+    from gridhedge.data.files import funding_sidecar, save_candles, save_funding
 
     try:
-        candles = fetch_ohlcv(exchange, symbol, timeframe, start, limit)
+        candles = fetch_ohlcv(exchange, symbol, timeframe, start, limit, base_url=url)
+        rates = None
+        if funding and len(candles):
+            ex = ccxt_exchange(exchange, url)
+            bar = 60_000 if timeframe == "1m" else 3_600_000
+            rates = fetch_funding(
+                ex, symbol, int(candles.timestamp[0]), int(candles.timestamp[-1]) + bar
+            )
     except GridHedgeError as e:
         raise _fail(e) from None
     if suffix == ".parquet":
@@ -204,3 +222,6 @@ def fetch(
     else:
         save_candles(candles, out)
     typer.echo(f"{len(candles)} bars -> {out}")
+    if rates is not None:
+        side = save_funding(funding_sidecar(out), *rates)
+        typer.echo(f"{len(rates[0])} funding rates ({exchange} {symbol}) -> {side}")

@@ -8,7 +8,7 @@ PAPER run of ``GridHedgeBot.run()`` over the same bars log the same events (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -152,6 +152,9 @@ class BacktestResult:
     market: Market
     funding_source: str = "none: zero funding assumed"
     """Where the run's funding came from (``Candles.funding_origin``)."""
+    settings: dict[str, float] = field(default_factory=dict)
+    """The configuration the report draws: ``hedge_ratio``, ``hedge_ratio_min``,
+    ``hedge_ratio_max``, ``max_drawdown`` (fractions)."""
 
     def event_log(self) -> list[EventRow]:
         """The parity log: (bar, event, client id, side, exact price, exact amount)."""
@@ -205,8 +208,9 @@ def run_backtest(
             rule="must hold at least one bar",
         )
     mk = market if market is not None else default_market(symbol)
+    cfg = GridHedgeConfig.load(config)
     spec = spec_for(
-        config,
+        cfg,
         candles,
         symbol=symbol,
         spot_amount=spot_amount,
@@ -218,7 +222,7 @@ def run_backtest(
     raw = _core.backtest(
         spec, mk, *arrays(candles), record_events=record_events, record_series=record_series
     )
-    return result_of(
+    result = result_of(
         raw,
         candles,
         spec,
@@ -227,6 +231,13 @@ def run_backtest(
         bootstrap_resamples=bootstrap_resamples,
         seed=seed,
     )
+    result.settings.update(
+        hedge_ratio=float(cfg.hedge.hedge_ratio),
+        hedge_ratio_min=float(cfg.hedge.hedge_ratio_min),
+        hedge_ratio_max=float(cfg.hedge.hedge_ratio_max),
+        max_drawdown=float(cfg.risk.max_drawdown),
+    )
+    return result
 
 
 RETURN_FIGURES = ("annual_return", "sharpe", "sortino", "calmar", "max_drawdown")

@@ -83,9 +83,9 @@ def _halt(result: BacktestResult) -> tuple[str | None, str]:
     s = result.series
     t = s.index[s["bar"] == bar]
     when = _time(t[0]) if len(t) else f"bar {bar}"
-    limit = result.spec.policy.max_drawdown if hasattr(result.spec, "policy") else None
+    limit = result.settings.get("max_drawdown")
     reason = "drawdown from the equity high-water mark reached max_drawdown"
-    if isinstance(limit, float):
+    if limit is not None:
         reason += f" ({limit:.1%})"
     return when, reason + "; the grid was cancelled and the hedge moved to the safe ratio"
 
@@ -130,7 +130,7 @@ def summary_rows(result: BacktestResult, quote: str = "USD") -> list[tuple[str, 
         ("Max drawdown", ret("max_drawdown", lambda x: f"{x * 100:.2f}%")),
         ("Sharpe (annualised)", ret("sharpe", _num)),
         ("Sortino (annualised)", ret("sortino", _num)),
-        (f"Fees ({quote})", _money(m.get("fees"), quote)),
+        (f"Fees paid ({quote})", _money(m.get("fees"), quote).lstrip("+")),
         (f"Funding received ({quote})", _money(m.get("funding_pnl"), quote)),
         ("Fills", f"{m.get('fills', 0):,}"),
         (f"Turnover ({quote})", _money(m.get("traded_notional"), quote).lstrip("+")),
@@ -209,38 +209,43 @@ def _figures(result: BacktestResult, quote: str) -> list[tuple[str, Any]]:
         if halt_x is not None:
             ax.axvline(halt_x, color="black", ls="--", lw=1)
             ax.annotate(
-                "HALT",
-                (halt_x, 1.0),
+                " halt",
+                (halt_x, 0.97),
                 xycoords=("data", "axes fraction"),
                 va="top",
                 ha="left",
                 fontsize=9,
                 fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
             )
 
     # 1. PnL vs baselines
-    fig, ax = axes(f"PnL: grid vs baselines ({quote})", quote)
+    fig, ax = axes(f"PnL: grid hedge vs static hedge, unhedged inventory right ({quote})", quote)
     ax.plot(x, s["pnl"], lw=1.2, label="grid hedge", color="tab:blue")
     if "static_equity" in s:
-        ax.plot(
-            x,
-            s["static_equity"] - full["static_equity"].iloc[0],
-            lw=1,
-            label="static hedge",
-            color="tab:orange",
-        )
+        static = s["static_equity"] - full["static_equity"].iloc[0]
+        ax.plot(x, static, lw=1.2, label="static hedge", color="tab:orange")
+    ax.axhline(0, color="black", lw=0.5)
     if "unhedged_equity" in s:
-        ax.plot(
+        right = ax.twinx()
+        right.plot(
             x,
             s["unhedged_equity"] - full["unhedged_equity"].iloc[0],
             lw=0.8,
-            label="unhedged inventory",
             color="tab:gray",
-            alpha=0.7,
+            alpha=0.5,
+            label="unhedged inventory (right axis)",
         )
-    ax.axhline(0, color="black", lw=0.5)
+        right.set_ylabel(f"unhedged PnL ({quote})", color="tab:gray")
+        right.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.set_zorder(right.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = right.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    else:
+        ax.legend(loc="upper left", fontsize=8)
     mark_halt(ax)
-    ax.legend(loc="upper left", fontsize=8)
     figs.append(("pnl_vs_baselines", fig))
 
     # 2. price, center, fills
@@ -259,10 +264,10 @@ def _figures(result: BacktestResult, quote: str) -> list[tuple[str, Any]]:
             ax.scatter(
                 part["time"].dt.tz_convert("UTC").dt.tz_localize(None),
                 part["price"].astype(float),
-                s=5,
+                s=10,
                 c=color,
                 marker=marker,
-                alpha=0.35,
+                alpha=0.6,
                 label=f"{side} fills",
                 zorder=2,
                 linewidths=0,
@@ -272,17 +277,15 @@ def _figures(result: BacktestResult, quote: str) -> list[tuple[str, Any]]:
     figs.append(("price_fills", fig))
 
     # 3. hedge ratio with band and target
-    pol = getattr(result.spec, "policy", None)
+    band = result.settings
     fig, ax = axes("Hedge ratio (short / spot) with band and target", "hedge ratio")
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:.2f}"))
     hr = s["hedge_ratio"].copy()
     if len(hr) > 1:
         hr.iloc[0] = np.nan  # nothing is hedged before the first fills: not a data point
     ax.plot(x, hr, lw=0.9, label="hedge ratio")
-    if pol is not None:
-        lo, hi, tgt = (
-            float(getattr(pol, k)) for k in ("hedge_ratio_min", "hedge_ratio_max", "hedge_ratio")
-        )
+    if "hedge_ratio" in band:
+        lo, hi, tgt = band["hedge_ratio_min"], band["hedge_ratio_max"], band["hedge_ratio"]
         ax.axhspan(lo, hi, color="tab:green", alpha=0.1, label=f"band [{lo:g}, {hi:g}]")
         ax.axhline(tgt, color="tab:green", lw=1, ls="--", label=f"target {tgt:g}")
     mark_halt(ax)
@@ -376,6 +379,9 @@ def write_html(
         imgs.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<script>window.addEventListener("error", function (e) {{
+  document.documentElement.setAttribute("data-js-error", String(e.message));
+}});</script>
 <style>{_CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <div class="sub">Money in {quote} (the market's quote currency); times UTC.
