@@ -238,3 +238,97 @@ def test_sweep_rows_carry_the_baselines() -> None:
         assert row[k] == pytest.approx(single.metrics[k], rel=1e-12, abs=1e-9)
     assert Decimal(str(row["excess_pnl"])) == Decimal(str(single.metrics["excess_pnl"]))
     assert isinstance(pd.DataFrame(table), pd.DataFrame)
+
+
+def test_walk_forward_tests_each_choice_out_of_sample() -> None:
+    pytest.importorskip("optuna")
+    from gridhedge.backtest.optimize import load_space, pooled_excess, walk_forward
+
+    space = load_space(
+        {
+            "metric": "excess_pnl",
+            "trials": 3,
+            "folds": 1,
+            "params": {"grid_spacing_pct": {"low": 0.002, "high": 0.02, "log": True}},
+        }
+    )
+    ticks: list[tuple[int, int]] = []
+    folds, table = walk_forward(
+        BASE,
+        space,
+        CANDLES,
+        train_bars=400,
+        test_bars=250,
+        seed=1,
+        progress=lambda d, t: ticks.append((d, t)),
+    )
+    # folds roll by the test window while a full one fits: 0, 250, 500 (+400+250 <= 1200)
+    assert [(f.train_start, f.test_start, f.test_end) for f in folds] == [
+        (0, 400, 650),
+        (250, 650, 900),
+        (500, 900, 1150),
+    ]
+    assert ticks[-1] == (12, 12) and len(ticks) == 12
+    for f in folds:
+        # the out-of-sample run is the chosen config on the test bars only (history before)
+        cfg = {**BASE, "grid": {"grid_spacing_pct": str(f.best["grid_spacing_pct"])}}
+        r = run_backtest(
+            cfg,
+            CANDLES.slice(f.test_start - 100, f.test_end),
+            start=100,
+            record_events=False,
+        )
+        assert r.metrics["bars"] == f.test_end - f.test_start
+        assert f.excess == pytest.approx(r.metrics["excess_pnl"], abs=1e-9)
+        assert f.differences.sum() == pytest.approx(f.excess, abs=1e-6)
+        assert f.excess_ci_low is not None and f.excess_ci_high is not None
+        assert f.excess_ci_low < f.excess_ci_high
+    assert list(table["fold"]) == [1, 2, 3] and "base_excess" in table
+    pooled = pooled_excess(folds)
+    assert pooled["total"] == pytest.approx(sum(f.excess for f in folds), abs=1e-6)
+
+
+def test_optimize_errors_name_the_space_metric_and_trials(tmp_path: Any) -> None:
+    pytest.importorskip("optuna")
+    from typer.testing import CliRunner
+
+    from gridhedge.backtest.optimize import load_space, optimize
+    from gridhedge.cli import app
+    from gridhedge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no such file"):
+        load_space(tmp_path / "none.yaml")
+    with pytest.raises(ConfigError, match="did you mean grid_spacing_pct"):
+        load_space({"params": {"grid_spacing": {"low": 0.01, "high": 0.02}}})
+    space = load_space(
+        {"metric": "sharp", "params": {"grid_spacing_pct": {"low": 0.002, "high": 0.02}}}
+    )
+    with pytest.raises(ConfigError, match="did you mean sharpe"):
+        optimize(BASE, space, CANDLES.slice(0, 300))
+    ok = load_space({"params": {"grid_spacing_pct": {"low": 0.002, "high": 0.02}}})
+    with pytest.raises(ConfigError, match="trials: must be >= 1"):
+        optimize(BASE, ok, CANDLES.slice(0, 300), trials=0)
+    run = CliRunner().invoke
+    res = run(app, ["optimize", "--space", str(tmp_path / "none.yaml"), "--bars", "300"])
+    assert res.exit_code == 2 and "no such file" in res.output
+    (tmp_path / "s.yaml").write_text(
+        "metric: excess_pnl\ntrials: 2\nparams:\n  grid_spacing_pct: {low: 0.002, high: 0.02}\n"
+    )
+    res = run(
+        app,
+        [
+            "optimize",
+            "--space",
+            str(tmp_path / "s.yaml"),
+            "--bars",
+            "1400",
+            "--walk-forward",
+            "--train-bars",
+            "700",
+            "--test-bars",
+            "300",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "out of sample over 2 folds" in res.output and "95% CI" in res.output
+    assert "funding:" in res.output

@@ -735,15 +735,18 @@ pub fn sweep<'py>(
 /// bootstrap of its total (`block` bars, 0: round(m^(1/3)); `resamples`; `seed`). Returns a
 /// dict: total, ci_low, ci_high (2.5% / 97.5%), t_stat (NaN when undefined), block, resamples.
 #[pyfunction]
-#[pyo3(signature = (grid, baseline, *, block = 0, resamples = 2000, seed = 0))]
+#[pyo3(signature = (grid, baseline, *, block = None, resamples = None, seed = None))]
 pub fn excess_bootstrap<'py>(
     py: Python<'py>,
     grid: &Bound<'py, PyAny>,
     baseline: &Bound<'py, PyAny>,
-    block: usize,
-    resamples: usize,
-    seed: u64,
+    block: Option<&Bound<'py, PyAny>>,
+    resamples: Option<&Bound<'py, PyAny>>,
+    seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let block = block.map_or(Ok(0), |v| convert::count("block", v))?;
+    let resamples = resamples.map_or(Ok(2000), |v| convert::count("resamples", v))?;
+    let seed = seed.map_or(Ok(0), |v| convert::count("seed", v))? as u64;
     let ga = convert::f64_array("grid", grid)?;
     let ba = convert::f64_array("baseline", baseline)?;
     let (g, b) = (
