@@ -286,6 +286,8 @@ def test_walk_forward_tests_each_choice_out_of_sample() -> None:
     assert list(table["fold"]) == [1, 2, 3] and "base_excess" in table
     pooled = pooled_excess(folds)
     assert pooled["total"] == pytest.approx(sum(f.excess for f in folds), abs=1e-6)
+    base = pooled_excess(folds, base=True)
+    assert base["total"] == pytest.approx(sum(f.base_excess for f in folds), abs=1e-6)
 
 
 def test_optimize_errors_name_the_space_metric_and_trials(tmp_path: Any) -> None:

@@ -268,11 +268,13 @@ def _walk_forward(
     console = Console(width=200)
     console.print(t)
     pooled = pooled_excess(folds, seed=seed)
+    basep = pooled_excess(folds, seed=seed, base=True)
     console.print(
         f"out of sample over {len(folds)} folds: excess over the static hedge "
         f"{pooled['total']:+,.2f} USD (95% CI {pooled['ci_low']:+,.2f} .. "
         f"{pooled['ci_high']:+,.2f}, t {pooled['t_stat']:.2f}); base config "
-        f"{sum(f.base_excess for f in folds):+,.2f} USD"
+        f"{basep['total']:+,.2f} USD (95% CI {basep['ci_low']:+,.2f} .. "
+        f"{basep['ci_high']:+,.2f}, t {basep['t_stat']:.2f})"
     )
     console.print(f"funding: {candles.funding_origin}")
     if out is not None:

@@ -233,6 +233,8 @@ class Fold:
     base_excess: float
     differences: Any
     """Per-bar differences of the chosen config's equity changes minus the static hedge's."""
+    base_differences: Any
+    """The same for the base configuration."""
 
 
 def _test_run(
@@ -312,6 +314,7 @@ def walk_forward(
         b = _test_run(cfg0, candles, test_start, test_end, warmup, symbol, seed)
         m = r.metrics
         d = np.diff(r.series["equity"].to_numpy()) - np.diff(r.series["static_equity"].to_numpy())
+        bd = np.diff(b.series["equity"].to_numpy()) - np.diff(b.series["static_equity"].to_numpy())
         tv = m.get(space.metric)
         folds.append(
             Fold(
@@ -329,6 +332,7 @@ def walk_forward(
                 excess_t=m.get("excess_t"),
                 base_excess=float(b.metrics["excess_pnl"]),
                 differences=d,
+                base_differences=bd,
             )
         )
         tick()
@@ -360,9 +364,9 @@ def walk_forward(
     return folds, table
 
 
-def pooled_excess(folds: list[Fold], seed: int = 0) -> dict[str, Any]:
+def pooled_excess(folds: list[Fold], seed: int = 0, *, base: bool = False) -> dict[str, Any]:
     """The out-of-sample excess over all folds' test bars (chained) with its moving-block
-    bootstrap 95% interval."""
-    d = np.concatenate([f.differences for f in folds])
+    bootstrap 95% interval: of the chosen configurations, or of the base one (``base``)."""
+    d = np.concatenate([f.base_differences if base else f.differences for f in folds])
     curve = np.concatenate([[0.0], np.cumsum(d)])
     return dict(_core.excess_bootstrap(curve, np.zeros_like(curve), seed=seed))

@@ -272,6 +272,22 @@ def _figures(result: BacktestResult, quote: str) -> list[tuple[str, Any]]:
                 zorder=2,
                 linewidths=0,
             )
+    o = result.orders
+    if len(f) and len(o) and "key" in o and "order" in f:
+        # the dynamic stop's fills (order key 'x...'): where the stop fired
+        role = o["key"].str[0].to_numpy()[f["order"].to_numpy()]
+        stops = f[role == "x"]
+        if len(stops):
+            ax.scatter(
+                stops["time"].dt.tz_convert("UTC").dt.tz_localize(None),
+                stops["price"].astype(float),
+                s=16,
+                c="black",
+                marker="x",
+                linewidths=0.8,
+                label=f"stop fills ({len(stops)})",
+                zorder=4,
+            )
     mark_halt(ax)
     ax.legend(loc="upper left", fontsize=8)
     figs.append(("price_fills", fig))
