@@ -1398,6 +1398,9 @@ class BacktestSpec:
     @property
     def start(self) -> int: ...
     @property
+    def spot_amount(self) -> str:
+        """The spot inventory (base units), an exact decimal string."""
+    @property
     def plain_grid(self) -> bool:
         """Run the plain static geometric grid (no policy layers) instead of the policy."""
     def plain_levels(self, market: Market, close: float) -> tuple[list[int], int]:

@@ -53,6 +53,13 @@ def gaps(candles: Candles) -> tuple[int, int, int | None]:
     return int(big.size), int(missing.sum()), int(ts[big[0] + 1])
 
 
+def var_noise(close: Any, equity: Any, spec: BacktestSpec) -> Any:
+    """The core's ``var_noise``: 1e-9 of the larger of the spot value and the equity (at
+    least 1e-9, quote); a bar's loss below it is no VaR exception (f64 rounding)."""
+    spot = float(spec.spot_amount)
+    return 1e-9 * np.maximum(np.maximum(np.abs(spot * close), np.abs(equity)), 1.0)
+
+
 def check_gaps(candles: Candles, allow_gaps: bool) -> None:
     """Raise `InvalidInputError` when the bars have gaps, unless ``allow_gaps``."""
     n, missing, first = gaps(candles)
@@ -330,7 +337,7 @@ def result_of(
                 "var_forecast": var,
                 "var95": s["var95"],
                 "var99": s["var99"],
-                "var_exception": -change > var,
+                "var_exception": -change - var_noise(candles.close[first:], equity, spec) > var,
                 "center": np.where(np.asarray(s["center"]) > 0, s["center"], np.nan),
                 "funding": s["funding"],
             },

@@ -927,13 +927,15 @@ impl<'a> LegSim<'a> {
             let price_change = close - self.data.close[j - 1];
             self.spot_changes.add(spot_f * price_change);
             self.drift += self.prev_position * price_change;
-            // every bar counts: a loss above a zero forecast is an exception
+            // every bar counts: a loss above a zero forecast is an exception; a "loss" within
+            // the f64 marking's rounding (1e-9 of the book's size) is none
+            let loss = -change - var_noise(spot_f * close, equity);
             met.var_observations += 1;
-            if -change > forecast {
+            if loss > forecast {
                 met.var_exceptions += 1;
             }
-            self.exc95.push(-change > f95);
-            self.exc99.push(-change > f99);
+            self.exc95.push(loss > f95);
+            self.exc99.push(loss > f99);
         }
         self.prev_position = position;
         self.peak = self.peak.max(equity);
@@ -1112,6 +1114,13 @@ fn finish_metrics(
     } else {
         0.0
     };
+}
+
+/// The rounding of an f64 mark-to-market of a book this size (quote): 1e-9 of the larger of
+/// the spot value and the equity (at least 1e-9). A bar's "loss" below it is no loss for the
+/// VaR backtest.
+pub fn var_noise(spot_value: f64, equity: f64) -> f64 {
+    1e-9 * spot_value.abs().max(equity.abs()).max(1.0)
 }
 
 fn pos_of(a: &Account, lot: f64) -> f64 {

@@ -194,6 +194,12 @@ impl PyBacktestSpec {
         self.inner.start
     }
 
+    /// The spot inventory (base units) as an exact decimal string.
+    #[getter]
+    fn spot_amount(&self) -> String {
+        self.inner.spot_amount.to_string()
+    }
+
     #[getter]
     fn plain_grid(&self) -> bool {
         self.inner.plain_grid
