@@ -87,7 +87,7 @@ def _halt(result: BacktestResult) -> tuple[str | None, str]:
     reason = "drawdown from the equity high-water mark reached max_drawdown"
     if limit is not None:
         reason += f" ({limit:.1%})"
-    return when, reason + "; the grid was cancelled and the hedge moved to the safe ratio"
+    return when, reason + "; the grid was cancelled (the hedge held after it: hedge-ratio chart)"
 
 
 def summary_rows(result: BacktestResult, quote: str = "USD") -> list[tuple[str, str]]:
