@@ -131,3 +131,35 @@ def test_a_funding_column_and_a_sidecar_load_and_a_broken_one_is_named(
     funding_sidecar(bad).write_text("timestamp,funding_rate\n1,0.1\n1,0.2\n")
     with pytest.raises(GridHedgeError, match=r"b\.funding\.csv, line 3"):
         load_candles(bad)
+
+
+def test_cli_names_gaps_and_runs_across_them_when_allowed(tmp_path: pathlib.Path) -> None:
+    c = synthetic_candles(seed=3, bars=400, timeframe="1h")
+    keep = np.ones(len(c), dtype=bool)
+    keep[250] = False
+    gappy = Candles(
+        c.timestamp[keep], c.open[keep], c.high[keep], c.low[keep], c.close[keep], c.volume[keep]
+    )
+    path = save_candles(gappy, tmp_path / "gappy.csv")
+    run = CliRunner().invoke
+    res = run(app, ["backtest", "--config", _cfg(tmp_path), "--data", str(path)])
+    assert res.exit_code == 2 and "1 gap(s), 1 missing bar(s)" in res.output
+    assert "--allow-gaps" in res.output
+    res = run(app, ["backtest", "--config", _cfg(tmp_path), "--data", str(path), "--allow-gaps"])
+    assert res.exit_code == 0, res.output
+    assert "1 gap(s), 1 missing bar(s)" in res.output and "bars of 1 h" in res.output
+
+
+def test_a_parquet_file_reads_its_funding_sidecar(tmp_path: pathlib.Path) -> None:
+    from gridhedge.backtest.data import save_parquet
+    from gridhedge.data.files import save_funding
+
+    c = synthetic_candles(seed=3, bars=200, timeframe="1h")
+    assert c.funding_time is not None and c.funding_rate is not None
+    p = save_parquet(c, tmp_path / "c.parquet")
+    assert not load_any(p).has_funding
+    save_funding(funding_sidecar(p), c.funding_time, c.funding_rate)
+    back = load_any(p)
+    assert back.funding_time is not None
+    np.testing.assert_array_equal(back.funding_time, c.funding_time)
+    assert back.funding_origin.startswith(f"file {funding_sidecar(p)}")
