@@ -1394,11 +1394,15 @@ class BacktestSpec:
         bot_id: str,
         symbol: str,
         plain_grid: bool | None = None,  # None: False
+        baseline_rebalance_bars: int | None = None,  # None: 0
     ) -> BacktestSpec: ...
     @property
     def cadence(self) -> int: ...
     @property
     def start(self) -> int: ...
+    @property
+    def spot_amount(self) -> str:
+        """The spot inventory (base units), an exact decimal string."""
     @property
     def plain_grid(self) -> bool:
         """Run the plain static geometric grid (no policy layers) instead of the policy."""
@@ -1440,6 +1444,19 @@ def sweep(
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
     metrics in spec order and ``error`` (None or a message per spec)."""
+
+def excess_bootstrap(
+    grid: npt.NDArray[np.float64],
+    baseline: npt.NDArray[np.float64],
+    *,
+    block: int | None = None,  # None: 0
+    resamples: int | None = None,  # None: 2000
+    seed: int | None = None,  # None: 0
+) -> dict[str, Any]:
+    """The excess of the ``grid`` equity curve over ``baseline`` (same bars, >= 3) with a
+    moving-block bootstrap of its total: ``total``, ``ci_low``/``ci_high`` (2.5%/97.5%),
+    ``t_stat`` (NaN when undefined), ``block`` (bars; 0 asks for round(m^(1/3))),
+    ``resamples``."""
 
 # (end of backtest)
 
