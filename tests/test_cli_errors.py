@@ -120,7 +120,7 @@ CASES: list[tuple[str, Callable[[dict[str, str]], list[str]], int, list[str]]] =
         "optimize: missing space file",
         lambda f: ["optimize", "--space", f["missing.yaml"]],
         2,
-        ["--space", "missing.yaml"],
+        ["missing.yaml", "search-space"],
     ),
     (
         "optimize: metric typo",

@@ -13,7 +13,7 @@ import typer
 
 from gridhedge.data.candles import Candles
 from gridhedge.errors import GridHedgeError, InvalidInputError
-from gridhedge.grid.config import GridHedgeConfig, _read_yaml
+from gridhedge.grid.config import GridHedgeConfig
 
 
 def _candles(data: str | None, config: GridHedgeConfig, bars: int | None, seed: int) -> Candles:
@@ -192,7 +192,6 @@ def optimize(
 
     Needs gridhedge\\[backtest] (optuna); --backend ray needs gridhedge\\[distributed]."""
     from gridhedge._extras import require
-    from gridhedge._fmt import METRIC_KINDS
 
     if backend not in ("optuna", "ray"):
         raise typer.BadParameter(
@@ -207,15 +206,7 @@ def optimize(
 
     try:
         cfg = GridHedgeConfig.load(config)
-        sp = load_space(_read_yaml(Path(space), "--space"))
-        if sp.metric not in METRIC_KINDS:
-            raise InvalidInputError(
-                f"{space}: metric: must be a backtest metric (got {sp.metric!r}; one of "
-                f"{', '.join(METRIC_KINDS)})",
-                field="metric",
-                value=repr(sp.metric),
-                rule="must be a backtest metric",
-            )
+        sp = load_space(space)
         candles = _candles(data, cfg, bars, seed)
         if walk_forward:
             _walk_forward(cfg, sp, candles, symbol, seed, trials, train_bars, test_bars, out)
