@@ -86,12 +86,22 @@ async def test_request_weight_429_then_418_with_retry_after() -> None:
         clock = FakeClock()  # 20 s into a minute
         sim.limiters["fapi"].clock = clock
         await ex.load_markets()  # exchangeInfo: 1
+        info = await ex.fapiPublicGetExchangeInfo()  # 1
+        limits = {
+            (r["rateLimitType"], r["intervalNum"], r["interval"]): r["limit"]
+            for r in info["rateLimits"]
+        }
+        assert limits == {
+            ("REQUEST_WEIGHT", 1, "MINUTE"): 2400,
+            ("ORDERS", 10, "SECOND"): 300,
+            ("ORDERS", 1, "MINUTE"): 1200,
+        }
         await ex.fetch_ticker(PERP)  # 24hr with a symbol: 1
-        assert ex.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "2"
-        for _ in range(59):  # 40 weight each without a symbol: 2 + 59 * 40 = 2362
+        assert ex.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "3"
+        for _ in range(59):  # 40 weight each without a symbol: 3 + 59 * 40 = 2363
             await ex.fapiPublicGetTicker24hr()
         with pytest.raises(ccxt.DDoSProtection, match="-1003"):  # ccxt: 429 is DDoSProtection
-            await ex.fapiPublicGetTicker24hr()  # 2402 > 2400
+            await ex.fapiPublicGetTicker24hr()  # 2403 > 2400
         assert ex.last_http_response and ex.last_response_headers["Retry-After"] == "40"
         with pytest.raises(ccxt.DDoSProtection, match="banned"):  # did not back off: 418
             await ex.fetch_ticker(PERP)
@@ -514,11 +524,13 @@ async def test_limits_lifted_and_headers_over_http() -> None:
         aiohttp.ClientSession() as http,
     ):
         sim.limiters["fapi"].clock = FakeClock()
+        async with http.get(f"{sim.url}/fapi/v1/exchangeInfo") as r:
+            assert (await r.json())["rateLimits"] == []  # none enforced
         for _ in range(70):  # 2800 weight: past Binance's 2400
             async with http.get(f"{sim.url}/fapi/v1/ticker/24hr") as r:
                 assert r.status == 200
                 used = r.headers["X-MBX-USED-WEIGHT-1M"]
-        assert used == str(70 * 40)
+        assert used == str(1 + 70 * 40)
 
 
 def test_secret_from_a_file_or_the_environment(

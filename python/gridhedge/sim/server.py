@@ -176,20 +176,27 @@ def _window(
 
 
 # ----------------------------------------------------------------------------- market data
+def _rate_limits(p: Params) -> list[JsonDict]:
+    """The limits this emulator enforces (``SimServer.limits``), as exchangeInfo lists them;
+    a lifted limit is not listed."""
+    weight, per_10s, per_minute = (int(x) for x in p.get("_limits", "2400,300,1200").split(","))
+    rows = [
+        ("REQUEST_WEIGHT", "MINUTE", 1, weight),
+        ("ORDERS", "SECOND", 10, per_10s),
+        ("ORDERS", "MINUTE", 1, per_minute),
+    ]
+    return [
+        {"rateLimitType": kind, "interval": unit, "intervalNum": n, "limit": limit}
+        for kind, unit, n, limit in rows
+        if limit
+    ]
+
+
 def exchange_info(ex: SimExchange, p: Params, *, futures: bool = True) -> JsonDict:
     return {
         "timezone": "UTC",
         "serverTime": int(p["_clock"]),
-        "rateLimits": [
-            {
-                "rateLimitType": "REQUEST_WEIGHT",
-                "interval": "MINUTE",
-                "intervalNum": 1,
-                "limit": 2400,
-            },
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
-            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-        ],
+        "rateLimits": _rate_limits(p),
         "exchangeFilters": [],
         "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
         "symbols": [symbol_json(b.spec, futures=futures) for b in ex.books.values()],
@@ -1225,6 +1232,10 @@ def create_app(sim: SimServer) -> web.Application:
             if route.order:
                 headers.update(limiter.order_headers())
             params["_clock"] = str(clock)
+            lim = sim.limits
+            params["_limits"] = (
+                f"{lim.weight_per_minute},{lim.orders_per_10s},{lim.orders_per_minute}"
+            )
             result = route.handler(sim.exchange, params)
         except BinanceError as e:
             return _json(e.body(), e.status, headers or limiter.weight_headers())
