@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -501,7 +502,7 @@ async def test_leverage_margin_mode_position_mode_status_and_public_trades() -> 
 # ----------------------------------------------------------------------------- row 19
 async def test_every_documented_kline_interval() -> None:
     """Kline Candlestick Data, ``interval``: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w
-    (and 1M, not served); finer than the replay's bars they are cut from each bar along the
+    1M (calendar months); finer than the replay's bars they are cut from each bar along the
     fill model's path, coarser ones aggregated; -1120 BAD_INTERVAL otherwise."""
     exchange = make_exchange(seeded_bars(n=600), start_bar=500)
     async with running(exchange) as (_sim, ex):
@@ -510,6 +511,14 @@ async def test_every_documented_kline_interval() -> None:
             rows = await ex.fetch_ohlcv(PERP, name, limit=3)
             assert len(rows) == 3, name
             assert all(b[0] - a[0] == ms for a, b in itertools.pairwise(rows)), name
+        months = await ex.fapiPublicGetKlines({"symbol": "BTCUSDT", "interval": "1M"})
+        opens = [datetime.fromtimestamp(int(m[0]) / 1000, UTC) for m in months]
+        assert opens and all((o.day, o.hour, o.minute) == (1, 0, 0) for o in opens)
+        closes = [datetime.fromtimestamp((int(m[6]) + 1) / 1000, UTC) for m in months]
+        assert all(
+            c.day == 1 and c.month % 12 == (o.month + 1) % 12
+            for o, c in zip(opens, closes, strict=True)
+        )
         weeks = await ex.fetch_ohlcv(PERP, "1w", limit=2)
         assert all(w[0] // DAY_MS % 7 == 4 for w in weeks)  # Mondays (1970-01-05 is day 4)
         with pytest.raises(ccxt.BadRequest, match="-1120"):
