@@ -613,3 +613,33 @@ def test_status_lists_the_bot_ids_a_state_file_holds(tmp_path: pathlib.Path) -> 
     running.close()
     assert ok.returncode == 0, ok.stderr
     assert '"bot_id": "btcusdt-grid"' in ok.stdout and '"realized_pnl"' in ok.stdout
+
+
+async def test_a_stop_during_an_outage_does_not_wait_out_the_retry_budget(
+    tmp_path: pathlib.Path, captured: list[str]
+) -> None:
+    """SIGTERM while the exchange is down and a call is deep in its retries: the step gets its
+    grace, then is cut short (as a crash would end it), and the run ends with its summary."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60)
+    async with SimServer(ex) as sim:
+        broker = create_broker(
+            "REAL",
+            api_key=DEFAULT_API_KEY,
+            api_secret=DEFAULT_API_SECRET,
+            base_url=sim.url,
+            timeout_ms=2000,
+            retry=RetryPolicy(attempts=50, backoff_s=5.0, max_backoff_s=5.0, lookups=1),
+        )
+        assert isinstance(broker, CcxtBroker)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        runner = LiveRunner(bot, interval_s=0.0)
+        runner.stop_grace_s = 0.2
+        await sim.stop()  # down before the first request: the start retries for minutes
+        task = asyncio.ensure_future(runner.run())
+        await asyncio.sleep(0.5)
+        runner.stop()
+        summary = await asyncio.wait_for(task, 60)  # a hang guard, not a measurement
+        await broker.close()
+        assert summary.rebalances == 0
+        assert any("cut short" in line for line in captured)
+        await sim.start()
