@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from gridhedge._core import PolicyConfig
 from gridhedge.grid.config import GridHedgeConfig
+
+
+def decisions_in(seconds: Decimal, rebalance_interval: Decimal) -> int:
+    """A duration in seconds as a count of decisions (one per ``rebalance_interval``), rounded
+    up so a cooldown never ends early; 0 stays 0."""
+    if seconds <= 0:
+        return 0
+    return max(1, math.ceil(seconds / rebalance_interval))
 
 
 def policy_config(config: GridHedgeConfig) -> PolicyConfig:
@@ -38,4 +49,7 @@ def policy_config(config: GridHedgeConfig) -> PolicyConfig:
         hedge_ratio_max=h.hedge_ratio_max,
         funding_tilt=f.funding_tilt,
         funding_sensitivity=f.funding_sensitivity,
+        halt_hedge_ratio=r.halt_hedge_ratio,
+        halt_cooldown=decisions_in(r.halt_cooldown, e.rebalance_interval),
+        stop_cooldown=decisions_in(r.stop_cooldown, e.rebalance_interval),
     )

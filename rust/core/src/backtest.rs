@@ -662,6 +662,12 @@ impl<'a> LegSim<'a> {
         // decide just refreshed the statistics
         self.var_fraction = self.engine.last_stats().var_fraction;
         self.state = decision.state;
+        if decision.resumed {
+            // a halt's cooldown ran out: the drawdown restarts from here
+            let e = self.exact_equity(j)?;
+            self.hwm = e;
+            self.hwm_f = to_f64(e);
+        }
         if decision.cancel_all {
             self.cancel_all(j);
             self.engine.recycle(decision);
