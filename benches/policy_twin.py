@@ -74,8 +74,8 @@ F_SPACING, F_MIN_DIST, F_VOL_MULT, F_RECENTER, F_SR_TOL, F_MAX_POS, F_MAX_DD = r
 F_STOP_PCT, F_VAR_LIMIT, F_VAR_CONF, F_SHRINK, F_SCALE_MIN, F_SCALE_MAX = range(7, 13)
 F_VOL_SHARE, F_H, F_H_MIN, F_H_MAX, F_FUND_SENS, F_TICK, F_LOT = range(13, 20)
 F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range(20, 27)
-F_HALT_H = 27
-N_F = 28
+F_HALT_H, F_REVIEW_H = 27, 28
+N_F = 29
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
@@ -654,6 +654,12 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         h_target = cf[F_H]
         if ci[I_TILT] and frate != 0.0:
             h_target = min(max(cf[F_H] + cf[F_FUND_SENS] * frate, cf[F_H_MIN]), cf[F_H_MAX])
+        # a review after the tilt, tighten-only (none when F_REVIEW_H < 0)
+        if cf[F_REVIEW_H] >= 0.0:
+            full = min(max(1.0, cf[F_H_MIN]), cf[F_H_MAX])
+            rv = min(max(cf[F_REVIEW_H], cf[F_H_MIN]), cf[F_H_MAX])
+            if abs(rv - full) < abs(h_target - full):
+                h_target = rv
         # position layer: the band in lots
         cap = snap(cf[F_MAX_POS] / lot, False)
         s_lo = min(snap(cf[F_H_MIN] * spot / lot, False), cap)
@@ -1573,6 +1579,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_MAKER] = float(e.maker_fee)
     cf[F_TAKER] = float(e.taker_fee)
     cf[F_HALT_H] = float(r.halt_hedge_ratio)
+    cf[F_REVIEW_H] = -1.0  # no risk review in a backtest (a review is a live bot's)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1

@@ -15,8 +15,16 @@ import pytest
 from typer.testing import CliRunner
 
 from gridhedge._core import Decision
-from gridhedge.common.interfaces import GridCalculator, RiskManager, RiskReport
-from gridhedge.common.types import GridLevel, MarketState, Position, Side
+from gridhedge.common.interfaces import GridCalculator, RiskAnalyzer, RiskManager, RiskReport
+from gridhedge.common.types import (
+    Adjustment,
+    GridLevel,
+    HedgeRecommendation,
+    MarketState,
+    Position,
+    Priority,
+    Side,
+)
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.grid.bot import GridHedgeBot
 
@@ -141,3 +149,47 @@ def test_default_config_on_real_hourly_btc() -> None:
         # de-risking market order filled (the bar after the halt decision)
         assert float(after.abs().max()) <= 0.001 + 1e-9
         assert worst < 0.15, "the halt stops the drawdown near max_drawdown (it reached 54%)"
+
+
+class Reviewer(RiskAnalyzer):
+    """An analyzer whose review asks for a full hedge (as the LLM's), optionally CRITICAL."""
+
+    def __init__(self, critical: bool = False) -> None:
+        self.critical = critical
+
+    async def analyze(
+        self, position: Position, market: MarketState, decision: Decision
+    ) -> HedgeRecommendation:
+        adj = (Adjustment("halt", Priority.CRITICAL, "counterparty risk"),) if self.critical else ()
+        return HedgeRecommendation(
+            symbol=position.symbol,
+            current_hedge_ratio=Decimal(0),
+            target_hedge_ratio=Decimal(1),
+            net_exposure=Decimal(0),
+            margin_usage=0.0,
+            funding_carry=Decimal(0),
+            adjustments=adj,
+            source="llm",
+        )
+
+
+def test_a_full_hedge_review_survives_the_funding_tilt_and_critical_adjustments_act() -> None:
+    async def go(critical: bool) -> list[Any]:
+        broker = create_broker("PAPER", spot_amount="1")
+        bot = await GridHedgeBot.create(
+            broker=broker, symbol="BTCUSDT", config=QUIET, risk_analyzer=Reviewer(critical)
+        )
+
+        async def funding(symbol: str) -> float:
+            return 0.0002  # +0.02% per 8 h: the tilt alone takes the target to 1.1
+
+        bot.data_provider.get_funding_rate = funding  # type: ignore[method-assign]
+        price = await bot.data_provider.get_current_price("BTCUSDT")
+        return [await bot.execute(price), await bot.execute(price)]
+
+    first, second = asyncio.run(go(False))
+    assert first.decision.metrics["target_hedge_ratio"] == pytest.approx(1.1)
+    assert second.decision.metrics["target_hedge_ratio"] == 1.0, "the review is applied last"
+    assert "review" in dict(second.decision.reasons)
+    _, after_critical = asyncio.run(go(True))
+    assert after_critical.decision.halted, "a CRITICAL adjustment halts (de-risks)"

@@ -31,6 +31,7 @@ from gridhedge.common.types import (
     MarketState,
     OrderStatus,
     Position,
+    Priority,
     TradingMode,
 )
 from gridhedge.data.replay import ReplayDataProvider
@@ -363,6 +364,17 @@ class GridHedgeBot:
     def _apply_review(self, rec: HedgeRecommendation) -> None:
         """Apply an LLM review to the next decisions, re-checking that it only tightens risk:
         the hedge ratio toward a full hedge within its band, wider spacing, smaller sizes."""
+        critical = [a for a in rec.adjustments if a.priority is Priority.CRITICAL]
+        if critical and not self._halted:
+            # a CRITICAL adjustment acts: the next decision halts (de-risks) until resumed
+            self._halted = True
+            logger.error(
+                "analyzer CRITICAL adjustment ({}): halting, the hedge moves to the safe hedge",
+                "; ".join(f"{a.action}: {a.reason}" for a in critical),
+            )
+            self.state.record_risk_event(
+                self.data_provider.timestamp_ms(), "halt", f"analyzer: {critical[0].reason}"
+            )
         review: tuple[Decimal, Decimal, Decimal] | None = None
         if rec.source == "llm":
             hedge, grid, risk = self.config.hedge, self.config.grid, self.config.risk
@@ -442,10 +454,11 @@ class GridHedgeBot:
         review, the portfolio's band scale and its VaR budget."""
         cfg = self.config
         if self._review is not None:
-            h, spacing, size = self._review
+            # the review's hedge ratio reaches the policy as review_hedge_ratio: applied after
+            # the funding tilt, tighten-only (see _rebuild_policy)
+            _h, spacing, size = self._review
             cfg = cfg.model_copy(
                 update={
-                    "hedge": cfg.hedge.model_copy(update={"hedge_ratio": h}),
                     "grid": cfg.grid.model_copy(update={"grid_spacing_pct": spacing}),
                     "risk": cfg.risk.model_copy(update={"max_position_size": size}),
                 }
@@ -468,7 +481,8 @@ class GridHedgeBot:
         return cfg
 
     def _rebuild_policy(self) -> None:
-        self._policy = policy_config(self.effective_config())
+        review = self._review[0] if self._review is not None else None
+        self._policy = policy_config(self.effective_config(), review_hedge_ratio=review)
         if self._engine is not None:
             self._engine.set_config(self._policy)
 

@@ -17,9 +17,13 @@ def decisions_in(seconds: Decimal, rebalance_interval: Decimal) -> int:
     return max(1, math.ceil(seconds / rebalance_interval))
 
 
-def policy_config(config: GridHedgeConfig) -> PolicyConfig:
+def policy_config(
+    config: GridHedgeConfig, review_hedge_ratio: Decimal | None = None
+) -> PolicyConfig:
     """The policy settings of a bot configuration (decimals become floats for the maths;
-    money reaching the exchange stays exact through the market's ticks and lots)."""
+    money reaching the exchange stays exact through the market's ticks and lots).
+    ``review_hedge_ratio``: a risk review's hedge ratio, applied by the policy after the
+    funding tilt and only where it tightens (nearer a full hedge within the band)."""
     g, r, e, h, f = config.grid, config.risk, config.execution, config.hedge, config.funding
     return PolicyConfig(
         grid_spacing_pct=g.grid_spacing_pct,
@@ -52,4 +56,5 @@ def policy_config(config: GridHedgeConfig) -> PolicyConfig:
         halt_hedge_ratio=r.halt_hedge_ratio,
         halt_cooldown=decisions_in(r.halt_cooldown, e.rebalance_interval),
         stop_cooldown=decisions_in(r.stop_cooldown, e.rebalance_interval),
+        review_hedge_ratio=review_hedge_ratio,
     )

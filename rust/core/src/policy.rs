@@ -92,6 +92,9 @@ pub struct PolicyConfig {
     pub halt_cooldown: u32,
     /// Decisions a grid side pauses after a stop on the other side fired.
     pub stop_cooldown: u32,
+    /// A risk review's hedge ratio (e.g. the LLM's full hedge), applied after the funding
+    /// tilt and only where it tightens (nearer a full hedge within the band); None: no review.
+    pub review_hedge_ratio: Option<f64>,
 }
 
 impl PolicyConfig {
@@ -158,6 +161,9 @@ impl PolicyConfig {
         }
         check::non_negative("funding_sensitivity", self.funding_sensitivity)?;
         check::non_negative("halt_hedge_ratio", self.halt_hedge_ratio)?;
+        if let Some(r) = self.review_hedge_ratio {
+            check::non_negative("review_hedge_ratio", r)?;
+        }
         Ok(())
     }
 }
@@ -541,6 +547,19 @@ pub fn decide_in(
             });
         }
         h_target = tilted;
+    }
+    // reviews after the funding tilt, with the tighten-only clamp last: a reviewed ratio
+    // counts only when it lies nearer a full hedge (within the band) than the tilted one
+    if let Some(reviewed) = cfg.review_hedge_ratio {
+        let full = 1.0_f64.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
+        let r = reviewed.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
+        if (r - full).abs() < (h_target - full).abs() {
+            let before = h_target;
+            reason(&mut reasons, explain, "review", || {
+                format!("a risk review tightens the target hedge ratio {before:.3} -> {r:.3}")
+            });
+            h_target = r;
+        }
     }
     m.target_hedge_ratio = h_target;
 

@@ -59,6 +59,7 @@ impl PyPolicyConfig {
             "halt_hedge_ratio",
             "halt_cooldown",
             "stop_cooldown",
+            "review_hedge_ratio",
         ];
         for key in kw.keys() {
             let k = key.extract::<String>()?;
@@ -128,6 +129,10 @@ impl PyPolicyConfig {
             halt_hedge_ratio: opt_f("halt_hedge_ratio", 1.0)?,
             halt_cooldown: opt_u32("halt_cooldown", 0)?,
             stop_cooldown: opt_u32("stop_cooldown", 24)?,
+            review_hedge_ratio: match kw.get_item("review_hedge_ratio")? {
+                Some(v) if !v.is_none() => Some(convert::float("review_hedge_ratio", &v)?),
+                _ => None,
+            },
         };
         run(py, || inner.validate())?;
         Ok(PyPolicyConfig { inner })

@@ -34,6 +34,7 @@ pub(crate) fn config() -> PolicyConfig {
         halt_hedge_ratio: 1.0,
         halt_cooldown: 0,
         stop_cooldown: 24,
+        review_hedge_ratio: None,
     }
 }
 
@@ -598,4 +599,34 @@ proptest! {
             state = got.state;
         }
     }
+}
+
+#[test]
+fn a_review_applies_after_the_funding_tilt_and_only_tightens() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    cfg.funding_tilt = true;
+    // +0.02% funding tilts 1.0 -> 1.1; the full-hedge review (1.0) must win
+    cfg.review_hedge_ratio = Some(1.0);
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0002),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert_eq!(dec.metrics.target_hedge_ratio, 1.0);
+    assert!(dec.reasons.iter().any(|r| r.code == "review"));
+    // a review that would loosen (0.85, farther from a full hedge) leaves the tilt alone
+    cfg.review_hedge_ratio = Some(0.85);
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0002),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert!((dec.metrics.target_hedge_ratio - 1.1).abs() < 1e-12);
 }
