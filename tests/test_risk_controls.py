@@ -193,3 +193,34 @@ def test_a_full_hedge_review_survives_the_funding_tilt_and_critical_adjustments_
     assert "review" in dict(second.decision.reasons)
     _, after_critical = asyncio.run(go(True))
     assert after_critical.decision.halted, "a CRITICAL adjustment halts (de-risks)"
+
+
+def test_a_cap_that_empties_a_side_names_the_cap_and_the_value_restoring_it() -> None:
+    from gridhedge._core import decide
+    from gridhedge.execution.paper import default_market
+    from gridhedge.grid.config import GridHedgeConfig
+    from gridhedge.grid.policy import policy_config
+
+    rng = np.random.default_rng(3)
+    close = 50_000.0 * np.exp(np.cumsum(rng.normal(0, 0.003, 300)))
+    ohlcv = (close, close * 1.001, close * 0.999, close, np.full(300, 100.0))
+    seed = {**QUIET, "max_position_size": "1.0"}  # the seed's cap with 1 BTC of spot
+    cfg = policy_config(GridHedgeConfig.load(seed))
+    d = decide(cfg, default_market("BTCUSDT"), close[-1], *ohlcv, 0.0, 1.0, -1000, 1e5, 1e5)
+    message = dict(d.reasons)["band_too_narrow"]
+    assert "max_position_size 1 caps the band top" in message
+    assert "max_position_size >= 1.2" in message, message
+    assert all(o.side == "buy" for o in d.orders if o.role == "grid")
+    # the default (1.5) gives the grid both sides
+    both = decide(
+        policy_config(GridHedgeConfig.load(QUIET)),
+        default_market("BTCUSDT"),
+        close[-1],
+        *ohlcv,
+        0.0,
+        1.0,
+        -1000,
+        1e5,
+        1e5,
+    )
+    assert {o.side for o in both.orders if o.role == "grid"} == {"buy", "sell"}

@@ -850,12 +850,23 @@ fn grid_layer(
     for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
         if step < 1 {
             if spot > 0.0 {
+                // a side the position cap emptied: name the cap and the value restoring it
+                let uncapped = to_lots(cfg.hedge_ratio_max * spot);
+                let by_cap = is_sell && s_hi < uncapped;
                 reason(reasons, explain, "band_too_narrow", || {
-                    format!(
-                        "the {} side of the band holds less than one lot per level: no {} levels",
-                        if is_sell { "sell" } else { "buy" },
-                        if is_sell { "sell" } else { "buy" }
-                    )
+                    let side = if is_sell { "sell" } else { "buy" };
+                    if by_cap {
+                        format!(
+                            "max_position_size {} caps the band top at {}: no sell levels; max_position_size >= {} restores them",
+                            cfg.max_position_size,
+                            market.lots_to_amount(s_hi),
+                            market.lots_to_amount(uncapped.max(s_ref + levels))
+                        )
+                    } else {
+                        format!(
+                            "the {side} side of the band holds less than one lot per level: no {side} levels"
+                        )
+                    }
                 });
             }
             continue;
