@@ -410,13 +410,28 @@ def test_bad_real_configs_name_key_value_and_rule(tmp_path: pathlib.Path) -> Non
     cfg["exchanges"]["nosuchex"] = {}
     e = _bad(cfg)
     assert (e.field, e.value) == ("exchanges.nosuchex", "'nosuchex'")
-    # REAL without keys: names the variable that is not set, never a value
+    # REAL without keys: names the setting whose variable is not set, never a value, and
+    # the variable's name only when it is gridhedge's default (a name the user wrote may be
+    # the secret itself, pasted into the wrong setting)
     e = _bad(real_config(url, db), environ={KEY_ENV: KEY})
     assert e.field == "exchanges.binanceusdm.api_secret_env"
-    assert e.value == repr(SECRET_ENV) and SECRET_ENV in str(e)
+    assert e.value is None and SECRET_ENV not in str(e) and "api_secret_env" in str(e)
     assert e.rule is not None and "environment variable" in e.rule
     e = _bad(real_config(url, db), environ={})
-    assert e.field == "exchanges.binanceusdm.api_key_env" and KEY_ENV in str(e)
+    assert e.field == "exchanges.binanceusdm.api_key_env" and KEY_ENV not in str(e)
+    pasted = "Xq7PzL0kV3mN9tR2wY5uB8cD1fG4hJ6k"  # a secret written where a variable name goes
+    cfg = real_config(url, db)
+    cfg["exchanges"]["binanceusdm"]["api_secret_env"] = pasted
+    e = _bad(cfg, environ={KEY_ENV: KEY})
+    assert pasted not in str(e) and pasted not in repr(e.value) and pasted not in str(e.rule)
+    cfg = real_config(url, db)
+    cfg["exchanges"]["binanceusdm"]["api_secret_env"] = "q7Pz/L0kV+3mN9tR2w=="  # not a name
+    e = _bad(cfg, environ={KEY_ENV: KEY})
+    assert e.field == "exchanges.binanceusdm.api_secret_env" and "q7Pz" not in str(e)
+    cfg = real_config(url, db)
+    cfg["exchanges"]["binanceusdm"]["api_secret_env"] = "GRIDHEDGE_API_SECRET"
+    e = _bad(cfg, environ={KEY_ENV: KEY})
+    assert "GRIDHEDGE_API_SECRET" in str(e)  # the default's name helps and is no secret
     # mixed timeframes: the closes could not be aligned bar by bar
     cfg = real_config(url, db)
     cfg["legs"][1]["config"]["timeframe"] = "1m"

@@ -134,13 +134,21 @@ def status(
     if not path.exists():
         typer.secho(f"error: no state file at {db}", fg="red", err=True)
         raise typer.Exit(2)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        ids = [r[0] for r in conn.execute("SELECT bot_id FROM bots ORDER BY bot_id")]
     if bot_id is None:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            ids = [r[0] for r in conn.execute("SELECT bot_id FROM bots")]
         if len(ids) != 1:
             typer.secho(f"error: pass --bot-id, the file holds {ids}", fg="red", err=True)
             raise typer.Exit(2)
         bot_id = ids[0]
+    elif bot_id not in ids:
+        folded = [i for i in ids if i.lower() == bot_id.lower()]
+        if len(folded) != 1:
+            typer.secho(
+                f"error: --bot-id {bot_id!r} is not in {db}; it holds {ids}", fg="red", err=True
+            )
+            raise typer.Exit(2)
+        bot_id = folded[0]
     try:
         store = SQLiteStateManager(path, bot_id)
     except GridHedgeError as e:
@@ -169,10 +177,12 @@ def version() -> None:
 
 def _register_subcommands() -> None:
     from gridhedge.backtest.cli import backtest, data_app, optimize
+    from gridhedge.live.cli import run
     from gridhedge.portfolio.cli import app as portfolio_app
     from gridhedge.sim.cli import app as sim_app
 
     app.add_typer(sim_app, name="sim", help="Run the local Binance USD-M exchange emulator.")
+    app.command("run")(run)
     app.command("backtest")(backtest)
     app.command("optimize")(optimize)
     app.add_typer(portfolio_app, name="portfolio")

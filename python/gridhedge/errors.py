@@ -11,11 +11,14 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DuplicateOrderError",
+    "ExchangeAuthError",
+    "ExchangeUnavailableError",
     "GridHedgeError",
     "InternalError",
     "InvalidInputError",
     "NumericalError",
     "OrderError",
+    "OrderRejectedError",
 ]
 
 
@@ -62,3 +65,30 @@ class OrderError(GridHedgeError):
 
 class DuplicateOrderError(OrderError):
     """A live order with this client order id already exists (a resend is a no-op)."""
+
+
+class OrderRejectedError(OrderError):
+    """The exchange refused one order (margin, filters, minimum notional, reduce-only,
+    post-only ...). ``code`` is the exchange's own error code (Binance: ``-2019``), or None."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        field: str | None = None,
+        value: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field, value=value, rule=rule)
+        self.code = code
+
+
+class ExchangeUnavailableError(OrderError):
+    """The exchange did not answer within the retry budget (network, 5xx, overload, rate
+    limit): retryable. A supervised loop backs off and carries on; nothing is known to be lost."""
+
+
+class ExchangeAuthError(GridHedgeError):
+    """The exchange refused the API key (bad key, bad signature, no permission, IP not
+    allowed): not retryable, a human must fix it."""

@@ -144,8 +144,8 @@ class StateManager(ABC):
         """Record an order intent or status change (before it is sent, for intents)."""
 
     @abstractmethod
-    def record_fill(self, fill: Fill) -> None:
-        """Record a fill (idempotent by trade id)."""
+    def record_fill(self, fill: Fill) -> bool:
+        """Record a fill once, keyed by (exchange, symbol, trade id); whether it was new."""
 
     @abstractmethod
     def orders(self, live_only: bool = False) -> list[Order]:
@@ -162,6 +162,10 @@ class StateManager(ABC):
     def record_risk_event(self, timestamp_ms: int, code: str, message: str) -> None:
         """Record a risk layer's action (optional)."""
         return None
+
+    def record_funding(self, symbol: str, timestamp_ms: int, amount: Decimal) -> bool:
+        """Record a funding payment (quote; + received, - paid) once per time (optional)."""
+        return False
 
 
 @dataclass(frozen=True)

@@ -139,15 +139,35 @@ class Order:
     filled: Decimal = Decimal(0)
     exchange_order_id: str | None = None
     created_ms: int = 0
+    error: str = ""
+    """Why the exchange rejected it (its code and message), "" otherwise."""
 
     @property
     def remaining(self) -> Decimal:
         return self.amount - self.filled
 
+    def merge(self, filled: Decimal, status: OrderStatus) -> None:
+        """Move to what a newer report says without going back: the filled amount never
+        shrinks, a filled order stays filled, a live order reaching its amount is filled, and
+        a fill on an order thought open, lost or never sent makes it (partially) filled."""
+        self.filled = max(self.filled, filled)
+        if self.status is OrderStatus.FILLED:
+            return
+        if self.filled >= self.amount > 0:
+            self.status = OrderStatus.FILLED
+        elif status.is_live and self.filled > 0:
+            self.status = OrderStatus.PARTIALLY_FILLED
+        elif status is OrderStatus.LOST and self.filled > 0:
+            # its fills prove the exchange had it: no longer unknown
+            self.status = OrderStatus.CANCELLED
+        else:
+            self.status = status
+
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """A trade of one of our orders, keyed by the exchange's trade id."""
+    """A trade of one of our orders, keyed by (exchange, symbol, trade id): exchanges such as
+    Binance number trades per symbol, so a trade id alone is not unique."""
 
     trade_id: str
     client_order_id: str
@@ -159,6 +179,8 @@ class Fill:
     """Fee paid in quote currency (negative for a rebate)."""
     timestamp_ms: int
     maker: bool = True
+    exchange: str = ""
+    """The ccxt exchange id (``binanceusdm``), ``paper`` for simulated fills, "" if unknown."""
 
 
 class Priority(enum.IntEnum):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +29,14 @@ from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import Broker, DataProvider
 from gridhedge.common.types import Fill, Order, OrderStatus, Position, Side, TradingMode
 from gridhedge.data.candles import Candles
-from gridhedge.errors import ConfigError, DuplicateOrderError, OrderError
+from gridhedge.errors import (
+    ConfigError,
+    DuplicateOrderError,
+    ExchangeAuthError,
+    ExchangeUnavailableError,
+    OrderError,
+    OrderRejectedError,
+)
 from gridhedge.execution.secrets import ApiKeys
 
 __all__ = [
@@ -55,6 +63,60 @@ STATUS = {
 }
 UNKNOWN_OUTCOME = (ccxt.RequestTimeout, ccxt.ExchangeNotAvailable, ccxt.OperationFailed)
 """Failures after which an order may or may not exist: look it up before resending."""
+
+# Binance USD-M error codes (https://developers.binance.com/docs/derivatives/usds-margined-futures/
+# error-code). ccxt maps the futures-only ones to typed exceptions only for Binance's own hosts,
+# so the broker classifies by the code in the answer, never by the exception class alone.
+RETRYABLE_CODES = frozenset(
+    {
+        -1000,  # UNKNOWN: an unknown error occurred while processing the request
+        -1001,  # DISCONNECTED: internal error; unable to process your request
+        -1003,  # TOO_MANY_REQUESTS: request weight over the limit (429, then 418 bans)
+        -1006,  # UNEXPECTED_RESP: unexpected response from the message bus
+        -1007,  # TIMEOUT: timeout waiting for response from backend server
+        -1008,  # SERVER_BUSY: server is currently overloaded
+        -1015,  # TOO_MANY_ORDERS: too many new orders (per 10 s / per minute)
+        -1021,  # INVALID_TIMESTAMP: outside recvWindow (resync the clock, then retry)
+    }
+)
+AUTH_CODES = frozenset(
+    {
+        -1002,  # UNAUTHORIZED
+        -1022,  # INVALID_SIGNATURE
+        -2014,  # BAD_API_KEY_FMT
+        -2015,  # REJECTED_MBX_KEY: invalid API key, IP or permissions
+        -2017,  # API keys are locked on this account
+    }
+)
+DUPLICATE_CODE = -4116  # DUPLICATED_CLIENT_ORDER_ID
+_CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
+_WEEK_MS = 7 * 24 * 3600 * 1000
+FILLS_WINDOW_MS = _WEEK_MS - 1
+"""USD-M ``userTrades``: endTime - startTime may not exceed 7 days (one window a request)."""
+FILLS_PAGE = 1000
+"""USD-M ``userTrades``: at most 1000 trades an answer."""
+
+
+def exchange_code(error: BaseException) -> int | None:
+    """The exchange's error code in a ccxt exception's text (Binance: ``{"code":-2019,...}``)."""
+    m = _CODE.search(str(error))
+    return int(m.group(1)) if m else None
+
+
+def is_auth_failure(error: BaseException) -> bool:
+    """Whether ``error`` says the keys are refused (never retried: a human must act)."""
+    if isinstance(error, (ccxt.AuthenticationError, ccxt.PermissionDenied)):
+        return True
+    return exchange_code(error) in AUTH_CODES
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` is transient: network, timeout, 5xx, overload, rate limit, clock skew."""
+    if is_auth_failure(error):
+        return False
+    if isinstance(error, (ccxt.NetworkError, ccxt.OperationFailed, ExchangeUnavailableError)):
+        return True
+    return exchange_code(error) in RETRYABLE_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +185,12 @@ def _retry_after(exchange: Any) -> float | None:
         return None
 
 
+def _message(error: BaseException) -> str:
+    """The exchange's ``msg`` from a ccxt exception's text, else the exception's class name."""
+    m = re.search(r'"msg"\s*:\s*"([^"]*)"', str(error))
+    return m.group(1) if m else type(error).__name__
+
+
 def _key_of(client_order_id: str) -> str:
     """The order manager's key inside its client id: ``gh`` + 8 hash chars + key + ``-seq``."""
     if not client_order_id.startswith("gh") or "-" not in client_order_id:
@@ -134,7 +202,10 @@ async def call_with_retry(
     exchange: Any, retry: RetryPolicy, what: str, fn: Callable[[], Awaitable[T]]
 ) -> T:
     """``fn()`` retried on transient failures with exponential backoff; 429/418 wait at least
-    the answer's ``Retry-After``. Safe only for idempotent calls (reads, cancels)."""
+    the answer's ``Retry-After``; -1021 (clock skew) resynchronises ccxt's time difference
+    first. Safe only for idempotent calls (reads, cancels). Out of attempts it raises
+    ``ExchangeUnavailableError`` (retryable by a supervisor); refused keys raise
+    ``ExchangeAuthError``; anything else the exchange answers is raised as it is."""
     last: Exception | None = None
     for attempt in range(retry.attempts):
         try:
@@ -142,20 +213,42 @@ async def call_with_retry(
         except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as e:
             last = e
             wait = retry.delay(attempt, _retry_after(exchange))
-        except (ccxt.NetworkError, ccxt.OperationFailed) as e:
-            if isinstance(e, ccxt.InvalidNonce):
+        except Exception as e:
+            if is_auth_failure(e):
+                raise ExchangeAuthError(
+                    f"{what}: the exchange refused the API key ({type(e).__name__}, code "
+                    f"{exchange_code(e)})",
+                    field="api_key",
+                    value=None,
+                    rule="must be a valid key with trading permission for this IP",
+                ) from None
+            if not is_retryable(e):
                 raise
             last = e
-            wait = retry.delay(attempt)
+            wait = retry.delay(attempt, _retry_after(exchange))
+            if isinstance(e, ccxt.InvalidNonce) or exchange_code(e) == -1021:
+                await _resync_clock(exchange)
         name = type(last).__name__
         logger.warning("{}: {} (retry {} in {:.2f} s)", what, name, attempt + 1, wait)
         await asyncio.sleep(wait)
-    raise OrderError(
+    raise ExchangeUnavailableError(
         f"{what}: failed after {retry.attempts} attempts ({type(last).__name__})",
         field="exchange",
         value=type(last).__name__,
         rule="must answer within the retry budget",
     ) from last
+
+
+async def _resync_clock(exchange: Any) -> None:
+    """-1021: measure the exchange's clock again (ccxt's ``timeDifference``)."""
+    try:
+        await exchange.load_time_difference()
+        logger.warning(
+            "clock resynchronised with the exchange (difference {} ms)",
+            exchange.options.get("timeDifference"),
+        )
+    except Exception as e:  # the next attempt reports the failure
+        logger.warning("clock resync failed: {}", type(e).__name__)
 
 
 class CcxtDataProvider(DataProvider):
@@ -180,20 +273,41 @@ class CcxtDataProvider(DataProvider):
         self._time_ms = int(ticker["info"].get("closeTime", ticker["timestamp"])) + 1
         return Decimal(str(ticker["info"]["lastPrice"]))
 
+    async def exchange_now_ms(self, symbol: str) -> int:
+        """The exchange's clock (ms UTC), never ahead of it: the earlier of its server time
+        and the close time of the last ticker read (read now if none was). Both uses are safe
+        with a clock that lags: a fill window re-reads a little more, a closed bar is seen a
+        little later; a clock ahead would skip trades or take a forming bar for closed."""
+        server = int(await self._get("time", self.exchange.fetch_time))
+        if not self._time_ms:
+            await self.get_current_price(symbol)
+        return min(server, self._time_ms) if self._time_ms else server
+
     async def get_ohlcv(self, symbol: str, timeframe: str = "1h", limit: int = 500) -> Candles:
+        """The latest ``limit`` *closed* bars: the bar still forming (open time + timeframe
+        after the exchange's clock) is dropped, so the engine never sees a bar that will still
+        change (Binance returns the forming kline as the last row)."""
         sym = await self._symbol(symbol)
         rows = await self._get(
-            "klines", lambda: self.exchange.fetch_ohlcv(sym, timeframe, limit=limit)
+            "klines", lambda: self.exchange.fetch_ohlcv(sym, timeframe, limit=limit + 1)
         )
-        arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        now = await self.exchange_now_ms(symbol)
+        bar_ms = int(self.exchange.parse_timeframe(timeframe)) * 1000
+        closed = [r for r in rows if int(r[0]) + bar_ms <= now][-limit:]
+        arr = np.asarray(closed, dtype=np.float64).reshape(-1, 6)
         return Candles(
             arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]
         )
 
     async def get_funding_rate(self, symbol: str) -> float:
+        return (await self.funding_now(symbol))[0]
+
+    async def funding_now(self, symbol: str) -> tuple[float, int]:
+        """The funding rate published now (fraction per period) and the time (ms UTC) it
+        settles at (0 when the exchange does not say)."""
         sym = await self._symbol(symbol)
         rate = await self._get("funding", lambda: self.exchange.fetch_funding_rate(sym))
-        return float(rate["fundingRate"] or 0.0)
+        return float(rate["fundingRate"] or 0.0), int(rate.get("fundingTimestamp") or 0)
 
     def timestamp_ms(self) -> int:
         return self._time_ms or super().timestamp_ms()
@@ -228,6 +342,8 @@ class CcxtBroker(Broker):
         """Exchange order id -> client id."""
         self.sent: list[str] = []
         """Client id of every create request actually sent (resends included)."""
+        self.fills_synced_ms: dict[str, int] = {}
+        """Per symbol: the exchange time up to which ``fetch_fills`` has read every trade."""
 
     def __repr__(self) -> str:
         return f"CcxtBroker(exchange={self.exchange.id!r}, markets={sorted(self._markets)})"
@@ -355,6 +471,36 @@ class CcxtBroker(Broker):
         except ccxt.OrderNotFound:
             return None
 
+    async def _now(self, symbol: str) -> int:
+        provider = self._provider
+        if isinstance(provider, CcxtDataProvider):
+            return await provider.exchange_now_ms(symbol)
+        return int(await self._call("time", self.exchange.fetch_time))
+
+    async def refresh_order(self, order: Order) -> Order | None:
+        """What the exchange says of ``order`` now (status, filled), by its client id; None
+        when the exchange does not know it after ``retry.lookups`` lookups."""
+        algo = order.kind == "stop_market"
+        for look in range(self.retry.lookups):
+            found = await self._lookup(order, algo=algo)
+            if found is not None:
+                seen = self._to_order(found, algo=algo)
+                return Order(
+                    client_order_id=seen.client_order_id,
+                    symbol=seen.symbol,
+                    side=seen.side,
+                    price=seen.price,
+                    amount=seen.amount,
+                    key=seen.key,
+                    kind=seen.kind,
+                    status=seen.status,
+                    filled=seen.filled,
+                    exchange_order_id=seen.exchange_order_id,
+                )
+            if look + 1 < self.retry.lookups:
+                await asyncio.sleep(self.retry.delay(look))
+        return None
+
     # ------------------------------------------------------------------------- orders
     async def place_order(self, order: Order, kind: str = "limit") -> Order:
         """Send ``order`` once: after an unknown outcome, look it up by client id before any
@@ -405,8 +551,13 @@ class CcxtBroker(Broker):
                 # the exchange has accepted it; the state holds only the intent so far
                 crash_point("request_sent")
                 return self._to_order(raw, algo=algo)
-            except ccxt.InvalidOrder as e:
-                if "-4116" in str(e):
+            except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
+                # refused before it reached the book (429/418/-1015): wait, send again
+                await asyncio.sleep(self.retry.delay(attempt, _retry_after(self.exchange)))
+                continue
+            except ccxt.ExchangeError as e:
+                code = exchange_code(e)
+                if code == DUPLICATE_CODE:
                     found = await self._lookup(order, algo=algo)
                     if found is not None and attempt > 0:
                         return self._to_order(found, algo=algo)  # our own earlier send
@@ -416,16 +567,31 @@ class CcxtBroker(Broker):
                         value=order.client_order_id,
                         rule="must not duplicate a live order",
                     ) from None
+                if is_auth_failure(e):
+                    raise ExchangeAuthError(
+                        f"order {order.client_order_id}: the exchange refused the API key "
+                        f"(code {code})",
+                        field="api_key",
+                        value=None,
+                        rule="must be a valid key with trading permission for this IP",
+                    ) from None
+                if code in RETRYABLE_CODES:
+                    if code == -1021:
+                        await _resync_clock(self.exchange)
+                    await asyncio.sleep(self.retry.delay(attempt, _retry_after(self.exchange)))
+                    continue
                 order.status = OrderStatus.REJECTED
-                raise OrderError(
-                    f"order {order.client_order_id}: refused by the exchange ({e})",
+                order.error = f"{code}: {_message(e)}" if code is not None else _message(e)
+                raise OrderRejectedError(
+                    f"order {order.client_order_id}: rejected by the exchange ({order.error})",
+                    code=code,
                     field="order",
                     value=order.client_order_id,
-                    rule="must pass the exchange's filters",
+                    rule="must pass the exchange's margin and filter rules",
                 ) from None
-            except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
-                await asyncio.sleep(self.retry.delay(attempt, _retry_after(self.exchange)))
             except (*UNKNOWN_OUTCOME, ccxt.NetworkError) as e:
+                if isinstance(e, ccxt.InvalidNonce):
+                    await _resync_clock(self.exchange)
                 logger.warning(
                     "order {}: {} — looking it up before any resend",
                     order.client_order_id,
@@ -439,7 +605,7 @@ class CcxtBroker(Broker):
                         await asyncio.sleep(self.retry.delay(look))
                 await asyncio.sleep(self.retry.delay(attempt))
         order.status = OrderStatus.LOST
-        raise OrderError(
+        raise ExchangeUnavailableError(
             f"order {order.client_order_id}: not acknowledged after {self.retry.attempts} tries",
             field="order",
             value=order.client_order_id,
@@ -464,26 +630,82 @@ class CcxtBroker(Broker):
                 self._to_order(found, algo=algo)
 
     async def fetch_fills(self, symbol: str, since_ms: int | None = None) -> list[Fill]:
-        """Our trades at or after ``since_ms`` (exact strings from userTrades), oldest first."""
+        """Every trade of the account on ``symbol`` from ``since_ms`` to the exchange's now
+        (exact strings from ``userTrades``), oldest first; ``fills_synced_ms[symbol]`` is then
+        the exchange time the answer is complete up to.
+
+        USD-M ``userTrades`` answers at most 7 days from ``startTime`` (endTime - startTime
+        <= 7 days) and 1000 trades a request, and ``fromId`` may not be combined with a time
+        range: the span is walked in 7-day windows, and a full page continues by ``fromId``
+        until a trade falls after the window. Without ``since_ms`` the last 7 days are read."""
         await self._ccxt_symbol(symbol)
+        now = await self._now(symbol)
+        start = max(0, now - FILLS_WINDOW_MS) if since_ms is None else int(since_ms)
         fills: list[Fill] = []
-        params: dict[str, Any] = {"symbol": symbol, "limit": 1000}
-        if since_ms is not None:
-            params["startTime"] = since_ms
-        while True:
-            query = dict(params)
+        seen: set[str] = set()
+        while start <= now:
+            end = min(start + FILLS_WINDOW_MS, now)
+            query: dict[str, Any] = {
+                "symbol": symbol,
+                "startTime": start,
+                "endTime": end,
+                "limit": FILLS_PAGE,
+            }
+            while True:
+                page = await self._user_trades(query)
+                for t in page:
+                    if int(t["time"]) > end or str(t["id"]) in seen:
+                        continue
+                    seen.add(str(t["id"]))
+                    fills.append(await self._fill(t))
+                if len(page) < FILLS_PAGE or int(page[-1]["time"]) > end:
+                    break
+                query = {"symbol": symbol, "fromId": int(page[-1]["id"]) + 1, "limit": FILLS_PAGE}
+            start = end + 1
+        self.fills_synced_ms[symbol] = now
+        fills.sort(key=lambda f: (f.timestamp_ms, len(f.trade_id), f.trade_id))
+        return fills
+
+    async def fetch_funding_payments(
+        self, symbol: str, since_ms: int | None = None
+    ) -> list[tuple[int, Decimal]]:
+        """Funding paid or received on ``symbol`` (ms UTC, quote; + received) from
+        ``since_ms`` (default: the last 7 days) to now: USD-M ``/fapi/v1/income`` with
+        ``incomeType=FUNDING_FEE``, read in 7-day windows of at most 1000 rows."""
+        await self._ccxt_symbol(symbol)
+        now = await self._now(symbol)
+        start = max(0, now - FILLS_WINDOW_MS) if since_ms is None else int(since_ms)
+        out: dict[int, Decimal] = {}
+        while start <= now:
+            end = min(start + FILLS_WINDOW_MS, now)
+            query: dict[str, Any] = {
+                "symbol": symbol,
+                "incomeType": "FUNDING_FEE",
+                "startTime": start,
+                "endTime": end,
+                "limit": FILLS_PAGE,
+            }
 
             async def get_page(query: dict[str, Any] = query) -> list[dict[str, Any]]:
-                page: list[dict[str, Any]] = await self.exchange.fapiPrivateGetUserTrades(query)
+                page: list[dict[str, Any]] = await self.exchange.fapiPrivateGetIncome(query)
                 return page
 
-            page = await self._call("userTrades", get_page)
-            for t in page:
-                fills.append(await self._fill(t))
-            if len(page) < 1000:
-                return fills
-            params.pop("startTime", None)
-            params["fromId"] = int(page[-1]["id"]) + 1
+            page = await self._call("income", get_page)
+            for row in page:
+                t = int(row["time"])
+                out[t] = out.get(t, Decimal(0)) + Decimal(str(row["income"]))
+            if len(page) >= FILLS_PAGE:
+                start = int(page[-1]["time"]) + 1  # the rest of this window
+                continue
+            start = end + 1
+        return sorted(out.items())
+
+    async def _user_trades(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        async def get_page() -> list[dict[str, Any]]:
+            page: list[dict[str, Any]] = await self.exchange.fapiPrivateGetUserTrades(query)
+            return page
+
+        return await self._call("userTrades", get_page)
 
     async def _fill(self, t: dict[str, Any]) -> Fill:
         oid = str(t["orderId"])
@@ -515,6 +737,7 @@ class CcxtBroker(Broker):
             fee=Decimal(t["commission"]),
             timestamp_ms=int(t["time"]),
             maker=bool(t["maker"]),
+            exchange=str(self.exchange.id),
         )
 
     async def close(self) -> None:

@@ -10,11 +10,11 @@ from typing import Protocol
 
 from loguru import logger
 
-from gridhedge._core import Market, client_order_id, diff_orders
+from gridhedge._core import Market, client_order_id, diff_orders, parse_client_order_id
 from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import Broker, OrderManager, StateManager, SyncResult
-from gridhedge.common.types import Order, Side
-from gridhedge.errors import DuplicateOrderError
+from gridhedge.common.types import Order, OrderStatus, Side, TradingMode
+from gridhedge.errors import DuplicateOrderError, OrderRejectedError
 
 
 class Planned(Protocol):
@@ -52,8 +52,19 @@ class PlannedOrder:
         return (self.key, self.kind, self.price_ticks, self.amount_lots)
 
 
+REJECT_BACKOFF_MAX = 64
+"""The longest pause, in syncs, before an identically rejected order is tried again."""
+
+
 class GridOrderManager(OrderManager):
-    """Keeps the broker's open orders equal to the desired ones, touching only what changed."""
+    """Keeps the broker's open orders equal to the desired ones, touching only what changed.
+
+    Only this bot's orders (client ids of its bot id and symbol) are ever cancelled or counted
+    as open; a manual order or another bot's on the same symbol is left alone. An order the
+    exchange rejects is recorded ``rejected`` with the exchange's code, the other orders go on,
+    and an order for the same purpose (its key) is not sent again for a backoff that doubles with
+    each rejection for the same reason (1, 2, 4 ... 64 syncs); each new reason is logged once.
+    """
 
     def __init__(
         self,
@@ -69,9 +80,14 @@ class GridOrderManager(OrderManager):
         self.bot_id = bot_id
         self.symbol = symbol
         self.max_active_orders = max_active_orders
+        self._refusable = broker.trading_mode is TradingMode.REAL
         saved = state.load().get("sequences", {})
         self.sequences: dict[str, int] = {str(k): int(v) for k, v in saved.items()}
         self._exact: dict[str, tuple[Decimal, int, int]] = {}
+        self._rejected: dict[str, tuple[str, int, int]] = {}
+        """Order key -> (reason, syncs to skip left, current backoff) of its last rejection."""
+        self.rejections: dict[str, str] = {}
+        """Order key -> the exchange's reason for its last rejection (for status lines)."""
         # intents are committed before they are sent, so the recorded orders bound every
         # sequence ever used, even if the process died before saving the counters
         for order in state.orders():
@@ -82,50 +98,129 @@ class GridOrderManager(OrderManager):
         self.sequences[key] = seq
         return client_order_id(self.bot_id, self.symbol, key, seq), seq
 
+    def owns(self, order: Order) -> bool:
+        """Whether ``order`` carries one of this bot's client ids (its bot id and symbol)."""
+        return parse_client_order_id(self.bot_id, self.symbol, order.client_order_id) is not None
+
+    async def own_open_orders(self) -> list[Order]:
+        """The exchange's open orders on the symbol that are this bot's."""
+        return [o for o in await self.broker.fetch_open_orders(self.symbol) if self.owns(o)]
+
     async def sync(self, desired: Sequence[Planned], market: Market) -> SyncResult:
-        open_orders = [o for o in await self.broker.fetch_open_orders(self.symbol) if o.key]
+        open_orders = await self.own_open_orders()
         open_rows = [(o.key, o.kind, *self._ticks_and_lots(o, market)) for o in open_orders]
         if len(self._exact) > 4 * len(open_orders) + 64:  # forget orders no longer open
             live = {o.client_order_id for o in open_orders}
             self._exact = {k: v for k, v in self._exact.items() if k in live}
         want = list(desired)[: self.max_active_orders]
         desired_rows = [d.row for d in want]
+        # an order the exchange rejected waits out its backoff (its key: the price and size
+        # of a grid rung move a little every rebalance, the exchange's reason does not)
+        skip = {key for key, held in self._rejected.items() if held[1] > 0}
+        for key in skip:
+            held = self._rejected[key]
+            self._rejected[key] = (held[0], held[1] - 1, held[2])
+        if skip:
+            keep = [i for i, d in enumerate(want) if d.key not in skip]
+            held_stops = {d.key for d in want if d.key in skip and d.kind == "stop_market"}
+            want = [want[i] for i in keep]
+            desired_rows = [desired_rows[i] for i in keep]
+            # a stop whose move is refused: the one on the book stays until a move succeeds
+            for o, row in zip(open_orders, open_rows, strict=True):
+                if o.key in held_stops and row not in desired_rows:
+                    want.append(PlannedOrder(o.key, o.kind, o.side.value, row[2], row[3]))
+                    desired_rows.append(row)
+        wanted = {d.key for d in want}
+        self._rejected = {k: h for k, h in self._rejected.items() if k in wanted or k in skip}
         cancel_idx, place_idx = diff_orders(open_rows, desired_rows)
+        # a stop being moved is replaced new-first: the old one is cancelled only once the new
+        # one is on the book, so a refused replacement never leaves the position unprotected
+        # (an exchange can refuse an order; PAPER cannot, and keeps the backtester's order)
+        moving = {
+            open_orders[i].key: i
+            for i in cancel_idx
+            if self._refusable
+            and open_orders[i].kind == "stop_market"
+            and any(want[j].key == open_orders[i].key for j in place_idx)
+        }
         cancelled = []
         for i in cancel_idx:
+            if i in moving.values():
+                continue
             await self.broker.cancel_order(open_orders[i])
             self.state.record_order(open_orders[i])
             cancelled.append(open_orders[i])
         placed = []
         for i in place_idx:
             d = want[i]
-            cid, seq = self._next_id(d.key)
-            price = Decimal(0) if d.kind == "market" else market.ticks_to_price(d.price_ticks)
-            order = Order(
-                client_order_id=cid,
-                symbol=self.symbol,
-                side=Side(d.side),
-                price=price,
-                amount=market.lots_to_amount(d.amount_lots),
-                key=d.key,
-                kind=d.kind,
-                sequence=seq,
-            )
-            self.state.record_order(order)  # the intent is durable before it is sent
-            crash_point("intent_committed")
-            try:
-                await self.broker.place_order(order, d.kind)
-            except DuplicateOrderError:
-                logger.warning("order {} already live: not sent twice", cid)
+            order = await self._place(d, market)
+            old = moving.pop(d.key, None)
+            if order is not None:
+                placed.append(order)
+            elif old is not None:
+                logger.warning(
+                    "stop {} kept: its replacement was not placed", open_orders[old].client_order_id
+                )
                 continue
-            self.state.record_order(order)
-            crash_point("ack_received")
-            placed.append(order)
+            if old is not None:
+                await self.broker.cancel_order(open_orders[old])
+                self.state.record_order(open_orders[old])
+                cancelled.append(open_orders[old])
         if placed:
             self.state.save({"sequences": dict(self.sequences)})
         return SyncResult(
             placed=tuple(placed), cancelled=tuple(cancelled), kept=len(open_orders) - len(cancelled)
         )
+
+    async def _place(self, d: Planned, market: Market) -> Order | None:
+        """Send one desired order (its intent durable first); None if it was not placed."""
+        cid, seq = self._next_id(d.key)
+        price = Decimal(0) if d.kind == "market" else market.ticks_to_price(d.price_ticks)
+        order = Order(
+            client_order_id=cid,
+            symbol=self.symbol,
+            side=Side(d.side),
+            price=price,
+            amount=market.lots_to_amount(d.amount_lots),
+            key=d.key,
+            kind=d.kind,
+            sequence=seq,
+        )
+        self.state.record_order(order)  # the intent is durable before it is sent
+        crash_point("intent_committed")
+        try:
+            await self.broker.place_order(order, d.kind)
+        except DuplicateOrderError:
+            logger.warning("order {} already live: not sent twice", cid)
+            return None
+        except OrderRejectedError as e:
+            self._on_rejected(order, e)
+            return None
+        self._rejected.pop(d.key, None)
+        self.rejections.pop(d.key, None)
+        self.state.record_order(order)
+        crash_point("ack_received")
+        return order
+
+    def _on_rejected(self, order: Order, error: OrderRejectedError) -> None:
+        """Record the rejection in state; log it once per change of reason; back off."""
+        order.status = OrderStatus.REJECTED
+        order.error = order.error or str(error)
+        self.state.record_order(order)
+        reason = order.error
+        held = self._rejected.get(order.key)
+        backoff = 1 if held is None or held[0] != reason else min(2 * held[2], REJECT_BACKOFF_MAX)
+        self._rejected[order.key] = (reason, backoff, backoff)
+        if self.rejections.get(order.key) != reason:
+            self.rejections[order.key] = reason
+            logger.warning(
+                "order {} ({} {}) rejected by the exchange: {}; the other orders stand, "
+                "it is retried after a backoff",
+                order.client_order_id,
+                order.side.value,
+                order.key,
+                reason,
+            )
 
     def _ticks_and_lots(self, order: Order, market: Market) -> tuple[int, int]:
         """The order's exact price in ticks and remaining amount in lots (cached per order:
@@ -138,7 +233,8 @@ class GridOrderManager(OrderManager):
         return cached[1], cached[2]
 
     async def cancel_all(self) -> SyncResult:
-        open_orders = await self.broker.fetch_open_orders(self.symbol)
+        """Cancel every open order of this bot (never a manual order or another bot's)."""
+        open_orders = await self.own_open_orders()
         for o in open_orders:
             await self.broker.cancel_order(o)
             self.state.record_order(o)

@@ -73,6 +73,8 @@ class PaperBroker(Broker):
         self.spot_amount = Decimal(spot_amount)
         self.cash = Decimal(cash)
         self.fills: list[Fill] = []
+        self.funding_payments: list[tuple[int, Decimal]] = []
+        """(settlement time ms, amount received in quote) per funding event, in time order."""
         self.events: list[BookEvent] = []
         self._orders: dict[int, Order] = {}
         self._live: dict[int, Order] = {}
@@ -128,6 +130,13 @@ class PaperBroker(Broker):
         start = bisect.bisect_left(self.fills, since_ms, key=lambda f: f.timestamp_ms)
         return self.fills[start:]
 
+    async def fetch_funding_payments(
+        self, symbol: str, since_ms: int | None = None
+    ) -> list[tuple[int, Decimal]]:
+        """Funding booked at or after ``since_ms`` (ms UTC, quote; + received)."""
+        self._check_symbol(symbol)
+        return [(t, a) for t, a in self.funding_payments if since_ms is None or t >= since_ms]
+
     async def place_order(self, order: Order, kind: str = "limit") -> Order:
         self._check_symbol(order.symbol)
         live = self._by_client_id.get(order.client_order_id)
@@ -152,6 +161,26 @@ class PaperBroker(Broker):
         self._by_client_id[order.client_order_id] = sim_id
         self._log_event("place", order, order.price, order.amount)
         return order
+
+    async def refresh_order(self, order: Order) -> Order | None:
+        """This simulated exchange's view of ``order``; an order of an earlier run (a dry run
+        restarted) ended with that run's simulated exchange: cancelled, with what it filled."""
+        sim_id = self._by_client_id.get(order.client_order_id)
+        if sim_id is not None:
+            return self._orders[sim_id]
+        ended = Order(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            price=order.price,
+            amount=order.amount,
+            key=order.key,
+            kind=order.kind,
+            status=OrderStatus.CANCELLED,
+            filled=order.filled,
+        )
+        ended.error = "ended with an earlier run's simulated exchange"
+        return ended
 
     async def cancel_order(self, order: Order) -> None:
         sim_id = self._by_client_id.get(order.client_order_id)
@@ -196,6 +225,7 @@ class PaperBroker(Broker):
                 fee=f.fee,
                 timestamp_ms=int(candles.timestamp[index]),
                 maker=f.maker,
+                exchange="paper",
             )
             self.fills.append(fill)
             self._log_event("fill", order, f.price, f.amount)
@@ -207,5 +237,5 @@ class PaperBroker(Broker):
                 fill.price,
                 fill.fee,
             )
-        for _, rate in self._provider.funding_events(index):
-            self.account.apply_funding(c, rate)
+        for t, rate in self._provider.funding_events(index):
+            self.funding_payments.append((t, self.account.apply_funding(c, rate)))

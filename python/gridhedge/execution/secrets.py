@@ -96,4 +96,10 @@ def load_api_keys(
             value=None,
             rule=f"set {ENV_KEY}/{ENV_SECRET} or a key file",
         )
-    return ApiKeys(api_key=found["api_key"], secret=found["secret"])  # type: ignore[arg-type]
+    keys = ApiKeys(api_key=found["api_key"], secret=found["secret"])  # type: ignore[arg-type]
+    from gridhedge.logs import register_secret
+
+    # from now on no log line can carry them, whatever formats them
+    register_secret(keys.api_key.get_secret_value())
+    register_secret(keys.secret.get_secret_value())
+    return keys

@@ -12,7 +12,7 @@ from typing import Any
 
 from loguru import logger
 
-from gridhedge._core import Decision, Market, PolicyEngine
+from gridhedge._core import Decision, Market, PolicyEngine, parse_client_order_id
 from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import (
     Broker,
@@ -45,6 +45,9 @@ from gridhedge.logs import configure_logging
 from gridhedge.risk.analyzers.basic import BasicFuturesHedgeAnalyzer
 from gridhedge.risk.manager import LayeredRiskManager
 from gridhedge.state.manager import MemoryStateManager
+
+FILLS_OVERLAP_MS = 5 * 60 * 1000
+"""Each fill fetch re-reads this much before the last complete answer (duplicates are free)."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,8 @@ class GridHedgeBot:
         self._engine: PolicyEngine | None = None
         self._running = False
         self.last_report: ExecutionReport | None = None
-        self._seen_trades: set[str] = set()
         self._fills_since: int | None = None
+        self._funding_since: int | None = None
         self.stats = RunStats()
 
     @classmethod
@@ -186,7 +189,7 @@ class GridHedgeBot:
         self._policy_state.update(saved.get("policy", {}))
         self._halted = bool(saved.get("halted", False))
         self._hwm = Decimal(str(saved.get("high_water_mark", "0")))
-        await self._reconcile()
+        await self.reconcile()
         _ = self.order_manager
         logger.info(
             "Initialized GridHedgeBot for {} with {} levels ({} mode)",
@@ -195,47 +198,86 @@ class GridHedgeBot:
             self.broker.trading_mode.value,
         )
 
-    async def _reconcile(self) -> None:
-        """Match the saved orders with the exchange's by client order id: adopt what is open,
-        settle what filled or vanished while the bot was down, record missed fills; orphans
-        the policy no longer wants are cancelled by the next sync. One summary line."""
-        saved = self.state.orders(live_only=True)
-        open_orders = await self.broker.fetch_open_orders(self.symbol)
-        open_ids = {o.client_order_id for o in open_orders}
-        since = int(self.state.load().get("fills_checkpoint_ms", 0)) or None
+    def owns(self, client_order_id: str) -> bool:
+        """Whether ``client_order_id`` is one of this bot's (its bot id and symbol): every
+        cancel and every adoption is limited to these; a manual order or another bot's is
+        never touched."""
+        return parse_client_order_id(self.bot_id, self.symbol, client_order_id) is not None
+
+    async def sync_fills(self) -> int:
+        """Record this bot's fills since the checkpoint (each once, keyed by exchange, symbol
+        and trade id; each order's filled amount and status follow), then move the checkpoint
+        to where the exchange's answer is complete, empty windows included. Returns the
+        number of new fills."""
+        since = self._fills_since
         fills = await self.broker.fetch_fills(self.symbol, since)
-        filled: dict[str, Decimal] = {}
-        new_fills = 0
-        known = {f.trade_id for f in self.state.fills()}
+        new = 0
         for f in fills:
-            if f.trade_id not in known:
-                self.state.record_fill(f)
+            if not self.owns(f.client_order_id):
+                continue  # a manual trade or another bot's: not ours to record
+            if self.state.record_fill(f):
                 crash_point("fill_recorded")
-                new_fills += 1
-            self._seen_trades.add(f.trade_id)
-            filled[f.client_order_id] = filled.get(f.client_order_id, Decimal(0)) + f.amount
-        # carry on from the checkpoint: earlier fills are recorded and not fetched again
-        self._fills_since = max([since or 0, *(f.timestamp_ms for f in fills)]) or None
+                new += 1
+        synced = getattr(self.broker, "fills_synced_ms", {}).get(self.symbol)
+        candidates = [since or 0, *(f.timestamp_ms for f in fills)]
+        if synced is not None:
+            # re-read a margin before the exchange's 'complete up to' time: trades are
+            # recorded once by their key, so the overlap costs nothing and loses nothing
+            candidates.append(int(synced) - FILLS_OVERLAP_MS)
+        self._fills_since = max(candidates) or None
+        await self._sync_funding()
+        return new
+
+    async def _sync_funding(self) -> None:
+        """Record the funding payments since the funding checkpoint (brokers that report
+        them: REAL through the exchange's income history, PAPER from its account)."""
+        fetch = getattr(self.broker, "fetch_funding_payments", None)
+        if fetch is None:
+            return
+        since = self._funding_since
+        for t, amount in await fetch(self.symbol, since):
+            self.state.record_funding(self.symbol, t, amount)
+            self._funding_since = max(self._funding_since or 0, t)
+
+    async def reconcile(self) -> None:
+        """Match the saved orders with the exchange's by client order id: adopt what is open,
+        record the fills made while the bot was down (orders follow their fills), settle
+        every other saved order by asking the exchange for it (filled, cancelled, or lost
+        when the exchange does not know it). Only this bot's orders are adopted. One line."""
+        saved_state = self.state.load()
+        self._fills_since = int(saved_state.get("fills_checkpoint_ms", 0)) or None
+        self._funding_since = int(saved_state.get("funding_checkpoint_ms", 0)) or None
+        new_fills = await self.sync_fills()
+        saved = self.state.orders(live_only=True)
+        listed = await self.broker.fetch_open_orders(self.symbol)
+        open_orders = [o for o in listed if self.owns(o.client_order_id)]
+        open_ids = {o.client_order_id for o in open_orders}
+        lookup = getattr(self.broker, "refresh_order", None)
         adopted = settled = lost = 0
         for o in saved:
             if o.client_order_id in open_ids:
                 adopted += 1
                 continue
-            done = filled.get(o.client_order_id, Decimal(0))
-            if done >= o.amount:
-                o.status, o.filled = OrderStatus.FILLED, o.amount
+            found = await lookup(o) if lookup is not None else None
+            if found is not None:
+                o.merge(found.filled, found.status)
+                if not o.status.is_live:
+                    settled += 1
+            elif o.filled >= o.amount:
+                o.merge(o.filled, OrderStatus.FILLED)
                 settled += 1
             else:
-                o.status, o.filled = OrderStatus.LOST, max(o.filled, done)
-                lost += 1
+                o.merge(o.filled, OrderStatus.LOST)
+                lost += o.status is OrderStatus.LOST
+                settled += o.status is not OrderStatus.LOST
             self.state.record_order(o)
         saved_ids = {o.client_order_id for o in saved}
         for o in open_orders:
-            if o.client_order_id not in saved_ids and o.key:
-                self.state.record_order(o)  # ours (by its id) but never recorded: adopt it
+            if o.client_order_id not in saved_ids:
+                self.state.record_order(o)  # ours (by its id) but not live in state: adopt it
                 adopted += 1
         logger.info(
-            "Reconciled {}: {} open order(s) adopted, {} settled as filled, {} lost, "
+            "Reconciled {}: {} open order(s) adopted, {} settled, {} lost, "
             "{} fill(s) recorded while down",
             self.symbol,
             adopted,
@@ -298,12 +340,7 @@ class GridHedgeBot:
             # a halt's cooldown ran out: the drawdown restarts from the current equity
             self._hwm = equity
             self.state.record_risk_event(state.timestamp_ms, "resume", "halt_cooldown passed")
-        for fill in await self.broker.fetch_fills(self.symbol, self._fills_since):
-            if fill.trade_id not in self._seen_trades:
-                self._seen_trades.add(fill.trade_id)
-                self.state.record_fill(fill)
-                crash_point("fill_recorded")
-                self._fills_since = max(self._fills_since or 0, fill.timestamp_ms)
+        await self.sync_fills()
         self.state.record_equity(state.timestamp_ms, equity, self._hwm)
         for code, message in decision.reasons:
             if code in ("halt", "var_warning", "var_shrink", "rebalance", "stop", "stop_fired"):
@@ -340,6 +377,7 @@ class GridHedgeBot:
                 "halted": self._halted,
                 "high_water_mark": str(self._hwm),
                 "fills_checkpoint_ms": self._fills_since or 0,
+                "funding_checkpoint_ms": self._funding_since or 0,
             }
         )
         crash_point("checkpoint_written")
@@ -573,7 +611,6 @@ class GridHedgeBot:
                 "policy": self._policy_state,
                 "halted": False,
                 "high_water_mark": "0",
-                "fills_checkpoint_ms": self._fills_since or 0,
             }
         )
         self.state.record_risk_event(

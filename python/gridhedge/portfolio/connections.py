@@ -96,6 +96,9 @@ def _settings_error(exchange_id: str, e: ValidationError) -> ConfigError:
         )
         return ConfigError(f"{loc}: unknown key; {rule}", field=loc, value=None, rule=rule)
     rule = err["msg"].removeprefix("Value error, ")
+    if err["loc"] and err["loc"][0] in ("api_key_env", "api_secret_env"):
+        # what was written there may be the key itself: never echo it
+        return ConfigError(f"{loc}: {rule} (value not shown)", field=loc, value=None, rule=rule)
     value = repr(err.get("input"))
     return ConfigError(f"{loc}: {rule} (got {value})", field=loc, value=value, rule=rule)
 
@@ -152,14 +155,19 @@ def api_keys(
         )
         if not value
     ]
-    setting, name = missing[0]
+    setting, _ = missing[0]
     field = f"exchanges.{exchange_id}.{setting}"
+    # a variable's name is shown only when it is gridhedge's default: a name the user wrote
+    # may be the key itself pasted into the wrong setting, and an error must never echo it
+    shown = ", ".join(
+        n if n in (ENV_KEY, ENV_SECRET) else f"the one named by {s} (name not shown)"
+        for s, n in missing
+    )
     raise ConfigError(
         f"{field}: reading the account on {exchange_id} needs API keys; environment "
-        f"variable(s) {', '.join(n for _, n in missing)} not set (or set key_file: a file "
-        "outside the repository)",
+        f"variable(s) {shown} not set (or set key_file: a file outside the repository)",
         field=field,
-        value=repr(name),
+        value=None,
         rule="must name a set environment variable (or set key_file) to read the account",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from gridhedge.common.interfaces import StateManager
@@ -15,7 +16,7 @@ class MemoryStateManager(StateManager):
     def __init__(self) -> None:
         self._state: dict[str, Any] = {}
         self._orders: dict[str, Order] = {}
-        self._fills: dict[str, Fill] = {}
+        self._fills: dict[tuple[str, str, str], Fill] = {}
 
     def load(self) -> dict[str, Any]:
         return copy.deepcopy(self._state)
@@ -25,10 +26,32 @@ class MemoryStateManager(StateManager):
         self._state.update(state)
 
     def record_order(self, order: Order) -> None:
+        known = self._orders.get(order.client_order_id)
+        if known is not None and known is not order:
+            status = order.status
+            order.filled, order.status = max(order.filled, known.filled), known.status
+            order.merge(max(order.filled, self._filled_by_fills(order)), status)
         self._orders[order.client_order_id] = order
 
-    def record_fill(self, fill: Fill) -> None:
-        self._fills.setdefault(fill.trade_id, fill)
+    def _filled_by_fills(self, order: Order) -> Decimal:
+        return sum(
+            (
+                f.amount
+                for f in self._fills.values()
+                if f.client_order_id == order.client_order_id and f.symbol == order.symbol
+            ),
+            Decimal(0),
+        )
+
+    def record_fill(self, fill: Fill) -> bool:
+        key = (fill.exchange, fill.symbol, fill.trade_id)
+        if key in self._fills:
+            return False
+        self._fills[key] = fill
+        order = self._orders.get(fill.client_order_id)
+        if order is not None:  # the order follows its fills
+            order.merge(self._filled_by_fills(order), order.status)
+        return True
 
     def orders(self, live_only: bool = False) -> list[Order]:
         out = [copy.copy(o) for o in self._orders.values()]

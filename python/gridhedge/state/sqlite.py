@@ -79,6 +79,41 @@ MIGRATIONS: list[str] = [
         message TEXT NOT NULL
     );
     """,
+    # 2: fills keyed by (exchange, symbol, trade id): Binance numbers trades per symbol, so in
+    # a shared portfolio file two legs' trades can share an id. Rows of version 1 keep their
+    # symbol and get exchange '' (then matched by (symbol, trade id) alone). Orders keep why
+    # the exchange rejected them; funding payments get a table of their own.
+    """
+    CREATE TABLE fills_v2 (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        trade_id TEXT NOT NULL,
+        bot_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        maker INTEGER NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        PRIMARY KEY (exchange, symbol, trade_id)
+    );
+    INSERT INTO fills_v2 (exchange, symbol, trade_id, bot_id, client_order_id, side, price,
+        amount, fee, maker, timestamp_ms)
+        SELECT '', symbol, trade_id, bot_id, client_order_id, side, price, amount, fee, maker,
+            timestamp_ms FROM fills;
+    DROP TABLE fills;
+    ALTER TABLE fills_v2 RENAME TO fills;
+    CREATE INDEX fills_bot ON fills (bot_id, timestamp_ms);
+    ALTER TABLE orders ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    CREATE TABLE funding (
+        bot_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        amount TEXT NOT NULL,
+        PRIMARY KEY (bot_id, symbol, timestamp_ms)
+    );
+    """,
 ]
 """Forward migrations; schema version N means the first N have been applied."""
 
@@ -97,6 +132,51 @@ class StateCorruptError(StateError):
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def realised_pnl(fills: list[Fill]) -> Decimal:
+    """Realised PnL (quote, before fees) of the futures fills, per symbol at average cost: a
+    fill that reduces the position realises (price - entry) x amount on the side it closes."""
+    book: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (signed position, entry price)
+    total = Decimal(0)
+    for f in sorted(fills, key=lambda x: x.timestamp_ms):
+        pos, entry = book.get(f.symbol, (Decimal(0), Decimal(0)))
+        signed = f.amount if f.side is Side.BUY else -f.amount
+        if pos == 0 or (pos > 0) == (signed > 0):
+            size = abs(pos) + f.amount
+            entry = (entry * abs(pos) + f.price * f.amount) / size
+            pos += signed
+        else:
+            closed = min(abs(pos), f.amount)
+            direction = Decimal(1) if pos > 0 else Decimal(-1)
+            total += (f.price - entry) * closed * direction
+            pos += signed
+            if pos == 0:
+                entry = Decimal(0)
+            elif (pos > 0) != (direction > 0):
+                entry = f.price  # flipped: the rest opens at this price
+        book[f.symbol] = (pos, entry)
+    return total
+
+
+def _order_of(r: Any) -> Order:
+    """An ``Order`` from a row of (client_order_id, symbol, side, price, amount, key, kind,
+    sequence, status, filled, exchange_order_id, created_ms, error)."""
+    return Order(
+        client_order_id=r[0],
+        symbol=r[1],
+        side=Side(r[2]),
+        price=Decimal(r[3]),
+        amount=Decimal(r[4]),
+        key=r[5],
+        kind=r[6],
+        sequence=r[7],
+        status=OrderStatus(r[8]),
+        filled=Decimal(r[9]),
+        exchange_order_id=r[10],
+        created_ms=r[11],
+        error=r[12],
+    )
 
 
 class SQLiteStateManager(StateManager):
@@ -229,15 +309,28 @@ class SQLiteStateManager(StateManager):
             )
 
     def record_order(self, order: Order) -> None:
+        """Insert or update ``order``; an update never moves backwards (``Order.merge``): the
+        filled amount is the largest reported, or recorded fills', and a filled order stays
+        filled. ``order`` itself is updated to what was stored."""
         now = _now_ms()
         with self._tx():
+            row = self._db.execute(
+                "SELECT filled, status FROM orders WHERE client_order_id = ?",
+                (order.client_order_id,),
+            ).fetchone()
+            if row is not None:
+                new_status = order.status
+                order.filled = max(order.filled, Decimal(row[0]), self._filled_by_fills(order))
+                order.status = OrderStatus(row[1])
+                order.merge(order.filled, new_status)
             self._db.execute(
                 "INSERT INTO orders (client_order_id, bot_id, symbol, key, kind, side, price, "
-                "amount, filled, status, sequence, exchange_order_id, created_ms, updated_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "amount, filled, status, sequence, exchange_order_id, created_ms, updated_ms, "
+                "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (client_order_id) DO UPDATE SET filled = excluded.filled, "
-                "status = excluded.status, exchange_order_id = excluded.exchange_order_id, "
-                "updated_ms = excluded.updated_ms",
+                "status = excluded.status, exchange_order_id = "
+                "coalesce(excluded.exchange_order_id, exchange_order_id), "
+                "updated_ms = excluded.updated_ms, error = excluded.error",
                 (
                     order.client_order_id,
                     self.bot_id,
@@ -253,19 +346,36 @@ class SQLiteStateManager(StateManager):
                     order.exchange_order_id,
                     order.created_ms or now,
                     now,
+                    order.error,
                 ),
             )
 
-    def record_fill(self, fill: Fill) -> None:
+    def _filled_by_fills(self, order: Order) -> Decimal:
+        rows = self._db.execute(
+            "SELECT amount FROM fills WHERE client_order_id = ? AND symbol = ?",
+            (order.client_order_id, order.symbol),
+        ).fetchall()
+        return sum((Decimal(r[0]) for r in rows), Decimal(0))
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Record ``fill`` once, keyed by (exchange, symbol, trade id) (a row migrated from
+        schema 1, exchange '', matches by symbol and trade id); returns whether it was new."""
         with self._tx():
+            known = self._db.execute(
+                "SELECT 1 FROM fills WHERE symbol = ? AND trade_id = ? AND exchange IN (?, '')",
+                (fill.symbol, fill.trade_id, fill.exchange),
+            ).fetchone()
+            if known is not None:
+                return False
             self._db.execute(
-                "INSERT OR IGNORE INTO fills (trade_id, bot_id, client_order_id, symbol, side, "
-                "price, amount, fee, maker, timestamp_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO fills (exchange, symbol, trade_id, bot_id, client_order_id, side, "
+                "price, amount, fee, maker, timestamp_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    fill.exchange,
+                    fill.symbol,
                     fill.trade_id,
                     self.bot_id,
                     fill.client_order_id,
-                    fill.symbol,
                     fill.side.value,
                     str(fill.price),
                     str(fill.amount),
@@ -274,6 +384,32 @@ class SQLiteStateManager(StateManager):
                     fill.timestamp_ms,
                 ),
             )
+            # the order follows its fills (filled amount and status), in the same transaction
+            row = self._db.execute(
+                "SELECT client_order_id, symbol, side, price, amount, key, kind, sequence, "
+                "status, filled, exchange_order_id, created_ms, error FROM orders "
+                "WHERE client_order_id = ?",
+                (fill.client_order_id,),
+            ).fetchone()
+            if row is not None:
+                order = _order_of(row)
+                order.merge(self._filled_by_fills(order), order.status)
+                self._db.execute(
+                    "UPDATE orders SET filled = ?, status = ?, updated_ms = ? "
+                    "WHERE client_order_id = ?",
+                    (str(order.filled), order.status.value, _now_ms(), order.client_order_id),
+                )
+        return True
+
+    def record_funding(self, symbol: str, timestamp_ms: int, amount: Decimal) -> bool:
+        """A funding payment (quote; positive received, negative paid), once per time."""
+        with self._tx():
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO funding (bot_id, symbol, timestamp_ms, amount) "
+                "VALUES (?, ?, ?, ?)",
+                (self.bot_id, symbol, timestamp_ms, str(amount)),
+            )
+        return cur.rowcount > 0
 
     def record_equity(self, timestamp_ms: int, equity: Decimal, high_water_mark: Decimal) -> None:
         """An equity snapshot and the high-water mark the drawdown limit uses."""
@@ -297,33 +433,17 @@ class SQLiteStateManager(StateManager):
         """Orders recorded for this bot (the live ones only, if asked)."""
         sql = (
             "SELECT client_order_id, symbol, side, price, amount, key, kind, sequence, status, "
-            "filled, exchange_order_id, created_ms FROM orders WHERE bot_id = ?"
+            "filled, exchange_order_id, created_ms, error FROM orders WHERE bot_id = ?"
         )
         rows = self._db.execute(sql + " ORDER BY created_ms, rowid", (self.bot_id,)).fetchall()
-        out = [
-            Order(
-                client_order_id=r[0],
-                symbol=r[1],
-                side=Side(r[2]),
-                price=Decimal(r[3]),
-                amount=Decimal(r[4]),
-                key=r[5],
-                kind=r[6],
-                sequence=r[7],
-                status=OrderStatus(r[8]),
-                filled=Decimal(r[9]),
-                exchange_order_id=r[10],
-                created_ms=r[11],
-            )
-            for r in rows
-        ]
+        out = [_order_of(r) for r in rows]
         return [o for o in out if o.status.is_live] if live_only else out
 
     def fills(self) -> list[Fill]:
         """Fills recorded for this bot, in time order."""
         rows = self._db.execute(
             "SELECT trade_id, client_order_id, symbol, side, price, amount, fee, timestamp_ms, "
-            "maker FROM fills WHERE bot_id = ? ORDER BY timestamp_ms, rowid",
+            "maker, exchange FROM fills WHERE bot_id = ? ORDER BY timestamp_ms, rowid",
             (self.bot_id,),
         ).fetchall()
         return [
@@ -337,13 +457,22 @@ class SQLiteStateManager(StateManager):
                 fee=Decimal(r[6]),
                 timestamp_ms=r[7],
                 maker=bool(r[8]),
+                exchange=r[9],
             )
             for r in rows
         ]
 
+    def funding_total(self) -> Decimal:
+        """Funding received on this bot's symbols (quote; negative: paid)."""
+        rows = self._db.execute("SELECT amount FROM funding WHERE bot_id = ?", (self.bot_id,))
+        return sum((Decimal(r[0]) for r in rows), Decimal(0))
+
     def summary(self) -> dict[str, Any]:
-        """Counts and latest figures for ``gridhedge status``."""
+        """Counts and latest figures for ``gridhedge status``: orders by status, fills,
+        realised PnL of the futures (average cost), fees, funding, equity."""
         db, bid = self._db, self.bot_id
+        fills = self.fills()
+        realised = realised_pnl(fills)
         by_status = dict(
             db.execute(
                 "SELECT status, count(*) FROM orders WHERE bot_id = ? GROUP BY status", (bid,)
@@ -361,9 +490,10 @@ class SQLiteStateManager(StateManager):
             "schema_version": db.execute("PRAGMA user_version").fetchone()[0],
             "config_hash": config_hash[0] if config_hash else None,
             "orders": by_status,
-            "fills": db.execute("SELECT count(*) FROM fills WHERE bot_id = ?", (bid,)).fetchone()[
-                0
-            ],
+            "fills": len(fills),
+            "realized_pnl": str(realised),
+            "fees": str(sum((f.fee for f in fills), Decimal(0))),
+            "funding": str(self.funding_total()),
             "equity": None if last_equity is None else last_equity[1],
             "high_water_mark": None if last_equity is None else last_equity[2],
             "risk_events": db.execute(

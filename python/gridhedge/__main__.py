@@ -1,0 +1,5 @@
+"""``python -m gridhedge``: the ``gridhedge`` command."""
+
+from gridhedge.cli import main
+
+main()

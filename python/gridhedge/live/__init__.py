@@ -1,0 +1,1 @@
+"""Leaving the bot running: ``gridhedge run`` and its supervised loop (``LiveRunner``)."""
