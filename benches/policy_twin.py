@@ -1541,7 +1541,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ``GridHedgeConfig`` that ``spec_for`` turns into ``spec`` (the policy config's floats are
     ``float(Decimal)``), and the market's tick and lot."""
     from gridhedge.grid.config import GridHedgeConfig
-    from gridhedge.grid.policy import decisions_in
+    from gridhedge.grid.policy import decision_period, decisions_in
 
     cfg = GridHedgeConfig.load(config)
     g, r, e, h, f = cfg.grid, cfg.risk, cfg.execution, cfg.hedge, cfg.funding
@@ -1598,8 +1598,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ci[I_CADENCE] = spec.cadence
     ci[I_START] = spec.start
     ci[I_MAX_ACTIVE] = e.max_active_orders
-    ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, e.rebalance_interval)
-    ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, e.rebalance_interval)
+    ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, decision_period(cfg))
+    ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, decision_period(cfg))
     return cf, ci
 
 

@@ -92,9 +92,11 @@ class RiskSettings(_Section):
     the grid is cancelled, market orders of at most max_volume_share of recent volume move the
     hedge there, and a protective stop stays on what remains."""
     halt_cooldown: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("0")
-    """Seconds after which a halt lifts by itself (0: only ``gridhedge resume`` lifts it)."""
+    """Seconds after which a halt lifts by itself (0: only ``gridhedge resume`` lifts it);
+    counted in decisions of ``max(rebalance_interval, one bar)`` seconds each."""
     stop_cooldown: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("21600")
-    """Seconds the grid side that would rebuild the exposure pauses after a stop fired."""
+    """Seconds the grid side that would rebuild the exposure pauses after a stop fired
+    (counted in decisions of ``max(rebalance_interval, one bar)`` seconds each)."""
 
     @model_validator(mode="after")
     def _scales_ordered(self) -> Self:

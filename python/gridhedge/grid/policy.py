@@ -8,13 +8,22 @@ from decimal import Decimal
 from gridhedge._core import PolicyConfig
 from gridhedge.grid.config import GridHedgeConfig
 
+TIMEFRAME_SECONDS = {"1m": Decimal(60), "1h": Decimal(3600)}
 
-def decisions_in(seconds: Decimal, rebalance_interval: Decimal) -> int:
-    """A duration in seconds as a count of decisions (one per ``rebalance_interval``), rounded
+
+def decision_period(config: GridHedgeConfig) -> Decimal:
+    """Seconds between two decisions that can see a new bar: ``rebalance_interval``, but never
+    less than one bar of ``data.timeframe`` (the backtester decides every
+    ``max(1, round(rebalance_interval / bar))`` bars)."""
+    return max(config.execution.rebalance_interval, TIMEFRAME_SECONDS[config.data.timeframe])
+
+
+def decisions_in(seconds: Decimal, period: Decimal) -> int:
+    """A duration in seconds as a count of decisions (one per ``period`` seconds), rounded
     up so a cooldown never ends early; 0 stays 0."""
     if seconds <= 0:
         return 0
-    return max(1, math.ceil(seconds / rebalance_interval))
+    return max(1, math.ceil(seconds / period))
 
 
 def policy_config(
@@ -54,7 +63,7 @@ def policy_config(
         funding_tilt=f.funding_tilt,
         funding_sensitivity=f.funding_sensitivity,
         halt_hedge_ratio=r.halt_hedge_ratio,
-        halt_cooldown=decisions_in(r.halt_cooldown, e.rebalance_interval),
-        stop_cooldown=decisions_in(r.stop_cooldown, e.rebalance_interval),
+        halt_cooldown=decisions_in(r.halt_cooldown, decision_period(config)),
+        stop_cooldown=decisions_in(r.stop_cooldown, decision_period(config)),
         review_hedge_ratio=review_hedge_ratio,
     )
