@@ -151,7 +151,10 @@ def test_drawdown_halt_de_risks_to_the_safe_hedge(
     )
     v = candles(seed)[4]
     volume_cap = MARKET.amount_to_lots(float(cfg.risk.max_volume_share) * float(np.mean(v[-24:])))
-    if abs(safe - short) <= volume_cap:
+    now = MARKET.price_to_ticks(float(candles(seed)[3][-1]), "buy")
+    if not MARKET.meets_minimums(max(now, 1), abs(safe - short)):
+        assert after == short, "an order below the market minimums cannot be sent"
+    elif abs(safe - short) <= volume_cap:
         assert abs(after - safe) <= 1, "within one lot of the safe hedge"
     else:
         assert abs(after - short) == volume_cap, "participation-capped, toward the safe hedge"
