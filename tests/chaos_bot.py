@@ -17,6 +17,7 @@ import aiohttp
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.ccxt_broker import RetryPolicy
 from gridhedge.grid.bot import ExecutionReport, GridHedgeBot
+from gridhedge.live.runner import Backoff, LiveRunner
 from gridhedge.sim import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 BOT_ID = "chaos"
@@ -65,7 +66,7 @@ class SteppedBot(GridHedgeBot):
             aiohttp.ClientSession() as session,
             session.post(f"{self.url}/_sim/advance", json={"bars": 1}) as resp,
         ):
-            resp.raise_for_status()
+            resp.raise_for_status()  # (the emulator down: the runner's outage handling)
         return report
 
 
@@ -74,8 +75,10 @@ async def main(port: int, db: str, iterations: int) -> None:
     SteppedBot.url = url
     broker = broker_for(url)
     try:
-        bot = await SteppedBot.create(broker=broker, symbol="BTCUSDT", config=bot_config(db))
-        await bot.run(max_iterations=iterations)
+        bot = SteppedBot(broker, broker.data_provider, "BTCUSDT", config=bot_config(db))
+        # supervised as `gridhedge run` is: an outage is waited out, never an exit
+        runner = LiveRunner(bot, interval_s=0.0, backoff=Backoff(base_s=0.05, cap_s=0.2))
+        await runner.run(max_rebalances=iterations)
     finally:
         await broker.close()
 

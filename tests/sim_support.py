@@ -30,7 +30,9 @@ def seeded_bars(seed: int = 7, n: int = 300, start_price: float = 60_000.0) -> B
 
 
 def make_exchange(bars: Bars | None = None, *, start_bar: int = 50, **kw: Any) -> SimExchange:
-    spec = SymbolSpec("BTCUSDT", "BTC", MARKET, bars if bars is not None else seeded_bars())
+    spec = SymbolSpec(  # pricePrecision 2 with a 0.10 tick, as Binance's BTCUSDT
+        "BTCUSDT", "BTC", MARKET, bars if bars is not None else seeded_bars(), price_precision=2
+    )
     kw.setdefault("spot_balances", {"BTC": "1.5", "USDT": "2500"})
     return SimExchange([spec], start_bar=start_bar, **kw)
 
@@ -52,3 +54,23 @@ async def running(
 
 def spot_client(sim: SimServer) -> Any:
     return binance_spot(sim.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+
+
+def plain_client(sim: SimServer, **config: Any) -> Any:
+    """An unmodified async ccxt ``binanceusdm`` with default options; only its URLs point at
+    the emulator (``enableRateLimit`` off: the tests measure the emulator's limits)."""
+    import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
+
+    from gridhedge.sim.client import point_at
+
+    ex = ccxt_async.binanceusdm(
+        {
+            "apiKey": DEFAULT_API_KEY,
+            "secret": DEFAULT_API_SECRET,
+            "enableRateLimit": False,
+            "timeout": 5000,
+            **config,
+        }
+    )
+    point_at(ex, sim.url)
+    return ex

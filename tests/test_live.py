@@ -291,6 +291,37 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         bot.state.close()  # type: ignore[attr-defined]
 
 
+async def test_clock_skew_is_resynchronised_and_the_loop_goes_on(
+    tmp_path: pathlib.Path, captured: list[str]
+) -> None:
+    """-1021 (timestamp outside recvWindow: the exchange's clock 60 s ahead of ours): the
+    broker measures ccxt's time difference again and the next requests pass."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
+    async with SimServer(ex) as sim:
+        broker = real_broker(sim)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        done = 0
+
+        def after_rebalance(_: str) -> None:
+            nonlocal done
+            done += 1
+            if done == 2:
+                sim.faults.clock_skew_ms = 60_000
+
+        async def next_bar(_: float) -> None:
+            sim.advance(1)
+
+        runner = LiveRunner(bot, interval_s=0.0, sleep=next_bar, status=after_rebalance)
+        try:
+            summary = await runner.run(max_rebalances=6)
+        finally:
+            await broker.close()
+        assert summary.rebalances == 6
+        assert any("clock resynchronised" in line for line in captured)
+        assert broker.exchange.options["timeDifference"] != 0
+        bot.state.close()  # type: ignore[attr-defined]
+
+
 async def _no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
@@ -520,3 +551,95 @@ def test_gridhedge_run_live_without_keys_names_the_variables(
     assert proc.returncode == 2
     assert "GRIDHEDGE_API_KEY" in proc.stderr and "GRIDHEDGE_API_SECRET" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_gridhedge_run_live_with_refused_keys_exits_with_one_line(
+    sim_url: str, tmp_path: pathlib.Path
+) -> None:
+    """Keys the exchange refuses (-2015/-1022) end the run (a human must act): exit 1, one
+    line naming the setting, never the key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDHEDGE_")}
+    env.update(
+        XDG_DATA_HOME=str(tmp_path),
+        GRIDHEDGE_API_KEY="not-the-sim-key-4242",
+        GRIDHEDGE_API_SECRET="not-the-sim-secret-4242",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "gridhedge", "run", "--live", "--base-url", sim_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "api_key" in proc.stderr and "refused" in proc.stderr
+    assert "not-the-sim-secret-4242" not in proc.stderr + proc.stdout
+    assert "not-the-sim-key-4242" not in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_status_lists_the_bot_ids_a_state_file_holds(tmp_path: pathlib.Path) -> None:
+    """... and reads a bot's state while that bot runs (holds its lock)."""
+    path = tmp_path / "shared.sqlite"
+    SQLiteStateManager(path, "ethusdt-grid").close()
+    running = SQLiteStateManager(path, "btcusdt-grid")  # a bot running on the file
+    run = subprocess.run(
+        [sys.executable, "-m", "gridhedge", "status", "--db", str(path), "--bot-id", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "btcusdt-grid" in run.stderr and "ethusdt-grid" in run.stderr
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridhedge",
+            "status",
+            "--db",
+            str(path),
+            "--bot-id",
+            "BTCUSDT-grid",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    running.close()
+    assert ok.returncode == 0, ok.stderr
+    assert '"bot_id": "btcusdt-grid"' in ok.stdout and '"realized_pnl"' in ok.stdout
+
+
+async def test_a_stop_during_an_outage_does_not_wait_out_the_retry_budget(
+    tmp_path: pathlib.Path, captured: list[str]
+) -> None:
+    """SIGTERM while the exchange is down and a call is deep in its retries: the step gets its
+    grace, then is cut short (as a crash would end it), and the run ends with its summary."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60)
+    async with SimServer(ex) as sim:
+        broker = create_broker(
+            "REAL",
+            api_key=DEFAULT_API_KEY,
+            api_secret=DEFAULT_API_SECRET,
+            base_url=sim.url,
+            timeout_ms=2000,
+            retry=RetryPolicy(attempts=50, backoff_s=5.0, max_backoff_s=5.0, lookups=1),
+        )
+        assert isinstance(broker, CcxtBroker)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        runner = LiveRunner(bot, interval_s=0.0)
+        runner.stop_grace_s = 0.2
+        await sim.stop()  # down before the first request: the start retries for minutes
+        task = asyncio.ensure_future(runner.run())
+        await asyncio.sleep(0.5)
+        runner.stop()
+        summary = await asyncio.wait_for(task, 60)  # a hang guard, not a measurement
+        await broker.close()
+        assert summary.rebalances == 0
+        assert any("cut short" in line for line in captured)
+        await sim.start()

@@ -90,3 +90,18 @@ async def test_no_key_or_secret_in_logs_state_errors_or_reprs(tmp_path: pathlib.
     ]:
         assert KEY not in text, f"the API key leaked into {name}"
         assert SECRET not in text, f"the API secret leaked into {name}"
+
+
+def test_loaded_keys_are_redacted_from_every_log_line() -> None:
+    """Loading the keys registers them: a line that formats one anyway shows ``***``."""
+    from gridhedge.execution.secrets import load_api_keys
+
+    lines: list[str] = []
+    handler = logger.add(lines.append, level="TRACE", format="{message}")
+    try:
+        load_api_keys(KEY, SECRET, env={})
+        logger.warning("a careless line with {} and {}", KEY, SECRET)
+    finally:
+        logger.remove(handler)
+    assert lines and all(KEY not in line and SECRET not in line for line in lines)
+    assert "***" in lines[-1]

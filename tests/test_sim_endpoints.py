@@ -33,19 +33,24 @@ async def test_public_market_data_is_the_replayed_bars() -> None:
         ohlcv = await ex.fetch_ohlcv(PERP, "1h", limit=10)
         assert len(ohlcv) == 10
         assert ohlcv[-1][0] == int(bars.open_time_ms[k])
-        assert ohlcv[-1][4] == pytest.approx(float(bars.close[k]))
+        assert ohlcv[-1][4] == float(exchange.last_price("BTCUSDT"))  # on the tick
         four = await ex.fetch_ohlcv(PERP, "4h", limit=3)
         assert four[-1][0] % (4 * 3_600_000) == 0
         since = await ex.fetch_ohlcv(PERP, "1h", since=int(bars.open_time_ms[3]), limit=2)
         assert [r[0] for r in since] == [int(bars.open_time_ms[3]), int(bars.open_time_ms[4])]
+        minutes = await ex.fetch_ohlcv(PERP, "1m", limit=60)  # cut from the last bar
+        assert [r[0] for r in minutes] == [
+            int(bars.open_time_ms[k]) + 60_000 * i for i in range(60)
+        ]
+        assert (minutes[0][1], minutes[-1][4]) == (ohlcv[-1][1], ohlcv[-1][4])
         with pytest.raises(ccxt.BadRequest):
-            await ex.fetch_ohlcv(PERP, "1m")  # finer than the replay
+            await ex.fapiPublicGetKlines({"symbol": "BTCUSDT", "interval": "7m"})
         ticker = await ex.fetch_ticker(PERP)
         assert ticker["last"] == pytest.approx(float(exchange.last_price("BTCUSDT")))
         assert ticker["timestamp"] == exchange.now_ms - 1
         book = await ex.fetch_order_book(PERP, 5)
         assert len(book["bids"]) == 5 and book["asks"][0][0] - book["bids"][0][0] == (
-            pytest.approx(0.1)
+            pytest.approx(0.2)  # one tick each side of the last price
         )
         bidask = await ex.fetch_bids_asks([PERP])
         assert bidask[PERP]["bid"] == book["bids"][0][0]
@@ -91,10 +96,9 @@ async def test_order_lifecycle_and_account_endpoints() -> None:
         assert {o["status"] for o in await ex.fetch_orders(PERP)} == {"canceled"}
         assert len(await ex.fetch_closed_orders(PERP)) == 0  # canceled is not closed
         assert (await ex.set_leverage(5, PERP))["leverage"] == 5
-        # a market order fills at the next bar's open (taker) and shows in every view
+        # a market order fills at once against the book (taker) and shows in every view
         mkt = await ex.create_order(PERP, "market", "sell", 0.005, None, {"clientOrderId": "m1"})
-        assert mkt["status"] == "open"
-        sim.advance(1)
+        assert mkt["status"] == "closed"
         done = await ex.fetch_order(mkt["id"], PERP)
         assert done["status"] == "closed" and done["filled"] == 0.005
         (trade,) = await ex.fetch_my_trades(PERP)
@@ -160,7 +164,7 @@ async def test_spot_balances_through_ccxt_binance() -> None:
             balance = await spot.fetch_balance()
             assert (balance["BTC"]["total"], balance["USDT"]["free"]) == (1.5, 2500.0)
             ticker = await spot.fetch_ticker("BTC/USDT")
-            assert ticker["ask"] == pytest.approx(ticker["bid"] + 0.1)
+            assert ticker["ask"] == pytest.approx(ticker["bid"] + 0.2)
         finally:
             await spot.close()
         assert ("GET", "/api/v3/account") in sim.requests

@@ -34,11 +34,11 @@ async def test_order_errors_map_to_ccxt_classes() -> None:
         # client id longer than 36 characters (-4015)
         with pytest.raises(ccxt.BadRequest, match="-4015"):
             await ex.create_order(PERP, "limit", "buy", 0.01, low, {"clientOrderId": "x" * 37})
-        # off-tick price and off-lot amount bypassing ccxt's own rounding (-1013 filters)
+        # off-tick price and off-lot amount bypassing ccxt's own rounding (USD-M's codes)
         raw = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
-        with pytest.raises(ccxt.InvalidOrder, match="PRICE_FILTER"):
+        with pytest.raises(ccxt.ExchangeError, match="-4014"):
             await ex.fapiPrivatePostOrder({**raw, "quantity": "0.010", "price": f"{low}5"})
-        with pytest.raises(ccxt.InvalidOrder, match="LOT_SIZE"):
+        with pytest.raises(ccxt.BadRequest, match="-1111"):
             await ex.fapiPrivatePostOrder({**raw, "quantity": "0.0105", "price": str(low)})
         with pytest.raises(ccxt.InsufficientFunds, match="-2019"):
             await ex.create_order(PERP, "limit", "buy", 100, low)
@@ -46,11 +46,11 @@ async def test_order_errors_map_to_ccxt_classes() -> None:
             await ex.create_order(PERP, "limit", "buy", 0.01, low, {"reduceOnly": True})
         with pytest.raises(ccxt.BadSymbol, match="-1121"):
             await ex.fapiPrivateGetOpenOrders({"symbol": "NOPEUSDT"})
-        # a post-only order that would take is expired, as USD-M does
-        po = await ex.create_order(
-            PERP, "limit", "buy", 0.01, round(last * 1.01, 1), {"postOnly": True}
-        )
-        assert po["status"] == "expired"
+        # a post-only order that would take is refused, as USD-M does (-5022)
+        with pytest.raises(ccxt.OrderNotFillable, match="-5022"):
+            await ex.create_order(
+                PERP, "limit", "buy", 0.01, round(last * 1.01, 1), {"postOnly": True}
+            )
 
 
 async def test_signature_key_and_time_window_are_checked_on_wall_clock() -> None:

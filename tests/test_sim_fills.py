@@ -38,9 +38,10 @@ async def _trade_a_while(seed: int) -> tuple[Any, list[dict[str, Any]], list[tup
                             "limit",
                         )
                     )
-            if step % 7 == 3:
+            if step % 7 == 3:  # taker at once at the ask (the book one tick over the last)
+                _, ask = exchange.bid_ask("BTCUSDT")
                 o = await ex.create_order(PERP, "market", "buy", 0.003, None)
-                placements.append((int(o["id"]), "buy", 0, 3, exchange.bar, "market"))
+                placements.append((int(o["id"]), "buy", int(ask * 10), 3, exchange.bar, "market"))
             sim.advance(4)
             if step % 5 == 4:
                 for o in await ex.fetch_open_orders(PERP):
@@ -54,6 +55,8 @@ async def _trade_a_while(seed: int) -> tuple[Any, list[dict[str, Any]], list[tup
 
 
 async def test_fills_are_the_core_fill_model_on_the_same_bars() -> None:
+    """Resting limits fill as the core FillBook fills them on the same bars; market orders
+    fill at once as taker at the ask."""
     exchange, trades, log = await _trade_a_while(seed=1)
     assert len(trades) > 20
     bars = exchange.books["BTCUSDT"].spec.bars
@@ -67,6 +70,9 @@ async def test_fills_are_the_core_fill_model_on_the_same_bars() -> None:
             oid, side, ticks, lots, _, kind = events[k]
             if side == "cancel":
                 book.cancel(oid)
+            elif kind == "market":
+                price, amount = D(ticks) / 10, D(lots) / 1000
+                expected.append((oid, "BUY", price, amount, price * amount * D("0.0005"), False))
             else:
                 book.place(oid, side, ticks or 1, lots, bar, kind)
             k += 1

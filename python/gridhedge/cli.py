@@ -150,7 +150,7 @@ def status(
             raise typer.Exit(2)
         bot_id = folded[0]
     try:
-        store = SQLiteStateManager(path, bot_id)
+        store = SQLiteStateManager(path, bot_id, read_only=True)  # beside a running bot
     except GridHedgeError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from None

@@ -130,8 +130,11 @@ class RetryPolicy:
     """Lookups by client id after an unknown outcome before the order counts as not sent."""
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        base = self.backoff_s * float(2**attempt)
-        return float(min(self.max_backoff_s, max(base, retry_after or 0.0)))
+        """The wait before retry ``attempt``: exponential backoff capped at ``max_backoff_s``,
+        but never shorter than the exchange's ``Retry-After`` (Binance bans an IP, HTTP 418,
+        that retries before it)."""
+        base = min(self.max_backoff_s, self.backoff_s * float(2**attempt))
+        return float(max(base, retry_after or 0.0))
 
 
 def make_exchange(
@@ -216,8 +219,9 @@ async def call_with_retry(
         except Exception as e:
             if is_auth_failure(e):
                 raise ExchangeAuthError(
-                    f"{what}: the exchange refused the API key ({type(e).__name__}, code "
-                    f"{exchange_code(e)})",
+                    f"api_key: the exchange refused the API key on {what} "
+                    f"({type(e).__name__}, code {exchange_code(e)}); check the key and secret, "
+                    "their permissions and the IP allow-list",
                     field="api_key",
                     value=None,
                     rule="must be a valid key with trading permission for this IP",
@@ -569,8 +573,8 @@ class CcxtBroker(Broker):
                     ) from None
                 if is_auth_failure(e):
                     raise ExchangeAuthError(
-                        f"order {order.client_order_id}: the exchange refused the API key "
-                        f"(code {code})",
+                        f"api_key: the exchange refused the API key on order "
+                        f"{order.client_order_id} (code {code})",
                         field="api_key",
                         value=None,
                         rule="must be a valid key with trading permission for this IP",

@@ -251,11 +251,15 @@ class GridHedgeBot:
         saved = self.state.orders(live_only=True)
         listed = await self.broker.fetch_open_orders(self.symbol)
         open_orders = [o for o in listed if self.owns(o.client_order_id)]
-        open_ids = {o.client_order_id for o in open_orders}
+        open_by_id = {o.client_order_id: o for o in open_orders}
         lookup = getattr(self.broker, "refresh_order", None)
         adopted = settled = lost = 0
         for o in saved:
-            if o.client_order_id in open_ids:
+            live = open_by_id.get(o.client_order_id)
+            if live is not None:  # an intent sent before a crash is open: say so in state
+                o.merge(live.filled, live.status)
+                o.exchange_order_id = live.exchange_order_id or o.exchange_order_id
+                self.state.record_order(o)
                 adopted += 1
                 continue
             found = await lookup(o) if lookup is not None else None

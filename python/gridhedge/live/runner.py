@@ -146,6 +146,8 @@ class LiveRunner:
         self._logged: set[str] = set()
         self._equity_start: Decimal | None = None
         self.last_report: ExecutionReport | None = None
+        self.stop_grace_s = 10.0
+        """How long a stop request lets the rebalance in progress finish."""
         self.on_close: Callable[[], Awaitable[None]] | None = None
         """Releases what the runner's builder opened (exchange connections, state file)."""
 
@@ -183,7 +185,7 @@ class LiveRunner:
             while not self.stopping and (
                 max_rebalances is None or self.rebalances < max_rebalances
             ):
-                if await self._step():
+                if await self._step_or_stop():
                     if max_rebalances is not None and self.rebalances >= max_rebalances:
                         break
                     await self._wait(self.interval_s)
@@ -193,6 +195,29 @@ class LiveRunner:
             if self._started:
                 await self._exit_policy()
         return await self.summary()
+
+    async def _step_or_stop(self) -> bool:
+        """``_step()``, but a stop request does not wait out a whole retry budget: the step
+        gets ``stop_grace_s`` to finish, then is cancelled (as a crash would end it: the
+        state is consistent at every line, and the next start reconciles)."""
+        step = asyncio.ensure_future(self._step())
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({step, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not step.done():
+            done, _ = await asyncio.wait({step}, timeout=self.stop_grace_s)
+            if not done:
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await step
+                logger.warning(
+                    "stop: the rebalance in progress was cut short after {:.0f} s",
+                    self.stop_grace_s,
+                )
+                return False
+        return step.result()
 
     async def _step(self) -> bool:
         """One supervised attempt: start or reconcile if due, then one rebalance. Returns

@@ -23,6 +23,7 @@ __all__ = [
     "income_json",
     "min_notional_error",
     "order_json",
+    "places",
     "symbol_json",
     "trade_json",
 ]
@@ -52,8 +53,33 @@ ERRORS: dict[str, Err] = {
     "bad_symbol": Err(400, -1121, "Invalid symbol."),  # BadSymbol
     "bad_client_id": Err(400, -4015, "Client order id is not valid."),  # BadRequest
     "duplicate_client_id": Err(400, -4116, "ClientOrderId is duplicated."),  # linear: InvalidOrder
-    "price_filter": Err(400, -1013, "Filter failure: PRICE_FILTER"),  # InvalidOrder (by text)
-    "lot_size": Err(400, -1013, "Filter failure: LOT_SIZE"),  # InvalidOrder (by text)
+    "price_low": Err(400, -4001, "Price less than 0."),
+    "price_high": Err(400, -4002, "Price greater than max price."),
+    "price_min": Err(400, -4013, "Price less than min price."),
+    "stop_price_low": Err(400, -4006, "Stop price less than zero."),
+    "stop_price_high": Err(400, -4007, "Stop price greater than max price."),
+    "tick": Err(400, -4014, "Price not increased by tick size."),
+    "precision": Err(400, -1111, "Precision is over the maximum defined for this asset."),
+    "qty_zero": Err(400, -4003, "Quantity less than or equal to zero."),
+    "qty_min": Err(400, -4004, "Quantity less than min quantity."),
+    "qty_max": Err(400, -4005, "Quantity greater than max quantity."),
+    "step": Err(400, -4023, "Qty not increased by step size."),
+    "would_trigger": Err(400, -2021, "Order would immediately trigger."),
+    "max_open_orders": Err(400, -2025, "Reach max open order limit."),
+    "max_stop_orders": Err(400, -4045, "Reach max stop order limit."),
+    "post_only": Err(
+        400,
+        -5022,
+        "Due to the order could not be executed as maker, the Post Only order will be rejected.",
+    ),  # linear: OrderNotFillable
+    "fok": Err(
+        400,
+        -5021,
+        "Due to the order could not be filled immediately, the FOK order has been rejected.",
+    ),  # linear: OrderNotFillable
+    "too_many_orders": Err(429, -1015, "Too many new orders; current limit is %s orders per %s."),
+    "bad_combo": Err(400, -1128, "Combination of optional parameters invalid."),
+    "start_after_end": Err(400, -1023, "Start time is greater than end time."),
     "reduce_only": Err(400, -2022, "ReduceOnly Order is rejected."),  # linear: InvalidOrder
     "margin": Err(400, -2019, "Margin is insufficient."),  # linear: InsufficientFunds
     "overloaded": Err(
@@ -102,7 +128,7 @@ def min_notional_error(min_notional: Decimal) -> BinanceError:
     )
 
 
-def _places(step: Decimal) -> int:
+def places(step: Decimal) -> int:
     """Decimal places of a tick or lot size (``0.10`` -> 1)."""
     exponent = step.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -235,8 +261,8 @@ def symbol_json(spec: SymbolSpec, *, futures: bool) -> JsonDict:
         {"filterType": "MARKET_LOT_SIZE", **lot},
     ]
     precision = {
-        "pricePrecision": _places(m.tick_size),
-        "quantityPrecision": _places(m.lot_size),
+        "pricePrecision": spec.price_places,
+        "quantityPrecision": spec.qty_places,
     }
     base: JsonDict = {
         "symbol": spec.symbol,
@@ -245,7 +271,11 @@ def symbol_json(spec: SymbolSpec, *, futures: bool) -> JsonDict:
         "quoteAsset": spec.quote,
     }
     if futures:
-        filters.append({"filterType": "MIN_NOTIONAL", "notional": dec(m.min_notional)})
+        filters += [
+            {"filterType": "MIN_NOTIONAL", "notional": dec(m.min_notional)},
+            {"filterType": "MAX_NUM_ORDERS", "limit": spec.max_num_orders},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": spec.max_num_algo_orders},
+        ]
         return {
             **base,
             "pair": spec.symbol,
@@ -260,7 +290,7 @@ def symbol_json(spec: SymbolSpec, *, futures: bool) -> JsonDict:
             "settlePlan": 0,
             "triggerProtect": "0.0500",
             "orderTypes": ["LIMIT", "MARKET", "STOP_MARKET"],
-            "timeInForce": ["GTC", "GTX"],
+            "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
             "filters": filters,
         }
     filters.append(

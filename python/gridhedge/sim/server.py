@@ -1,11 +1,44 @@
+# ruff: noqa: E501  (the conformance table in the docstring is one row a line)
 """The emulator's HTTP face: an aiohttp app speaking Binance USD-M futures' REST API (and the
 spot endpoints that hold the inventory), so ccxt's unmodified ``binanceusdm``/``binance`` run
 against it on 127.0.0.1.
 
 Every request goes through one dispatcher: fault knobs, then (for signed routes) the API key,
-HMAC signature and recvWindow check against the wall clock, then the route. Admin routes live
-under ``/_sim`` (advance the replay clock, read the books, set fault knobs); they are neither
-signed nor faulted. Unknown paths answer 404 and are recorded in ``SimServer.unhandled``.
+HMAC signature and recvWindow check against the wall clock, then the rate limits, then the
+route; the books are committed to the ``--state`` file after each. Admin routes live under
+``/_sim`` (advance the replay clock, read the books, set fault knobs); they are neither signed,
+limited nor faulted. Unknown paths answer 404 and are recorded in ``SimServer.unhandled``.
+
+How it answers like Binance USD-M (issue 14; tests in ``tests/test_sim_conformance.py``,
+sources: developers.binance.com/docs/derivatives/usds-margined-futures and ccxt's
+``binance.py``):
+
+| behaviour | Binance USD-M rule | test |
+|---|---|---|
+| ``userTrades`` span | at most 7 days from startTime (none: last 7 days); longer -1127; ``fromId`` with a time -1128 | ``test_user_trades_answers_at_most_seven_days_from_start_time`` |
+| request weight | 2400/min per IP, ``X-MBX-USED-WEIGHT-1M``; over: 429 -1003 + Retry-After; not backing off: 418 ban (2 min, doubling to 3 days) | ``test_request_weight_429_then_418_with_retry_after`` |
+| order rate | 300 / 10 s and 1200 / min per account: 429 -1015; ``X-MBX-ORDER-COUNT-10S/1M`` | ``test_order_rate_300_per_10_seconds_is_1015`` |
+| open orders per symbol | MAX_NUM_ORDERS filter (200), -2025; MAX_NUM_ALGO_ORDERS (10), -4045 | ``test_open_orders_capped_by_max_num_orders_filter`` |
+| reduce-only | never opens the other side: nothing to reduce -2022; larger than the position: filled to it, rest expired | ``test_reduce_only_never_opens_the_other_side`` |
+| market order | fills at once against the book, taker (walks levels: impact) | ``test_market_order_fills_at_once_as_taker`` |
+| marketable limit | fills at the book's prices as taker; the rest rests as maker | ``test_limit_buy_above_the_ask_fills_at_the_book_price_as_taker`` |
+| post-only crossing | -5022 (ccxt OrderNotFillable) | ``test_post_only_that_would_cross_is_5022`` |
+| IOC / FOK | accepted; IOC expires the rest, FOK fills in full or -5021 | ``test_ioc_and_fok_are_accepted_and_done_at_once`` |
+| price / amount filters | off tick -4014, too many decimals -1111, off step -4023, min/max -4013/-4002/-4004/-4005 | ``test_price_off_tick_is_4014_and_too_many_decimals_1111`` |
+| amount <= 0 | -4003 | ``test_amount_zero_or_less_is_4003`` |
+| ticker and kline prices | on the tick (volumes on the lot) | ``test_ticker_and_kline_prices_are_on_the_tick`` |
+| clocks | one clock: serverTime and every record on the replay clock; signing on wall time | ``test_one_clock_server_time_and_trade_times_agree`` |
+| restart | ``--state FILE`` (SQLite) keeps accounts, orders, trades, ids and clock | ``test_state_survives_a_restart``, ``test_cli_restart_on_state_with_secret_from_env`` |
+| trade ids | per symbol, from 1 | ``test_trade_ids_count_per_symbol`` |
+| ``income`` | neither startTime nor endTime: the recent 7 days | ``test_income_defaults_to_the_recent_seven_days`` |
+| ``allOrders`` | ``orderId=X``: the first ``limit`` from X; else the latest of the last 7 days; canceled/expired without fills hidden after 3 days, all after 90 | ``test_all_orders_from_order_id_are_the_first_from_it`` |
+| ccxt ``load_markets()`` defaults | sapi capital/config/getall and margin/allPairs answered | ``test_load_markets_with_ccxt_default_options`` |
+| leverage, margin mode, position mode, status, public trades | symbolConfig, marginType (-4046/-4047/-4048), positionSide/dual, system/status, aggTrades/trades | ``test_leverage_margin_mode_position_mode_status_and_public_trades`` |
+| kline intervals | 1m ... 1w (weeks from Monday); others -1120 | ``test_every_documented_kline_interval`` |
+| secret | read from ``GRIDHEDGE_SIM_API_SECRET`` or ``--api-secret-file``, never argv | ``test_cli_restart_on_state_with_secret_from_env`` |
+
+Not emulated: hedge mode, isolated margin accounting (``marginType`` is recorded only),
+liquidation, PERCENT_PRICE, the 1M kline interval, the 6-month limit of ``userTrades``.
 """
 
 from __future__ import annotations
@@ -35,8 +68,9 @@ from gridhedge.sim.binance_format import (
     symbol_json,
     trade_json,
 )
-from gridhedge.sim.engine import MAINT_MARGIN_RATE, SimExchange
+from gridhedge.sim.engine import DAY_MS, MAINT_MARGIN_RATE, SimExchange, SimOrder
 from gridhedge.sim.faults import FaultRule, Faults
+from gridhedge.sim.limits import Limits, RateLimiter, Refusal
 from gridhedge.sim.replay import FUNDING_INTERVAL_MS
 from gridhedge.sim.signing import API_KEY_HEADER, verify
 
@@ -64,7 +98,11 @@ INTERVALS_MS = {
     "3d": 259_200_000,
     "1w": 604_800_000,
 }
-DAY_MS = 86_400_000
+WEEK_OFFSET_MS = 4 * DAY_MS
+"""Weekly klines open on Mondays (the epoch was a Thursday)."""
+
+
+Weight = int | Callable[[Params], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +111,35 @@ class Route:
     path: str
     handler: Handler
     signed: bool
+    weight: Weight = 1
+    """Request weight against the IP's minute (USD-M's published weight of the endpoint)."""
+    order: bool = False
+    """Counts against the account's order rate (new orders)."""
+
+    def weight_of(self, params: Params) -> int:
+        return self.weight(params) if callable(self.weight) else self.weight
+
+
+def _by_symbol(with_symbol: int, without: int) -> Callable[[Params], int]:
+    return lambda p: with_symbol if p.get("symbol") else without
+
+
+def _kline_weight(p: Params) -> int:
+    """USD-M klines: limit [1,100) 1, [100,500) 2, [500,1000] 5, > 1000 10 (default 500)."""
+    try:
+        n = int(p.get("limit") or 500)
+    except ValueError:
+        n = 500
+    return 1 if n < 100 else 2 if n < 500 else 5 if n <= 1000 else 10
+
+
+def _depth_weight(p: Params) -> int:
+    """USD-M depth: limit 5/10/20/50 2, 100 5, 500 10, 1000 20 (default 500)."""
+    try:
+        n = int(p.get("limit") or 500)
+    except ValueError:
+        n = 500
+    return 2 if n <= 50 else 5 if n <= 100 else 10 if n <= 500 else 20
 
 
 def _num(x: float) -> str:
@@ -112,7 +179,7 @@ def _window(
 def exchange_info(ex: SimExchange, p: Params, *, futures: bool = True) -> JsonDict:
     return {
         "timezone": "UTC",
-        "serverTime": int(time.time() * 1000),
+        "serverTime": int(p["_clock"]),
         "rateLimits": [
             {
                 "rateLimitType": "REQUEST_WEIGHT",
@@ -120,6 +187,7 @@ def exchange_info(ex: SimExchange, p: Params, *, futures: bool = True) -> JsonDi
                 "intervalNum": 1,
                 "limit": 2400,
             },
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
             {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
         ],
         "exchangeFilters": [],
@@ -128,26 +196,40 @@ def exchange_info(ex: SimExchange, p: Params, *, futures: bool = True) -> JsonDi
     }
 
 
+def _px(ex: SimExchange, symbol: str, x: float) -> str:
+    """A replayed price on the symbol's tick (snapped down, as the last price is)."""
+    return dec(ex.book(symbol).spec.market.round_price(float(x), "buy"))
+
+
+def _qty(ex: SimExchange, symbol: str, x: float) -> str:
+    """A replayed volume on the symbol's lot (snapped down)."""
+    return dec(ex.book(symbol).spec.market.round_amount(max(0.0, float(x))))
+
+
 def _ticker_24h(ex: SimExchange, symbol: str, *, spot: bool) -> JsonDict:
     bars = ex.book(symbol).spec.bars
     k = ex.bar
     first = max(0, k - DAY_MS // ex.timeframe_ms + 1)
     sl = slice(first, k + 1)
-    o, last = float(bars.open[first]), float(bars.close[k])
+    open_ = Decimal(_px(ex, symbol, bars.open[first]))
+    last = ex.last_price(symbol)
     vol = bars.volume[sl]
+    change = (last / open_ - 1) * 100 if open_ else Decimal(0)
     out: JsonDict = {
         "symbol": symbol,
-        "priceChange": _num(last - o),
-        "priceChangePercent": f"{(last / o - 1) * 100:.3f}",
-        "weightedAvgPrice": _num(
-            float(np.sum(bars.close[sl] * vol) / np.sum(vol)) if np.sum(vol) > 0 else last
+        "priceChange": dec(last - open_),
+        "priceChangePercent": f"{change:.3f}",
+        "weightedAvgPrice": _px(
+            ex,
+            symbol,
+            float(np.sum(bars.close[sl] * vol) / np.sum(vol)) if np.sum(vol) > 0 else float(last),
         ),
-        "lastPrice": _num(last),
+        "lastPrice": dec(last),
         "lastQty": "0",
-        "openPrice": _num(o),
-        "highPrice": _num(float(np.max(bars.high[sl]))),
-        "lowPrice": _num(float(np.min(bars.low[sl]))),
-        "volume": _num(float(np.sum(vol))),
+        "openPrice": dec(open_),
+        "highPrice": _px(ex, symbol, float(np.max(bars.high[sl]))),
+        "lowPrice": _px(ex, symbol, float(np.min(bars.low[sl]))),
+        "volume": _qty(ex, symbol, float(np.sum(vol))),
         "quoteVolume": _num(float(np.sum(bars.close[sl] * vol))),
         "openTime": int(bars.open_time_ms[first]),
         "closeTime": ex.now_ms - 1,
@@ -156,15 +238,9 @@ def _ticker_24h(ex: SimExchange, symbol: str, *, spot: bool) -> JsonDict:
         "count": k - first + 1,
     }
     if spot:
-        bid, ask = _bid_ask(ex, symbol)
+        bid, ask = ex.bid_ask(symbol)
         out.update(bidPrice=dec(bid), askPrice=dec(ask), bidQty="1", askQty="1")
     return out
-
-
-def _bid_ask(ex: SimExchange, symbol: str) -> tuple[Decimal, Decimal]:
-    """Best bid = the last price snapped down, best ask one tick above."""
-    bid = ex.last_price(symbol)
-    return bid, bid + ex.book(symbol).spec.market.tick_size
 
 
 def _symbols(ex: SimExchange, p: Params) -> list[str]:
@@ -194,14 +270,15 @@ def ticker_price(ex: SimExchange, p: Params) -> Any:
 def book_ticker(ex: SimExchange, p: Params) -> Any:
     rows = []
     for s in _symbols(ex, p):
-        bid, ask = _bid_ask(ex, s)
+        bid, ask = ex.bid_ask(s)
+        level = dec(ex.level_lots(s) * ex.book(s).spec.market.lot_size)
         rows.append(
             {
                 "symbol": s,
                 "bidPrice": dec(bid),
-                "bidQty": "1",
+                "bidQty": level,
                 "askPrice": dec(ask),
-                "askQty": "1",
+                "askQty": level,
                 "time": ex.now_ms,
             }
         )
@@ -209,13 +286,13 @@ def book_ticker(ex: SimExchange, p: Params) -> Any:
 
 
 def depth(ex: SimExchange, p: Params) -> JsonDict:
-    """A synthetic book around the last price: ``limit`` levels a side, one tick apart, each
-    holding a share of the last bar's volume (snapped to the lot, at least one lot)."""
+    """The emulated book market orders take from: ``limit`` levels a side one tick apart
+    around the last price, each holding the last bar's volume / 50 (at least one lot)."""
     book = ex.book(p.get("symbol"))
     m = book.spec.market
     n = _limit(p, 500, 1000)
-    bid, ask = _bid_ask(ex, book.spec.symbol)
-    qty = max(m.round_amount(float(book.spec.bars.volume[ex.bar]) / 50), m.lot_size)
+    bid, ask = ex.bid_ask(book.spec.symbol)
+    qty = ex.level_lots(book.spec.symbol) * m.lot_size
     return {
         "lastUpdateId": ex.bar,
         "E": ex.now_ms,
@@ -227,40 +304,96 @@ def depth(ex: SimExchange, p: Params) -> JsonDict:
     }
 
 
+def _sub_path(
+    o: float, h: float, lo: float, c: float, n: int
+) -> list[tuple[float, float, float, float]]:
+    """``n`` sub-bars of one bar along the fill model's path (O->H->L->C on a down bar, else
+    O->L->H->C), each third of the bar one leg: (open, high, low, close) each."""
+    pts = [o, h, lo, c] if c < o else [o, lo, h, c]
+
+    def at(x: float) -> float:  # x in [0, 3]: position along the three legs
+        leg = min(int(x), 2)
+        return pts[leg] + (pts[leg + 1] - pts[leg]) * (x - leg)
+
+    out = []
+    for i in range(n):
+        x0, x1 = 3 * i / n, 3 * (i + 1) / n
+        inside = [at(x0), at(x1), *(pts[v] for v in (1, 2) if x0 < v < x1)]
+        out.append((at(x0), max(inside), min(inside), at(x1)))
+    return out
+
+
 def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
-    """Closed bars (and, for a coarser interval, the group in progress), native or aggregated
-    to any listed interval that is a multiple of the replay's timeframe."""
-    bars = ex.book(p.get("symbol")).spec.bars
+    """Klines of every documented interval: the replay's own bars, coarser intervals
+    aggregated from them (the group in progress last), finer ones cut from each bar along the
+    fill model's path with its volume shared evenly; prices on the tick, volumes on the lot."""
+    symbol = ex.book(p.get("symbol")).spec.symbol
+    bars = ex.book(symbol).spec.bars
     iv = INTERVALS_MS.get(p.get("interval", ""))
-    if iv is None or iv % ex.timeframe_ms != 0:
+    if iv is None:
         raise BinanceError.of("bad_interval")
+    tf = ex.timeframe_ms
+    limit = _limit(p, 500, 1500)
     k = ex.bar + 1
-    times = bars.open_time_ms[:k]
-    keys = times // iv
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], k] - 1
     rows: list[list[Any]] = []
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        t = int(keys[s]) * iv
-        vol = float(np.sum(bars.volume[s : e + 1]))
-        qv = float(np.sum(bars.volume[s : e + 1] * bars.close[s : e + 1]))
+
+    def row(t: int, o: float, h: float, lo: float, c: float, vol: float, qv: float, n: int) -> None:
         rows.append(
             [
                 t,
-                _num(bars.open[s]),
-                _num(float(np.max(bars.high[s : e + 1]))),
-                _num(float(np.min(bars.low[s : e + 1]))),
-                _num(bars.close[e]),
-                _num(vol),
+                _px(ex, symbol, o),
+                _px(ex, symbol, h),
+                _px(ex, symbol, lo),
+                _px(ex, symbol, c),
+                _qty(ex, symbol, vol),
                 t + iv - 1,
                 _num(qv),
-                e - s + 1,
-                _num(vol / 2),
+                n,
+                _qty(ex, symbol, vol / 2),
                 _num(qv / 2),
                 "0",
             ]
         )
-    return _window(rows, lambda r: int(r[0]), p, _limit(p, 500, 1500))
+
+    if iv < tf:
+        if tf % iv != 0:
+            raise BinanceError.of("bad_interval")
+        n = tf // iv
+        start, end = _int(p, "startTime"), _int(p, "endTime")
+        lo_bar = 0 if start is None else max(0, (start - int(bars.open_time_ms[0])) // tf)
+        hi_bar = k if end is None else min(k, (end - int(bars.open_time_ms[0])) // tf + 1)
+        if start is None:
+            lo_bar = max(lo_bar, hi_bar - (limit + n - 1) // n)
+        else:
+            hi_bar = min(hi_bar, lo_bar + (limit + n - 1) // n + 1)
+        for b in range(lo_bar, hi_bar):
+            vol = float(bars.volume[b]) / n
+            for i, (o, h, lo, c) in enumerate(
+                _sub_path(bars.open[b], bars.high[b], bars.low[b], bars.close[b], n)
+            ):
+                row(int(bars.open_time_ms[b]) + i * iv, o, h, lo, c, vol, vol * c, 1)
+        return _window(rows, lambda r: int(r[0]), p, limit)
+    if iv % tf != 0:
+        raise BinanceError.of("bad_interval")
+    offset = WEEK_OFFSET_MS if iv == INTERVALS_MS["1w"] else 0
+    times = bars.open_time_ms[:k]
+    keys = (times - offset) // iv
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], k] - 1
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        vol = float(np.sum(bars.volume[s : e + 1]))
+        qv = float(np.sum(bars.volume[s : e + 1] * bars.close[s : e + 1]))
+        row(
+            int(keys[s]) * iv + offset,
+            bars.open[s],
+            float(np.max(bars.high[s : e + 1])),
+            float(np.min(bars.low[s : e + 1])),
+            bars.close[e],
+            vol,
+            qv,
+            e - s + 1,
+        )
+    return _window(rows, lambda r: int(r[0]), p, limit)
 
 
 def _premium(ex: SimExchange, symbol: str) -> JsonDict:
@@ -314,7 +447,7 @@ def new_order(ex: SimExchange, p: Params) -> JsonDict:
 
 def get_order(ex: SimExchange, p: Params) -> JsonDict:
     order = ex.find_order(p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))
-    if order is None:
+    if order is None or not _visible(ex, order):
         raise BinanceError.of("no_such_order")
     return order_json(order)
 
@@ -379,36 +512,91 @@ def open_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
     return [order_json(o) for o in ex.open_orders(p.get("symbol") or None, algo=False)]
 
 
+def _visible(ex: SimExchange, o: SimOrder) -> bool:
+    """USD-M forgets, in order queries, a CANCELED or EXPIRED order without fills 3 days after
+    it was created, and every order 90 days after (Query Order / All Orders)."""
+    age = ex.now_ms - o.time_ms
+    if o.status in ("CANCELED", "EXPIRED") and o.executed_qty == 0 and age > 3 * DAY_MS:
+        return False
+    return age <= 90 * DAY_MS
+
+
 def all_orders(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /fapi/v1/allOrders: with ``orderId`` the orders >= it (oldest first, ``limit``
+    of them); with a time range at most 7 days of it; otherwise the most recent ``limit``
+    of the last 7 days."""
     book = ex.book(p.get("symbol"))
+    limit = _limit(p, 500, 1000)
     since_id = _int(p, "orderId")
-    orders = [
-        o
-        for o in book.orders.values()
-        if not o.algo and (since_id is None or o.order_id >= since_id)
-    ]
-    return [order_json(o) for o in _window(orders, lambda o: o.time_ms, p, _limit(p, 500, 1000))]
+    orders = [o for o in book.orders.values() if not o.algo and _visible(ex, o)]
+    if since_id is not None:
+        picked = [o for o in orders if o.order_id >= since_id]
+        start, end = _int(p, "startTime"), _int(p, "endTime")
+        picked = [
+            o
+            for o in picked
+            if (start is None or o.time_ms >= start) and (end is None or o.time_ms <= end)
+        ]
+        return [order_json(o) for o in picked[:limit]]
+    start, end = _time_range(ex, p, 7 * DAY_MS)
+    picked = [o for o in orders if start <= o.time_ms <= end]
+    picked = picked[:limit] if p.get("startTime") else picked[-limit:]
+    return [order_json(o) for o in picked]
+
+
+def _time_range(ex: SimExchange, p: Params, span_ms: int) -> tuple[int, int]:
+    """startTime/endTime as USD-M reads them for a windowed query: neither sent means the
+    last ``span_ms`` to now; one sent means ``span_ms`` from/to it; both may be at most
+    ``span_ms`` apart (-1127) and in order (-1023)."""
+    start, end = _int(p, "startTime"), _int(p, "endTime")
+    if start is None and end is None:
+        return ex.now_ms - span_ms, ex.now_ms
+    if start is None:
+        assert end is not None
+        return end - span_ms, end
+    if end is None:
+        return start, start + span_ms
+    if start > end:
+        raise BinanceError.of("start_after_end")
+    if end - start > span_ms:
+        raise BinanceError(
+            400, -1127, f"More than {span_ms // 3_600_000} hours between startTime and endTime."
+        )
+    return start, end
 
 
 def user_trades(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /fapi/v1/userTrades: ``fromId`` (not with a time range, -1128) pages by trade id;
+    otherwise at most ``trades_window_ms`` (7 days) from startTime, to endTime, or back from
+    now; oldest first, ``limit`` (default 500, max 1000)."""
     book = ex.book(p.get("symbol"))
+    limit = _limit(p, 500, 1000)
     trades = book.trades
     order_id, from_id = _int(p, "orderId"), _int(p, "fromId")
     if order_id is not None:
         trades = [t for t in trades if t.order_id == order_id]
     if from_id is not None:
-        trades = [t for t in trades if t.trade_id >= from_id]
-        return [trade_json(t) for t in trades[: _limit(p, 500, 1000)]]
-    return [trade_json(t) for t in _window(trades, lambda t: t.time_ms, p, _limit(p, 500, 1000))]
+        if p.get("startTime") or p.get("endTime"):
+            raise BinanceError.of("bad_combo")
+        return [trade_json(t) for t in trades if t.trade_id >= from_id][:limit]
+    start, end = _time_range(ex, p, ex.trades_window_ms)
+    picked = [t for t in trades if start <= t.time_ms <= end]
+    picked = picked[:limit] if p.get("startTime") else picked[-limit:]
+    return [trade_json(t) for t in picked]
 
 
 def income(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /fapi/v1/income: "If neither startTime nor endTime is sent, the recent 7-day data
+    will be returned"; oldest first, ``limit`` (default 100, max 1000)."""
     sym = p.get("symbol")
     kind = p.get("incomeType")
+    recent = ex.now_ms - 7 * DAY_MS if not (p.get("startTime") or p.get("endTime")) else None
     rows = [
         i
         for i in ex.income
-        if (not sym or i.symbol == sym.upper()) and (not kind or i.income_type == kind)
+        if (not sym or i.symbol == sym.upper())
+        and (not kind or i.income_type == kind)
+        and (recent is None or i.time_ms >= recent)
     ]
     return [income_json(i) for i in _window(rows, lambda i: i.time_ms, p, _limit(p, 100, 1000))]
 
@@ -608,7 +796,154 @@ def spot_account(ex: SimExchange, p: Params) -> JsonDict:
 
 
 def server_time(ex: SimExchange, p: Params) -> JsonDict:
-    return {"serverTime": p["_server_time"]}
+    """The exchange's one clock: the replay's market time (see ``SimServer.clock_ms``)."""
+    return {"serverTime": int(p["_clock"])}
+
+
+def position_side(ex: SimExchange, p: Params) -> JsonDict:
+    """GET /fapi/v1/positionSide/dual: one-way mode (the emulator has no hedge mode)."""
+    return {"dualSidePosition": False}
+
+
+def margin_type(ex: SimExchange, p: Params) -> JsonDict:
+    """POST /fapi/v1/marginType: CROSSED or ISOLATED; -4046 if it is already so, -4047/-4048
+    with open orders or a position, as USD-M answers. (Margin is still computed cross.)"""
+    book = ex.book(p.get("symbol"))
+    kind = (p.get("marginType") or "").upper()
+    if kind not in ("CROSSED", "ISOLATED"):
+        raise BinanceError.of("bad_param", "(marginType must be CROSSED or ISOLATED)")
+    if kind == ex.margin_types.get(book.spec.symbol, "CROSSED"):
+        raise BinanceError(400, -4046, "No need to change margin type.")
+    if ex.open_orders(book.spec.symbol):
+        raise BinanceError(400, -4047, "Margin type cannot be changed if there exists open orders.")
+    if book.account.position_lots != 0:
+        raise BinanceError(400, -4048, "Margin type cannot be changed if there exists position.")
+    ex.margin_types[book.spec.symbol] = kind
+    ex.touch_meta()
+    return {"code": 200, "msg": "success"}
+
+
+def symbol_config(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /fapi/v1/symbolConfig: margin type and leverage per symbol."""
+    return [
+        {
+            "symbol": s,
+            "marginType": ex.margin_types.get(s, "CROSSED"),
+            "isAutoAddMargin": "false",
+            "leverage": ex.books[s].leverage,
+            "maxNotionalValue": "50000000",
+        }
+        for s in _symbols(ex, p)
+    ]
+
+
+def account_config(ex: SimExchange, p: Params) -> JsonDict:
+    return {
+        "feeTier": 0,
+        "canTrade": True,
+        "canDeposit": True,
+        "canWithdraw": True,
+        "dualSidePosition": False,
+        "updateTime": 0,
+        "multiAssetsMargin": False,
+        "tradeGroupId": -1,
+    }
+
+
+def system_status(ex: SimExchange, p: Params) -> JsonDict:
+    return {"status": 0, "msg": "normal"}
+
+
+def capital_config(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /sapi/v1/capital/config/getall: the coins of the account (ccxt's fetchCurrencies,
+    part of ``load_markets`` with default options)."""
+    coins = sorted({*ex.spot, "USDT", *(b.spec.base for b in ex.books.values())})
+    return [
+        {
+            "coin": c,
+            "name": c,
+            "depositAllEnable": True,
+            "withdrawAllEnable": True,
+            "free": dec(ex.spot.get(c, Decimal(0))),
+            "locked": "0",
+            "freeze": "0",
+            "withdrawing": "0",
+            "ipoing": "0",
+            "ipoable": "0",
+            "storage": "0",
+            "isLegalMoney": False,
+            "trading": True,
+            "networkList": [
+                {
+                    "network": c,
+                    "coin": c,
+                    "withdrawIntegerMultiple": "0.00000001",
+                    "isDefault": True,
+                    "depositEnable": True,
+                    "withdrawEnable": True,
+                    "depositDesc": "",
+                    "withdrawDesc": "",
+                    "name": c,
+                    "resetAddressStatus": False,
+                    "withdrawFee": "0",
+                    "withdrawMin": "0",
+                    "withdrawMax": "10000000000",
+                    "minConfirm": 1,
+                    "unLockConfirm": 0,
+                    "sameAddress": False,
+                }
+            ],
+        }
+        for c in coins
+    ]
+
+
+def margin_pairs(ex: SimExchange, p: Params) -> list[JsonDict]:
+    """GET /sapi/v1/margin/allPairs (and isolated/allPairs): ccxt's fetchMargins, part of
+    ``load_markets`` with default options."""
+    return [
+        {
+            "id": i + 1,
+            "symbol": b.spec.symbol,
+            "base": b.spec.base,
+            "quote": b.spec.quote,
+            "isMarginTrade": True,
+            "isBuyAllowed": True,
+            "isSellAllowed": True,
+        }
+        for i, b in enumerate(ex.books.values())
+    ]
+
+
+def public_trades(ex: SimExchange, p: Params, *, agg: bool) -> list[JsonDict]:
+    """Public trades (/fapi/v1/trades, /fapi/v1/aggTrades): one print per closed bar, at its
+    close price for its volume, at its close time; id = the bar index."""
+    symbol = ex.book(p.get("symbol")).spec.symbol
+    bars = ex.book(symbol).spec.bars
+    limit = _limit(p, 500, 1000)
+    rows: list[JsonDict] = []
+    for k in range(max(0, ex.bar + 1 - 1000), ex.bar + 1):
+        price, qty = _px(ex, symbol, bars.close[k]), _qty(ex, symbol, bars.volume[k])
+        t = ex.bar_close_ms(k) - 1
+        if agg:
+            rows.append({"a": k, "p": price, "q": qty, "f": k, "l": k, "T": t, "m": False})
+        else:
+            quote = dec(Decimal(price) * Decimal(qty))
+            rows.append(
+                {
+                    "id": k,
+                    "price": price,
+                    "qty": qty,
+                    "quoteQty": quote,
+                    "time": t,
+                    "isBuyerMaker": False,
+                }
+            )
+    from_id = _int(p, "fromId")
+    if from_id is not None:
+        return [r for r in rows if int(r["a" if agg else "id"]) >= from_id][:limit]
+    key = "T" if agg else "time"
+    return _window(rows, lambda r: int(r[key]), p, limit)
 
 
 def ping(ex: SimExchange, p: Params) -> JsonDict:
@@ -616,63 +951,79 @@ def ping(ex: SimExchange, p: Params) -> JsonDict:
 
 
 def _routes() -> list[Route]:
-    def pub(method: str, path: str, h: Handler) -> Route:
-        return Route(method, path, h, signed=False)
+    def pub(method: str, path: str, h: Handler, weight: Weight = 1) -> Route:
+        return Route(method, path, h, signed=False, weight=weight)
 
-    def sig(method: str, path: str, h: Handler) -> Route:
-        return Route(method, path, h, signed=True)
+    def sig(method: str, path: str, h: Handler, weight: Weight = 1) -> Route:
+        return Route(method, path, h, signed=True, weight=weight)
 
     def spot_info(ex: SimExchange, p: Params) -> JsonDict:
         return exchange_info(ex, p, futures=False)
+
+    def trades(ex: SimExchange, p: Params) -> list[JsonDict]:
+        return public_trades(ex, p, agg=False)
+
+    def agg_trades(ex: SimExchange, p: Params) -> list[JsonDict]:
+        return public_trades(ex, p, agg=True)
 
     routes = [
         pub("GET", "/fapi/v1/ping", ping),
         pub("GET", "/fapi/v1/time", server_time),
         pub("GET", "/fapi/v1/exchangeInfo", exchange_info),
-        pub("GET", "/fapi/v1/ticker/24hr", ticker_24h),
-        pub("GET", "/fapi/v1/ticker/price", ticker_price),
-        pub("GET", "/fapi/v2/ticker/price", ticker_price),
-        pub("GET", "/fapi/v1/ticker/bookTicker", book_ticker),
-        pub("GET", "/fapi/v1/klines", klines),
-        pub("GET", "/fapi/v1/markPriceKlines", klines),
-        pub("GET", "/fapi/v1/indexPriceKlines", klines),
-        pub("GET", "/fapi/v1/depth", depth),
-        pub("GET", "/fapi/v1/premiumIndex", premium_index),
+        pub("GET", "/fapi/v1/ticker/24hr", ticker_24h, _by_symbol(1, 40)),
+        pub("GET", "/fapi/v1/ticker/price", ticker_price, _by_symbol(1, 2)),
+        pub("GET", "/fapi/v2/ticker/price", ticker_price, _by_symbol(1, 2)),
+        pub("GET", "/fapi/v1/ticker/bookTicker", book_ticker, _by_symbol(2, 5)),
+        pub("GET", "/fapi/v1/klines", klines, _kline_weight),
+        pub("GET", "/fapi/v1/markPriceKlines", klines, _kline_weight),
+        pub("GET", "/fapi/v1/indexPriceKlines", klines, _kline_weight),
+        pub("GET", "/fapi/v1/depth", depth, _depth_weight),
+        pub("GET", "/fapi/v1/premiumIndex", premium_index, _by_symbol(1, 10)),
         pub("GET", "/fapi/v1/fundingRate", funding_rate_history),
         pub("GET", "/fapi/v1/fundingInfo", funding_info),
-        sig("POST", "/fapi/v1/order", new_order),
+        pub("GET", "/fapi/v1/trades", trades, 5),
+        pub("GET", "/fapi/v1/aggTrades", agg_trades, 20),
+        Route("POST", "/fapi/v1/order", new_order, signed=True, weight=0, order=True),
         sig("GET", "/fapi/v1/order", get_order),
         sig("DELETE", "/fapi/v1/order", cancel_order),
         sig("GET", "/fapi/v1/openOrder", get_open_order),
-        sig("POST", "/fapi/v1/algoOrder", new_algo_order),
+        Route("POST", "/fapi/v1/algoOrder", new_algo_order, signed=True, weight=0, order=True),
         sig("GET", "/fapi/v1/algoOrder", get_algo_order),
         sig("DELETE", "/fapi/v1/algoOrder", cancel_algo_order),
-        sig("GET", "/fapi/v1/openAlgoOrders", open_algo_orders),
-        sig("GET", "/fapi/v1/allAlgoOrders", all_algo_orders),
+        sig("GET", "/fapi/v1/openAlgoOrders", open_algo_orders, _by_symbol(1, 40)),
+        sig("GET", "/fapi/v1/allAlgoOrders", all_algo_orders, 5),
         sig("DELETE", "/fapi/v1/algoOpenOrders", cancel_all_algo),
-        sig("GET", "/fapi/v1/openOrders", open_orders),
+        sig("GET", "/fapi/v1/openOrders", open_orders, _by_symbol(1, 40)),
         sig("DELETE", "/fapi/v1/allOpenOrders", cancel_all),
-        sig("GET", "/fapi/v1/allOrders", all_orders),
-        sig("GET", "/fapi/v1/userTrades", user_trades),
-        sig("GET", "/fapi/v1/income", income),
+        sig("GET", "/fapi/v1/allOrders", all_orders, 5),
+        sig("GET", "/fapi/v1/userTrades", user_trades, 5),
+        sig("GET", "/fapi/v1/income", income, 30),
         sig("POST", "/fapi/v1/leverage", set_leverage),
+        sig("POST", "/fapi/v1/marginType", margin_type),
+        sig("GET", "/fapi/v1/positionSide/dual", position_side, 30),
+        sig("GET", "/fapi/v1/symbolConfig", symbol_config, 5),
+        sig("GET", "/fapi/v1/accountConfig", account_config, 5),
         sig("GET", "/fapi/v1/leverageBracket", leverage_bracket),
-        sig("GET", "/fapi/v1/commissionRate", commission_rate),
-        sig("GET", "/fapi/v2/account", account_v2),
-        sig("GET", "/fapi/v3/account", account),
-        sig("GET", "/fapi/v2/balance", balance),
-        sig("GET", "/fapi/v3/balance", balance),
-        sig("GET", "/fapi/v2/positionRisk", position_risk_v2),
-        sig("GET", "/fapi/v3/positionRisk", position_risk_v3),
+        sig("GET", "/fapi/v1/commissionRate", commission_rate, 20),
+        sig("GET", "/fapi/v2/account", account_v2, 5),
+        sig("GET", "/fapi/v3/account", account, 5),
+        sig("GET", "/fapi/v2/balance", balance, 5),
+        sig("GET", "/fapi/v3/balance", balance, 5),
+        sig("GET", "/fapi/v2/positionRisk", position_risk_v2, 5),
+        sig("GET", "/fapi/v3/positionRisk", position_risk_v3, 5),
         pub("GET", "/api/v3/ping", ping),
         pub("GET", "/api/v3/time", server_time),
-        pub("GET", "/api/v3/exchangeInfo", spot_info),
-        pub("GET", "/api/v3/ticker/24hr", ticker_24h_spot),
-        pub("GET", "/api/v3/ticker/price", ticker_price),
-        pub("GET", "/api/v3/ticker/bookTicker", book_ticker),
-        pub("GET", "/api/v3/klines", klines),
-        pub("GET", "/api/v3/depth", depth),
-        sig("GET", "/api/v3/account", spot_account),
+        pub("GET", "/api/v3/exchangeInfo", spot_info, 20),
+        pub("GET", "/api/v3/ticker/24hr", ticker_24h_spot, _by_symbol(2, 80)),
+        pub("GET", "/api/v3/ticker/price", ticker_price, _by_symbol(2, 4)),
+        pub("GET", "/api/v3/ticker/bookTicker", book_ticker, _by_symbol(2, 4)),
+        pub("GET", "/api/v3/klines", klines, 2),
+        pub("GET", "/api/v3/depth", depth, _depth_weight),
+        sig("GET", "/api/v3/account", spot_account, 20),
+        pub("GET", "/sapi/v1/system/status", system_status),
+        pub("GET", "/sapi/v1/margin/allPairs", margin_pairs),
+        pub("GET", "/sapi/v1/margin/isolated/allPairs", margin_pairs, 10),
+        sig("GET", "/sapi/v1/capital/config/getall", capital_config, 10),
     ]
     return routes
 
@@ -695,7 +1046,8 @@ class SimServer:
     """The emulator on 127.0.0.1: ``async with SimServer(exchange) as sim: sim.url``.
 
     ``secrets`` maps API key to secret (default ``sim-key``/``sim-secret``);
-    ``bars_per_second`` > 0 advances the replay clock on its own.
+    ``bars_per_second`` > 0 advances the replay clock on its own; ``limits`` are the rate
+    limits (default Binance USD-M's; ``Limits.lifted()`` for none).
     """
 
     def __init__(
@@ -707,8 +1059,17 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         bars_per_second: float = 0.0,
+        limits: Limits | None = None,
     ) -> None:
         self.exchange = exchange
+        self.limits = limits if limits is not None else Limits()
+        spot_weight = 6000 if self.limits.weight_per_minute else 0
+        self.limiters = {
+            "fapi": RateLimiter(self.limits),
+            "api": RateLimiter(Limits(spot_weight, 0, 0)),
+        }
+        """USD-M (``/fapi``) and spot (``/api``, ``/sapi``: 6000 a minute) count apart."""
+        self._clock_anchor = (exchange.bar, time.monotonic())
         self.faults = faults if faults is not None else Faults()
         self.secrets = dict(secrets) if secrets else {DEFAULT_API_KEY: DEFAULT_API_SECRET}
         self.host = host
@@ -726,6 +1087,20 @@ class SimServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def clock_ms(self) -> int:
+        """The exchange's one clock, as ``/fapi/v1/time`` tells it: the replay's market time
+        (the close of the last closed bar) running on with the wall clock since the replay
+        last moved, never reaching the next bar's close. Every record the API returns is on
+        the same clock (stamped at the market time it happened)."""
+        ex = self.exchange
+        bar, since = self._clock_anchor
+        now = time.monotonic()
+        if bar != ex.bar:
+            self._clock_anchor = (ex.bar, now)
+            since = now
+        elapsed = int((now - since) * 1000)
+        return ex.now_ms + min(elapsed, ex.timeframe_ms - 1)
 
     async def start(self) -> SimServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
@@ -798,6 +1173,10 @@ class SimServer:
         return None
 
 
+def _refuse(r: Refusal) -> web.Response:
+    return _json(error_body(r.code, r.msg), r.status, r.headers)
+
+
 async def _params(request: web.Request) -> tuple[str, str]:
     query = request.rel_url.raw_query_string
     body = await request.text() if request.can_read_body else ""
@@ -820,33 +1199,47 @@ def create_app(sim: SimServer) -> web.Application:
         faulted = await sim.apply_faults(request, fired)
         if faulted is not None:
             return faulted
+        limiter = sim.limiters["fapi" if path.startswith("/fapi/") else "api"]
+        headers: dict[str, str] = {}
         try:
             query, body = await _params(request)
-            server_time = sim.faults.server_time_ms()
+            wall = sim.faults.server_time_ms()
+            clock = sim.clock_ms()
             if route.signed:
                 params = verify(
                     api_key=request.headers.get(API_KEY_HEADER),
                     query=query,
                     body=body,
                     secrets=sim.secrets,
-                    server_time_ms=server_time,
+                    server_time_ms=wall,
+                    alt_time_ms=clock,
                 )
             else:
                 params = dict(request.query)
-            params["_server_time"] = str(server_time)
+            refused = limiter.admit(route.weight_of(params))
+            if refused is None and route.order:
+                refused = limiter.order()
+            if refused is not None:
+                return _refuse(refused)
+            headers = limiter.weight_headers()
+            if route.order:
+                headers.update(limiter.order_headers())
+            params["_clock"] = str(clock)
             result = route.handler(sim.exchange, params)
         except BinanceError as e:
-            return _json(e.body(), e.status)
+            return _json(e.body(), e.status, headers or limiter.weight_headers())
         except GridHedgeError as e:
             return _json(error_body(-1102, str(e)), 400)
         except Exception:
             logger.exception("sim: {} {} failed", method, path)
             return _json(error_body(-1000, "An unknown error occurred."), 500)
+        finally:
+            sim.exchange.commit()
         if any(r.kind == "drop_after_accept" for r in fired):
             hang = max(r.hang_s for r in fired if r.kind == "drop_after_accept")
             await asyncio.sleep(hang)
             return _drop(request)
-        return _json(result)
+        return _json(result, headers=headers)
 
     async def admin(request: web.Request) -> web.Response:
         return await _admin(sim, request)

@@ -1,5 +1,10 @@
 """Binance request signing: HMAC-SHA256 over the raw parameters, the API key header, and the
-``timestamp``/``recvWindow`` check against the server's wall clock (never the replay clock).
+``timestamp``/``recvWindow`` check against the wall clock.
+
+The replay clock is the exchange's one clock (``/fapi/v1/time``), and a client that measured
+its offset to it (ccxt's ``load_time_difference``) signs with that clock: such a timestamp is
+accepted too (``alt_time_ms``), as Binance accepts both a client on true time and one synced to
+its serverTime, which there are the same clock.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def verify(
     body: str,
     secrets: Mapping[str, str],
     server_time_ms: int,
+    alt_time_ms: int | None = None,
 ) -> dict[str, str]:
     """Check key, signature and time window of a signed request; returns its parameters.
 
@@ -65,6 +71,9 @@ def verify(
         raise BinanceError.of("bad_param", "(timestamp)") from None
     if not 0 < window <= MAX_RECV_WINDOW_MS:
         raise BinanceError.of("bad_recv_window")
-    if timestamp >= server_time_ms + FUTURE_TOLERANCE_MS or server_time_ms - timestamp > window:
+    clocks = [server_time_ms] if alt_time_ms is None else [server_time_ms, alt_time_ms]
+    if not any(
+        timestamp < now + FUTURE_TOLERANCE_MS and now - timestamp <= window for now in clocks
+    ):
         raise BinanceError.of("bad_timestamp")
     return params

@@ -182,9 +182,42 @@ def _order_of(r: Any) -> Order:
 class SQLiteStateManager(StateManager):
     """Durable state of one bot in a SQLite file (WAL, synchronous=FULL)."""
 
-    def __init__(self, path: str | os.PathLike[str], bot_id: str, config_hash: str = "") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        bot_id: str,
+        config_hash: str = "",
+        *,
+        read_only: bool = False,
+    ) -> None:
+        """``read_only``: a reader beside a running bot (``gridhedge status``): no lock, no
+        migration, no write; the file must exist at the current schema."""
         self.path = pathlib.Path(path)
         self.bot_id = bot_id
+        self.read_only = read_only
+        if read_only:
+            self._lock_file = None
+            try:
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as e:
+                self.close()
+                raise StateCorruptError(
+                    f"state: {str(self.path)!r} is not a readable SQLite database ({e})",
+                    field="state file",
+                    value=str(self.path),
+                    rule="must be an intact gridhedge SQLite database",
+                ) from None
+            if version != len(MIGRATIONS):
+                self.close()
+                raise StateCorruptError(
+                    f"state: {str(self.path)!r} has schema version {version}; this gridhedge "
+                    f"reads version {len(MIGRATIONS)} (start the bot once to upgrade it)",
+                    field="state file",
+                    value=str(self.path),
+                    rule=f"schema version must be {len(MIGRATIONS)}",
+                )
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._acquire_lock()
         try:
