@@ -1307,15 +1307,16 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 initial = equity
             else:
                 change = equity - prev_eq
-                if prev_eq > 0.0:
-                    r = change / prev_eq
-                    r_n += 1.0
-                    d = r - r_mean
-                    r_mean += d / r_n
-                    r_m2 += d * (r - r_mean)
-                    if r < 0.0:
-                        down_sum += r * r
-                    down_n += 1
+                # as the engine: equity changes (returns on PnL relative to the initial
+                # capital up to its scale)
+                r = change
+                r_n += 1.0
+                d = r - r_mean
+                r_mean += d / r_n
+                r_m2 += d * (r - r_mean)
+                if r < 0.0:
+                    down_sum += r * r
+                down_n += 1
                 ch_n += 1.0
                 d = change - ch_mean
                 ch_mean += d / ch_n
@@ -1325,10 +1326,12 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 d = dx - sp_mean
                 sp_mean += d / sp_n
                 sp_m2 += d * (dx - sp_mean)
-                if forecast > 0.0:
-                    var_obs += 1
-                    if -change > forecast:
-                        var_exc += 1
+                # every bar counts: a loss above a zero forecast is an exception (beyond the
+                # f64 marking's rounding, as the engine's var_noise)
+                var_obs += 1
+                noise = 1e-9 * max(abs(spot * close), abs(equity), 1.0)
+                if -change - noise > forecast:
+                    var_exc += 1
             peak = max(peak, equity)
             if peak > 0.0:
                 max_dd = max(max_dd, 1.0 - equity / peak)

@@ -93,7 +93,6 @@ def test_optuna_finds_a_better_config_than_the_worst() -> None:
 
 
 def test_cli_backtest_writes_the_report(tmp_path: pathlib.Path) -> None:
-    pytest.importorskip("plotly")
     data = save_parquet(CANDLES.slice(0, 400), tmp_path / "c.parquet")
     cfg = tmp_path / "bot.yaml"
     cfg.write_text("data:\n  history_bars: 100\nlogging:\n  level: ERROR\n")
@@ -102,10 +101,16 @@ def test_cli_backtest_writes_the_report(tmp_path: pathlib.Path) -> None:
         app, ["backtest", "--config", str(cfg), "--data", str(data), "--report", str(out)]
     )
     assert res.exit_code == 0, res.output
-    assert "ns/bar" in res.output and "sharpe" in res.output
+    assert "ns/bar" in res.output and "Sharpe" in res.output
+    assert "Excess over static hedge" in res.output and "95% CI" in res.output
+    assert "Funding from" in res.output and "zero funding assumed" in res.output
     html = (out / "report.html").read_text()
-    assert "plotly" in html and len(html) > 1_000_000  # the library is inlined
-    for png in ("price_fills", "hedge_ratio", "equity_drawdown", "var_exceptions", "funding"):
+    # self-contained and small: the charts are inlined PNGs, no JavaScript library
+    assert html.count("data:image/png;base64,") == 6 and len(html) < 2_000_000
+    assert html.index("Summary") < html.index("<img")
+    for png in ("pnl_vs_baselines", "price_fills", "hedge_ratio", "drawdown"):
+        assert (out / f"{png}.png").stat().st_size > 5_000
+    for png in ("var_exceptions", "funding"):
         assert (out / f"{png}.png").stat().st_size > 5_000
     assert json.loads((out / "metrics.json").read_text())["bars"] == 300
     bad = CliRunner().invoke(app, ["backtest", "--data", str(tmp_path / "none.csv")])

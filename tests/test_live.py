@@ -643,3 +643,35 @@ async def test_a_stop_during_an_outage_does_not_wait_out_the_retry_budget(
         assert summary.rebalances == 0
         assert any("cut short" in line for line in captured)
         await sim.start()
+
+
+async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A crash between placing a moved stop and cancelling the old one leaves two stops of
+    one key on the exchange; the restart keeps the newest (highest sequence) and cancels the
+    other, so two stops can never both fire."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
+    async with SimServer(ex) as sim:
+        broker = real_broker(sim)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        price = ex.last_price(SYMBOL)
+        for seq, k in ((1, "0.90"), (2, "0.91")):
+            ex.place_algo_order(
+                {
+                    "symbol": SYMBOL,
+                    "side": "SELL",
+                    "algoType": "CONDITIONAL",
+                    "type": "STOP_MARKET",
+                    "quantity": "0.010",
+                    "triggerPrice": str((price * Decimal(k)).quantize(Decimal("0.1"))),
+                    "clientAlgoId": client_order_id(bot.bot_id, SYMBOL, "xs0", seq),
+                }
+            )
+        try:
+            await bot.start()
+        finally:
+            await broker.close()
+        live = [o.client_order_id for o in ex.open_orders(SYMBOL, algo=None)]
+        assert live == [client_order_id(bot.bot_id, SYMBOL, "xs0", 2)]
+        bot.state.close()  # type: ignore[attr-defined]

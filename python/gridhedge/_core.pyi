@@ -1404,11 +1404,15 @@ class BacktestSpec:
         bot_id: str,
         symbol: str,
         plain_grid: bool = False,
+        baseline_rebalance_bars: int = 0,
     ) -> None: ...
     @property
     def cadence(self) -> int: ...
     @property
     def start(self) -> int: ...
+    @property
+    def spot_amount(self) -> str:
+        """The spot inventory (base units), an exact decimal string."""
     @property
     def plain_grid(self) -> bool:
         """Run the plain static geometric grid (no policy layers) instead of the policy."""
@@ -1450,6 +1454,19 @@ def sweep(
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
     metrics in spec order and ``error`` (None or a message per spec)."""
+
+def excess_bootstrap(
+    grid: npt.NDArray[np.float64],
+    baseline: npt.NDArray[np.float64],
+    *,
+    block: int = 0,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The excess of the ``grid`` equity curve over ``baseline`` (same bars, >= 3) with a
+    moving-block bootstrap of its total: ``total``, ``ci_low``/``ci_high`` (2.5%/97.5%),
+    ``t_stat`` (NaN when undefined), ``block`` (bars; 0 asks for round(m^(1/3))),
+    ``resamples``."""
 
 # (end of backtest)
 

@@ -57,10 +57,13 @@ class DemoSummary:
     unhedged_return_std: float
     """Per-bar std of the spot inventory's returns alone."""
     halted: bool
+    data_source: str = ""
+    """Where the market and its funding came from (synthetic, a file)."""
 
     def table(self) -> Table:
         t = Table(title="gridhedge demo: PAPER run summary", show_header=False)
         rows = [
+            ("market data", self.data_source or "n/a"),
             ("bars replayed / executions", f"{self.bars:,} / {self.executions:,}"),
             ("price start -> end", f"{self.start_price:,.2f} -> {self.end_price:,.2f}"),
             ("equity start -> end", f"{self.start_equity:,.2f} -> {self.end_equity:,.2f}"),
@@ -177,6 +180,10 @@ async def run_demo(
         hedged_return_std=float(np.std(hedged, ddof=1)) if len(hedged) > 1 else 0.0,
         unhedged_return_std=float(np.std(unhedged, ddof=1)) if len(unhedged) > 1 else 0.0,
         halted=bool(bot.get_status()["halted"]),
+        data_source=(
+            f"{'synthetic market (seeded)' if data_path is None else data_path}; "
+            f"funding: {replay.candles.funding_origin}"
+        ),
     )
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from gridhedge.data.candles import Candles
-from gridhedge.data.files import COLUMNS, load_candles
+from gridhedge.data.files import COLUMNS, funding_sidecar, load_candles, load_funding
 from gridhedge.errors import InvalidInputError
 
 
@@ -66,28 +67,100 @@ def save_parquet(candles: Candles, path: str | os.PathLike[str]) -> Path:
 
 
 def load_any(path: str | os.PathLike[str]) -> Candles:
-    """Candles from a ``.parquet``, ``.csv`` or ``.json`` file."""
+    """Candles from a ``.parquet``, ``.csv`` or ``.json`` file, with the funding rates of its
+    ``funding_rate`` column or its sidecar ``<stem>.funding.csv`` when there are any."""
     if Path(path).suffix.lower() in (".parquet", ".pq"):
-        return load_parquet(path)
+        candles = load_parquet(path)
+        side = funding_sidecar(path)
+        if candles.has_funding:
+            return with_funding(
+                candles, candles.funding_time, candles.funding_rate, f"file {path} (columns)"
+            )
+        if side.is_file():
+            ft, fr = load_funding(side)
+            return with_funding(candles, ft, fr, f"file {side}")
+        return candles
     return load_candles(path)
 
 
-def fetch_ohlcv(
-    exchange: str, symbol: str, timeframe: str, since_ms: int | None, limit: int
-) -> Candles:
-    """Fetch OHLCV bars through ccxt (needs the internet and ``pip install ccxt``), paging
-    forward from ``since_ms`` until ``limit`` bars."""
+def with_funding(candles: Candles, funding_time: Any, funding_rate: Any, source: str) -> Candles:
+    """``candles`` with a funding series attached and its source named (validated)."""
+    return Candles(
+        candles.timestamp,
+        candles.open,
+        candles.high,
+        candles.low,
+        candles.close,
+        candles.volume,
+        funding_time=np.asarray(funding_time, dtype=np.int64),
+        funding_rate=np.asarray(funding_rate, dtype=np.float64),
+        funding_source=source,
+    )
+
+
+def ccxt_exchange(exchange: str, base_url: str | None = None) -> Any:
+    """A synchronous ccxt exchange by id; ``base_url`` points every API URL of a Binance
+    class at another server (a local ``gridhedge sim``), with the emulator's offline
+    options."""
     import ccxt  # type: ignore[import-untyped]
 
-    try:
-        ex = getattr(ccxt, exchange)({"enableRateLimit": True})
-    except AttributeError:
+    cls = getattr(ccxt, exchange, None)
+    if cls is None:
         raise InvalidInputError(
             f"exchange: ccxt has no exchange {exchange!r}",
             field="exchange",
             value=repr(exchange),
-            rule="must be a ccxt exchange id (binance, bybit, okx, ...)",
-        ) from None
+            rule="must be a ccxt exchange id (binance, binanceusdm, bybit, okx, ...)",
+        )
+    if base_url is None:
+        return cls({"enableRateLimit": True})
+    from gridhedge.sim.client import LOCAL_OPTIONS, point_at
+
+    ex = cls({"enableRateLimit": False, "timeout": 10_000, "options": dict(LOCAL_OPTIONS)})
+    point_at(ex, base_url)
+    return ex
+
+
+def fetch_funding(
+    ex: Any, symbol: str, since_ms: int, until_ms: int, page: int = 1000
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Funding-rate history through ccxt's ``fetch_funding_rate_history``, paged forward from
+    ``since_ms`` to ``until_ms`` (inclusive): (times ms UTC, rates per interval)."""
+    if not ex.has.get("fetchFundingRateHistory"):
+        raise InvalidInputError(
+            f"exchange: {ex.id} has no funding-rate history in ccxt",
+            field="exchange",
+            value=ex.id,
+            rule="must support fetchFundingRateHistory (a perpetual-futures exchange)",
+        )
+    rows: dict[int, float] = {}
+    cursor = since_ms
+    while cursor <= until_ms:
+        batch = ex.fetch_funding_rate_history(symbol, since=cursor, limit=page)
+        fresh = [r for r in batch if int(r["timestamp"]) >= cursor]
+        if not fresh:
+            break
+        for r in fresh:
+            t = int(r["timestamp"])
+            if t <= until_ms:
+                rows[t] = float(r["fundingRate"])
+        cursor = max(int(r["timestamp"]) for r in fresh) + 1
+    times = sorted(rows)
+    return np.array(times, dtype=np.int64), np.array([rows[t] for t in times], dtype=np.float64)
+
+
+def fetch_ohlcv(
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    since_ms: int | None,
+    limit: int,
+    base_url: str | None = None,
+) -> Candles:
+    """Fetch OHLCV bars through ccxt (needs the internet and ``pip install ccxt``, or
+    ``base_url`` of a local emulator), paging forward from ``since_ms`` until ``limit``
+    bars."""
+    ex = ccxt_exchange(exchange, base_url)
     rows: list[list[float]] = []
     cursor = since_ms
     while len(rows) < limit:

@@ -8,7 +8,7 @@ PAPER run of ``GridHedgeBot.run()`` over the same bars log the same events (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +29,49 @@ EventRow = tuple[int, str, str, str, Decimal, Decimal]
 
 
 def bar_ms(candles: Candles) -> int:
-    """Bar length in ms as the replay clock takes it (the first step; 1 h for one bar)."""
+    """Bar length in ms: the (lower) median step of the open times, as the core takes it, so
+    one missing bar cannot change it (1 h for one bar)."""
     ts = candles.timestamp
-    return int(ts[1] - ts[0]) if len(ts) >= 2 else 3_600_000
+    if len(ts) < 2:
+        return 3_600_000
+    steps = np.sort(np.diff(ts))
+    return int(steps[(len(steps) - 1) // 2])
+
+
+def gaps(candles: Candles) -> tuple[int, int, int | None]:
+    """(gaps, missing bars, open time of the bar after the first gap): steps of the open times
+    longer than the bar length (:func:`bar_ms`)."""
+    ts = candles.timestamp
+    if len(ts) < 3:
+        return 0, 0, None
+    bar = bar_ms(candles)
+    steps = np.diff(ts)
+    big = np.flatnonzero(steps > bar)
+    if not big.size:
+        return 0, 0, None
+    missing = np.maximum(np.rint(steps[big] / bar).astype(np.int64) - 1, 1)
+    return int(big.size), int(missing.sum()), int(ts[big[0] + 1])
+
+
+def var_noise(close: Any, equity: Any, spec: BacktestSpec) -> Any:
+    """The core's ``var_noise``: 1e-9 of the larger of the spot value and the equity (at
+    least 1e-9, quote); a bar's loss below it is no VaR exception (f64 rounding)."""
+    spot = float(spec.spot_amount)
+    return 1e-9 * np.maximum(np.maximum(np.abs(spot * close), np.abs(equity)), 1.0)
+
+
+def check_gaps(candles: Candles, allow_gaps: bool) -> None:
+    """Raise `InvalidInputError` when the bars have gaps, unless ``allow_gaps``."""
+    n, missing, first = gaps(candles)
+    if n and not allow_gaps:
+        at = pd.Timestamp(first, unit="ms", tz="UTC").isoformat()
+        raise InvalidInputError(
+            f"candles: {n} gap(s), {missing} missing bar(s) of {bar_ms(candles) // 1000} s "
+            f"(first before {at}); pass allow_gaps=True (--allow-gaps) to run across them",
+            field="candles",
+            value=f"{n} gaps",
+            rule="bars must be evenly spaced unless gaps are allowed",
+        )
 
 
 def cadence_bars(config: GridHedgeConfig, candles: Candles) -> int:
@@ -55,12 +95,14 @@ def spec_for(
     start: int | None = None,
     bot_id: str | None = None,
     plain_grid: bool = False,
+    baseline_rebalance_bars: int = 0,
 ) -> BacktestSpec:
     """The backtest settings of a bot configuration (the PAPER broker's book and fees).
 
     ``plain_grid`` runs a static geometric grid of ``num_levels`` levels a side spaced
     ``grid_spacing_pct`` instead of the policy (the speed baseline; see the core's
-    ``backtest::plain``)."""
+    ``backtest::plain``). ``baseline_rebalance_bars``: bars between two rebalances of the
+    static-hedge baseline (0: opened once)."""
     cfg = GridHedgeConfig.load(config)
     e = cfg.execution
     return BacktestSpec(
@@ -77,6 +119,7 @@ def spec_for(
         bot_id=bot_id or f"{symbol.lower()}-grid",
         symbol=symbol,
         plain_grid=plain_grid,
+        baseline_rebalance_bars=baseline_rebalance_bars,
     )
 
 
@@ -109,11 +152,16 @@ class BacktestResult:
     orders: pd.DataFrame
     fills: pd.DataFrame
     series: pd.DataFrame
-    """Per bar from the first decision: close, equity, drawdown, hedge_ratio, position,
-    var_forecast, var_exception, center, funding (cumulative, quote); indexed by bar open time
-    (UTC)."""
+    """Per bar from the first decision: close, equity, pnl, static_equity, unhedged_equity
+    (the baselines), drawdown, hedge_ratio, position, var_forecast, var95, var99,
+    var_exception, center, funding (cumulative, quote); indexed by bar open time (UTC)."""
     spec: BacktestSpec
     market: Market
+    funding_source: str = "none: zero funding assumed"
+    """Where the run's funding came from (``Candles.funding_origin``)."""
+    settings: dict[str, float] = field(default_factory=dict)
+    """The configuration the report draws: ``hedge_ratio``, ``hedge_ratio_min``,
+    ``hedge_ratio_max``, ``max_drawdown`` (fractions)."""
 
     def event_log(self) -> list[EventRow]:
         """The parity log: (bar, event, client id, side, exact price, exact amount)."""
@@ -144,8 +192,21 @@ def run_backtest(
     bot_id: str | None = None,
     record_events: bool = True,
     record_series: bool = True,
+    allow_gaps: bool = False,
+    baseline_rebalance_bars: int = 0,
+    bootstrap_resamples: int = 2000,
+    seed: int = 0,
 ) -> BacktestResult:
-    """Backtest a bot configuration over ``candles`` (the GIL is released while it runs)."""
+    """Backtest a bot configuration over ``candles`` (the GIL is released while it runs).
+
+    The metrics carry the baselines on the same bars (``unhedged_pnl``, ``static_pnl``: a
+    static short at ``hedge_ratio``, same fees and funding, rebalanced every
+    ``baseline_rebalance_bars``), the grid's ``excess_pnl`` over the static hedge with its
+    moving-block-bootstrap 95% interval (``excess_ci_low``/``excess_ci_high``, ``excess_t``;
+    with ``record_series``), the PnL attribution (``pnl_*``, summing to ``pnl``) and the VaR
+    backtest at 95% and 99%. A figure that is undefined is None and ``undefined`` says why.
+    Bars with gaps raise `InvalidInputError` unless ``allow_gaps``."""
+    check_gaps(candles, allow_gaps)
     if len(candles.close) < 1:
         raise InvalidInputError(
             "candles: needs at least one bar",
@@ -154,19 +215,78 @@ def run_backtest(
             rule="must hold at least one bar",
         )
     mk = market if market is not None else default_market(symbol)
+    cfg = GridHedgeConfig.load(config)
     spec = spec_for(
-        config,
+        cfg,
         candles,
         symbol=symbol,
         spot_amount=spot_amount,
         cash=cash,
         start=start,
         bot_id=bot_id,
+        baseline_rebalance_bars=baseline_rebalance_bars,
     )
     raw = _core.backtest(
         spec, mk, *arrays(candles), record_events=record_events, record_series=record_series
     )
-    return result_of(raw, candles, spec, mk, record_series=record_series)
+    result = result_of(
+        raw,
+        candles,
+        spec,
+        mk,
+        record_series=record_series,
+        bootstrap_resamples=bootstrap_resamples,
+        seed=seed,
+    )
+    result.settings.update(
+        hedge_ratio=float(cfg.hedge.hedge_ratio),
+        hedge_ratio_min=float(cfg.hedge.hedge_ratio_min),
+        hedge_ratio_max=float(cfg.hedge.hedge_ratio_max),
+        max_drawdown=float(cfg.risk.max_drawdown),
+    )
+    return result
+
+
+RETURN_FIGURES = ("annual_return", "sharpe", "sortino", "calmar", "max_drawdown")
+
+
+def finish_metrics(
+    metrics: dict[str, Any], series: pd.DataFrame, resamples: int, seed: int
+) -> dict[str, Any]:
+    """The excess bootstrap (when the series are there), NaN figures made None with the
+    reason in ``undefined``."""
+    m = dict(metrics)
+    if len(series) >= 3 and "static_equity" in series:
+        ex = _core.excess_bootstrap(
+            np.ascontiguousarray(series["equity"], dtype=np.float64),
+            np.ascontiguousarray(series["static_equity"], dtype=np.float64),
+            resamples=resamples,
+            seed=seed,
+        )
+        m["excess_ci_low"] = ex["ci_low"]
+        m["excess_ci_high"] = ex["ci_high"]
+        m["excess_t"] = ex["t_stat"]
+        m["excess_block_bars"] = ex["block"]
+    else:
+        m.setdefault("excess_t", float("nan"))
+    undefined: dict[str, str] = {}
+    depleted = not (m.get("min_equity", 1.0) > 0 and m.get("initial_equity", 1.0) > 0)
+    for k, v in list(m.items()):
+        if isinstance(v, float) and not np.isfinite(v):
+            m[k] = None
+            if k in RETURN_FIGURES and depleted:
+                undefined[k] = (
+                    f"equity reached {m.get('min_equity', 0.0):,.2f} (<= 0): returns on a "
+                    "capital that is gone mean nothing"
+                )
+            elif k.startswith("excess_"):
+                undefined[k] = "needs the per-bar series (record_series) and >= 3 bars"
+            elif k.startswith(("kupiec", "christoffersen", "conditional", "var")):
+                undefined[k] = "the test is undefined on these bars (too few or no exceptions)"
+            else:
+                undefined[k] = "undefined on these bars"
+    m["undefined"] = undefined
+    return m
 
 
 def result_of(
@@ -176,17 +296,23 @@ def result_of(
     mk: Market,
     *,
     record_series: bool = True,
+    bootstrap_resamples: int = 2000,
+    seed: int = 0,
 ) -> BacktestResult:
     """A :class:`BacktestResult` from the core's result dict (``_core.backtest``'s, or one leg
     of ``_core.portfolio_backtest``'s)."""
     first = int(raw["first_bar"])
     events = pd.DataFrame(raw["events"], columns=list(raw["events"].keys()))
     if len(events):
-        events.insert(1, "time", pd.to_datetime(candles.timestamp[events["bar"]], unit="ms"))
+        events.insert(
+            1, "time", pd.to_datetime(candles.timestamp[events["bar"]], unit="ms", utc=True)
+        )
     orders = pd.DataFrame(raw["orders"])
     fills = pd.DataFrame(raw["fills"])
     if len(fills):
-        fills.insert(1, "time", pd.to_datetime(candles.timestamp[fills["bar"]], unit="ms"))
+        fills.insert(
+            1, "time", pd.to_datetime(candles.timestamp[fills["bar"]], unit="ms", utc=True)
+        )
     s = raw["series"]
     series = pd.DataFrame()
     if record_series and len(s["equity"]):
@@ -199,23 +325,32 @@ def result_of(
                 "bar": np.arange(first, len(candles.close)),
                 "close": candles.close[first:],
                 "equity": equity,
+                "pnl": equity - equity[0],
+                **{
+                    k: s[k]
+                    for k in ("static_equity", "unhedged_equity")
+                    if len(s.get(k, ())) == len(equity)
+                },
                 "drawdown": np.where(peak > 0, 1 - equity / peak, 0.0),
                 "hedge_ratio": s["hedge_ratio"],
                 "position": s["position"],
                 "var_forecast": var,
-                "var_exception": (var > 0) & (-change > var),
+                "var95": s["var95"],
+                "var99": s["var99"],
+                "var_exception": -change - var_noise(candles.close[first:], equity, spec) > var,
                 "center": np.where(np.asarray(s["center"]) > 0, s["center"], np.nan),
                 "funding": s["funding"],
             },
-            index=pd.to_datetime(candles.timestamp[first:], unit="ms"),
+            index=pd.to_datetime(candles.timestamp[first:], unit="ms", utc=True),
         )
         series.index.name = "time"
     return BacktestResult(
-        metrics=dict(raw["metrics"]),
+        metrics=finish_metrics(raw["metrics"], series, bootstrap_resamples, seed),
         events=events,
         orders=orders,
         fills=fills,
         series=series,
         spec=spec,
         market=mk,
+        funding_source=candles.funding_origin,
     )

@@ -167,6 +167,9 @@ class Candles:
     volume: F64
     funding_time: I64 | None = field(default=None)
     funding_rate: F64 | None = field(default=None)
+    funding_source: str | None = field(default=None)
+    """Where the funding rates came from (a file, an exchange, ``synthetic``); None when
+    unknown. See :attr:`funding_origin`."""
 
     def __post_init__(self) -> None:
         try:
@@ -215,6 +218,16 @@ class Candles:
         """Whether funding rates are attached."""
         return self.funding_time is not None
 
+    @property
+    def funding_origin(self) -> str:
+        """Where the funding of a run on these bars comes from, for every screen and report:
+        ``funding_source`` when known, ``"attached (source unknown)"`` for rates without one,
+        ``"none: zero funding assumed"`` without rates."""
+        if self.funding_time is None:
+            return "none: zero funding assumed"
+        n = len(self.funding_time)
+        return f"{self.funding_source or 'attached (source unknown)'}, {n} rates"
+
     def slice(self, start: int | None = None, stop: int | None = None) -> Candles:
         """Bars ``[start:stop]`` (Python slice rules), with the funding rates paid from the first
         kept bar's open up to the next bar's open (to the end when the slice runs to the end)."""
@@ -242,6 +255,7 @@ class Candles:
             ("volume", self.volume[s]),
             ("funding_time", ft),
             ("funding_rate", fr),
+            ("funding_source", self.funding_source),
         ):
             object.__setattr__(view, name, value)
         return view

@@ -4,7 +4,13 @@ CSV: one bar a line; ``timestamp`` in ms since the epoch (UTC, bar open) or an I
 (naive means UTC); the header line is optional (with a header, columns may come in any order,
 extra columns are ignored and ``time``/``date``/``datetime`` name the timestamp). JSON: a list
 of ``[timestamp_ms, open, high, low, close, volume]`` rows, as ccxt's ``fetch_ohlcv`` returns
-and freqtrade stores. Funding rates are not part of either format and are not saved.
+and freqtrade stores.
+
+Funding rates (a fraction per funding interval; positive: longs pay shorts) come from, in
+this order: a ``funding_rate`` column of a CSV with a header (a non-empty cell is a funding
+event at that bar's open time; empty cells are none), or a sidecar file beside the candles,
+``<stem>.funding.csv`` with the columns ``timestamp,funding_rate`` (ms UTC or ISO dates;
+what ``gridhedge data fetch`` writes). The loaded `Candles` name their ``funding_source``.
 
 Every error is a `gridhedge.InvalidInputError` naming the file, the line (CSV) or row (JSON),
 the column, the value and the rule.
@@ -26,7 +32,15 @@ import numpy.typing as npt
 from gridhedge.data.candles import CandleRuleError, Candles, check_candles
 from gridhedge.errors import InvalidInputError
 
-__all__ = ["COLUMNS", "CandleFormat", "load_candles", "save_candles"]
+__all__ = [
+    "COLUMNS",
+    "CandleFormat",
+    "funding_sidecar",
+    "load_candles",
+    "load_funding",
+    "save_candles",
+    "save_funding",
+]
 
 CandleFormat = Literal["csv", "json"]
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
@@ -128,6 +142,8 @@ def _load_csv(path: Path) -> Candles:
     where_of: list[str] = []
     order = list(range(6))
     names = list(COLUMNS)
+    funding_col: int | None = None
+    funding: list[tuple[int, float]] = []
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         first = True
@@ -142,6 +158,8 @@ def _load_csv(path: Path) -> Candles:
                     order = _header_order(label, header)
                     headerless = False
                     names = [header[i] for i in order]
+                    if "funding_rate" in header:
+                        funding_col = header.index("funding_rate")
                     continue
             where = f"{label}, line {line_no}"
             need = max(order) + 1
@@ -157,7 +175,107 @@ def _load_csv(path: Path) -> Candles:
             vals = [_number(f"{where}: {names[k]}", cells[order[k]]) for k in range(1, 6)]
             rows.append((t, vals))
             where_of.append(where)
-    return _build(rows, label, where_of)
+            if funding_col is not None and funding_col < len(cells):
+                cell = cells[funding_col].strip()
+                if cell:
+                    funding.append((t, _number(f"{where}: funding_rate", cell)))
+    candles = _build(rows, label, where_of)
+    if funding_col is not None:
+        return _with_funding(candles, funding, f"file {label} (funding_rate column)", label)
+    return candles
+
+
+def _with_funding(
+    candles: Candles, funding: list[tuple[int, float]], source: str, label: str
+) -> Candles:
+    """``candles`` with the funding events attached (validated: strictly increasing times)."""
+    ft = np.array([t for t, _ in funding], dtype=np.int64)
+    fr = np.array([r for _, r in funding], dtype=np.float64)
+    try:
+        check_candles(
+            candles.timestamp,
+            candles.open,
+            candles.high,
+            candles.low,
+            candles.close,
+            candles.volume,
+            ft,
+            fr,
+        )
+    except CandleRuleError as p:
+        raise p.to_error(label) from None
+    return Candles(
+        candles.timestamp,
+        candles.open,
+        candles.high,
+        candles.low,
+        candles.close,
+        candles.volume,
+        funding_time=ft,
+        funding_rate=fr,
+        funding_source=source,
+    )
+
+
+def funding_sidecar(path: str | os.PathLike[str]) -> Path:
+    """The funding file beside a candle file: ``<dir>/<stem>.funding.csv``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.funding.csv")
+
+
+def load_funding(
+    path: str | os.PathLike[str],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Funding events from a CSV ``timestamp,funding_rate`` (header required; ms UTC or ISO
+    dates; strictly increasing times)."""
+    p = Path(path)
+    label = str(p)
+    if not p.is_file():
+        raise _error(label, "no such file", "must be an existing funding file")
+    out: list[tuple[int, float]] = []
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        cols: tuple[int, int] | None = None
+        for line_no, cells in enumerate(reader, start=1):
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if cols is None:
+                header = [c.strip().lower() for c in cells]
+                t_col = next((header.index(a) for a in _TIME_ALIASES if a in header), None)
+                if t_col is None or "funding_rate" not in header:
+                    raise _error(
+                        f"{label}, line {line_no} (header)",
+                        ",".join(header),
+                        "must name the columns timestamp,funding_rate",
+                    )
+                cols = (t_col, header.index("funding_rate"))
+                continue
+            where = f"{label}, line {line_no}"
+            if len(cells) <= max(cols):
+                raise _error(where, f"{len(cells)} column(s)", "must have timestamp,funding_rate")
+            t = _millis(f"{where}: timestamp", cells[cols[0]])
+            if out and t <= out[-1][0]:
+                raise _error(
+                    f"{where}: timestamp", t, f"must be strictly increasing (previous {out[-1][0]})"
+                )
+            out.append((t, _number(f"{where}: funding_rate", cells[cols[1]])))
+    return np.array([t for t, _ in out], dtype=np.int64), np.array(
+        [r for _, r in out], dtype=np.float64
+    )
+
+
+def save_funding(
+    path: str | os.PathLike[str], funding_time: npt.ArrayLike, funding_rate: npt.ArrayLike
+) -> Path:
+    """Write funding events as CSV ``timestamp,funding_rate`` (shortest round-trip floats)."""
+    p = Path(path)
+    with p.open("w", newline="", encoding="utf-8") as fh:
+        fh.write("timestamp,funding_rate\n")
+        fh.writelines(
+            f"{int(t)},{float(r)!r}\n"
+            for t, r in zip(np.asarray(funding_time), np.asarray(funding_rate), strict=True)
+        )
+    return p
 
 
 def _looks_numeric_row(cells: list[str]) -> bool:
@@ -214,16 +332,27 @@ def load_candles(path: str | os.PathLike[str], format: CandleFormat | None = Non
     fmt = _format(p, format)
     if not p.is_file():
         raise _error(str(p), "no such file", "must be an existing candle file")
-    return _load_csv(p) if fmt == "csv" else _load_json(p)
+    candles = _load_csv(p) if fmt == "csv" else _load_json(p)
+    side = funding_sidecar(p)
+    if not candles.has_funding and side.is_file():
+        ft, fr = load_funding(side)
+        candles = _with_funding(
+            candles, list(zip(ft.tolist(), fr.tolist(), strict=True)), f"file {side}", str(side)
+        )
+    return candles
 
 
 def save_candles(
     candles: Candles, path: str | os.PathLike[str], format: CandleFormat | None = None
 ) -> Path:
     """Write ``candles`` as CSV (with a header) or JSON rows; floats are written in their
-    shortest round-trip form, so `load_candles` gives back equal arrays. Returns the path."""
+    shortest round-trip form, so `load_candles` gives back equal arrays. Funding rates, when
+    attached, go to the sidecar ``<stem>.funding.csv`` (see `funding_sidecar`). Returns the
+    path."""
     p = Path(path)
     fmt = _format(p, format)
+    if candles.funding_time is not None and candles.funding_rate is not None:
+        save_funding(funding_sidecar(p), candles.funding_time, candles.funding_rate)
     columns = [candles.timestamp.tolist()] + [
         getattr(candles, name).tolist() for name in COLUMNS[1:]
     ]

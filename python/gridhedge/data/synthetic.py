@@ -147,4 +147,5 @@ def synthetic_candles(
         floats("volume"),
         ints("funding_time") if funding else None,
         floats("funding_rate") if funding else None,
+        funding_source="synthetic (gridhedge.data.synthetic)" if funding else None,
     )

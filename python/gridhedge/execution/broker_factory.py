@@ -59,6 +59,7 @@ def replay_for(
                 raw.volume,
                 raw.funding_time,
                 raw.funding_rate,
+                funding_source=raw.funding_source,
             )
     start = min(history_bars, len(candles.close) - 1)
     return ReplayDataProvider(candles, symbol, start=start)

@@ -29,6 +29,7 @@ from gridhedge.common.interfaces import (
 from gridhedge.common.types import (
     HedgeRecommendation,
     MarketState,
+    Order,
     OrderStatus,
     Position,
     Priority,
@@ -240,6 +241,27 @@ class GridHedgeBot:
             self.state.record_funding(self.symbol, t, amount)
             self._funding_since = max(self._funding_since or 0, t)
 
+    async def _one_per_key(self, open_orders: list[Order]) -> list[Order]:
+        """At most one live order per key: a crash between placing a moved stop and
+        cancelling the old one leaves two; the newest (highest sequence) stays."""
+        newest: dict[str, Order] = {}
+        for o in open_orders:
+            seq = self._sequence(o)
+            if o.key not in newest or seq > self._sequence(newest[o.key]):
+                newest[o.key] = o
+        for o in open_orders:
+            if newest[o.key] is not o:
+                await self.broker.cancel_order(o)
+                self.state.record_order(o)
+                logger.info(
+                    "reconcile: cancelled {}, superseded by a newer {}", o.client_order_id, o.key
+                )
+        return list(newest.values())
+
+    def _sequence(self, order: Order) -> int:
+        parsed = parse_client_order_id(self.bot_id, self.symbol, order.client_order_id)
+        return parsed[1] if parsed is not None else 0
+
     async def reconcile(self) -> None:
         """Match the saved orders with the exchange's by client order id: adopt what is open,
         record the fills made while the bot was down (orders follow their fills), settle
@@ -252,6 +274,7 @@ class GridHedgeBot:
         saved = self.state.orders(live_only=True)
         listed = await self.broker.fetch_open_orders(self.symbol)
         open_orders = [o for o in listed if self.owns(o.client_order_id)]
+        open_orders = await self._one_per_key(open_orders)
         open_by_id = {o.client_order_id: o for o in open_orders}
         lookup = getattr(self.broker, "refresh_order", None)
         adopted = settled = lost = 0

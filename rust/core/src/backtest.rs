@@ -81,14 +81,37 @@ impl Series<'_> {
         Ok(())
     }
 
-    /// Bar length in ms: the first step of the open times (1 h for a single bar), as the
-    /// replay clock takes it.
+    /// Bar length in ms: the median step of the open times (the lower median for an even
+    /// count; 1 h for a single bar), so a missing bar cannot change it.
     pub fn bar_ms(&self) -> i64 {
-        if self.timestamp.len() >= 2 {
-            self.timestamp[1] - self.timestamp[0]
-        } else {
-            3_600_000
+        let ts = self.timestamp;
+        if ts.len() < 2 {
+            return 3_600_000;
         }
+        if ts.len() == 2 {
+            return ts[1] - ts[0];
+        }
+        let mut steps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+        let mid = (steps.len() - 1) / 2;
+        *steps.select_nth_unstable(mid).1
+    }
+
+    /// Steps between consecutive open times longer than the bar length (missing bars), and
+    /// the bars missing in them (a step of `k` bars misses `k - 1`, rounded).
+    pub fn gaps(&self) -> (usize, usize) {
+        let bar = self.bar_ms();
+        let mut gaps = 0;
+        let mut missing = 0usize;
+        for w in self.timestamp.windows(2) {
+            let step = w[1] - w[0];
+            if step > bar {
+                gaps += 1;
+                missing += ((step as f64 / bar as f64).round() as usize)
+                    .saturating_sub(1)
+                    .max(1);
+            }
+        }
+        (gaps, missing)
     }
 
     fn bar(&self, j: usize) -> Bar {
@@ -121,6 +144,9 @@ pub struct BacktestConfig {
     pub max_active_orders: usize,
     pub bot_id: String,
     pub symbol: String,
+    /// Bars between two rebalances of the static-hedge baseline (0: opened once, never
+    /// re-traded; see [`baseline`]).
+    pub baseline_rebalance_bars: usize,
     /// Run the plain static grid instead of the policy ([`plain`]: no volatility, VaR, S/R,
     /// funding, stops or rebalancing; the shared fill model's price rules).
     pub plain_grid: bool,
@@ -220,12 +246,52 @@ pub struct Metrics {
     pub fills: usize,
     pub mean_hedge_ratio: f64,
     pub halted: bool,
+    /// The first bar marked halted (the drawdown halt), if any.
+    pub halt_bar: Option<usize>,
     /// Bars with a positive one-bar VaR forecast, and those whose loss exceeded it.
     pub var_observations: usize,
     pub var_exceptions: usize,
     /// Kupiec POF likelihood ratio and its p-value (chi-squared, 1 dof); NaN without data.
     pub kupiec_lr: f64,
     pub kupiec_p_value: f64,
+    /// Final minus initial equity (quote).
+    pub pnl: f64,
+    /// Lowest equity marked (quote); return-based figures are NaN when it is <= 0.
+    pub min_equity: f64,
+    /// Bar length (ms, the median step) and the gaps in the open times (steps longer than
+    /// it) with the bars missing in them.
+    pub bar_ms: i64,
+    pub gaps: usize,
+    pub missing_bars: usize,
+    /// PnL attribution (quote), summing to `pnl`: the spot inventory's mark-to-market, the
+    /// futures leg split into grid trading (fills against the bar's close: spread capture)
+    /// and inventory drift (the futures position held from one close to the next), minus
+    /// fees, plus funding.
+    pub pnl_spot: f64,
+    pub pnl_grid: f64,
+    pub pnl_drift: f64,
+    pub pnl_fees: f64,
+    pub pnl_funding: f64,
+    /// Baselines on the same bars (see [`baseline`]): PnL of the unhedged inventory and of
+    /// the static hedge at `hedge_ratio` (and its fees and funding); the grid's excess over
+    /// the static hedge (`pnl - static_pnl`).
+    pub unhedged_pnl: f64,
+    pub static_pnl: f64,
+    pub static_fees: f64,
+    pub static_funding: f64,
+    pub excess_pnl: f64,
+    /// The VaR backtest at 95% and 99% over every bar after the first (a bar whose loss
+    /// exceeds the forecast, a zero forecast included, is an exception): exceptions, and the
+    /// p-values of Kupiec's POF, Christoffersen's independence and conditional coverage
+    /// (NaN when a test is undefined).
+    pub var95_exceptions: usize,
+    pub var99_exceptions: usize,
+    pub kupiec_p_95: f64,
+    pub christoffersen_p_95: f64,
+    pub conditional_coverage_p_95: f64,
+    pub kupiec_p_99: f64,
+    pub christoffersen_p_99: f64,
+    pub conditional_coverage_p_99: f64,
 }
 
 /// The outcome of a run.
@@ -247,6 +313,12 @@ pub struct BacktestResult {
     pub center: Vec<f64>,
     /// Cumulative funding received (quote) at each bar.
     pub funding: Vec<f64>,
+    /// One-bar historical VaR forecasts at 95% and 99% (quote) standing at each bar.
+    pub var95: Vec<f64>,
+    pub var99: Vec<f64>,
+    /// Equity of the baselines at each bar (see [`baseline`]; empty for the plain grid).
+    pub static_equity: Vec<f64>,
+    pub unhedged_equity: Vec<f64>,
     pub metrics: Metrics,
 }
 
@@ -336,14 +408,50 @@ pub fn run(
     record: Record,
 ) -> Result<BacktestResult> {
     check_run(cfg, data)?;
-    if cfg.plain_grid {
-        return plain::run_plain(cfg, market, data, record);
-    }
-    let mut sim = LegSim::checked(cfg, market, data, record)?;
-    for j in cfg.start..data.timestamp.len() {
-        sim.step(j)?;
-    }
-    Ok(sim.finish())
+    let mut out = if cfg.plain_grid {
+        plain::run_plain(cfg, market, data, record)?
+    } else {
+        let mut sim = LegSim::checked(cfg, market, data, record)?;
+        for j in cfg.start..data.timestamp.len() {
+            sim.step(j)?;
+        }
+        sim.finish()
+    };
+    add_baselines(&mut out, cfg, market, data, record.series)?;
+    Ok(out)
+}
+
+/// The unhedged and static-hedge baselines of a run (metrics, and series when kept).
+pub(crate) fn add_baselines(
+    out: &mut BacktestResult,
+    cfg: &BacktestConfig,
+    market: &Market,
+    data: &Series<'_>,
+    keep_series: bool,
+) -> Result<()> {
+    let u = baseline::unhedged(data, cfg.start, cfg.spot_amount, cfg.cash, keep_series)?;
+    let s = baseline::static_hedge(
+        market,
+        data,
+        &baseline::StaticHedge {
+            start: cfg.start,
+            spot_amount: cfg.spot_amount,
+            cash: cfg.cash,
+            ratio: cfg.policy.hedge_ratio,
+            rebalance_bars: cfg.baseline_rebalance_bars,
+            taker_fee: cfg.fill.taker_fee,
+        },
+        keep_series,
+    )?;
+    let m = &mut out.metrics;
+    m.unhedged_pnl = u.pnl;
+    m.static_pnl = s.pnl;
+    m.static_fees = s.fees;
+    m.static_funding = s.funding;
+    m.excess_pnl = m.pnl - s.pnl;
+    out.unhedged_equity = u.equity;
+    out.static_equity = s.equity;
+    Ok(())
 }
 
 /// One leg's backtest as a steppable engine: [`run`] is `new`, [`LegSim::step`] on every bar
@@ -390,6 +498,17 @@ pub struct LegSim<'a> {
     hedge_sum: f64,
     prev_equity: f64,
     prev_net_exposure: f64,
+    /// VaR fractions at 95% and 99% from the latest decision, and each bar's exceptions.
+    var95: f64,
+    var99: f64,
+    exc95: Vec<bool>,
+    exc99: Vec<bool>,
+    /// Lowest equity marked.
+    min_equity: f64,
+    /// Inventory drift: the futures position (base units) held from one close to the next
+    /// times the price change, summed.
+    drift: f64,
+    prev_position: f64,
 }
 
 fn refresh(a: &Account) -> (f64, f64, f64) {
@@ -439,6 +558,8 @@ impl<'a> LegSim<'a> {
             out.var_forecast.reserve(len);
             out.center.reserve(len);
             out.funding.reserve(len);
+            out.var95.reserve(len);
+            out.var99.reserve(len);
         }
         Ok(LegSim {
             cfg,
@@ -475,6 +596,13 @@ impl<'a> LegSim<'a> {
             hedge_sum: 0.0,
             prev_equity: f64::NAN,
             prev_net_exposure: 0.0,
+            var95: 0.0,
+            var99: 0.0,
+            exc95: Vec::with_capacity(n - cfg.start),
+            exc99: Vec::with_capacity(n - cfg.start),
+            min_equity: f64::INFINITY,
+            drift: 0.0,
+            prev_position: 0.0,
         })
     }
 
@@ -661,6 +789,8 @@ impl<'a> LegSim<'a> {
             .decide(close, funding_rate, &book_in, &self.state, false)?;
         // decide just refreshed the statistics
         self.var_fraction = self.engine.last_stats().var_fraction;
+        self.var95 = self.engine.var_fraction_at(0.95);
+        self.var99 = self.engine.var_fraction_at(0.99);
         self.state = decision.state;
         if decision.resumed {
             // a halt's cooldown ran out: the drawdown restarts from here
@@ -779,29 +909,41 @@ impl<'a> LegSim<'a> {
         let hedge_ratio = if spot_f > 0.0 { short / spot_f } else { 0.0 };
         self.hedge_sum += hedge_ratio;
         let forecast = self.var_fraction * self.prev_net_exposure;
+        let (f95, f99) = (
+            self.var95 * self.prev_net_exposure,
+            self.var99 * self.prev_net_exposure,
+        );
         let met = &mut self.met;
+        self.min_equity = self.min_equity.min(equity);
+        if self.state.halted && met.halt_bar.is_none() {
+            met.halt_bar = Some(j);
+        }
+        let position = pos_of(&self.account, self.lot);
         if j == self.cfg.start {
             met.initial_equity = equity;
         } else {
             let change = equity - self.prev_equity;
-            if self.prev_equity > 0.0 {
-                let r = change / self.prev_equity;
-                self.returns.add(r);
-                if r < 0.0 {
-                    self.downside.0 += r * r;
-                }
-                self.downside.1 += 1;
+            // returns on PnL relative to the initial capital (finish_metrics divides)
+            self.returns.add(change);
+            if change < 0.0 {
+                self.downside.0 += change * change;
             }
+            self.downside.1 += 1;
             self.changes.add(change);
-            self.spot_changes
-                .add(spot_f * (close - self.data.close[j - 1]));
-            if forecast > 0.0 {
-                met.var_observations += 1;
-                if -change > forecast {
-                    met.var_exceptions += 1;
-                }
+            let price_change = close - self.data.close[j - 1];
+            self.spot_changes.add(spot_f * price_change);
+            self.drift += self.prev_position * price_change;
+            // every bar counts: a loss above a zero forecast is an exception; a "loss" within
+            // the f64 marking's rounding (1e-9 of the book's size) is none
+            let loss = -change - var_noise(spot_f * close, equity);
+            met.var_observations += 1;
+            if loss > forecast {
+                met.var_exceptions += 1;
             }
+            self.exc95.push(loss > f95);
+            self.exc99.push(loss > f99);
         }
+        self.prev_position = position;
         self.peak = self.peak.max(equity);
         if self.peak > 0.0 {
             met.max_drawdown = met.max_drawdown.max(1.0 - equity / self.peak);
@@ -812,8 +954,10 @@ impl<'a> LegSim<'a> {
             let out = &mut self.out;
             out.equity.push(equity);
             out.hedge_ratio.push(hedge_ratio);
-            out.position.push(pos_of(&self.account, self.lot));
+            out.position.push(position);
             out.var_forecast.push(forecast);
+            out.var95.push(f95);
+            out.var99.push(f99);
             out.center
                 .push(self.market.ticks_to_f64(self.state.center_ticks));
             out.funding.push(self.funding_f);
@@ -837,11 +981,19 @@ impl<'a> LegSim<'a> {
             spot_changes,
             hedge_sum,
             prev_equity,
+            exc95,
+            exc99,
+            min_equity,
+            drift,
+            data,
             ..
         } = self;
         let bars = n - cfg.start;
         met.bars = bars;
         met.final_equity = prev_equity;
+        met.min_equity = min_equity;
+        met.bar_ms = bar_ms;
+        (met.gaps, met.missing_bars) = data.gaps();
         finish_metrics(
             &mut met,
             &returns,
@@ -850,6 +1002,47 @@ impl<'a> LegSim<'a> {
             &spot_changes,
             bar_ms,
         );
+        // attribution: spot + futures (grid + drift) - fees + funding = pnl
+        let (first, last) = (data.close[cfg.start], data.close[n - 1]);
+        let futures = to_f64(account.realized_pnl())
+            + (last - to_f64(account.entry_price())) * to_f64(account.position());
+        met.pnl_spot = to_f64(cfg.spot_amount) * (last - first);
+        met.pnl_drift = drift;
+        met.pnl_grid = futures - drift;
+        met.pnl_fees = -to_f64(account.fees());
+        met.pnl_funding = to_f64(account.funding());
+        for (c, exc, x, pk, pc, pcc) in [
+            (
+                0.95,
+                &exc95,
+                &mut met.var95_exceptions,
+                &mut met.kupiec_p_95,
+                &mut met.christoffersen_p_95,
+                &mut met.conditional_coverage_p_95,
+            ),
+            (
+                0.99,
+                &exc99,
+                &mut met.var99_exceptions,
+                &mut met.kupiec_p_99,
+                &mut met.christoffersen_p_99,
+                &mut met.conditional_coverage_p_99,
+            ),
+        ] {
+            *x = exc.iter().filter(|&&e| e).count();
+            let p = |t: Result<crate::var_backtest::LrTest>| t.map_or(f64::NAN, |t| t.p_value);
+            *pk = p(crate::var_backtest::kupiec_pof(
+                exc.len() as u64,
+                *x as u64,
+                c,
+            ));
+            *pc = if exc.is_empty() {
+                f64::NAN
+            } else {
+                p(crate::var_backtest::christoffersen_independence(exc))
+            };
+            *pcc = p(crate::var_backtest::conditional_coverage(exc, c));
+        }
         met.funding_pnl = to_f64(account.funding());
         met.fees = to_f64(account.fees());
         met.realized_pnl = to_f64(account.realized_pnl());
@@ -876,8 +1069,10 @@ fn finish_metrics(
     bar_ms: i64,
 ) {
     let bars = met.bars;
-    met.total_return = if met.initial_equity > 0.0 {
-        met.final_equity / met.initial_equity - 1.0
+    met.pnl = met.final_equity - met.initial_equity;
+    let capital = met.initial_equity;
+    met.total_return = if capital > 0.0 {
+        met.pnl / capital
     } else {
         f64::NAN
     };
@@ -888,6 +1083,8 @@ fn finish_metrics(
     } else {
         -1.0
     };
+    // `returns` and `downside` hold equity changes: scaled by the initial capital they are
+    // the returns on PnL relative to it (the scale cancels in the ratios)
     let sd = returns.var().sqrt();
     met.sharpe = if sd > 0.0 {
         returns.mean / sd * per_year.sqrt()
@@ -909,12 +1106,27 @@ fn finish_metrics(
     } else {
         0.0
     };
+    // equity reached zero (or never was positive): no return-based figure means anything
+    if capital.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || met.min_equity <= 0.0 {
+        met.annual_return = f64::NAN;
+        met.sharpe = f64::NAN;
+        met.sortino = f64::NAN;
+        met.calmar = f64::NAN;
+        met.max_drawdown = f64::NAN;
+    }
     let spot_var = spot_changes.var();
     met.hedge_effectiveness = if spot_var > 0.0 {
         1.0 - changes.var() / spot_var
     } else {
         0.0
     };
+}
+
+/// The rounding of an f64 mark-to-market of a book this size (quote): 1e-9 of the larger of
+/// the spot value and the equity (at least 1e-9). A bar's "loss" below it is no loss for the
+/// VaR backtest.
+pub fn var_noise(spot_value: f64, equity: f64) -> f64 {
+    1e-9 * spot_value.abs().max(equity.abs()).max(1.0)
 }
 
 fn pos_of(a: &Account, lot: f64) -> f64 {
@@ -932,6 +1144,7 @@ impl BacktestResult {
     }
 }
 
+pub mod baseline;
 mod plain;
 pub use plain::plain_levels;
 

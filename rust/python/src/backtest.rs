@@ -133,7 +133,7 @@ fn decimal(py: Python<'_>, field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Deci
 #[pymethods]
 impl PyBacktestSpec {
     #[new]
-    #[pyo3(signature = (policy, *, history_bars, cadence, start, spot_amount, cash, maker_fee, taker_fee, participation, max_active_orders, bot_id, symbol, plain_grid = None))]
+    #[pyo3(signature = (policy, *, history_bars, cadence, start, spot_amount, cash, maker_fee, taker_fee, participation, max_active_orders, bot_id, symbol, plain_grid = None, baseline_rebalance_bars = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -150,7 +150,10 @@ impl PyBacktestSpec {
         bot_id: &Bound<'_, PyAny>,
         symbol: &Bound<'_, PyAny>,
         plain_grid: Option<&Bound<'_, PyAny>>,
+        baseline_rebalance_bars: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let baseline_rebalance_bars = baseline_rebalance_bars
+            .map_or(Ok(0), |v| convert::count("baseline_rebalance_bars", v))?;
         let plain_grid = plain_grid.map_or(Ok(false), |v| convert::boolean("plain_grid", v))?;
         let history_bars = convert::count("history_bars", history_bars)?;
         let cadence = convert::count("cadence", cadence)?;
@@ -178,6 +181,7 @@ impl PyBacktestSpec {
                 bot_id,
                 symbol,
                 plain_grid,
+                baseline_rebalance_bars,
             },
         })
     }
@@ -190,6 +194,12 @@ impl PyBacktestSpec {
     #[getter]
     fn start(&self) -> usize {
         self.inner.start
+    }
+
+    /// The spot inventory (base units) as an exact decimal string.
+    #[getter]
+    fn spot_amount(&self) -> String {
+        self.inner.spot_amount.to_string()
     }
 
     #[getter]
@@ -276,10 +286,11 @@ fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict
         d.set_item(k, v)?;
     }
     d.set_item("halted", m.halted)?;
+    d.set_item("halt_bar", m.halt_bar)?;
     Ok(d)
 }
 
-fn metric_fields(m: &Metrics) -> [(&'static str, f64); 17] {
+fn metric_fields(m: &Metrics) -> [(&'static str, f64); 38] {
     [
         ("initial_equity", m.initial_equity),
         ("final_equity", m.final_equity),
@@ -305,10 +316,45 @@ fn metric_fields(m: &Metrics) -> [(&'static str, f64); 17] {
                 f64::NAN
             },
         ),
+        ("pnl", m.pnl),
+        ("min_equity", m.min_equity),
+        ("bar_seconds", m.bar_ms as f64 / 1000.0),
+        ("pnl_spot", m.pnl_spot),
+        ("pnl_grid", m.pnl_grid),
+        ("pnl_drift", m.pnl_drift),
+        ("pnl_fees", m.pnl_fees),
+        ("pnl_funding", m.pnl_funding),
+        ("unhedged_pnl", m.unhedged_pnl),
+        ("static_pnl", m.static_pnl),
+        ("static_fees", m.static_fees),
+        ("static_funding", m.static_funding),
+        ("excess_pnl", m.excess_pnl),
+        ("kupiec_p_95", m.kupiec_p_95),
+        ("christoffersen_p_95", m.christoffersen_p_95),
+        ("conditional_coverage_p_95", m.conditional_coverage_p_95),
+        ("kupiec_p_99", m.kupiec_p_99),
+        ("christoffersen_p_99", m.christoffersen_p_99),
+        ("conditional_coverage_p_99", m.conditional_coverage_p_99),
+        (
+            "var95_exception_rate",
+            ratio(m.var95_exceptions, m.bars.saturating_sub(1)),
+        ),
+        (
+            "var99_exception_rate",
+            ratio(m.var99_exceptions, m.bars.saturating_sub(1)),
+        ),
     ]
 }
 
-fn count_fields(m: &Metrics) -> [(&'static str, usize); 7] {
+fn ratio(a: usize, b: usize) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        f64::NAN
+    }
+}
+
+fn count_fields(m: &Metrics) -> [(&'static str, usize); 11] {
     [
         ("bars", m.bars),
         ("decisions", m.decisions),
@@ -317,6 +363,10 @@ fn count_fields(m: &Metrics) -> [(&'static str, usize); 7] {
         ("fills", m.fills),
         ("var_observations", m.var_observations),
         ("var_exceptions", m.var_exceptions),
+        ("gaps", m.gaps),
+        ("missing_bars", m.missing_bars),
+        ("var95_exceptions", m.var95_exceptions),
+        ("var99_exceptions", m.var99_exceptions),
     ]
 }
 
@@ -547,6 +597,10 @@ pub(crate) fn result_dict<'py>(
     series.set_item("var_forecast", r.var_forecast.into_pyarray(py))?;
     series.set_item("center", r.center.into_pyarray(py))?;
     series.set_item("funding", r.funding.into_pyarray(py))?;
+    series.set_item("var95", r.var95.into_pyarray(py))?;
+    series.set_item("var99", r.var99.into_pyarray(py))?;
+    series.set_item("static_equity", r.static_equity.into_pyarray(py))?;
+    series.set_item("unhedged_equity", r.unhedged_equity.into_pyarray(py))?;
     out.set_item("series", series)?;
     Ok(out)
 }
@@ -685,8 +739,44 @@ pub fn sweep<'py>(
     Ok(out)
 }
 
+/// The excess of the `grid` equity curve over `baseline` (same bars) with a moving-block
+/// bootstrap of its total (`block` bars, 0: round(m^(1/3)); `resamples`; `seed`). Returns a
+/// dict: total, ci_low, ci_high (2.5% / 97.5%), t_stat (NaN when undefined), block, resamples.
+#[pyfunction]
+#[pyo3(signature = (grid, baseline, *, block = None, resamples = None, seed = None))]
+pub fn excess_bootstrap<'py>(
+    py: Python<'py>,
+    grid: &Bound<'py, PyAny>,
+    baseline: &Bound<'py, PyAny>,
+    block: Option<&Bound<'py, PyAny>>,
+    resamples: Option<&Bound<'py, PyAny>>,
+    seed: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let block = block.map_or(Ok(0), |v| convert::count("block", v))?;
+    let resamples = resamples.map_or(Ok(2000), |v| convert::count("resamples", v))?;
+    let seed = seed.map_or(Ok(0), |v| convert::count("seed", v))? as u64;
+    let ga = convert::f64_array("grid", grid)?;
+    let ba = convert::f64_array("baseline", baseline)?;
+    let (g, b) = (
+        convert::slice(py, "grid", &ga)?,
+        convert::slice(py, "baseline", &ba)?,
+    );
+    let e = run(py, || {
+        core_bt::baseline::excess_bootstrap(g, b, block, resamples, seed)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("total", e.total)?;
+    out.set_item("ci_low", e.ci_low)?;
+    out.set_item("ci_high", e.ci_high)?;
+    out.set_item("t_stat", e.t_stat)?;
+    out.set_item("block", e.block)?;
+    out.set_item("resamples", e.resamples)?;
+    Ok(out)
+}
+
 /// Add this module's functions and classes to `gridhedge._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(excess_bootstrap, m)?)?;
     m.add_class::<PyPolicyEngine>()?;
     m.add_class::<PyBacktestSpec>()?;
     m.add_function(wrap_pyfunction!(backtest, m)?)?;

@@ -284,6 +284,8 @@ struct Tracker {
     prev: f64,
     initial: f64,
     max_dd: f64,
+    /// Lowest equity marked.
+    min: f64,
 }
 
 impl Tracker {
@@ -298,12 +300,14 @@ impl Tracker {
             prev: f64::NAN,
             initial: f64::NAN,
             max_dd: 0.0,
+            min: f64::INFINITY,
         }
     }
 
     fn first(&mut self, equity: f64) {
         self.initial = equity;
         self.prev = equity;
+        self.min = equity;
         self.set_peak(equity);
     }
 
@@ -319,14 +323,13 @@ impl Tracker {
     #[inline]
     fn bar(&mut self, equity: f64, spot_change: f64) {
         let change = equity - self.prev;
-        if self.prev > 0.0 {
-            let r = change / self.prev;
-            self.returns.add(r);
-            if r < 0.0 {
-                self.downside.0 += r * r;
-            }
-            self.downside.1 += 1;
+        // equity changes: returns on PnL relative to the initial capital up to its scale
+        self.returns.add(change);
+        if change < 0.0 {
+            self.downside.0 += change * change;
         }
+        self.downside.1 += 1;
+        self.min = self.min.min(equity);
         self.changes.add(change);
         self.spot_changes.add(spot_change);
         if equity > self.peak {
@@ -346,6 +349,8 @@ impl Tracker {
         met.initial_equity = self.initial;
         met.final_equity = self.prev;
         met.max_drawdown = self.max_dd;
+        met.min_equity = self.min;
+        met.bar_ms = bar_ms;
         super::finish_metrics(
             met,
             &self.returns.moments(),

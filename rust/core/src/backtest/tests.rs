@@ -93,6 +93,7 @@ fn bt() -> BacktestConfig {
         bot_id: "bt".into(),
         symbol: "BTCUSDT".into(),
         plain_grid: false,
+        baseline_rebalance_bars: 0,
     }
 }
 
@@ -266,4 +267,81 @@ fn plain_grid_fills_trade_through_next_bar_and_alternate() {
     let lot = market().lot_f64();
     let last_pos = r.position.last().copied().unwrap_or(0.0);
     assert!((pos as f64 * lot - last_pos).abs() < 1e-9);
+}
+
+#[test]
+fn attribution_baselines_and_the_var_test_agree_with_the_series() {
+    let d = data(800);
+    let r = run(&bt(), &market(), &series(&d), ALL).expect("run");
+    let m = r.metrics;
+    // the attribution sums to the PnL, which is the equity's change
+    let parts = m.pnl_spot + m.pnl_grid + m.pnl_drift + m.pnl_fees + m.pnl_funding;
+    assert!((parts - m.pnl).abs() < 1e-6, "{parts} vs {}", m.pnl);
+    assert!((m.pnl - (r.equity[r.equity.len() - 1] - r.equity[0])).abs() < 1e-9);
+    // the drift is the position held from close to close times the move
+    let close = &d.c[r.first_bar..];
+    let drift: f64 = (1..close.len())
+        .map(|t| r.position[t - 1] * (close[t] - close[t - 1]))
+        .sum();
+    assert!(
+        (drift - m.pnl_drift).abs() < 1e-6,
+        "{drift} vs {}",
+        m.pnl_drift
+    );
+    // baselines on the same bars, their series beside the grid's
+    assert_eq!(r.static_equity.len(), r.equity.len());
+    assert_eq!(r.unhedged_equity.len(), r.equity.len());
+    let s = &r.static_equity;
+    assert!((m.static_pnl - (s[s.len() - 1] - s[0])).abs() < 1e-9);
+    assert!((m.excess_pnl - (m.pnl - m.static_pnl)).abs() < 1e-12);
+    assert!((m.unhedged_pnl - (close[close.len() - 1] - close[0])).abs() < 1e-9);
+    // every bar after the first is a VaR observation at 95% and 99%
+    assert_eq!(m.var_observations, m.bars - 1);
+    let loss: Vec<f64> = (1..r.equity.len())
+        .map(|t| r.equity[t - 1] - r.equity[t] - var_noise(close[t], r.equity[t]))
+        .collect();
+    let x95 = loss
+        .iter()
+        .zip(&r.var95[1..])
+        .filter(|(l, v)| l > v)
+        .count();
+    let x99 = loss
+        .iter()
+        .zip(&r.var99[1..])
+        .filter(|(l, v)| l > v)
+        .count();
+    assert_eq!((x95, x99), (m.var95_exceptions, m.var99_exceptions));
+    assert!(m.var99_exceptions <= m.var95_exceptions);
+    for p in [
+        m.kupiec_p_95,
+        m.christoffersen_p_95,
+        m.conditional_coverage_p_95,
+    ] {
+        assert!((0.0..=1.0).contains(&p), "{m:?}");
+    }
+    assert_eq!((m.bar_ms, m.gaps, m.missing_bars), (3_600_000, 0, 0));
+}
+
+#[test]
+fn the_bar_length_is_the_median_step_and_gaps_are_counted() {
+    let d = data(60);
+    let mut ts = d.ts.clone();
+    ts.remove(1); // a missing bar at the very start
+    ts.remove(30);
+    ts.remove(30); // two more in the middle
+    let n = ts.len();
+    let s = Series {
+        timestamp: &ts,
+        ..series(&d)
+    };
+    let s = Series {
+        open: &s.open[..n],
+        high: &s.high[..n],
+        low: &s.low[..n],
+        close: &s.close[..n],
+        volume: &s.volume[..n],
+        ..s
+    };
+    assert_eq!(s.bar_ms(), 3_600_000);
+    assert_eq!(s.gaps(), (2, 3));
 }

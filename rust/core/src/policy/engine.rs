@@ -436,6 +436,13 @@ impl PolicyEngine {
         &self.stats
     }
 
+    /// One-bar historical VaR (fraction of exposure, positive loss) of the current window at
+    /// `confidence`, as `last_stats().var_fraction` is at the configured one (the
+    /// backtester's VaR test at 95% and 99%).
+    pub fn var_fraction_at(&self, confidence: f64) -> f64 {
+        super::historical_var_from_sorted(&self.losses, confidence)
+    }
+
     /// Give a decision's vectors back for the next decision to reuse (optional).
     pub fn recycle(&mut self, decision: Decision) {
         self.scratch.recycle(decision);

@@ -392,6 +392,9 @@ fn run_validated(
     };
     out.metrics = met;
     out.legs = sims.into_iter().map(LegSim::finish).collect();
+    for (i, leg) in out.legs.iter_mut().enumerate() {
+        crate::backtest::add_baselines(leg, &legs_cfg[i], &markets[i], &data[i], record.series)?;
+    }
     Ok(out)
 }
 

@@ -62,6 +62,7 @@ fn leg(symbol: &str, spot: &str, var_limit: f64) -> BacktestConfig {
         bot_id: format!("{}-grid", symbol.to_lowercase()),
         symbol: symbol.into(),
         plain_grid: false,
+        baseline_rebalance_bars: 0,
     }
 }
 
