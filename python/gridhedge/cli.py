@@ -187,6 +187,9 @@ def _register_subcommands() -> None:
     app.command("optimize")(optimize)
     app.add_typer(portfolio_app, name="portfolio")
     app.add_typer(data_app, name="data")
+    from gridhedge.risk.cli import resume
+
+    app.command("resume")(resume)
 
 
 _register_subcommands()
