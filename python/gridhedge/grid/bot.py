@@ -190,8 +190,7 @@ class GridHedgeBot:
         self._policy_state.update(saved.get("policy", {}))
         self._halted = bool(saved.get("halted", False))
         self._hwm = Decimal(str(saved.get("high_water_mark", "0")))
-        await self.reconcile()
-        await self._cancel_replaced_stops()
+        await self.reconcile()  # (keeps one live order per key: see _one_per_key)
         _ = self.order_manager
         logger.info(
             "Initialized GridHedgeBot for {} with {} levels ({} mode)",
@@ -313,20 +312,6 @@ class GridHedgeBot:
             lost,
             new_fills,
         )
-
-    async def _cancel_replaced_stops(self) -> None:
-        """A stop moved new-first (the new one placed, then the old one cancelled) whose old
-        order outlived a crash between the two: of the live stops sharing a key, keep the
-        newest (highest sequence) and cancel the others, so one stop protects the position."""
-        by_key: dict[str, list[Any]] = {}
-        for o in self.state.orders(live_only=True):
-            if o.kind == "stop_market":
-                by_key.setdefault(o.key, []).append(o)
-        for stops in by_key.values():
-            for old in sorted(stops, key=lambda o: o.sequence)[:-1]:
-                await self.broker.cancel_order(old)
-                self.state.record_order(old)
-                logger.warning("stop {} replaced before a restart: cancelled", old.client_order_id)
 
     async def execute(self, current_price: Decimal | float | str) -> ExecutionReport:
         """One rebalance at ``current_price``: decide, report risk, sync orders."""
