@@ -74,12 +74,19 @@ F_SPACING, F_MIN_DIST, F_VOL_MULT, F_RECENTER, F_SR_TOL, F_MAX_POS, F_MAX_DD = r
 F_STOP_PCT, F_VAR_LIMIT, F_VAR_CONF, F_SHRINK, F_SCALE_MIN, F_SCALE_MAX = range(7, 13)
 F_VOL_SHARE, F_H, F_H_MIN, F_H_MAX, F_FUND_SENS, F_TICK, F_LOT = range(13, 20)
 F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range(20, 27)
-N_F = 27
+F_HALT_H, F_REVIEW_H = 27, 28
+N_F = 29
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
 I_HISTORY, I_CADENCE, I_START, I_MAX_ACTIVE = range(13, 17)
-N_I = 17
+I_HALT_COOL, I_STOP_COOL = 17, 18
+N_I = 19
+# the policy state (PolicyState's fields, in order)
+P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
+    9
+)
+N_P = 9
 # an order row (desired orders: 6 columns; live orders: 8)
 C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
@@ -476,85 +483,31 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             od[b * OC + m] = x
 
     @jit
-    def decide(  # type: ignore[no-untyped-def]
+    def grid(  # type: ignore[no-untyped-def]
         cf,
         ci,
         price,
-        frate,
-        vol,
-        lrv,
-        varf,
         avgv,
         srp,
         nsr,
-        flots,
-        equity,
-        hwm,
         center,
-        ref_short,
-        halted,
+        new_center,
+        new_ref,
+        s_lo,
+        s_hi,
+        s_target,
+        s_cur,
+        spacing,
         ef,
         fac,
         row,
         ladder,
-        od,
         go,
     ):
-        # policy::decide_in: the desired orders into od (returns their count, cancel_all and
-        # the new state (center ticks, reference short, halted))
+        # policy::grid_layer: the grid orders into go (returns the center, the reference short
+        # and their count)
         lot = cf[F_LOT]
         tick = cf[F_TICK]
-        spot = cf[F_SPOT]
-        short = -flots
-        drawdown = max(1.0 - equity / hwm, 0.0) if hwm > 0.0 else 0.0
-        if halted or drawdown >= cf[F_MAX_DD]:
-            return 0, True, center, ref_short, True
-        # market layer: spacing, funding tilt
-        spacing = cf[F_SPACING]
-        if ci[I_DYNAMIC]:
-            dynamic = cf[F_VOL_MULT] * vol * math.sqrt(float(ci[I_HORIZON]))
-            if dynamic > spacing:
-                spacing = min(dynamic, 0.5)
-        h_target = cf[F_H]
-        if ci[I_TILT] and frate != 0.0:
-            h_target = min(max(cf[F_H] + cf[F_FUND_SENS] * frate, cf[F_H_MIN]), cf[F_H_MAX])
-        # position layer: the band in lots
-        cap = snap(cf[F_MAX_POS] / lot, False)
-        s_lo = min(snap(cf[F_H_MIN] * spot / lot, False), cap)
-        s_hi = min(snap(cf[F_H_MAX] * spot / lot, False), cap)
-        s_target = min(max(snap(h_target * spot / lot, False), s_lo), s_hi)
-        # portfolio layer: VaR of the worst in-band exposure
-        var_fraction = varf * math.sqrt(float(ci[I_VAR_HORIZON]))
-        worst = max(abs(spot - s_lo * lot) * price, abs(spot - s_hi * lot) * price) * var_fraction
-        if (
-            worst > cf[F_VAR_LIMIT]
-            and worst > cf[F_VAR_LIMIT] * cf[F_SHRINK]
-            and var_fraction > 0.0
-        ):
-            allowed = cf[F_VAR_LIMIT] / var_fraction / price
-            full = snap(spot / lot, False)
-            room = snap(allowed / lot, False)
-            lo = min(max(s_lo, full - room), s_hi)
-            hi = max(min(s_hi, full + room), s_lo)
-            s_lo = lo
-            s_hi = hi
-        n = 0
-        new_center = center
-        new_ref = ref_short
-        s_cur = short
-        # outside the band: a market order back to the target
-        if s_cur < s_lo or s_cur > s_hi:
-            target = min(max(s_target, s_lo), s_hi)
-            if target > s_cur:
-                side = SELL
-                lots = target - s_cur
-            else:
-                side = BUY
-                lots = s_cur - target
-            if meets(ci, max(snap(price / tick, False), 1), lots):
-                n = put(od, n, REBALANCE, side, 0, MARKET, 0, lots)
-                s_cur = target
-                new_center = 0
         # the center: recenter on drift or when unset
         price_q = price / tick
         if (
@@ -643,29 +596,169 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                         go[kept * OC + m] = go[k * OC + m]
                 kept += 1
         ng = kept
-        # position layer: the dynamic stop on the net exposure, from the center
+        return new_center, new_ref, ng
+
+    @jit
+    def decide(  # type: ignore[no-untyped-def]
+        cf,
+        ci,
+        price,
+        frate,
+        vol,
+        lrv,
+        varf,
+        avgv,
+        srp,
+        nsr,
+        flots,
+        equity,
+        hwm,
+        st,
+        lo_since,
+        hi_since,
+        ef,
+        fac,
+        row,
+        ladder,
+        od,
+        go,
+    ):
+        # policy::decide_in: the desired orders into od; the policy state st updated in place;
+        # returns (their count, resumed)
+        lot = cf[F_LOT]
+        tick = cf[F_TICK]
+        spot = cf[F_SPOT]
+        short = -flots
+        center = st[P_CENTER]
+        ref_short = st[P_REF]
+        drawdown = max(1.0 - equity / hwm, 0.0) if hwm > 0.0 else 0.0
+        # portfolio layer: the halt (halt.rs)
+        resumed = False
+        age = 0
+        if st[P_HALTED]:
+            age = st[P_AGE] + 1
+            if ci[I_HALT_COOL] > 0 and age >= ci[I_HALT_COOL]:
+                halted = False
+                resumed = True
+                age = 0
+            else:
+                halted = True
+        else:
+            halted = drawdown >= cf[F_MAX_DD]
+        # market layer: spacing, funding tilt
+        spacing = cf[F_SPACING]
+        if ci[I_DYNAMIC]:
+            dynamic = cf[F_VOL_MULT] * vol * math.sqrt(float(ci[I_HORIZON]))
+            if dynamic > spacing:
+                spacing = min(dynamic, 0.5)
+        h_target = cf[F_H]
+        if ci[I_TILT] and frate != 0.0:
+            h_target = min(max(cf[F_H] + cf[F_FUND_SENS] * frate, cf[F_H_MIN]), cf[F_H_MAX])
+        # a review after the tilt, tighten-only (none when F_REVIEW_H < 0)
+        if cf[F_REVIEW_H] >= 0.0:
+            full = min(max(1.0, cf[F_H_MIN]), cf[F_H_MAX])
+            rv = min(max(cf[F_REVIEW_H], cf[F_H_MIN]), cf[F_H_MAX])
+            if abs(rv - full) < abs(h_target - full):
+                h_target = rv
+        # position layer: the band in lots
+        cap = snap(cf[F_MAX_POS] / lot, False)
+        s_lo = min(snap(cf[F_H_MIN] * spot / lot, False), cap)
+        s_hi = min(snap(cf[F_H_MAX] * spot / lot, False), cap)
+        s_target = min(max(snap(h_target * spot / lot, False), s_lo), s_hi)
+        # portfolio layer: VaR of the worst in-band exposure
+        var_fraction = varf * math.sqrt(float(ci[I_VAR_HORIZON]))
+        worst = max(abs(spot - s_lo * lot) * price, abs(spot - s_hi * lot) * price) * var_fraction
+        if (
+            worst > cf[F_VAR_LIMIT]
+            and worst > cf[F_VAR_LIMIT] * cf[F_SHRINK]
+            and var_fraction > 0.0
+        ):
+            allowed = cf[F_VAR_LIMIT] / var_fraction / price
+            full = snap(spot / lot, False)
+            room = snap(allowed / lot, False)
+            lo = min(max(s_lo, full - room), s_hi)
+            hi = max(min(s_hi, full + room), s_lo)
+            s_lo = lo
+            s_hi = hi
+        n = 0
+        new_center = center
+        new_ref = ref_short
+        # a stop that traded since the last decision pauses its grid side (stop.rs: cooldown)
+        sell_fired = (
+            st[P_SELL_STOP] > 0
+            and lo_since > 0.0
+            and snap(lo_since / tick, True) <= st[P_SELL_STOP]
+        )
+        buy_fired = (
+            st[P_BUY_STOP] > 0 and hi_since > 0.0 and snap(hi_since / tick, False) >= st[P_BUY_STOP]
+        )
+        pause_b = ci[I_STOP_COOL] if sell_fired else max(st[P_PAUSE_B] - 1, 0)
+        pause_s = ci[I_STOP_COOL] if buy_fired else max(st[P_PAUSE_S] - 1, 0)
+        s_cur = short
+        # a halt moves to the safe hedge, outside the band back to the target: volume-capped
+        volume_cap = snap(cf[F_VOL_SHARE] * avgv / lot, False) if avgv > 0.0 else I64MAX
+        has_target = False
+        target = 0
+        if halted:
+            target = min(max(snap(cf[F_HALT_H] * spot / lot, False), s_lo), s_hi)
+            has_target = True
+        elif s_cur < s_lo or s_cur > s_hi:
+            target = min(max(s_target, s_lo), s_hi)
+            has_target = True
+        if has_target and target != s_cur:
+            if target > s_cur:
+                side = SELL
+                want = target - s_cur
+            else:
+                side = BUY
+                want = s_cur - target
+            lots = min(want, volume_cap)
+            if lots > 0 and meets(ci, max(snap(price / tick, False), 1), lots):
+                n = put(od, n, REBALANCE, side, 0, MARKET, 0, lots)
+                s_cur += lots if side == SELL else -lots
+                if not halted:
+                    new_center = 0
+        price_q = price / tick
+        ng = 0
+        if not halted:
+            new_center, new_ref, ng = grid(
+                cf,
+                ci,
+                price,
+                avgv,
+                srp,
+                nsr,
+                center,
+                new_center,
+                new_ref,
+                s_lo,
+                s_hi,
+                s_target,
+                s_cur,
+                spacing,
+                ef,
+                fac,
+                row,
+                ladder,
+                go,
+            )
+            # the grid side a stop paused
+            kept = 0
+            for k in range(ng):
+                gs = go[k * OC + C_SIDE]
+                if (gs == BUY and pause_b == 0) or (gs == SELL and pause_s == 0):
+                    if kept != k:
+                        for m in range(OC):
+                            go[kept * OC + m] = go[k * OC + m]
+                    kept += 1
+            ng = kept
+        # position layer: the dynamic stop on the net exposure (stop.rs)
         net = snap(spot / lot, False) - s_cur
         scale = 1.0
         if vol > 0.0 and lrv > 0.0:
             scale = min(max(vol / lrv, cf[F_SCALE_MIN]), cf[F_SCALE_MAX])
         distance = min(cf[F_STOP_PCT] * scale, 0.99)
-        if net != 0 and center_f > 0.0 and distance > 0.0:
-            if net > 0:
-                level = center_f * (1.0 - distance)
-                ticks = snap(level / tick, True)
-                side = SELL
-            else:
-                level = center_f * (1.0 + distance)
-                ticks = snap(level / tick, False)
-                side = BUY
-            if (
-                level > 0.0
-                and ticks <= 1_000_000_000_000
-                and ticks >= 1
-                and meets(ci, ticks, abs(net))
-            ):
-                n = put(od, n, STOP, side, 0, STOP_MARKET, ticks, abs(net))
-        # order layer: nearest the price first, at most max_active_orders
+        # the grid nearest the price first
         for a in range(1, ng):
             b = a
             while b > 0 and abs(go[(b - 1) * OC + C_PRICE] - price_q) > abs(
@@ -673,9 +766,118 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             ):
                 swap_rows(go, b - 1, b)
                 b -= 1
+        stop_ref = 0
+        if net != 0:
+            pt = max(snap(price_q, False), 1)
+            is_long = net > 0
+            if is_long:
+                reference = max(st[P_STOP_REF], pt) if st[P_STOP_REF] > 0 else pt
+                stop_ref = reference
+            else:
+                reference = min(-st[P_STOP_REF], pt) if st[P_STOP_REF] < 0 else pt
+                stop_ref = -reference
+            ref_f = float(reference * ci[I_TICK_MANT]) / cf[F_TICK_DIV]
+            if is_long:
+                level = ref_f * (1.0 - distance)
+                sticks = snap(level / tick, True)
+                side = SELL
+                gside = BUY
+            else:
+                level = ref_f * (1.0 + distance)
+                sticks = snap(level / tick, False)
+                side = BUY
+                gside = SELL
+            if (
+                ref_f > 0.0
+                and distance > 0.0
+                and level > 0.0
+                and sticks <= 1_000_000_000_000
+                and sticks >= 1
+            ):
+                past = pt <= sticks if is_long else pt >= sticks
+                kept = 0
+                ahead = 0
+                for k in range(ng):
+                    gs = go[k * OC + C_SIDE]
+                    gp = go[k * OC + C_PRICE]
+                    if past:
+                        keep = gs != gside
+                    elif is_long:
+                        keep = gs != gside or gp > sticks
+                    else:
+                        keep = gs != gside or gp < sticks
+                    if keep:
+                        if gs == gside:
+                            ahead += go[k * OC + C_LOTS]
+                        if kept != k:
+                            for m in range(OC):
+                                go[kept * OC + m] = go[k * OC + m]
+                        kept += 1
+                ng = kept
+                if past:
+                    if is_long:
+                        pause_b = max(pause_b, ci[I_STOP_COOL])
+                    else:
+                        pause_s = max(pause_s, ci[I_STOP_COOL])
+                    if meets(ci, pt, abs(net)):
+                        n = put(od, n, STOP, side, 0, MARKET, 0, abs(net))
+                elif meets(ci, sticks, abs(net) + ahead):
+                    n = put(od, n, STOP, side, 0, STOP_MARKET, sticks, abs(net) + ahead)
+        # position layer: one worst-case cap over each side's resting orders (cap.rs)
+        cap = snap(cf[F_MAX_POS] / lot, False)
+        room_s = max(cap - short, 0)
+        room_b = max(cap + short, 0)
+        clipped = 0
+        for k in range(n + ng):
+            q = k * OC
+            arr = od if k < n else go
+            if k >= n:
+                q = (k - n) * OC
+            lots = arr[q + C_LOTS]
+            if arr[q + C_SIDE] == SELL:
+                if lots > room_s:
+                    lots = room_s
+                    clipped += 1
+                room_s -= lots
+            else:
+                if lots > room_b:
+                    lots = room_b
+                    clipped += 1
+                room_b -= lots
+            arr[q + C_LOTS] = lots
+        if clipped > 0:
+            now = max(snap(price_q, False), 1)
+            kept = 0
+            for k in range(n):
+                lots = od[k * OC + C_LOTS]
+                px = now if od[k * OC + C_KIND] == MARKET else od[k * OC + C_PRICE]
+                if lots > 0 and meets(ci, px, lots):
+                    if kept != k:
+                        for m in range(OC):
+                            od[kept * OC + m] = od[k * OC + m]
+                    kept += 1
+            n = kept
+            kept = 0
+            for k in range(ng):
+                lots = go[k * OC + C_LOTS]
+                if lots > 0 and meets(ci, go[k * OC + C_PRICE], lots):
+                    if kept != k:
+                        for m in range(OC):
+                            go[kept * OC + m] = go[k * OC + m]
+                    kept += 1
+            ng = kept
+        # order layer: at most max_active_orders
         room = max(ci[I_POLICY_MAX_ACTIVE] - n, 0)
         ng = min(ng, room)
         n = min(n, ci[I_POLICY_MAX_ACTIVE])
+        sell_stop = 0
+        buy_stop = 0
+        for k in range(n):
+            if od[k * OC + C_ROLE] == STOP and od[k * OC + C_KIND] == STOP_MARKET:
+                if od[k * OC + C_SIDE] == SELL:
+                    sell_stop = od[k * OC + C_PRICE]
+                else:
+                    buy_stop = od[k * OC + C_PRICE]
         for k in range(ng):
             for m in range(OC):
                 od[(n + k) * OC + m] = go[k * OC + m]
@@ -698,7 +900,16 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     break
                 swap_rows(od, b - 1, b)
                 b -= 1
-        return n, False, new_center, new_ref, False
+        st[P_CENTER] = new_center
+        st[P_REF] = new_ref
+        st[P_HALTED] = 1 if halted else 0
+        st[P_AGE] = age
+        st[P_STOP_REF] = stop_ref
+        st[P_SELL_STOP] = sell_stop
+        st[P_BUY_STOP] = buy_stop
+        st[P_PAUSE_B] = pause_b
+        st[P_PAUSE_S] = pause_s
+        return n, resumed
 
     @jit
     def run(ts, o, h, low, c, v, ft, fr, cf, ci, ev, record):  # type: ignore[no-untyped-def]
@@ -760,9 +971,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         entry_c = 0.0
         pos_c = 0.0
         hwm = 0.0
-        center = 0
-        ref_short = 0
-        halted = False
+        st = zi(N_P)  # the policy state
+        last_decision = -1
         fptr = 0
         rptr = 0
         var_fraction = 0.0
@@ -974,7 +1184,15 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 elif ei[E_DIRTY]:
                     nsr = sr_levels(gr, ei[E_NCL], srp)
                     ei[E_DIRTY] = 0
-                nd, cancel_all, center, ref_short, halted = decide(
+                # the lowest low and highest high since the last decision (the last bar first)
+                lo_since = low[j]
+                hi_since = h[j]
+                if last_decision >= 0:
+                    for k in range(last_decision + 1, j):
+                        lo_since = min(lo_since, low[k])
+                        hi_since = max(hi_since, h[k])
+                last_decision = j
+                nd, resumed = decide(
                     cf,
                     ci,
                     close,
@@ -988,9 +1206,9 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     pos,
                     equity,
                     hwm,
-                    center,
-                    ref_short,
-                    halted,
+                    st,
+                    lo_since,
+                    hi_since,
                     ef,
                     fac,
                     row,
@@ -998,9 +1216,45 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     od,
                     go,
                 )
-                if cancel_all:
+                if resumed:
+                    hwm = equity  # a halt's cooldown ran out: the drawdown restarts here
+                # orders::diff: keep a live order a desired one matches exactly
+                nw = min(nd, max_active)
+                for slot in range(nlive):
+                    kept[slot] = 0
+                npl = 0
+                for di in range(nw):
+                    q = di * OC
+                    hit = -1
                     for slot in range(nlive):
                         b = slot * LC
+                        if (
+                            kept[slot] == 0
+                            and live[b + C_ROLE] == od[q + C_ROLE]
+                            and live[b + C_SIDE] == od[q + C_SIDE]
+                            and live[b + C_LEVEL] == od[q + C_LEVEL]
+                            and live[b + C_KIND] == od[q + C_KIND]
+                            and (1 if live[b + C_KIND] == MARKET else live[b + C_PRICE])
+                            == od[q + C_PRICE]
+                            and live[b + C_LOTS] == od[q + C_LOTS]
+                        ):
+                            hit = slot
+                            break
+                    if hit >= 0:
+                        kept[hit] = 1
+                    else:
+                        places[npl] = di
+                        npl += 1
+                # cancels, then places
+                k = 0
+                for slot in range(nlive):
+                    b = slot * LC
+                    if kept[slot]:
+                        if k != slot:
+                            for x in range(LC):
+                                live[k * LC + x] = live[b + x]
+                        k += 1
+                    else:
                         n_cancelled += 1
                         if record:
                             ne = emit(
@@ -1015,87 +1269,34 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                                 live[b + C_PRICE],
                                 live[b + C_LOTS],
                             )
-                    nlive = 0
-                else:
-                    # orders::diff: keep a live order a desired one matches exactly
-                    nw = min(nd, max_active)
-                    for slot in range(nlive):
-                        kept[slot] = 0
-                    npl = 0
-                    for di in range(nw):
-                        q = di * OC
-                        hit = -1
-                        for slot in range(nlive):
-                            b = slot * LC
-                            if (
-                                kept[slot] == 0
-                                and live[b + C_ROLE] == od[q + C_ROLE]
-                                and live[b + C_SIDE] == od[q + C_SIDE]
-                                and live[b + C_LEVEL] == od[q + C_LEVEL]
-                                and live[b + C_KIND] == od[q + C_KIND]
-                                and (1 if live[b + C_KIND] == MARKET else live[b + C_PRICE])
-                                == od[q + C_PRICE]
-                                and live[b + C_LOTS] == od[q + C_LOTS]
-                            ):
-                                hit = slot
-                                break
-                        if hit >= 0:
-                            kept[hit] = 1
-                        else:
-                            places[npl] = di
-                            npl += 1
-                    # cancels, then places
-                    k = 0
-                    for slot in range(nlive):
-                        b = slot * LC
-                        if kept[slot]:
-                            if k != slot:
-                                for x in range(LC):
-                                    live[k * LC + x] = live[b + x]
-                            k += 1
-                        else:
-                            n_cancelled += 1
-                            if record:
-                                ne = emit(
-                                    ev,
-                                    ne,
-                                    j,
-                                    CANCEL,
-                                    live[b + C_ROLE],
-                                    live[b + C_SIDE],
-                                    live[b + C_LEVEL],
-                                    live[b + C_SEQ],
-                                    live[b + C_PRICE],
-                                    live[b + C_LOTS],
-                                )
-                    nlive = k
-                    for a in range(npl):
-                        q = places[a] * OC
-                        role = od[q + C_ROLE]
-                        side = od[q + C_SIDE]
-                        level = od[q + C_LEVEL]
-                        key = (role * 2 + side) * width + level + levels
-                        seqs[key] += 1
-                        b = nlive * LC
-                        for x in range(OC):
-                            live[b + x] = od[q + x]
-                        live[b + C_PLACED] = j
-                        live[b + C_SEQ] = seqs[key]
-                        nlive += 1
-                        n_placed += 1
-                        if record:
-                            ne = emit(
-                                ev,
-                                ne,
-                                j,
-                                PLACE,
-                                role,
-                                side,
-                                level,
-                                seqs[key],
-                                od[q + C_PRICE],
-                                od[q + C_LOTS],
-                            )
+                nlive = k
+                for a in range(npl):
+                    q = places[a] * OC
+                    role = od[q + C_ROLE]
+                    side = od[q + C_SIDE]
+                    level = od[q + C_LEVEL]
+                    key = (role * 2 + side) * width + level + levels
+                    seqs[key] += 1
+                    b = nlive * LC
+                    for x in range(OC):
+                        live[b + x] = od[q + x]
+                    live[b + C_PLACED] = j
+                    live[b + C_SEQ] = seqs[key]
+                    nlive += 1
+                    n_placed += 1
+                    if record:
+                        ne = emit(
+                            ev,
+                            ne,
+                            j,
+                            PLACE,
+                            role,
+                            side,
+                            level,
+                            seqs[key],
+                            od[q + C_PRICE],
+                            od[q + C_LOTS],
+                        )
             # mark to market at the close
             equity = cash + spot * close + base_pnl + (close - entry_c) * pos_c
             short = -float(pos) * lot
@@ -1150,7 +1351,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             n_cancelled,
             pos,
             decisions,
-            halted,
+            st[P_HALTED] == 1,
             var_obs,
             var_exc,
             initial,
@@ -1343,6 +1544,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ``GridHedgeConfig`` that ``spec_for`` turns into ``spec`` (the policy config's floats are
     ``float(Decimal)``), and the market's tick and lot."""
     from gridhedge.grid.config import GridHedgeConfig
+    from gridhedge.grid.policy import decision_period, decisions_in
 
     cfg = GridHedgeConfig.load(config)
     g, r, e, h, f = cfg.grid, cfg.risk, cfg.execution, cfg.hedge, cfg.funding
@@ -1379,6 +1581,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_PARTICIPATION] = float(e.participation)
     cf[F_MAKER] = float(e.maker_fee)
     cf[F_TAKER] = float(e.taker_fee)
+    cf[F_HALT_H] = float(r.halt_hedge_ratio)
+    cf[F_REVIEW_H] = -1.0  # no risk review in a backtest (a review is a live bot's)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1
@@ -1397,6 +1601,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ci[I_CADENCE] = spec.cadence
     ci[I_START] = spec.start
     ci[I_MAX_ACTIVE] = e.max_active_orders
+    ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, decision_period(cfg))
+    ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, decision_period(cfg))
     return cf, ci
 
 
@@ -1545,6 +1751,11 @@ a decision every bar, 500 bars of history, the defaults for everything else."""
 VARIANTS: dict[str, dict[str, Any]] = {
     # overrides of FULL reaching the branches FULL's runs do not (checked by --variants)
     "halt": {"risk": {"max_drawdown": "0.003"}},
+    "halt_cooldown_safe_hedge": {
+        "risk": {"max_drawdown": "0.003", "halt_cooldown": "1200", "halt_hedge_ratio": "0.9"}
+    },
+    "tight_stop_cooldown": {"risk": {"stop_loss_pct": "0.002", "stop_cooldown": "600"}},
+    "joint_cap_binds": {"risk": {"max_position_size": "0.9", "max_volume_share": "0.01"}},
     "var_shrink": {"risk": {"var_limit": "40"}},
     "parkinson_arithmetic_min_distance": {
         "grid": {

@@ -32,6 +32,9 @@ CONFIG: dict[str, Any] = {
     "max_active_orders": 8,
     "history_bars": HISTORY,
     "rebalance_interval": "0.001",  # the emulator's clock moves per execute, not in real time
+    # cooldowns are seconds turned into decisions by rebalance_interval: here they would last
+    # millions of executes; the stop's grid-side pause is off so the grid keeps trading
+    "stop_cooldown": "0",
     "bot_id": BOT_ID,
 }
 

@@ -152,7 +152,9 @@ def test_injected_calculator_levels_are_snapped_capped_and_sent() -> None:
     assert len(rebalance) == 1
     room = Decimal("1.5") - rebalance[0].amount
     assert grid["gs1"].amount + grid["gs2"].amount <= room
-    assert grid["gs1"].amount + grid["gs2"].amount == room  # 0.300 + what is left
+    # one worst-case cap over every sell (rebalance, stop, custom grid): all of the room
+    sells = sum(o.amount for o in report.sync.placed if o.side.value == "sell")
+    assert sells == Decimal("1.5")
 
 
 def test_paper_run_fills_keeps_limits_and_band() -> None:
@@ -206,21 +208,41 @@ def test_real_mode_without_keys_names_what_is_missing(monkeypatch: pytest.Monkey
         create_broker()
 
 
-def test_drawdown_halt_cancels_everything() -> None:
-    async def go() -> tuple[GridHedgeBot, PaperBroker]:
+def test_drawdown_halt_de_risks_sticks_across_a_restart_and_resume_lifts_it() -> None:
+    from gridhedge.state.manager import MemoryStateManager
+
+    store = MemoryStateManager()
+
+    async def go() -> None:
         broker = create_broker("PAPER")
         assert isinstance(broker, PaperBroker)
-        bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=SEED_CONFIG)
+        bot = await GridHedgeBot.create(
+            broker=broker, symbol="BTCUSDT", config=SEED_CONFIG, state_manager=store
+        )
         await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
-        assert broker.book.open_orders()
+        assert any(o.key.startswith("g") for o in store.orders(live_only=True))
         broker.cash -= Decimal(30_000)  # equity drops far below the high-water mark
         report = await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
         assert report.decision.halted
-        return bot, broker
+        # the grid is cancelled; only de-risking orders (rebalance, stop) may rest
+        assert all(o.role != "grid" for o in report.decision.orders)
+        assert not any(o.key.startswith("g") for o in store.orders(live_only=True))
+        assert bot.get_status()["halted"]
+        # a restart keeps the halt
+        again = await GridHedgeBot.create(
+            broker=broker, symbol="BTCUSDT", config=SEED_CONFIG, state_manager=store
+        )
+        r2 = await again.execute(await again.data_provider.get_current_price("BTCUSDT"))
+        assert r2.decision.halted
+        assert all(o.role != "grid" for o in r2.decision.orders)
+        with pytest.raises(GridHedgeError, match="reason"):
+            again.resume("  ")
+        again.resume("drawdown reviewed, restarting the grid")
+        r3 = await again.execute(await again.data_provider.get_current_price("BTCUSDT"))
+        assert not r3.decision.halted
+        assert any(o.role == "grid" for o in r3.decision.orders)
 
-    bot, broker = asyncio.run(go())
-    assert broker.book.open_orders() == []
-    assert bot.get_status()["halted"]
+    asyncio.run(go())
 
 
 def test_static_calculator_uses_exact_core_levels() -> None:

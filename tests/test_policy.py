@@ -113,18 +113,69 @@ def test_policy_never_breaks_its_limits(
     assert Decimal(repr(d.metrics["target_hedge_ratio"])) <= cfg.hedge.hedge_ratio_max
 
 
-@given(config=configs, seed=st.integers(0, 50), drop=st.floats(0.101, 0.9))
-def test_drawdown_over_the_limit_halts_and_cancels_everything(
-    config: dict[str, Any], seed: int, drop: float
+def joint_cap_holds(d: Decision, short: int, cap: int) -> None:
+    """Independent check of the joint cap: every order of one side filling in one bar."""
+    sells = sum(o.amount_lots for o in d.orders if o.side == "sell")
+    buys = sum(o.amount_lots for o in d.orders if o.side == "buy")
+    assert short + sells <= max(cap, short), "all sells filled: |position| <= cap"
+    assert -short + buys <= max(cap, -short), "all buys filled: |position| <= cap"
+
+
+@given(
+    config=configs,
+    seed=st.integers(0, 50),
+    drop=st.floats(0.101, 0.9),
+    hedge=st.floats(0.0, 1.6),
+    spot=st.sampled_from([0.5, 1.0, 2.0]),
+)
+def test_drawdown_halt_de_risks_to_the_safe_hedge(
+    config: dict[str, Any], seed: int, drop: float, hedge: float, spot: float
 ) -> None:
-    # the default max_drawdown is 0.1
-    d = run(config, seed, 1.0, 1000, equity=100_000.0 * (1 - drop))
-    assert d.halted
-    assert d.cancel_all
-    assert d.orders == []
+    # the default max_drawdown is 0.1; the safe hedge is a full hedge clamped to the band
+    cfg = GridHedgeConfig.load(config)
+    short = int(hedge * spot / 0.001)
+    d = run(config, seed, spot, short, equity=100_000.0 * (1 - drop))
+    assert d.halted and not d.cancel_all
     assert d.reasons[0][0] == "halt"
-    again = run(config, seed, 1.0, 1000, halted=True)
-    assert again.cancel_all, "a halt sticks until the state is reset"
+    assert all(o.role != "grid" for o in d.orders), "the grid is cancelled"
+    cap = MARKET.amount_to_lots(cfg.risk.max_position_size)
+    joint_cap_holds(d, short, cap)
+    # reference: the safe hedge in lots, clamped to the capped band
+    lo = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_min) * spot), cap)
+    hi = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_max) * spot), cap)
+    safe = min(max(MARKET.amount_to_lots(1.0 * spot), lo), hi)
+    after = short + sum(
+        (o.amount_lots if o.side == "sell" else -o.amount_lots)
+        for o in d.orders
+        if o.role == "rebalance"
+    )
+    v = candles(seed)[4]
+    volume_cap = MARKET.amount_to_lots(float(cfg.risk.max_volume_share) * float(np.mean(v[-24:])))
+    now = MARKET.price_to_ticks(float(candles(seed)[3][-1]), "buy")
+    if not MARKET.meets_minimums(max(now, 1), abs(safe - short)):
+        assert after == short, "an order below the market minimums cannot be sent"
+    elif abs(safe - short) <= volume_cap:
+        assert abs(after - safe) <= 1, "within one lot of the safe hedge"
+    else:
+        assert abs(after - short) == volume_cap, "participation-capped, toward the safe hedge"
+        assert abs(safe - after) < abs(safe - short)
+    net = MARKET.amount_to_lots(spot) - after
+    stops = [o for o in d.orders if o.role == "stop"]
+    if net != 0 and stops:
+        assert stops[0].side == ("sell" if net > 0 else "buy"), "the stop protects the rest"
+    again = run(config, seed, spot, after, state=d.state)
+    assert again.halted, "a halt sticks until resumed"
+    assert all(o.role != "grid" for o in again.orders)
+
+
+@given(config=configs, seed=st.integers(0, 50), hedge=st.floats(0.0, 1.6), move=st.floats(0.9, 1.1))
+def test_joint_cap_holds_in_every_state(
+    config: dict[str, Any], seed: int, hedge: float, move: float
+) -> None:
+    cfg = GridHedgeConfig.load(config)
+    short = int(hedge / 0.001)
+    d = run(config, seed, 1.0, short, move=move)
+    joint_cap_holds(d, short, MARKET.amount_to_lots(cfg.risk.max_position_size))
 
 
 def test_var_warning_uses_the_seed_wording() -> None:

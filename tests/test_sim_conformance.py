@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,22 @@ async def test_request_weight_429_then_418_with_retry_after() -> None:
         clock = FakeClock()  # 20 s into a minute
         sim.limiters["fapi"].clock = clock
         await ex.load_markets()  # exchangeInfo: 1
+        info = await ex.fapiPublicGetExchangeInfo()  # 1
+        limits = {
+            (r["rateLimitType"], r["intervalNum"], r["interval"]): r["limit"]
+            for r in info["rateLimits"]
+        }
+        assert limits == {
+            ("REQUEST_WEIGHT", 1, "MINUTE"): 2400,
+            ("ORDERS", 10, "SECOND"): 300,
+            ("ORDERS", 1, "MINUTE"): 1200,
+        }
         await ex.fetch_ticker(PERP)  # 24hr with a symbol: 1
-        assert ex.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "2"
-        for _ in range(59):  # 40 weight each without a symbol: 2 + 59 * 40 = 2362
+        assert ex.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "3"
+        for _ in range(59):  # 40 weight each without a symbol: 3 + 59 * 40 = 2363
             await ex.fapiPublicGetTicker24hr()
         with pytest.raises(ccxt.DDoSProtection, match="-1003"):  # ccxt: 429 is DDoSProtection
-            await ex.fapiPublicGetTicker24hr()  # 2402 > 2400
+            await ex.fapiPublicGetTicker24hr()  # 2403 > 2400
         assert ex.last_http_response and ex.last_response_headers["Retry-After"] == "40"
         with pytest.raises(ccxt.DDoSProtection, match="banned"):  # did not back off: 418
             await ex.fetch_ticker(PERP)
@@ -491,7 +502,7 @@ async def test_leverage_margin_mode_position_mode_status_and_public_trades() -> 
 # ----------------------------------------------------------------------------- row 19
 async def test_every_documented_kline_interval() -> None:
     """Kline Candlestick Data, ``interval``: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w
-    (and 1M, not served); finer than the replay's bars they are cut from each bar along the
+    1M (calendar months); finer than the replay's bars they are cut from each bar along the
     fill model's path, coarser ones aggregated; -1120 BAD_INTERVAL otherwise."""
     exchange = make_exchange(seeded_bars(n=600), start_bar=500)
     async with running(exchange) as (_sim, ex):
@@ -500,6 +511,14 @@ async def test_every_documented_kline_interval() -> None:
             rows = await ex.fetch_ohlcv(PERP, name, limit=3)
             assert len(rows) == 3, name
             assert all(b[0] - a[0] == ms for a, b in itertools.pairwise(rows)), name
+        months = await ex.fapiPublicGetKlines({"symbol": "BTCUSDT", "interval": "1M"})
+        opens = [datetime.fromtimestamp(int(m[0]) / 1000, UTC) for m in months]
+        assert opens and all((o.day, o.hour, o.minute) == (1, 0, 0) for o in opens)
+        closes = [datetime.fromtimestamp((int(m[6]) + 1) / 1000, UTC) for m in months]
+        assert all(
+            c.day == 1 and c.month % 12 == (o.month + 1) % 12
+            for o, c in zip(opens, closes, strict=True)
+        )
         weeks = await ex.fetch_ohlcv(PERP, "1w", limit=2)
         assert all(w[0] // DAY_MS % 7 == 4 for w in weeks)  # Mondays (1970-01-05 is day 4)
         with pytest.raises(ccxt.BadRequest, match="-1120"):
@@ -514,11 +533,13 @@ async def test_limits_lifted_and_headers_over_http() -> None:
         aiohttp.ClientSession() as http,
     ):
         sim.limiters["fapi"].clock = FakeClock()
+        async with http.get(f"{sim.url}/fapi/v1/exchangeInfo") as r:
+            assert (await r.json())["rateLimits"] == []  # none enforced
         for _ in range(70):  # 2800 weight: past Binance's 2400
             async with http.get(f"{sim.url}/fapi/v1/ticker/24hr") as r:
                 assert r.status == 200
                 used = r.headers["X-MBX-USED-WEIGHT-1M"]
-        assert used == str(70 * 40)
+        assert used == str(1 + 70 * 40)
 
 
 def test_secret_from_a_file_or_the_environment(

@@ -6,7 +6,7 @@ accept ``float``, ``int``, ``Decimal`` or a decimal string. Every error is a
 ``gridhedge.GridHedgeError`` naming the field, the value and the rule.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, final
 
@@ -1207,7 +1207,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 
 @final
 class PolicyConfig:
-    """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required.
+    """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
+    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """
@@ -1245,7 +1246,8 @@ class DesiredOrder:
 
 @final
 class Decision:
-    """Desired orders, the new policy state, a cancel-all flag (halt), figures and reasons."""
+    """Desired orders, the new policy state, figures and reasons. A halt keeps its de-risking
+    orders (rebalance to the safe hedge, protective stop); the diff cancels the grid."""
 
     @property
     def orders(self) -> list[DesiredOrder]: ...
@@ -1257,6 +1259,15 @@ class Decision:
     def halted(self) -> bool: ...
     @property
     def cancel_all(self) -> bool: ...
+    @property
+    def resumed(self) -> bool:
+        """A halt lifted by ``halt_cooldown`` at this decision: restart the high-water mark."""
+    @property
+    def state(self) -> dict[str, int | bool]:
+        """The whole policy state for the next decision's ``state=``: center_ticks,
+        ref_short_lots, halted, halt_age, stop_ref_ticks (> 0 trailing high while net long,
+        < 0 minus the trailing low while net short), sell_stop_ticks, buy_stop_ticks,
+        pause_buys, pause_sells (decisions)."""
     @property
     def metrics(self) -> dict[str, float]:
         """volatility, long_run_volatility (per bar), spacing, hedge_ratio, target_hedge_ratio,
@@ -1282,6 +1293,7 @@ def decide(
     center_ticks: int | None = None,  # None: 0
     ref_short_lots: int | None = None,  # None: 0
     halted: bool | None = None,  # None: False
+    state: Mapping[str, int | bool] | None = None,
 ) -> Decision:
     """Which orders should exist now. Candles oldest first (the last is the latest complete
     bar); ``futures_lots`` signed (negative = short); state from the previous decision."""
@@ -1315,6 +1327,7 @@ class PolicyEngine:
         center_ticks: int | None = None,  # None: 0
         ref_short_lots: int | None = None,  # None: 0
         halted: bool | None = None,  # None: False
+        state: Mapping[str, int | bool] | None = None,
     ) -> Decision:
         """Ingest the candle window (open times in ms, oldest first) and decide."""
 

@@ -67,6 +67,12 @@ LAZY: dict[str, _LazyCommand] = {
         "--live for real money.",
         long_running=True,
     ),
+    "resume": _LazyCommand(
+        "gridhedge.risk.cli",
+        "resume",
+        "Lift a drawdown halt: the grid trades again from the bot's next rebalance.",
+        long_running=False,
+    ),
     "backtest": _LazyCommand(
         "gridhedge.backtest.cli",
         "backtest",

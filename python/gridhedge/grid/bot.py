@@ -5,6 +5,7 @@ manager send only the difference. PAPER and RECOMMENDATION run offline on a repl
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from gridhedge.common.types import (
     Order,
     OrderStatus,
     Position,
+    Priority,
     TradingMode,
 )
 from gridhedge.data.replay import ReplayDataProvider
@@ -188,7 +190,7 @@ class GridHedgeBot:
         self._policy_state.update(saved.get("policy", {}))
         self._halted = bool(saved.get("halted", False))
         self._hwm = Decimal(str(saved.get("high_water_mark", "0")))
-        await self.reconcile()
+        await self.reconcile()  # (keeps one live order per key: see _one_per_key)
         _ = self.order_manager
         logger.info(
             "Initialized GridHedgeBot for {} with {} levels ({} mode)",
@@ -325,28 +327,26 @@ class GridHedgeBot:
         futures_lots = market.amount_to_lots(abs(position.futures_amount))
         if position.futures_amount < 0:
             futures_lots = -futures_lots
-        decision = self.engine.decide(
-            price,
-            candles.timestamp,
-            candles.open,
-            candles.high,
-            candles.low,
-            candles.close,
-            candles.volume,
-            funding,
-            position.spot_amount,
-            futures_lots,
-            equity,
-            self._hwm,
-            center_ticks=int(self._policy_state["center_ticks"]),
-            ref_short_lots=int(self._policy_state["ref_short_lots"]),
-            halted=self._halted,
-        )
-        self._policy_state = {
-            "center_ticks": decision.center_ticks,
-            "ref_short_lots": decision.ref_short_lots,
-        }
-        self._halted = decision.halted
+        prior_state = {**self._policy_state, "halted": self._halted}
+
+        def decide(policy_state: dict[str, Any]) -> Decision:
+            return self.engine.decide(
+                price,
+                candles.timestamp,
+                candles.open,
+                candles.high,
+                candles.low,
+                candles.close,
+                candles.volume,
+                funding,
+                position.spot_amount,
+                futures_lots,
+                equity,
+                self._hwm,
+                state=policy_state,
+            )
+
+        decision = decide(prior_state)
         state = MarketState(
             symbol=self.symbol,
             price=price,
@@ -356,24 +356,44 @@ class GridHedgeBot:
             volume=float(candles.volume[-1]) if len(candles.volume) else 0.0,
         )
         risk = self.risk_manager.evaluate(decision, position, state)
+        if risk.halted and not decision.halted:
+            # an injected risk manager's halt acts like the policy's own: de-risk, grid off
+            logger.error("risk manager halted trading: the hedge moves to the safe hedge")
+            self.state.record_risk_event(state.timestamp_ms, "halt", "risk manager verdict")
+            decision = decide({**prior_state, "halted": True})
+        self._policy_state = {k: v for k, v in decision.state.items() if k != "halted"}
+        self._halted = decision.halted
+        if decision.resumed:
+            # a halt's cooldown ran out: the drawdown restarts from the current equity
+            self._hwm = equity
+            self.state.record_risk_event(state.timestamp_ms, "resume", "halt_cooldown passed")
         await self.sync_fills()
         self.state.record_equity(state.timestamp_ms, equity, self._hwm)
         for code, message in decision.reasons:
-            if code in ("halt", "var_warning", "var_shrink", "rebalance"):
+            if code in ("halt", "var_warning", "var_shrink", "rebalance", "stop", "stop_fired"):
                 self.state.record_risk_event(state.timestamp_ms, code, message)
         if decision.cancel_all:
             sync = await self.order_manager.cancel_all()
         else:
             desired: list[Any] = list(decision.orders)
-            if self.grid_calculator is not None:
+            if self.grid_calculator is not None and not decision.halted:
                 # the cap counts the hedge after a pending rebalance, not only the filled one
                 projected = futures_lots - sum(
                     o.amount_lots if o.side == "sell" else -o.amount_lots
                     for o in decision.orders
                     if o.role == "rebalance"
                 )
-                desired = [o for o in desired if o.role != "grid"] + self._custom_orders(
-                    state, position, projected
+                # custom orders pass the policy's gates: the joint worst-case cap counts the
+                # policy's own rebalance and stop orders of the same side, the volume cap
+                # and the stop's paused grid side apply
+                own = [o for o in desired if o.role != "grid"]
+                desired = own + self._gate_custom(
+                    self._custom_orders(state, position, projected),
+                    own,
+                    futures_lots,
+                    decision,
+                    candles.volume,
+                    market.price_to_ticks(price, "sell"),
                 )
             sync = await self.order_manager.sync(desired, market)
         recommendation = await self.risk_analyzer.analyze(position, state, decision)
@@ -409,6 +429,17 @@ class GridHedgeBot:
     def _apply_review(self, rec: HedgeRecommendation) -> None:
         """Apply an LLM review to the next decisions, re-checking that it only tightens risk:
         the hedge ratio toward a full hedge within its band, wider spacing, smaller sizes."""
+        critical = [a for a in rec.adjustments if a.priority is Priority.CRITICAL]
+        if critical and not self._halted:
+            # a CRITICAL adjustment acts: the next decision halts (de-risks) until resumed
+            self._halted = True
+            logger.error(
+                "analyzer CRITICAL adjustment ({}): halting, the hedge moves to the safe hedge",
+                "; ".join(f"{a.action}: {a.reason}" for a in critical),
+            )
+            self.state.record_risk_event(
+                self.data_provider.timestamp_ms(), "halt", f"analyzer: {critical[0].reason}"
+            )
         review: tuple[Decimal, Decimal, Decimal] | None = None
         if rec.source == "llm":
             hedge, grid, risk = self.config.hedge, self.config.grid, self.config.risk
@@ -488,10 +519,11 @@ class GridHedgeBot:
         review, the portfolio's band scale and its VaR budget."""
         cfg = self.config
         if self._review is not None:
-            h, spacing, size = self._review
+            # the review's hedge ratio reaches the policy as review_hedge_ratio: applied after
+            # the funding tilt, tighten-only (see _rebuild_policy)
+            _h, spacing, size = self._review
             cfg = cfg.model_copy(
                 update={
-                    "hedge": cfg.hedge.model_copy(update={"hedge_ratio": h}),
                     "grid": cfg.grid.model_copy(update={"grid_spacing_pct": spacing}),
                     "risk": cfg.risk.model_copy(update={"max_position_size": size}),
                 }
@@ -514,7 +546,8 @@ class GridHedgeBot:
         return cfg
 
     def _rebuild_policy(self) -> None:
-        self._policy = policy_config(self.effective_config())
+        review = self._review[0] if self._review is not None else None
+        self._policy = policy_config(self.effective_config(), review_hedge_ratio=review)
         if self._engine is not None:
             self._engine.set_config(self._policy)
 
@@ -534,6 +567,85 @@ class GridHedgeBot:
             max_position_lots=self.market.amount_to_lots(self.config.risk.max_position_size),
             max_active_orders=self.config.execution.max_active_orders,
         )
+
+    def _gate_custom(
+        self,
+        custom: list[PlannedOrder],
+        own: list[Any],
+        futures_lots: int,
+        decision: Decision,
+        volume: Any,
+        price_ticks: int,
+    ) -> list[PlannedOrder]:
+        """A custom calculator's orders through the policy's gates (DESIGN: 'no bypass'): a
+        grid side paused after a stop stays empty; each order at most ``max_volume_share`` of
+        the mean volume of the last 24 bars; then one worst-case cap per side - the current
+        short plus every resting sell (the policy's rebalance and stop first, then the custom
+        orders nearest the price) within ``max_position_size``, and likewise the buys."""
+        market = self.market
+        risk = self.effective_config().risk
+        st = decision.state
+        paused = {"buy": int(st["pause_buys"]) > 0, "sell": int(st["pause_sells"]) > 0}
+        recent = [float(v) for v in list(volume)[-24:]]
+        vol_cap = (
+            market.amount_to_lots(risk.max_volume_share * Decimal(repr(sum(recent) / len(recent))))
+            if recent and sum(recent) > 0
+            else None
+        )
+        cap = market.amount_to_lots(risk.max_position_size)
+        short = -futures_lots
+        room = {"sell": max(cap - short, 0), "buy": max(cap + short, 0)}
+        for o in own:
+            room[o.side] = max(room[o.side] - o.amount_lots, 0)
+        out: list[PlannedOrder] = []
+        for o in sorted(custom, key=lambda o: abs(o.price_ticks - price_ticks)):
+            lots = o.amount_lots
+            if paused[o.side]:
+                continue
+            if vol_cap is not None:
+                lots = min(lots, vol_cap)
+            lots = min(lots, room[o.side])
+            if lots <= 0 or not market.meets_minimums(o.price_ticks, lots):
+                continue
+            room[o.side] -= lots
+            out.append(o if lots == o.amount_lots else dataclasses.replace(o, amount_lots=lots))
+        if len(out) < len(custom):
+            logger.info(
+                "custom grid orders gated: {} of {} kept (joint position cap, volume cap, "
+                "stop cooldown)",
+                len(out),
+                len(custom),
+            )
+        return out
+
+    def resume(self, reason: str) -> None:
+        """Lift a drawdown halt (the trader's call, logged and recorded with ``reason``): the
+        grid trades again from the next rebalance and the drawdown restarts from the equity
+        then (the high-water mark is reset)."""
+        if not reason.strip():
+            raise GridHedgeError(
+                "resume needs a reason (it is logged and recorded)",
+                field="reason",
+                value=repr(reason),
+                rule="must be a non-empty sentence",
+            )
+        was = self._halted
+        self._halted = False
+        self._policy_state["halt_age"] = 0
+        self._hwm = Decimal(0)  # the next execute restarts it at the equity
+        self.state.save(
+            {
+                "policy": self._policy_state,
+                "halted": False,
+                "high_water_mark": "0",
+            }
+        )
+        self.state.record_risk_event(
+            self.data_provider.timestamp_ms() if self._market is not None else 0,
+            "resume",
+            reason,
+        )
+        logger.warning("Resumed {} (was halted: {}): {}", self.symbol, was, reason)
 
     def _record(self, report: ExecutionReport) -> None:
         s = self.stats

@@ -65,8 +65,10 @@ class GridSettings(_Section):
 class RiskSettings(_Section):
     """Risk limits: position, drawdown, stop, VaR."""
 
-    max_position_size: Positive = Decimal("1.0")
-    """Largest absolute hedge (futures) position, in base currency."""
+    max_position_size: Positive = Decimal("1.5")
+    """Largest absolute hedge (futures) position, in base currency; one worst-case cap: if every
+    resting order of one side filled in one bar, |position| stays within it (1.5 leaves a
+    1-unit inventory's 1.2 band top and its stop room on both sides)."""
     max_drawdown: Fraction = Decimal("0.1")
     """Halt and cancel all orders when equity falls this fraction below its high-water mark."""
     stop_loss_pct: Fraction = Decimal("0.04")
@@ -85,6 +87,16 @@ class RiskSettings(_Section):
     """Upper bound of the volatility scale applied to stop_loss_pct."""
     max_volume_share: Fraction = Decimal("0.05")
     """Cap each order at this share of recent per-bar volume (market impact)."""
+    halt_hedge_ratio: Annotated[Decimal, Field(ge=0, le=2)] = Decimal("1.0")
+    """Safe hedge a drawdown halt moves to (multiple of the spot exposure, clamped to the band):
+    the grid is cancelled, market orders of at most max_volume_share of recent volume move the
+    hedge there, and a protective stop stays on what remains."""
+    halt_cooldown: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("0")
+    """Seconds after which a halt lifts by itself (0: only ``gridhedge resume`` lifts it);
+    counted in decisions of ``max(rebalance_interval, one bar)`` seconds each."""
+    stop_cooldown: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("21600")
+    """Seconds the grid side that would rebuild the exposure pauses after a stop fired
+    (counted in decisions of ``max(rebalance_interval, one bar)`` seconds each)."""
 
     @model_validator(mode="after")
     def _scales_ordered(self) -> Self:

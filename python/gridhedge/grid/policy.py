@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from gridhedge._core import PolicyConfig
 from gridhedge.grid.config import GridHedgeConfig
 
+TIMEFRAME_SECONDS = {"1m": Decimal(60), "1h": Decimal(3600)}
 
-def policy_config(config: GridHedgeConfig) -> PolicyConfig:
+
+def decision_period(config: GridHedgeConfig) -> Decimal:
+    """Seconds between two decisions that can see a new bar: ``rebalance_interval``, but never
+    less than one bar of ``data.timeframe`` (the backtester decides every
+    ``max(1, round(rebalance_interval / bar))`` bars)."""
+    return max(config.execution.rebalance_interval, TIMEFRAME_SECONDS[config.data.timeframe])
+
+
+def decisions_in(seconds: Decimal, period: Decimal) -> int:
+    """A duration in seconds as a count of decisions (one per ``period`` seconds), rounded
+    up so a cooldown never ends early; 0 stays 0."""
+    if seconds <= 0:
+        return 0
+    return max(1, math.ceil(seconds / period))
+
+
+def policy_config(
+    config: GridHedgeConfig, review_hedge_ratio: Decimal | None = None
+) -> PolicyConfig:
     """The policy settings of a bot configuration (decimals become floats for the maths;
-    money reaching the exchange stays exact through the market's ticks and lots)."""
+    money reaching the exchange stays exact through the market's ticks and lots).
+    ``review_hedge_ratio``: a risk review's hedge ratio, applied by the policy after the
+    funding tilt and only where it tightens (nearer a full hedge within the band)."""
     g, r, e, h, f = config.grid, config.risk, config.execution, config.hedge, config.funding
     return PolicyConfig(
         grid_spacing_pct=g.grid_spacing_pct,
@@ -38,4 +62,8 @@ def policy_config(config: GridHedgeConfig) -> PolicyConfig:
         hedge_ratio_max=h.hedge_ratio_max,
         funding_tilt=f.funding_tilt,
         funding_sensitivity=f.funding_sensitivity,
+        halt_hedge_ratio=r.halt_hedge_ratio,
+        halt_cooldown=decisions_in(r.halt_cooldown, decision_period(config)),
+        stop_cooldown=decisions_in(r.stop_cooldown, decision_period(config)),
+        review_hedge_ratio=review_hedge_ratio,
     )

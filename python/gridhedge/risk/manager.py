@@ -28,6 +28,14 @@ LAYER_OF: dict[str, str] = {
     "funding_tilt": "market",
     "volume_cap": "market",
     "recenter": "market",
+    "halted": "portfolio",
+    "resume": "portfolio",
+    "joint_cap": "position",
+    "stop": "position",
+    "stop_fired": "position",
+    "stop_clear": "order",
+    "stop_cooldown": "order",
+    "review": "market",
 }
 """Which layer each policy reason code belongs to."""
 
@@ -51,6 +59,9 @@ class LayeredRiskManager(RiskManager):
                 self._halt_logged = True
             elif code == "var_shrink":
                 # routine: the policy shrank the band itself; nothing for a human to do
+                logger.warning(message)
+            elif code in ("band_too_narrow", "joint_cap", "stop", "stop_fired"):
+                # a cap that empties a grid side or a stop that fires is news to the trader
                 logger.warning(message)
             elif code in ("rebalance", "recenter", "funding_tilt", "dynamic_spacing"):
                 logger.info(message)

@@ -34,11 +34,11 @@ sources: developers.binance.com/docs/derivatives/usds-margined-futures and ccxt'
 | ``allOrders`` | ``orderId=X``: the first ``limit`` from X; else the latest of the last 7 days; canceled/expired without fills hidden after 3 days, all after 90 | ``test_all_orders_from_order_id_are_the_first_from_it`` |
 | ccxt ``load_markets()`` defaults | sapi capital/config/getall and margin/allPairs answered | ``test_load_markets_with_ccxt_default_options`` |
 | leverage, margin mode, position mode, status, public trades | symbolConfig, marginType (-4046/-4047/-4048), positionSide/dual, system/status, aggTrades/trades | ``test_leverage_margin_mode_position_mode_status_and_public_trades`` |
-| kline intervals | 1m ... 1w (weeks from Monday); others -1120 | ``test_every_documented_kline_interval`` |
+| kline intervals | 1m ... 1w (weeks from Monday), 1M (calendar months); others -1120 | ``test_every_documented_kline_interval`` |
 | secret | read from ``GRIDHEDGE_SIM_API_SECRET`` or ``--api-secret-file``, never argv | ``test_cli_restart_on_state_with_secret_from_env`` |
 
 Not emulated: hedge mode, isolated margin accounting (``marginType`` is recorded only),
-liquidation, PERCENT_PRICE, the 1M kline interval, the 6-month limit of ``userTrades``.
+liquidation, PERCENT_PRICE, the 6-month limit of ``userTrades``.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ INTERVALS_MS = {
     "3d": 259_200_000,
     "1w": 604_800_000,
 }
+MONTH_MS = 28 * DAY_MS
+"""``1M`` klines are calendar months (UTC); this only orders it among the intervals."""
 WEEK_OFFSET_MS = 4 * DAY_MS
 """Weekly klines open on Mondays (the epoch was a Thursday)."""
 
@@ -176,20 +178,27 @@ def _window(
 
 
 # ----------------------------------------------------------------------------- market data
+def _rate_limits(p: Params) -> list[JsonDict]:
+    """The limits this emulator enforces (``SimServer.limits``), as exchangeInfo lists them;
+    a lifted limit is not listed."""
+    weight, per_10s, per_minute = (int(x) for x in p.get("_limits", "2400,300,1200").split(","))
+    rows = [
+        ("REQUEST_WEIGHT", "MINUTE", 1, weight),
+        ("ORDERS", "SECOND", 10, per_10s),
+        ("ORDERS", "MINUTE", 1, per_minute),
+    ]
+    return [
+        {"rateLimitType": kind, "interval": unit, "intervalNum": n, "limit": limit}
+        for kind, unit, n, limit in rows
+        if limit
+    ]
+
+
 def exchange_info(ex: SimExchange, p: Params, *, futures: bool = True) -> JsonDict:
     return {
         "timezone": "UTC",
         "serverTime": int(p["_clock"]),
-        "rateLimits": [
-            {
-                "rateLimitType": "REQUEST_WEIGHT",
-                "interval": "MINUTE",
-                "intervalNum": 1,
-                "limit": 2400,
-            },
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
-            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-        ],
+        "rateLimits": _rate_limits(p),
         "exchangeFilters": [],
         "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
         "symbols": [symbol_json(b.spec, futures=futures) for b in ex.books.values()],
@@ -329,7 +338,8 @@ def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
     fill model's path with its volume shared evenly; prices on the tick, volumes on the lot."""
     symbol = ex.book(p.get("symbol")).spec.symbol
     bars = ex.book(symbol).spec.bars
-    iv = INTERVALS_MS.get(p.get("interval", ""))
+    monthly = p.get("interval") == "1M"
+    iv = MONTH_MS if monthly else INTERVALS_MS.get(p.get("interval", ""))
     if iv is None:
         raise BinanceError.of("bad_interval")
     tf = ex.timeframe_ms
@@ -337,7 +347,9 @@ def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
     k = ex.bar + 1
     rows: list[list[Any]] = []
 
-    def row(t: int, o: float, h: float, lo: float, c: float, vol: float, qv: float, n: int) -> None:
+    def row(
+        t: int, o: float, h: float, lo: float, c: float, vol: float, qv: float, n: int, close: int
+    ) -> None:
         rows.append(
             [
                 t,
@@ -346,7 +358,7 @@ def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
                 _px(ex, symbol, lo),
                 _px(ex, symbol, c),
                 _qty(ex, symbol, vol),
-                t + iv - 1,
+                close,
                 _num(qv),
                 n,
                 _qty(ex, symbol, vol / 2),
@@ -371,20 +383,31 @@ def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
             for i, (o, h, lo, c) in enumerate(
                 _sub_path(bars.open[b], bars.high[b], bars.low[b], bars.close[b], n)
             ):
-                row(int(bars.open_time_ms[b]) + i * iv, o, h, lo, c, vol, vol * c, 1)
+                t = int(bars.open_time_ms[b]) + i * iv
+                row(t, o, h, lo, c, vol, vol * c, 1, t + iv - 1)
         return _window(rows, lambda r: int(r[0]), p, limit)
     if iv % tf != 0:
         raise BinanceError.of("bad_interval")
     offset = WEEK_OFFSET_MS if iv == INTERVALS_MS["1w"] else 0
     times = bars.open_time_ms[:k]
-    keys = (times - offset) // iv
+    if monthly:  # calendar months, UTC
+        keys = times.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+    else:
+        keys = (times - offset) // iv
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], k] - 1
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         vol = float(np.sum(bars.volume[s : e + 1]))
         qv = float(np.sum(bars.volume[s : e + 1] * bars.close[s : e + 1]))
+        if monthly:
+            month = np.datetime64(int(keys[s]), "M")
+            t = int(month.astype("datetime64[ms]").astype(np.int64))
+            close = int((month + 1).astype("datetime64[ms]").astype(np.int64)) - 1
+        else:
+            t = int(keys[s]) * iv + offset
+            close = t + iv - 1
         row(
-            int(keys[s]) * iv + offset,
+            t,
             bars.open[s],
             float(np.max(bars.high[s : e + 1])),
             float(np.min(bars.low[s : e + 1])),
@@ -392,6 +415,7 @@ def klines(ex: SimExchange, p: Params) -> list[list[Any]]:
             vol,
             qv,
             e - s + 1,
+            close,
         )
     return _window(rows, lambda r: int(r[0]), p, limit)
 
@@ -1225,6 +1249,10 @@ def create_app(sim: SimServer) -> web.Application:
             if route.order:
                 headers.update(limiter.order_headers())
             params["_clock"] = str(clock)
+            lim = sim.limits
+            params["_limits"] = (
+                f"{lim.weight_per_minute},{lim.orders_per_10s},{lim.orders_per_minute}"
+            )
             result = route.handler(sim.exchange, params)
         except BinanceError as e:
             return _json(e.body(), e.status, headers or limiter.weight_headers())

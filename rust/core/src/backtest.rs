@@ -792,6 +792,12 @@ impl<'a> LegSim<'a> {
         self.var95 = self.engine.var_fraction_at(0.95);
         self.var99 = self.engine.var_fraction_at(0.99);
         self.state = decision.state;
+        if decision.resumed {
+            // a halt's cooldown ran out: the drawdown restarts from here
+            let e = self.exact_equity(j)?;
+            self.hwm = e;
+            self.hwm_f = to_f64(e);
+        }
         if decision.cancel_all {
             self.cancel_all(j);
             self.engine.recycle(decision);

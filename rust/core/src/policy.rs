@@ -27,7 +27,7 @@ use crate::grid::{Grid, GridMode, GridParams, GridPlan};
 use crate::levels::{support_resistance, SrLevel};
 use crate::money::{snap, Market, Round, Side};
 use crate::series::NanPolicy;
-use crate::stops::{self, PositionSide};
+use crate::stops;
 
 /// Per-bar volatility estimator used for dynamic spacing and the stop scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,15 @@ pub struct PolicyConfig {
     pub hedge_ratio_max: f64,
     pub funding_tilt: bool,
     pub funding_sensitivity: f64,
+    /// Safe hedge ratio a drawdown halt moves the hedge to (clamped to the band).
+    pub halt_hedge_ratio: f64,
+    /// Decisions after which a halt lifts by itself (0: only a resume lifts it).
+    pub halt_cooldown: u32,
+    /// Decisions a grid side pauses after a stop on the other side fired.
+    pub stop_cooldown: u32,
+    /// A risk review's hedge ratio (e.g. the LLM's full hedge), applied after the funding
+    /// tilt and only where it tightens (nearer a full hedge within the band); None: no review.
+    pub review_hedge_ratio: Option<f64>,
 }
 
 impl PolicyConfig {
@@ -151,6 +160,10 @@ impl PolicyConfig {
             ));
         }
         check::non_negative("funding_sensitivity", self.funding_sensitivity)?;
+        check::non_negative("halt_hedge_ratio", self.halt_hedge_ratio)?;
+        if let Some(r) = self.review_hedge_ratio {
+            check::non_negative("review_hedge_ratio", r)?;
+        }
         Ok(())
     }
 }
@@ -195,8 +208,19 @@ pub struct PolicyState {
     pub center_ticks: i64,
     /// Short hedge at the center, in lots.
     pub ref_short_lots: i64,
-    /// A drawdown halt: sticks until the state is reset by the trader.
+    /// A drawdown halt: sticks until resumed (the driver clears it) or `halt_cooldown`.
     pub halted: bool,
+    /// Decisions spent halted.
+    pub halt_age: u32,
+    /// The stop's trailing reference in ticks: > 0 the high-water while net long, < 0 minus
+    /// the low-water while net short, 0 without net exposure.
+    pub stop_ref_ticks: i64,
+    /// The sell / buy stop the last decision placed (ticks; 0: none).
+    pub sell_stop_ticks: i64,
+    pub buy_stop_ticks: i64,
+    /// Decisions the buy / sell side of the grid stays paused after a stop fired.
+    pub pause_buys: u32,
+    pub pause_sells: u32,
 }
 
 /// Why an order exists; with side and level it names the order (and its client id).
@@ -264,8 +288,12 @@ pub struct Metrics {
 pub struct Decision {
     pub orders: Vec<DesiredOrder>,
     pub state: PolicyState,
-    /// Cancel every open order (a halt); `orders` is then empty.
+    /// Cancel every open order first (no decision sets it now: a halt keeps its de-risking
+    /// orders, and the diff cancels the grid).
     pub cancel_all: bool,
+    /// A halt lifted by its cooldown at this decision: the driver restarts the high-water mark
+    /// at the current equity.
+    pub resumed: bool,
     pub metrics: Metrics,
     pub reasons: Vec<Reason>,
 }
@@ -296,6 +324,10 @@ pub struct MarketStats {
     pub avg_volume: f64,
     /// Support/resistance levels of the window, sorted by price (empty when the layer is off).
     pub sr_levels: Vec<SrLevel>,
+    /// Lowest low and highest high of the bars since the previous decision (of the last bar
+    /// before any decision): whether a stop traded.
+    pub low_since: f64,
+    pub high_since: f64,
 }
 
 /// Bars whose mean volume caps each order (the market-impact layer).
@@ -336,6 +368,8 @@ impl MarketStats {
             volatility: estimate_volatility(cfg.volatility_estimator, c, &returns)?,
             var_fraction: historical_var_fraction(&returns, cfg.var_confidence),
             avg_volume: recent.iter().sum::<f64>() / recent.len().max(1) as f64,
+            low_since: c.low[n - 1],
+            high_since: c.high[n - 1],
             sr_levels: if cfg.support_resistance {
                 support_resistance(
                     c.high,
@@ -467,35 +501,18 @@ pub fn decide_in(
         0.0
     };
 
-    // portfolio layer: drawdown halt
+    // portfolio layer: the drawdown halt (halt.rs)
     m.drawdown = if book.high_water_mark > 0.0 {
         (1.0 - book.equity / book.high_water_mark).max(0.0)
     } else {
         0.0
     };
-    if state.halted || m.drawdown >= cfg.max_drawdown {
-        let message = if state.halted {
-            "halted earlier by the drawdown limit; reset the state to trade again".to_string()
-        } else {
-            format!(
-                "drawdown {:.2}% from the high-water mark {:.2} reached max_drawdown {:.2}%: halt, cancel all orders",
-                100.0 * m.drawdown,
-                book.high_water_mark,
-                100.0 * cfg.max_drawdown
-            )
-        };
-        reason(&mut reasons, explain, "halt", || message);
-        return Ok(Decision {
-            orders: Vec::new(),
-            state: PolicyState {
-                halted: true,
-                ..*state
-            },
-            cancel_all: true,
-            metrics: m,
-            reasons,
-        });
-    }
+    let halt = halt::step(cfg, state, &mut m.drawdown, &mut reasons, explain);
+    let mut new_state = PolicyState {
+        halted: halt.halted,
+        halt_age: halt.age,
+        ..*state
+    };
 
     // market layer: volatility, spacing, funding tilt
     m.long_run_volatility = stats.long_run_volatility;
@@ -530,6 +547,19 @@ pub fn decide_in(
             });
         }
         h_target = tilted;
+    }
+    // reviews after the funding tilt, with the tighten-only clamp last: a reviewed ratio
+    // counts only when it lies nearer a full hedge (within the band) than the tilted one
+    if let Some(reviewed) = cfg.review_hedge_ratio {
+        let full = 1.0_f64.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
+        let r = reviewed.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
+        if (r - full).abs() < (h_target - full).abs() {
+            let before = h_target;
+            reason(&mut reasons, explain, "review", || {
+                format!("a risk review tightens the target hedge ratio {before:.3} -> {r:.3}")
+            });
+            h_target = r;
+        }
     }
     m.target_hedge_ratio = h_target;
 
@@ -584,17 +614,42 @@ pub fn decide_in(
 
     let mut orders = std::mem::take(&mut scratch.spare_orders);
     orders.clear();
-    let mut new_state = *state;
+    // position layer: a stop that traded since the last decision pauses its grid side
+    stop::cooldown(
+        cfg,
+        market,
+        state,
+        stats.low_since,
+        stats.high_since,
+        &mut new_state,
+        &mut reasons,
+        explain,
+    );
     let mut s_cur = short;
-    // outside the band: a market order back to the target
-    if s_cur < s_lo || s_cur > s_hi {
-        let target = s_target.clamp(s_lo, s_hi);
-        let (side, lots) = if target > s_cur {
+    // a halt moves the hedge to the safe hedge; outside the band a market order goes back to
+    // the target; either at most max_volume_share of recent volume per decision
+    let volume_cap = if stats.avg_volume > 0.0 {
+        to_lots(cfg.max_volume_share * stats.avg_volume)
+    } else {
+        i64::MAX
+    };
+    let rebalance_to = if halt.halted {
+        Some(halt::safe_hedge(cfg, |h| to_lots(h * spot), s_lo, s_hi))
+    } else if s_cur < s_lo || s_cur > s_hi {
+        Some(s_target.clamp(s_lo, s_hi))
+    } else {
+        None
+    };
+    if let Some(target) = rebalance_to.filter(|&t| t != s_cur) {
+        let (side, want) = if target > s_cur {
             (Side::Sell, target - s_cur)
         } else {
             (Side::Buy, s_cur - target)
         };
-        if market.meets_minimums(snap(price / market.tick_f64(), Round::Down).max(1), lots) {
+        let lots = want.min(volume_cap);
+        if lots > 0
+            && market.meets_minimums(snap(price / market.tick_f64(), Round::Down).max(1), lots)
+        {
             orders.push(DesiredOrder {
                 role: Role::Rebalance,
                 side,
@@ -605,19 +660,164 @@ pub fn decide_in(
             });
             reason(&mut reasons, explain, "rebalance", || {
                 format!(
-                    "hedge ratio {:.3} outside its band [{:.3}, {:.3}]: market {} {} to reach {:.3}",
+                    "hedge ratio {:.3} {}: market {} {} toward {:.3}{}",
                     m.hedge_ratio,
-                    ratio(s_lo, lot, spot),
-                    ratio(s_hi, lot, spot),
+                    if halt.halted {
+                        "halted".to_string()
+                    } else {
+                        format!(
+                            "outside its band [{:.3}, {:.3}]",
+                            ratio(s_lo, lot, spot),
+                            ratio(s_hi, lot, spot)
+                        )
+                    },
                     side.as_str(),
                     market.lots_to_amount(lots),
-                    ratio(target, lot, spot)
+                    ratio(target, lot, spot),
+                    if lots < want {
+                        format!(
+                            " (capped at {:.1}% of recent volume; the rest follows)",
+                            100.0 * cfg.max_volume_share
+                        )
+                    } else {
+                        String::new()
+                    }
                 )
             });
-            s_cur = target;
-            new_state.center_ticks = 0; // recenter on the rebalanced book
+            s_cur += if side == Side::Sell { lots } else { -lots };
+            if !halt.halted {
+                new_state.center_ticks = 0; // recenter on the rebalanced book
+            }
         }
     }
+
+    let price_q = price / market.tick_f64();
+    let DecideScratch {
+        plan: plan_slot,
+        grid: grid_slot,
+        ladders,
+        sells,
+        buys,
+        grid_orders,
+        ..
+    } = scratch;
+    sells.clear();
+    buys.clear();
+    grid_orders.clear();
+    if !halt.halted {
+        grid_layer(
+            cfg,
+            market,
+            price,
+            stats,
+            state,
+            &mut new_state,
+            (s_lo, s_hi, s_target, s_cur, spot),
+            m.spacing,
+            plan_slot,
+            grid_slot,
+            ladders,
+            sells,
+            buys,
+            grid_orders,
+            &mut reasons,
+            explain,
+        )?;
+        stop::pause_grid(&new_state, grid_orders, &mut reasons, explain);
+    }
+
+    // position layer: the dynamic stop on the net exposure (stop.rs)
+    let net = to_lots(spot) - s_cur;
+    let scaled = |sigma: f64, long_run: f64| {
+        if sigma > 0.0 && long_run > 0.0 {
+            stops::stop_scale(sigma, long_run, cfg.stop_scale_min, cfg.stop_scale_max)
+        } else {
+            Ok(1.0)
+        }
+    };
+    m.stop_distance = (cfg.stop_loss_pct * scaled(m.volatility, m.long_run_volatility)?).min(0.99);
+    // the grid nearest the price first: the order the caps below keep it in
+    grid_orders.sort_by(|a, b| {
+        (a.price_ticks as f64 - price_q)
+            .abs()
+            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
+    });
+    stop::place(
+        cfg,
+        market,
+        price_q,
+        net,
+        m.stop_distance,
+        state,
+        &mut new_state,
+        grid_orders,
+        &mut orders,
+        &mut reasons,
+        explain,
+    );
+    // position layer: one worst-case cap over each side's resting orders (cap.rs)
+    cap::joint(
+        cap,
+        short,
+        snap(price_q, Round::Down).max(1),
+        market,
+        &mut orders,
+        grid_orders,
+        &mut reasons,
+        explain,
+    );
+
+    // order layer: never more than max_active_orders, nearest the price first (the final
+    // sort's keys are unique, so the order before it only matters for what is left out)
+    let room = cfg.max_active_orders.saturating_sub(orders.len());
+    if grid_orders.len() > room {
+        reason(&mut reasons, explain, "max_active_orders", || {
+            format!(
+                "{} grid order(s) beyond max_active_orders {} left out",
+                grid_orders.len() - room,
+                cfg.max_active_orders
+            )
+        });
+        grid_orders.truncate(room);
+    }
+    orders.truncate(cfg.max_active_orders);
+    stop::record(&orders, &mut new_state);
+    orders.extend_from_slice(grid_orders);
+    orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
+    Ok(Decision {
+        orders,
+        state: new_state,
+        cancel_all: false,
+        resumed: halt.resumed,
+        metrics: m,
+        reasons,
+    })
+}
+
+/// The order layer's grid for a book that is not halted: the center (recentred on drift),
+/// the ladders, support/resistance, the orders for what the hedge lacks or exceeds at each
+/// rung, the volume cap and the market minimums, into `grid_orders`.
+#[allow(clippy::too_many_arguments)]
+fn grid_layer(
+    cfg: &PolicyConfig,
+    market: &Market,
+    price: f64,
+    stats: &MarketStats,
+    state: &PolicyState,
+    new_state: &mut PolicyState,
+    (s_lo, s_hi, s_target, s_cur, spot): (i64, i64, i64, i64, f64),
+    spacing: f64,
+    plan_slot: &mut Option<GridPlan>,
+    grid_slot: &mut Grid,
+    ladders: &mut [LadderCache; 2],
+    sells: &mut Vec<(i32, i64, i64)>,
+    buys: &mut Vec<(i32, i64, i64)>,
+    grid_orders: &mut Vec<DesiredOrder>,
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) -> Result<()> {
+    let lot = market.lot_f64();
+    let to_lots = |base: f64| snap(base / lot, Round::Down);
 
     // the center: recenter on drift or when unset
     let price_q = price / market.tick_f64();
@@ -626,7 +826,7 @@ pub fn decide_in(
         || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
     {
         if state.center_ticks > 0 && new_state.center_ticks > 0 {
-            reason(&mut reasons, explain, "recenter", || {
+            reason(reasons, explain, "recenter", || {
                 format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct)
             });
         }
@@ -641,18 +841,6 @@ pub fn decide_in(
     let sell_step = (s_hi - s_ref) / levels;
     let buy_step = (s_ref - s_lo) / levels;
     // (level, price_ticks, lots at the rung)
-    let DecideScratch {
-        plan: plan_slot,
-        grid: grid_slot,
-        ladders,
-        sells,
-        buys,
-        grid_orders,
-        ..
-    } = scratch;
-    sells.clear();
-    buys.clear();
-    grid_orders.clear();
     if plan_slot.as_ref().is_some_and(|p| p.market() != market) {
         // the ladders were built on another market
         *plan_slot = None;
@@ -662,18 +850,29 @@ pub fn decide_in(
     for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
         if step < 1 {
             if spot > 0.0 {
-                reason(&mut reasons, explain, "band_too_narrow", || {
-                    format!(
-                        "the {} side of the band holds less than one lot per level: no {} levels",
-                        if is_sell { "sell" } else { "buy" },
-                        if is_sell { "sell" } else { "buy" }
-                    )
+                // a side the position cap emptied: name the cap and the value restoring it
+                let uncapped = to_lots(cfg.hedge_ratio_max * spot);
+                let by_cap = is_sell && s_hi < uncapped;
+                reason(reasons, explain, "band_too_narrow", || {
+                    let side = if is_sell { "sell" } else { "buy" };
+                    if by_cap {
+                        format!(
+                            "max_position_size {} caps the band top at {}: no sell levels; max_position_size >= {} restores them",
+                            cfg.max_position_size,
+                            market.lots_to_amount(s_hi),
+                            market.lots_to_amount(uncapped.max(s_ref + levels))
+                        )
+                    } else {
+                        format!(
+                            "the {side} side of the band holds less than one lot per level: no {side} levels"
+                        )
+                    }
                 });
             }
             continue;
         }
         let params = GridParams {
-            spacing: m.spacing,
+            spacing,
             num_levels: cfg.num_levels,
             min_price_distance: cfg.min_price_distance,
             mode: cfg.grid_mode,
@@ -707,7 +906,7 @@ pub fn decide_in(
         }
         if cache.dropped_below_minimum > 0 {
             let dropped = cache.dropped_below_minimum;
-            reason(&mut reasons, explain, "below_minimum", || {
+            reason(reasons, explain, "below_minimum", || {
                 format!("{dropped} level(s) below the market minimums dropped")
             });
         }
@@ -715,15 +914,7 @@ pub fn decide_in(
         out.extend_from_slice(&cache.rungs);
     }
     if cfg.support_resistance {
-        snap_to_support_resistance(
-            cfg,
-            market,
-            &stats.sr_levels,
-            sells,
-            buys,
-            &mut reasons,
-            explain,
-        );
+        snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
     }
 
     // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
@@ -792,7 +983,7 @@ pub fn decide_in(
             }
         }
         if capped > 0 {
-            reason(&mut reasons, explain, "volume_cap", || {
+            reason(reasons, explain, "volume_cap", || {
                 format!(
                     "{capped} order(s) capped at {:.1}% of recent volume ({})",
                     100.0 * cfg.max_volume_share,
@@ -805,7 +996,7 @@ pub fn decide_in(
     grid_orders
         .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
     if grid_orders.len() < before {
-        reason(&mut reasons, explain, "below_minimum", || {
+        reason(reasons, explain, "below_minimum", || {
             format!(
                 "{} order(s) below the market minimums dropped",
                 before - grid_orders.len()
@@ -813,65 +1004,7 @@ pub fn decide_in(
         });
     }
 
-    // position layer: the dynamic stop on the net exposure, from the center
-    let net = to_lots(spot) - s_cur;
-    let scaled = |sigma: f64, long_run: f64| {
-        if sigma > 0.0 && long_run > 0.0 {
-            stops::stop_scale(sigma, long_run, cfg.stop_scale_min, cfg.stop_scale_max)
-        } else {
-            Ok(1.0)
-        }
-    };
-    m.stop_distance = (cfg.stop_loss_pct * scaled(m.volatility, m.long_run_volatility)?).min(0.99);
-    if net != 0 {
-        let (protects, side) = if net > 0 {
-            (PositionSide::Long, Side::Sell)
-        } else {
-            (PositionSide::Short, Side::Buy)
-        };
-        // a stop that cannot sit on a positive tick is left out
-        if let Ok(stop) = stops::stop_at(center_f, m.stop_distance, protects, market) {
-            if market.meets_minimums(stop.ticks, net.abs()) {
-                orders.push(DesiredOrder {
-                    role: Role::Stop,
-                    side,
-                    level: 0,
-                    kind: OrderKind::StopMarket,
-                    price_ticks: stop.ticks,
-                    amount_lots: net.abs(),
-                });
-            }
-        }
-    }
-
-    // order layer: never more than max_active_orders, nearest the price first (the final
-    // sort's keys are unique, so the order before it only matters for what is left out)
-    let room = cfg.max_active_orders.saturating_sub(orders.len());
-    if grid_orders.len() > room {
-        grid_orders.sort_by(|a, b| {
-            (a.price_ticks as f64 - price_q)
-                .abs()
-                .total_cmp(&(b.price_ticks as f64 - price_q).abs())
-        });
-        reason(&mut reasons, explain, "max_active_orders", || {
-            format!(
-                "{} grid order(s) beyond max_active_orders {} left out",
-                grid_orders.len() - room,
-                cfg.max_active_orders
-            )
-        });
-        grid_orders.truncate(room);
-    }
-    orders.truncate(cfg.max_active_orders);
-    orders.extend_from_slice(grid_orders);
-    orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
-    Ok(Decision {
-        orders,
-        state: new_state,
-        cancel_all: false,
-        metrics: m,
-        reasons,
-    })
+    Ok(())
 }
 
 fn ratio(lots: i64, lot: f64, spot: f64) -> f64 {
@@ -984,7 +1117,10 @@ fn historical_var_from_sorted(losses: &[f64], confidence: f64) -> f64 {
     quantile_from(losses[lo], hi, g).max(0.0)
 }
 
+mod cap;
 mod engine;
+mod halt;
+mod stop;
 pub use engine::PolicyEngine;
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ impl PyPolicyEngine {
 
     /// Ingest the window's new bars and decide (see `gridhedge._core.decide` for the book and
     /// state arguments). `timestamp` is the candles' open times (int64 ms).
-    #[pyo3(signature = (price, timestamp, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None))]
+    #[pyo3(signature = (price, timestamp, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None, state = None))]
     #[allow(clippy::too_many_arguments)]
     fn decide(
         &mut self,
@@ -84,6 +84,7 @@ impl PyPolicyEngine {
         center_ticks: Option<&Bound<'_, PyAny>>,
         ref_short_lots: Option<&Bound<'_, PyAny>>,
         halted: Option<&Bound<'_, PyAny>>,
+        state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyDecision> {
         let ts = i64_vec("timestamp", timestamp)?;
         let [o, h, l, c, v] = crate::policy::candle_arrays(open, high, low, close, volume)?;
@@ -104,6 +105,7 @@ impl PyPolicyEngine {
             center_ticks,
             ref_short_lots,
             halted,
+            state,
         )?;
         let engine = &mut self.inner;
         let d = run(py, || {

@@ -56,6 +56,10 @@ impl PyPolicyConfig {
             "hedge_ratio_max",
             "funding_tilt",
             "funding_sensitivity",
+            "halt_hedge_ratio",
+            "halt_cooldown",
+            "stop_cooldown",
+            "review_hedge_ratio",
         ];
         for key in kw.keys() {
             let k = key.extract::<String>()?;
@@ -80,6 +84,19 @@ impl PyPolicyConfig {
                 .map_err(|_| crate::errors::invalid(py, k, "not a bool", "must be True or False"))
         };
         let text = |k: &str| -> PyResult<String> { convert::text(k, &get(k)?) };
+        // the risk controls' settings are optional (defaults: full-hedge halt, no halt
+        // cooldown, a 24-decision stop cooldown)
+        let opt_f = |k: &str, default: f64| -> PyResult<f64> {
+            kw.get_item(k)?
+                .map_or(Ok(default), |v| convert::float(k, &v))
+        };
+        let opt_u32 = |k: &str, default: u32| -> PyResult<u32> {
+            kw.get_item(k)?.map_or(Ok(default), |v| {
+                let n = convert::count(k, &v)?;
+                u32::try_from(n)
+                    .map_err(|_| crate::errors::invalid(py, k, n, "must be at most 4294967295"))
+            })
+        };
         let inner = PolicyConfig {
             grid_spacing_pct: f("grid_spacing_pct")?,
             num_levels: n("num_levels")?,
@@ -109,6 +126,13 @@ impl PyPolicyConfig {
             hedge_ratio_max: f("hedge_ratio_max")?,
             funding_tilt: b("funding_tilt")?,
             funding_sensitivity: f("funding_sensitivity")?,
+            halt_hedge_ratio: opt_f("halt_hedge_ratio", 1.0)?,
+            halt_cooldown: opt_u32("halt_cooldown", 0)?,
+            stop_cooldown: opt_u32("stop_cooldown", 24)?,
+            review_hedge_ratio: match kw.get_item("review_hedge_ratio")? {
+                Some(v) if !v.is_none() => Some(convert::float("review_hedge_ratio", &v)?),
+                _ => None,
+            },
         };
         run(py, || inner.validate())?;
         Ok(PyPolicyConfig { inner })
@@ -194,6 +218,10 @@ pub struct PyDecision {
     ref_short_lots: i64,
     halted: bool,
     cancel_all: bool,
+    /// A halt lifted by its cooldown at this decision (restart the high-water mark).
+    resumed: bool,
+    /// The whole policy state to pass to the next decision (`state=`), JSON-ready ints/bools.
+    state: Py<PyDict>,
     metrics: Py<PyDict>,
     reasons: Vec<(String, String)>,
 }
@@ -209,6 +237,7 @@ pub fn book_and_state(
     center_ticks: Option<&Bound<'_, PyAny>>,
     ref_short_lots: Option<&Bound<'_, PyAny>>,
     halted: Option<&Bound<'_, PyAny>>,
+    state: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(Book, PolicyState)> {
     let book = Book {
         spot_amount: convert::float("spot_amount", spot_amount)?,
@@ -216,12 +245,93 @@ pub fn book_and_state(
         equity: convert::float("equity", equity)?,
         high_water_mark: convert::float("high_water_mark", high_water_mark)?,
     };
-    let state = PolicyState {
-        center_ticks: center_ticks.map_or(Ok(0), |v| convert::int64("center_ticks", v))?,
-        ref_short_lots: ref_short_lots.map_or(Ok(0), |v| convert::int64("ref_short_lots", v))?,
-        halted: halted.map_or(Ok(false), |v| convert::boolean("halted", v))?,
+    let mut st = match state {
+        Some(d) if !d.is_none() => state_from_py(d)?,
+        _ => PolicyState::default(),
     };
-    Ok((book, state))
+    if let Some(v) = center_ticks {
+        st.center_ticks = convert::int64("center_ticks", v)?;
+    }
+    if let Some(v) = ref_short_lots {
+        st.ref_short_lots = convert::int64("ref_short_lots", v)?;
+    }
+    if let Some(v) = halted {
+        st.halted = convert::boolean("halted", v)?;
+    }
+    Ok((book, st))
+}
+
+/// The policy state's fields, by name.
+const STATE_KEYS: [&str; 9] = [
+    "center_ticks",
+    "ref_short_lots",
+    "halted",
+    "halt_age",
+    "stop_ref_ticks",
+    "sell_stop_ticks",
+    "buy_stop_ticks",
+    "pause_buys",
+    "pause_sells",
+];
+
+/// A policy state from a dict of its fields (missing ones 0 / False; unknown keys refused).
+fn state_from_py(d: &Bound<'_, PyAny>) -> PyResult<PolicyState> {
+    let py = d.py();
+    let d = d.cast::<PyDict>().map_err(|_| {
+        crate::errors::invalid(
+            py,
+            "state",
+            "not a dict",
+            "must be a dict of policy state fields",
+        )
+    })?;
+    let mut st = PolicyState::default();
+    for (k, v) in d.iter() {
+        let k = k.extract::<String>()?;
+        let u = |v: &Bound<'_, PyAny>| -> PyResult<u32> {
+            let n = convert::int64(&k, v)?;
+            u32::try_from(n)
+                .map_err(|_| crate::errors::invalid(py, &k, n, "must be in [0, 4294967295]"))
+        };
+        match k.as_str() {
+            "center_ticks" => st.center_ticks = convert::int64(&k, &v)?,
+            "ref_short_lots" => st.ref_short_lots = convert::int64(&k, &v)?,
+            "halted" => st.halted = convert::boolean(&k, &v)?,
+            "halt_age" => st.halt_age = u(&v)?,
+            "stop_ref_ticks" => st.stop_ref_ticks = convert::int64(&k, &v)?,
+            "sell_stop_ticks" => st.sell_stop_ticks = convert::int64(&k, &v)?,
+            "buy_stop_ticks" => st.buy_stop_ticks = convert::int64(&k, &v)?,
+            "pause_buys" => st.pause_buys = u(&v)?,
+            "pause_sells" => st.pause_sells = u(&v)?,
+            _ => {
+                return Err(crate::errors::invalid(
+                    py,
+                    &format!("state.{k}"),
+                    "given",
+                    &format!(
+                        "is not a policy state field (one of {})",
+                        STATE_KEYS.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(st)
+}
+
+/// A policy state as a dict of its fields.
+fn state_to_py<'py>(py: Python<'py>, st: &PolicyState) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("center_ticks", st.center_ticks)?;
+    d.set_item("ref_short_lots", st.ref_short_lots)?;
+    d.set_item("halted", st.halted)?;
+    d.set_item("halt_age", st.halt_age)?;
+    d.set_item("stop_ref_ticks", st.stop_ref_ticks)?;
+    d.set_item("sell_stop_ticks", st.sell_stop_ticks)?;
+    d.set_item("buy_stop_ticks", st.buy_stop_ticks)?;
+    d.set_item("pause_buys", st.pause_buys)?;
+    d.set_item("pause_sells", st.pause_sells)?;
+    Ok(d)
 }
 
 /// The five candle arrays (open, high, low, close, volume) as checked float64 arrays.
@@ -244,7 +354,7 @@ pub fn candle_arrays<'py>(
 /// Decide which orders should exist now (see `gridhedge_core::policy`). Arrays are recent
 /// candles, oldest first (zero-copy float64); `futures_lots` is signed (negative = short).
 #[pyfunction]
-#[pyo3(signature = (config, market, price, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None))]
+#[pyo3(signature = (config, market, price, open, high, low, close, volume, funding_rate, spot_amount, futures_lots, equity, high_water_mark, center_ticks = None, ref_short_lots = None, halted = None, state = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
     py: Python<'_>,
@@ -264,6 +374,7 @@ pub fn decide(
     center_ticks: Option<&Bound<'_, PyAny>>,
     ref_short_lots: Option<&Bound<'_, PyAny>>,
     halted: Option<&Bound<'_, PyAny>>,
+    state: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyDecision> {
     let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
     let m = convert::instance::<PyMarket>("market", "Market", market)?;
@@ -288,6 +399,7 @@ pub fn decide(
         center_ticks,
         ref_short_lots,
         halted,
+        state,
     )?;
     let (cfg_ref, market_ref) = (&cfg.get().inner, &m.get().inner);
     let d = run(py, || {
@@ -327,6 +439,8 @@ pub fn decision_to_py(
         ref_short_lots: d.state.ref_short_lots,
         halted: d.state.halted,
         cancel_all: d.cancel_all,
+        resumed: d.resumed,
+        state: state_to_py(py, &d.state)?.unbind(),
         metrics: metrics.unbind(),
         reasons: d
             .reasons

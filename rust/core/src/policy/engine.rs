@@ -67,6 +67,10 @@ pub struct PolicyEngine {
     sr_dirty: bool,
     stats: MarketStats,
     scratch: DecideScratch,
+    /// Open time of the latest bar at the last decision (None before the first).
+    decided_at: Option<i64>,
+    /// Lowest low and highest high of the bars newer than `decided_at` (None: no such bar).
+    since: Option<(f64, f64)>,
 }
 
 impl PolicyEngine {
@@ -94,6 +98,8 @@ impl PolicyEngine {
             sr_dirty: true,
             stats: MarketStats::default(),
             scratch: DecideScratch::default(),
+            decided_at: None,
+            since: None,
         })
     }
 
@@ -184,6 +190,12 @@ impl PolicyEngine {
             }
             _ => 0.0,
         };
+        if self.decided_at.is_some_and(|t| timestamp > t) {
+            self.since = Some(match self.since {
+                Some((lo, hi)) => (lo.min(low), hi.max(high)),
+                None => (low, high),
+            });
+        }
         let new_return = self.bars.back().map(|prev| close / prev.close - 1.0);
         if let Some(r) = new_return {
             self.add_return(r);
@@ -401,6 +413,13 @@ impl PolicyEngine {
         self.stats.long_run_volatility = long_run;
         self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
         self.stats.avg_volume = avg_volume;
+        (self.stats.low_since, self.stats.high_since) = match self.since {
+            Some(extremes) => extremes,
+            None => {
+                let last = self.bars[n - 1];
+                (last.low, last.high)
+            }
+        };
         if !self.cfg.support_resistance {
             self.stats.sr_levels.clear();
         } else if self.sr_dirty {
@@ -439,7 +458,7 @@ impl PolicyEngine {
         explain: bool,
     ) -> Result<Decision> {
         self.stats()?;
-        decide_in(
+        let decision = decide_in(
             &self.cfg,
             &self.market,
             price,
@@ -449,7 +468,10 @@ impl PolicyEngine {
             state,
             explain,
             &mut self.scratch,
-        )
+        )?;
+        self.decided_at = self.last_timestamp();
+        self.since = None;
+        Ok(decision)
     }
 }
 

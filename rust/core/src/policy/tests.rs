@@ -31,6 +31,10 @@ pub(crate) fn config() -> PolicyConfig {
         hedge_ratio_max: 1.2,
         funding_tilt: false,
         funding_sensitivity: 500.0,
+        halt_hedge_ratio: 1.0,
+        halt_cooldown: 0,
+        stop_cooldown: 24,
+        review_hedge_ratio: None,
     }
 }
 
@@ -144,7 +148,7 @@ fn after_a_sell_fills_the_undo_buy_sits_at_the_center() {
     let state = PolicyState {
         center_ticks: 500_000,
         ref_short_lots: 1000,
-        halted: false,
+        ..PolicyState::default()
     };
     // sell level 1 filled: short 1.04 BTC, price now 50600
     let dec = decide(
@@ -171,13 +175,27 @@ fn after_a_sell_fills_the_undo_buy_sits_at_the_center() {
         .map(|o| o.level)
         .collect();
     assert_eq!(sells, [2, 3, 4, 5]);
-    assert_eq!(dec.state, state, "no recenter inside the threshold");
+    assert_eq!(
+        (dec.state.center_ticks, dec.state.ref_short_lots),
+        (state.center_ticks, state.ref_short_lots),
+        "no recenter inside the threshold"
+    );
+    // net short 0.04: a buy stop above, trailing from this price (not from the center)
+    let stop = dec
+        .orders
+        .iter()
+        .find(|o| o.role == Role::Stop)
+        .expect("stop");
+    assert_eq!(stop.side, Side::Buy);
+    assert_eq!(dec.state.stop_ref_ticks, -506_000);
+    assert_eq!(dec.state.buy_stop_ticks, stop.price_ticks);
 }
 
 #[test]
-fn drawdown_halts_and_cancels_and_the_halt_sticks() {
+fn drawdown_halt_de_risks_to_the_safe_hedge_and_sticks() {
     let d = data(200, 50_000.0, 0.002);
-    let mut b = book(1.0, -1000);
+    // hedge 0.84: 0.16 BTC net long when the drawdown limit is reached
+    let mut b = book(1.0, -840);
     b.equity = 89_000.0;
     let dec = decide(
         &config(),
@@ -187,8 +205,20 @@ fn drawdown_halts_and_cancels_and_the_halt_sticks() {
         &PolicyState::default(),
     )
     .expect("decision");
-    assert!(dec.cancel_all && dec.orders.is_empty() && dec.state.halted);
+    assert!(dec.state.halted && !dec.cancel_all && !dec.resumed);
     assert_eq!(dec.reasons[0].code, "halt");
+    // no grid, one market sell to the full hedge
+    assert!(dec.orders.iter().all(|o| o.role != Role::Grid));
+    let reb = dec
+        .orders
+        .iter()
+        .find(|o| o.role == Role::Rebalance)
+        .expect("a de-risking order");
+    assert_eq!(
+        (reb.side, reb.kind, reb.amount_lots),
+        (Side::Sell, OrderKind::Market, 160)
+    );
+    // the next decision (the sell filled) holds the hedge, still halted, no orders
     let again = decide(
         &config(),
         &market(),
@@ -197,7 +227,65 @@ fn drawdown_halts_and_cancels_and_the_halt_sticks() {
         &dec.state,
     )
     .expect("decision");
-    assert!(again.cancel_all && again.orders.is_empty());
+    assert!(again.state.halted && again.orders.is_empty());
+    assert_eq!(again.state.halt_age, 1);
+}
+
+#[test]
+fn halt_orders_are_participation_capped_and_keep_a_stop_on_the_rest() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    // recent volume ~ d's volume; a share small enough to split the de-risking
+    let avg = d.volume[d.volume.len() - 24..].iter().sum::<f64>() / 24.0;
+    cfg.max_volume_share = 0.05 / avg; // 0.05 BTC per decision
+    let mut b = book(1.0, -840);
+    b.equity = 89_000.0;
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0),
+        &b,
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    let reb = dec
+        .orders
+        .iter()
+        .find(|o| o.role == Role::Rebalance)
+        .expect("rebalance");
+    assert!(reb.amount_lots <= 50 && reb.amount_lots >= 49, "{reb:?}");
+    let stop = dec
+        .orders
+        .iter()
+        .find(|o| o.role == Role::Stop)
+        .expect("a stop");
+    assert_eq!(stop.side, Side::Sell);
+    assert_eq!(stop.amount_lots, 160 - reb.amount_lots);
+    assert!(stop.price_ticks < 500_000);
+}
+
+#[test]
+fn a_halt_cooldown_resumes_and_restarts_the_drawdown() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    cfg.halt_cooldown = 2;
+    let mut b = book(1.0, -1000);
+    b.equity = 89_000.0;
+    let mut state = PolicyState::default();
+    let mut resumed_at = None;
+    for k in 0..4 {
+        let dec =
+            decide(&cfg, &market(), &snapshot(&d, 50_000.0, 0.0), &b, &state).expect("decision");
+        if dec.resumed {
+            resumed_at = Some(k);
+            assert!(!dec.state.halted);
+            assert!(dec.orders.iter().any(|o| o.role == Role::Grid));
+            b.high_water_mark = b.equity; // the driver restarts the high-water mark
+        }
+        state = dec.state;
+    }
+    assert_eq!(resumed_at, Some(2));
+    assert!(!state.halted);
 }
 
 #[test]
@@ -303,10 +391,16 @@ proptest! {
         let short = (spot * short_frac / 0.001).floor() as i64;
         let mut b = book(spot, -short);
         b.equity = 100_000.0 * (1.0 - equity_drop);
-        let state = PolicyState { center_ticks: (500_000.0 * (1.0 + center_off)) as i64, ref_short_lots: short, halted: false };
+        let state = PolicyState { center_ticks: (500_000.0 * (1.0 + center_off)) as i64, ref_short_lots: short, ..PolicyState::default() };
         let dec = decide(&cfg, &m, &snapshot(&d, price, funding), &b, &state).expect("decision");
+        // the joint cap: every order of one side filling in one bar keeps |position| <= cap
+        let cap_lots = (max_pos / 0.001 + 1e-9).floor() as i64;
+        let side_sum = |side: Side| -> i64 { dec.orders.iter().filter(|o| o.side == side).map(|o| o.amount_lots).sum() };
+        prop_assert!(short + side_sum(Side::Sell) <= cap_lots.max(short));
+        prop_assert!(-short + side_sum(Side::Buy) <= cap_lots.max(-short));
         if equity_drop >= cfg.max_drawdown {
-            prop_assert!(dec.cancel_all && dec.orders.is_empty());
+            prop_assert!(dec.state.halted && !dec.cancel_all);
+            prop_assert!(dec.orders.iter().all(|o| o.role != Role::Grid));
             return Ok(());
         }
         prop_assert!(dec.orders.len() <= cfg.max_active_orders);
@@ -505,4 +599,34 @@ proptest! {
             state = got.state;
         }
     }
+}
+
+#[test]
+fn a_review_applies_after_the_funding_tilt_and_only_tightens() {
+    let d = data(200, 50_000.0, 0.002);
+    let mut cfg = config();
+    cfg.funding_tilt = true;
+    // +0.02% funding tilts 1.0 -> 1.1; the full-hedge review (1.0) must win
+    cfg.review_hedge_ratio = Some(1.0);
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0002),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert_eq!(dec.metrics.target_hedge_ratio, 1.0);
+    assert!(dec.reasons.iter().any(|r| r.code == "review"));
+    // a review that would loosen (0.85, farther from a full hedge) leaves the tilt alone
+    cfg.review_hedge_ratio = Some(0.85);
+    let dec = decide(
+        &cfg,
+        &market(),
+        &snapshot(&d, 50_000.0, 0.0002),
+        &book(1.0, -1000),
+        &PolicyState::default(),
+    )
+    .expect("decision");
+    assert!((dec.metrics.target_hedge_ratio - 1.1).abs() < 1e-12);
 }

@@ -1,0 +1,90 @@
+//! Portfolio layer: the drawdown halt, which de-risks instead of freezing.
+//!
+//! At `drawdown >= max_drawdown` the policy halts: the grid is cancelled, the hedge is moved
+//! to the safe hedge (`halt_hedge_ratio x spot`, clamped to the band and the position cap) by
+//! market orders capped at `max_volume_share x` recent volume (spread over decisions), and the
+//! protective stop stays on whatever net exposure remains. The halt sticks across decisions
+//! (and restarts: it lives in [`PolicyState`]) until the trader resumes it (the drivers clear
+//! `halted`) or, when `halt_cooldown > 0`, that many decisions have passed; a resume restarts
+//! the drawdown from the equity at that decision ([`super::Decision::resumed`]).
+
+use super::{reason, PolicyConfig, PolicyState, Reason};
+
+/// The halt's state after this decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Halt {
+    pub halted: bool,
+    /// The cooldown ran out at this decision: trading resumes, the drawdown restarts.
+    pub resumed: bool,
+    /// Decisions spent halted (0 on the decision that halts).
+    pub age: u32,
+}
+
+/// Advance the halt by one decision. `drawdown` is set to 0 on a resume (the high-water mark
+/// restarts at the current equity).
+pub(super) fn step(
+    cfg: &PolicyConfig,
+    state: &PolicyState,
+    drawdown: &mut f64,
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) -> Halt {
+    if state.halted {
+        let age = state.halt_age.saturating_add(1);
+        if cfg.halt_cooldown > 0 && age >= cfg.halt_cooldown {
+            reason(reasons, explain, "resume", || {
+                format!(
+                    "halt_cooldown of {} decisions passed: trading resumes, the drawdown restarts from the current equity",
+                    cfg.halt_cooldown
+                )
+            });
+            *drawdown = 0.0;
+            return Halt {
+                halted: false,
+                resumed: true,
+                age: 0,
+            };
+        }
+        reason(reasons, explain, "halted", || {
+            "halted by the drawdown limit: hedge held at the safe hedge, grid off; `gridhedge resume` lifts it"
+                .to_string()
+        });
+        return Halt {
+            halted: true,
+            resumed: false,
+            age,
+        };
+    }
+    if *drawdown >= cfg.max_drawdown {
+        let dd = *drawdown;
+        reason(reasons, explain, "halt", || {
+            format!(
+                "drawdown {:.2}% reached max_drawdown {:.2}%: halt, cancel the grid, move the hedge to the safe hedge ratio {:.3}",
+                100.0 * dd,
+                100.0 * cfg.max_drawdown,
+                cfg.halt_hedge_ratio
+            )
+        });
+        return Halt {
+            halted: true,
+            resumed: false,
+            age: 0,
+        };
+    }
+    Halt {
+        halted: false,
+        resumed: false,
+        age: 0,
+    }
+}
+
+/// The safe hedge in lots: `halt_hedge_ratio x spot` snapped down, clamped to `[s_lo, s_hi]`
+/// (the band after the position cap and the VaR shrink).
+pub(super) fn safe_hedge(
+    cfg: &PolicyConfig,
+    spot_lots_of: impl Fn(f64) -> i64,
+    s_lo: i64,
+    s_hi: i64,
+) -> i64 {
+    spot_lots_of(cfg.halt_hedge_ratio).clamp(s_lo, s_hi)
+}
