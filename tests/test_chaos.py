@@ -29,6 +29,7 @@ from gridhedge.execution.ccxt_broker import _key_of
 from gridhedge.execution.paper import default_market
 from gridhedge.grid.bot import GridHedgeBot
 from gridhedge.sim import Bars, SimExchange, SimServer, SymbolSpec
+from gridhedge.sim.limits import Limits
 from gridhedge.sim.store import SimStore
 from gridhedge.state.sqlite import SQLiteStateManager
 from tests.chaos_bot import HISTORY, bot_config, broker_for
@@ -234,7 +235,9 @@ async def test_chaos_sigkill_at_every_crash_point(
     tally = Tally()
     steps = plan(rng)
     restart_after = set(rng.sample(range(len(steps)), EMULATOR_RESTARTS))
-    sim = await SimServer(exchange).start()
+    # hours of rebalances compressed into minutes: Binance's per-minute weight would only
+    # slow the test (the limits themselves are tested in test_sim_conformance)
+    sim = await SimServer(exchange, limits=Limits.lifted()).start()
     try:
         for n, (point, hit, delay, outage) in enumerate(steps):
             for attempt in range(6):
@@ -256,7 +259,7 @@ async def test_chaos_sigkill_at_every_crash_point(
                     before = (len(exchange.books[SYMBOL].trades), exchange.bar)
                     exchange = emulator()
                     assert (len(exchange.books[SYMBOL].trades), exchange.bar) == before
-                    sim = await SimServer(exchange, port=port).start()
+                    sim = await SimServer(exchange, port=port, limits=Limits.lifted()).start()
                     tally.emulator_restarts += 1
                 problems = await restart_and_check(sim, exchange, db)
                 tally.checks += 1
