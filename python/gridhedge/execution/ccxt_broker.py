@@ -642,9 +642,7 @@ class CcxtBroker(Broker):
         <= 7 days) and 1000 trades a request, and ``fromId`` may not be combined with a time
         range: the span is walked in 7-day windows, and a full page continues by ``fromId``
         until a trade falls after the window. Without ``since_ms`` the last 7 days are read."""
-        await self._ccxt_symbol(symbol)
-        now = await self._now(symbol)
-        start = max(0, now - FILLS_WINDOW_MS) if since_ms is None else int(since_ms)
+        start, now = await self._history_span(symbol, since_ms)
         fills: list[Fill] = []
         seen: set[str] = set()
         while start <= now:
@@ -676,9 +674,7 @@ class CcxtBroker(Broker):
         """Funding paid or received on ``symbol`` (ms UTC, quote; + received) from
         ``since_ms`` (default: the last 7 days) to now: USD-M ``/fapi/v1/income`` with
         ``incomeType=FUNDING_FEE``, read in 7-day windows of at most 1000 rows."""
-        await self._ccxt_symbol(symbol)
-        now = await self._now(symbol)
-        start = max(0, now - FILLS_WINDOW_MS) if since_ms is None else int(since_ms)
+        start, now = await self._history_span(symbol, since_ms)
         out: dict[int, Decimal] = {}
         while start <= now:
             end = min(start + FILLS_WINDOW_MS, now)
@@ -703,6 +699,13 @@ class CcxtBroker(Broker):
                 continue
             start = end + 1
         return sorted(out.items())
+
+    async def _history_span(self, symbol: str, since_ms: int | None) -> tuple[int, int]:
+        """(start, now) of a history read: from ``since_ms`` (default: the last 7 days, what
+        USD-M answers without a start) to the exchange's now, walked in 7-day windows."""
+        await self._ccxt_symbol(symbol)
+        now = await self._now(symbol)
+        return (max(0, now - FILLS_WINDOW_MS) if since_ms is None else int(since_ms)), now
 
     async def _user_trades(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         async def get_page() -> list[dict[str, Any]]:
