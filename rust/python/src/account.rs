@@ -59,10 +59,10 @@ impl PySimAccount {
         mark: &Bound<'py, PyAny>,
         rate: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (m, r) = (convert::float("mark", mark)?, convert::float("rate", rate)?);
+        args!(float mark, rate);
         let got = self
             .inner
-            .apply_funding(m, r)
+            .apply_funding(mark, rate)
             .map_err(|e| to_pyerr(py, e))?;
         convert::to_decimal(py, got)
     }
@@ -73,9 +73,9 @@ impl PySimAccount {
         py: Python<'py>,
         mark: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let m = convert::float("mark", mark)?;
+        args!(float mark);
         let a = &self.inner;
-        convert::to_decimal(py, run(py, || a.unrealized_pnl(m))?)
+        convert::to_decimal(py, run(py, || a.unrealized_pnl(mark))?)
     }
 
     /// Realised + unrealised PnL + funding - fees at `mark` (quote).
@@ -84,9 +84,9 @@ impl PySimAccount {
         py: Python<'py>,
         mark: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let m = convert::float("mark", mark)?;
+        args!(float mark);
         let a = &self.inner;
-        convert::to_decimal(py, run(py, || a.net_pnl(m))?)
+        convert::to_decimal(py, run(py, || a.net_pnl(mark))?)
     }
 
     #[getter]

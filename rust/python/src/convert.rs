@@ -254,3 +254,14 @@ pub fn nan_policy(obj: Option<&Bound<'_, PyAny>>) -> PyResult<gridhedge_core::se
         }
     }
 }
+
+/// The risk horizon every VaR takes: `(confidence, horizon)`, absent or None meaning 0.95 and
+/// one bar.
+pub fn confidence_horizon(
+    confidence: Option<&Bound<'_, PyAny>>,
+    horizon: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(f64, usize)> {
+    optional!(float confidence = 0.95);
+    optional!(count horizon = 1);
+    Ok((confidence, horizon))
+}

@@ -164,12 +164,8 @@ pub fn funding_payment(
     mark: &Bound<'_, PyAny>,
     rate: &Bound<'_, PyAny>,
 ) -> PyResult<f64> {
-    let (a, m, r) = (
-        convert::float("amount", amount)?,
-        convert::float("mark", mark)?,
-        convert::float("rate", rate)?,
-    );
-    run(py, || fills::funding_payment(a, m, r))
+    args!(float amount, mark, rate);
+    run(py, || fills::funding_payment(amount, mark, rate))
 }
 
 /// Add this module's functions and classes to `gridhedge._core`.

@@ -129,8 +129,8 @@ impl PyGarchResult {
         py: Python<'py>,
         horizon: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let h = convert::count("horizon", horizon)?;
-        let v = run(py, || self.inner.forecast(h))?;
+        args!(count horizon);
+        let v = run(py, || self.inner.forecast(horizon))?;
         Ok(PyArray::from_vec(py, v))
     }
 
@@ -166,13 +166,9 @@ pub fn garch_fit(
         None => Dist::Normal,
         Some(d) => Dist::from_str(&convert::text("dist", d)?).map_err(|e| to_pyerr(py, e))?,
     };
-    let scale = match scale {
-        None => 1.0,
-        Some(s) => convert::float("scale", s)?,
-    };
-    let array = convert::f64_array("returns", returns)?;
-    let data = convert::slice(py, "returns", &array)?;
-    let inner = run(py, || garch::fit(data, dist, scale, policy))?;
+    optional!(float scale = 1.0);
+    args!(py, slice returns);
+    let inner = run(py, || garch::fit(returns, dist, scale, policy))?;
     let k = inner.names.len();
     let conditional_variance = PyArray::from_vec(py, inner.conditional_variance.clone()).unbind();
     let cov = PyArray::from_vec(py, inner.cov.clone())
@@ -200,21 +196,20 @@ pub fn garch_simulate<'py>(
     burn: Option<&Bound<'py, PyAny>>,
     seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    args!(float mu, omega, alpha, beta);
+    optional!(float nu);
     let params = GarchParams {
-        mu: convert::float("mu", mu)?,
-        omega: convert::float("omega", omega)?,
-        alpha: convert::float("alpha", alpha)?,
-        beta: convert::float("beta", beta)?,
-        nu: nu.map(|v| convert::float("nu", v)).transpose()?,
+        mu,
+        omega,
+        alpha,
+        beta,
+        nu,
     };
-    let nobs = convert::count("nobs", nobs)?;
-    let burn = burn.map(|b| convert::count("burn", b)).transpose()?;
-    let seed = seed.map(|s| convert::count("seed", s)).transpose()?;
-    let seed = u64::try_from(seed.unwrap_or(0))
+    args!(count nobs);
+    optional!(count burn = 500, seed = 0);
+    let seed = u64::try_from(seed)
         .map_err(|_| crate::errors::invalid(py, "seed", "too large", "must fit in 64 bits"))?;
-    let v = run(py, || {
-        garch::simulate(&params, nobs, burn.unwrap_or(500), seed)
-    })?;
+    let v = run(py, || garch::simulate(&params, nobs, burn, seed))?;
     Ok(PyArray::from_vec(py, v))
 }
 

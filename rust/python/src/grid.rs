@@ -117,13 +117,15 @@ fn plan(
     min_price_distance: &Bound<'_, PyAny>,
     mode: &Bound<'_, PyAny>,
 ) -> PyResult<GridPlan> {
-    let mode = convert::text("mode", mode)?;
+    args!(text mode);
+    args!(float spacing, min_price_distance, amount_per_level);
+    args!(count num_levels);
     let params = GridParams {
-        spacing: convert::float("spacing", spacing)?,
-        num_levels: convert::count("num_levels", num_levels)?,
-        min_price_distance: convert::float("min_price_distance", min_price_distance)?,
+        spacing,
+        num_levels,
+        min_price_distance,
         mode: GridMode::from_str(&mode).map_err(|e| to_pyerr(py, e))?,
-        amount_per_level: convert::float("amount_per_level", amount_per_level)?,
+        amount_per_level,
     };
     run(py, || GridPlan::new(params, &market.inner))
 }

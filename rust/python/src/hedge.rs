@@ -18,15 +18,8 @@ pub fn ols_beta(
 ) -> PyResult<f64> {
     let py = spot.py();
     let policy = convert::nan_policy(nan_policy)?;
-    let (a, b) = (
-        convert::f64_array("spot", spot)?,
-        convert::f64_array("futures", futures)?,
-    );
-    let (s, f) = (
-        convert::slice(py, "spot", &a)?,
-        convert::slice(py, "futures", &b)?,
-    );
-    run(py, || hedge::ols_beta(s, f, policy))
+    args!(py, slice spot, futures);
+    run(py, || hedge::ols_beta(spot, futures, policy))
 }
 
 /// EWMA hedge ratio series (pandas `ewm(alpha=1-lam, adjust=False)` moments).
@@ -41,20 +34,11 @@ pub fn ewma_beta<'py>(
     nan_policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let policy = convert::nan_policy(nan_policy)?;
-    let lam = lam.map(|v| convert::float("lam", v)).transpose()?;
-    let min_periods = min_periods
-        .map(|v| convert::count("min_periods", v))
-        .transpose()?;
-    let (a, b) = (
-        convert::f64_array("spot", spot)?,
-        convert::f64_array("futures", futures)?,
-    );
-    let (s, f) = (
-        convert::slice(py, "spot", &a)?,
-        convert::slice(py, "futures", &b)?,
-    );
+    optional!(float lam = 0.94);
+    optional!(count min_periods = 2);
+    args!(py, slice spot, futures);
     let v = run(py, || {
-        hedge::ewma_beta(s, f, lam.unwrap_or(0.94), min_periods.unwrap_or(2), policy)
+        hedge::ewma_beta(spot, futures, lam, min_periods, policy)
     })?;
     Ok(PyArray::from_vec(py, v))
 }
@@ -67,16 +51,9 @@ pub fn rolling_beta<'py>(
     futures: &Bound<'py, PyAny>,
     window: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let window = convert::count("window", window)?;
-    let (a, b) = (
-        convert::f64_array("spot", spot)?,
-        convert::f64_array("futures", futures)?,
-    );
-    let (s, f) = (
-        convert::slice(py, "spot", &a)?,
-        convert::slice(py, "futures", &b)?,
-    );
-    let v = run(py, || hedge::rolling_beta(s, f, window))?;
+    args!(count window);
+    args!(py, slice spot, futures);
+    let v = run(py, || hedge::rolling_beta(spot, futures, window))?;
     Ok(PyArray::from_vec(py, v))
 }
 
@@ -91,19 +68,11 @@ pub fn hedge_effectiveness(
 ) -> PyResult<f64> {
     let py = spot.py();
     let policy = convert::nan_policy(nan_policy)?;
-    let h = hedge_ratio
-        .filter(|v| !v.is_none())
-        .map(|v| convert::float("hedge_ratio", v))
-        .transpose()?;
-    let (a, b) = (
-        convert::f64_array("spot", spot)?,
-        convert::f64_array("futures", futures)?,
-    );
-    let (s, f) = (
-        convert::slice(py, "spot", &a)?,
-        convert::slice(py, "futures", &b)?,
-    );
-    run(py, || hedge::hedge_effectiveness(s, f, h, policy))
+    optional!(float hedge_ratio);
+    args!(py, slice spot, futures);
+    run(py, || {
+        hedge::hedge_effectiveness(spot, futures, hedge_ratio, policy)
+    })
 }
 
 /// Funding carry in quote currency: `-position x price x sum(rates)`; a number `rates` is a
@@ -117,17 +86,12 @@ pub fn funding_carry(
     periods: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
     let py = position.py();
-    let position = convert::float("position", position)?;
-    let price = convert::float("price", price)?;
+    args!(float position, price);
     if rates.is_instance_of::<pyo3::types::PyString>() || !rates.hasattr("__len__")? {
-        let rate = convert::float("rates", rates)?;
-        let n = periods
-            .filter(|v| !v.is_none())
-            .map(|v| convert::count("periods", v))
-            .transpose()?
-            .unwrap_or(1);
+        args!(float rates);
+        optional!(count periods = 1);
         return run(py, || {
-            hedge::funding_carry_constant(position, price, rate, n)
+            hedge::funding_carry_constant(position, price, rates, periods)
         });
     }
     if let Some(p) = periods.filter(|p| !p.is_none()) {
@@ -138,9 +102,8 @@ pub fn funding_carry(
             "must be omitted when rates is an array (one rate per interval)",
         ));
     }
-    let array = convert::f64_array("rates", rates)?;
-    let r = convert::slice(py, "rates", &array)?;
-    run(py, || hedge::funding_carry(position, price, r))
+    args!(py, slice rates);
+    run(py, || hedge::funding_carry(position, price, rates))
 }
 
 /// Add this module's functions to `gridhedge._core`.

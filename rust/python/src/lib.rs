@@ -3,6 +3,10 @@
 
 use pyo3::prelude::*;
 
+// first: the argument macros every binding module uses
+#[macro_use]
+mod args;
+
 mod account;
 mod backtest;
 mod convert;

@@ -17,14 +17,6 @@ use crate::var::f64_matrix;
 
 type Pair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
-fn confidence(obj: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
-    obj.map_or(Ok(0.95), |o| convert::float("confidence", o))
-}
-
-fn horizon(obj: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
-    obj.map_or(Ok(1), |o| convert::count("horizon", o))
-}
-
 /// 'ewma' (with `lam`, default 0.94) or 'rolling' (with `window`, default 500).
 fn method(
     py: Python<'_>,
@@ -109,10 +101,10 @@ pub fn portfolio_risk(
 ) -> PyResult<PyPortfolioRisk> {
     let (ra, n) = matrix("returns", returns)?;
     let r = convert::slice(py, "returns", &ra)?;
-    let wa = convert::f64_array("exposures", exposures)?;
-    let w = convert::slice(py, "exposures", &wa)?;
+    args!(py, slice exposures);
+    let w = exposures;
     let m = self::method(py, method, lam, window)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let p = run(py, || portfolio::portfolio_risk(r, n, w, m, c, h))?;
     Ok(PyPortfolioRisk {
         covariance: PyArray::from_vec(py, p.covariance.matrix)
@@ -183,11 +175,12 @@ pub fn var_budgets<'py>(
     confidence: Option<&Bound<'py, PyAny>>,
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Pair<'py>> {
-    let wa = convert::f64_array("exposures", exposures)?;
-    let w = convert::slice(py, "exposures", &wa)?;
+    args!(py, slice exposures);
+    let w = exposures;
     let ca = square(py, covariance, w.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
-    let limit = convert::float("var_limit", var_limit)?;
+    args!(float var_limit);
+    let limit = var_limit;
     let weights_arr = match weights {
         Some(o) if !o.is_none() => Some(convert::f64_array("weights", o)?),
         _ => None,
@@ -196,7 +189,7 @@ pub fn var_budgets<'py>(
         Some(a) => Some(convert::slice(py, "weights", a)?),
         None => None,
     };
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let b = run(py, || portfolio::budgets(w, cov, limit, ws, c, h))?;
     let shares: Vec<f64> = b.iter().map(|x| x.share).collect();
     let allowed: Vec<f64> = b.iter().map(|x| x.allowed_exposure).collect();
@@ -218,12 +211,13 @@ pub fn shrink_to_limit<'py>(
     confidence: Option<&Bound<'py, PyAny>>,
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let wa = convert::f64_array("exposures", exposures)?;
-    let w = convert::slice(py, "exposures", &wa)?;
+    args!(py, slice exposures);
+    let w = exposures;
     let ca = square(py, covariance, w.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
-    let limit = convert::float("var_limit", var_limit)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    args!(float var_limit);
+    let limit = var_limit;
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let m = run(py, || portfolio::shrink(w, cov, limit, c, h))?;
     Ok(PyArray::from_vec(py, m))
 }
@@ -253,8 +247,9 @@ pub fn ewma_var_path<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let (ra, n) = matrix("returns", returns)?;
     let r = convert::slice(py, "returns", &ra)?;
-    let lambda = lam.map_or(Ok(0.94), |o| convert::float("lam", o))?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    optional!(float lam = 0.94);
+    let lambda = lam;
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let path = if let Ok(wa) = convert::f64_array("exposures", exposures) {
         let w = convert::slice(py, "exposures", &wa)?;
         run(py, || portfolio::ewma_var_path(r, n, w, lambda, c, h))?
@@ -281,11 +276,12 @@ pub fn leg_var_limits<'py>(
     confidence: Option<&Bound<'py, PyAny>>,
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let wa = convert::f64_array("exposures", exposures)?;
-    let w = convert::slice(py, "exposures", &wa)?;
+    args!(py, slice exposures);
+    let w = exposures;
     let ca = square(py, covariance, w.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
-    let limit = convert::float("var_limit", var_limit)?;
+    args!(float var_limit);
+    let limit = var_limit;
     let cfa = convert::f64_array("configured", configured)?;
     let cf = convert::slice(py, "configured", &cfa)?;
     let weights_arr = match weights {
@@ -296,7 +292,7 @@ pub fn leg_var_limits<'py>(
         Some(a) => Some(convert::slice(py, "weights", a)?),
         None => None,
     };
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let v = run(py, || {
         portfolio::leg_var_limits(w, cov, limit, ws, c, h, cf)
     })?;

@@ -75,13 +75,6 @@ fn market_and_cap<'py>(
     Ok((market, cap))
 }
 
-fn opt_float(field: &str, v: Option<&Bound<'_, PyAny>>, default: f64) -> PyResult<f64> {
-    match v.filter(|v| !v.is_none()) {
-        Some(v) => convert::float(field, v),
-        None => Ok(default),
-    }
-}
-
 /// Volatility-target size: `target_vol / (price x sigma)`, capped and snapped down.
 #[pyfunction]
 pub fn vol_target_size(
@@ -93,13 +86,11 @@ pub fn vol_target_size(
 ) -> PyResult<PyPositionSize> {
     let py = price.py();
     let (market, cap) = market_and_cap(market, max_position_size)?;
-    let (price, sigma, target) = (
-        convert::float("price", price)?,
-        convert::float("sigma", sigma)?,
-        convert::float("target_vol", target_vol)?,
-    );
+    args!(float price, sigma, target_vol);
     let m = &market.get().inner;
-    let s = run(py, || sizing::vol_target_size(price, sigma, target, cap, m))?;
+    let s = run(py, || {
+        sizing::vol_target_size(price, sigma, target_vol, cap, m)
+    })?;
     to_py(py, m, s)
 }
 
@@ -120,14 +111,15 @@ pub fn var_budget_size(
 ) -> PyResult<PyPositionSize> {
     let py = price.py();
     let (market, cap) = market_and_cap(market, max_position_size)?;
-    let price = convert::float("price", price)?;
+    args!(float price, sigma, var_limit);
+    optional!(float share = 1.0, confidence = 0.95, horizon = 1.0, mean = 0.0);
     let p = VarBudget {
-        sigma: convert::float("sigma", sigma)?,
-        var_limit: convert::float("var_limit", var_limit)?,
-        share: opt_float("share", share, 1.0)?,
-        confidence: opt_float("confidence", confidence, 0.95)?,
-        horizon: opt_float("horizon", horizon, 1.0)?,
-        mean: opt_float("mean", mean, 0.0)?,
+        sigma,
+        var_limit,
+        share,
+        confidence,
+        horizon,
+        mean,
     };
     let m = &market.get().inner;
     let s = run(py, || sizing::var_budget_size(p, price, cap, m))?;
@@ -150,14 +142,8 @@ pub fn kelly_size(
 ) -> PyResult<PyPositionSize> {
     let py = price.py();
     let (market, cap) = market_and_cap(market, max_position_size)?;
-    let (price, mu, sigma, equity) = (
-        convert::float("price", price)?,
-        convert::float("mu", mu)?,
-        convert::float("sigma", sigma)?,
-        convert::float("equity", equity)?,
-    );
-    let fraction = opt_float("fraction", fraction, 0.5)?;
-    let max_fraction = opt_float("max_fraction", max_fraction, 1.0)?;
+    args!(float price, mu, sigma, equity);
+    optional!(float fraction = 0.5, max_fraction = 1.0);
     let m = &market.get().inner;
     let s = run(py, || {
         sizing::kelly_size(price, mu, sigma, equity, fraction, max_fraction, cap, m)
@@ -180,14 +166,13 @@ pub fn grid_level_sizes(
 ) -> PyResult<PyLevelSizes> {
     let py = price.py();
     let (market, cap) = market_and_cap(market, max_position_size)?;
-    let e = convert::float("exposure", exposure)?;
-    let p = convert::float("price", price)?;
-    let h = convert::float("hedge_ratio", hedge_ratio)?;
-    let lo = convert::float("hedge_ratio_min", hedge_ratio_min)?;
-    let hi = convert::float("hedge_ratio_max", hedge_ratio_max)?;
-    let n = convert::count("num_levels", num_levels)?;
+    args!(float exposure, price, hedge_ratio, hedge_ratio_min, hedge_ratio_max);
+    args!(count num_levels);
     let m = &market.get().inner;
-    let s = run(py, || sizing::grid_level_sizes(e, p, h, lo, hi, n, cap, m))?;
+    let s = run(py, || {
+        let (lo, hi) = (hedge_ratio_min, hedge_ratio_max);
+        sizing::grid_level_sizes(exposure, price, hedge_ratio, lo, hi, num_levels, cap, m)
+    })?;
     Ok(PyLevelSizes {
         sell: Py::new(py, to_py(py, m, s.sell)?)?,
         buy: Py::new(py, to_py(py, m, s.buy)?)?,
@@ -198,8 +183,9 @@ pub fn grid_level_sizes(
 /// Standard normal quantile of `confidence` in (0, 1) (the `z` of `var_budget_size`).
 #[pyfunction]
 pub fn normal_quantile(confidence: &Bound<'_, PyAny>) -> PyResult<f64> {
-    let c = convert::float("confidence", confidence)?;
-    run(confidence.py(), || sizing::normal_quantile(c))
+    let py = confidence.py();
+    args!(float confidence);
+    run(py, || sizing::normal_quantile(confidence))
 }
 
 /// Add this module's functions and classes to `gridhedge._core`.

@@ -78,11 +78,12 @@ pub fn stop_scale(
     min_scale: Option<&Bound<'_, PyAny>>,
     max_scale: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let s = convert::float("sigma", sigma)?;
-    let l = convert::float("sigma_long_run", sigma_long_run)?;
-    let lo = min_scale.map_or(Ok(0.5), |v| convert::float("min_scale", v))?;
-    let hi = max_scale.map_or(Ok(2.0), |v| convert::float("max_scale", v))?;
-    run(sigma.py(), || stops::stop_scale(s, l, lo, hi))
+    let py = sigma.py();
+    args!(float sigma, sigma_long_run);
+    optional!(float min_scale = 0.5, max_scale = 2.0);
+    run(py, || {
+        stops::stop_scale(sigma, sigma_long_run, min_scale, max_scale)
+    })
 }
 
 /// Stop `distance_pct` away from `price`, snapped on the safe side.
@@ -95,11 +96,10 @@ pub fn stop_at(
 ) -> PyResult<PyStop> {
     let py = price.py();
     let market = convert::instance::<PyMarket>("market", "Market", market)?;
-    let p = convert::float("price", price)?;
-    let d = convert::float("distance_pct", distance_pct)?;
+    args!(float price, distance_pct);
     let side = position(py, side)?;
     let m = &market.get().inner;
-    let s = run(py, || stops::stop_at(p, d, side, m))?;
+    let s = run(py, || stops::stop_at(price, distance_pct, side, m))?;
     to_py(py, m, s)
 }
 
@@ -119,15 +119,14 @@ pub fn vol_scaled_stop(
 ) -> PyResult<PyStop> {
     let py = price.py();
     let market = convert::instance::<PyMarket>("market", "Market", market)?;
-    let p = convert::float("price", price)?;
-    let pct = convert::float("stop_loss_pct", stop_loss_pct)?;
-    let s = convert::float("sigma", sigma)?;
-    let l = convert::float("sigma_long_run", sigma_long_run)?;
-    let lo = min_scale.map_or(Ok(0.5), |v| convert::float("min_scale", v))?;
-    let hi = max_scale.map_or(Ok(2.0), |v| convert::float("max_scale", v))?;
+    args!(float price, stop_loss_pct, sigma, sigma_long_run);
+    optional!(float min_scale = 0.5, max_scale = 2.0);
     let side = position(py, side)?;
     let m = &market.get().inner;
-    let stop = run(py, || stops::vol_scaled_stop(p, pct, s, l, lo, hi, side, m))?;
+    let stop = run(py, || {
+        let (pct, lo, hi) = (stop_loss_pct, min_scale, max_scale);
+        stops::vol_scaled_stop(price, pct, sigma, sigma_long_run, lo, hi, side, m)
+    })?;
     to_py(py, m, stop)
 }
 
@@ -142,12 +141,10 @@ pub fn atr_stop(
 ) -> PyResult<PyStop> {
     let py = price.py();
     let market = convert::instance::<PyMarket>("market", "Market", market)?;
-    let p = convert::float("price", price)?;
-    let a = convert::float("atr", atr)?;
-    let k = convert::float("multiple", multiple)?;
+    args!(float price, atr, multiple);
     let side = position(py, side)?;
     let m = &market.get().inner;
-    let stop = run(py, || stops::atr_stop(p, a, k, side, m))?;
+    let stop = run(py, || stops::atr_stop(price, atr, multiple, side, m))?;
     to_py(py, m, stop)
 }
 
@@ -165,8 +162,7 @@ pub fn trailing_stop(
 ) -> PyResult<PyTrailingStop> {
     let market = convert::instance::<PyMarket>("market", "Market", market)?;
     let side = position(py, side)?;
-    let array = convert::f64_array("prices", prices)?;
-    let data = convert::slice(py, "prices", &array)?;
+    args!(py, slice prices);
     let none = |v: Option<&Bound<'_, PyAny>>| v.is_none_or(|v| v.is_none());
     let rule = "give either trail_pct, or atr and multiple";
     let atr_array = match (none(trail_pct), none(atr), none(multiple)) {
@@ -182,14 +178,7 @@ pub fn trailing_stop(
         }
         _ => return Err(crate::errors::invalid(py, "trail_pct", "None", rule)),
     };
-    let trail_pct = trail_pct
-        .filter(|v| !v.is_none())
-        .map(|v| convert::float("trail_pct", v))
-        .transpose()?;
-    let multiple = multiple
-        .filter(|v| !v.is_none())
-        .map(|v| convert::float("multiple", v))
-        .transpose()?;
+    optional!(float trail_pct, multiple);
     let atr_data = match &atr_array {
         Some(a) => Some(convert::slice(py, "atr", a)?),
         None => None,
@@ -201,7 +190,7 @@ pub fn trailing_stop(
             (None, Some(atr), Some(k)) => Trail::Atr { atr, multiple: k },
             _ => Trail::Pct(f64::NAN),
         };
-        let t = stops::trailing_stop(data, side, trail, m)?;
+        let t = stops::trailing_stop(prices, side, trail, m)?;
         let p = prices_of(m, &t.ticks);
         Ok((t, p))
     })?;

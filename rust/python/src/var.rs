@@ -25,14 +25,6 @@ fn method(obj: Option<&Bound<'_, PyAny>>) -> PyResult<QuantileMethod> {
     }
 }
 
-fn horizon(obj: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
-    obj.map_or(Ok(1), |o| convert::count("horizon", o))
-}
-
-fn confidence(obj: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
-    obj.map_or(Ok(0.95), |o| convert::float("confidence", o))
-}
-
 /// The tail every VaR estimator takes: `(confidence, horizon, nan_policy)`, None meaning
 /// 0.95, 1 bar and 'raise'.
 fn tail(
@@ -40,18 +32,8 @@ fn tail(
     horizon: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, usize, NanPolicy)> {
-    Ok((
-        self::confidence(confidence)?,
-        self::horizon(horizon)?,
-        convert::nan_policy(nan_policy)?,
-    ))
-}
-
-fn optional_float(field: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
-    match obj {
-        Some(o) if !o.is_none() => Ok(Some(convert::float(field, o)?)),
-        _ => Ok(None),
-    }
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
+    Ok((c, h, convert::nan_policy(nan_policy)?))
 }
 
 /// 'normal' or 't' (None means 'normal').
@@ -103,11 +85,10 @@ pub fn historical_var(
     method: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let m = self::method(method)?;
-    run(py, || var::historical(r, c, h, m, p)).map(pair)
+    run(py, || var::historical(returns, c, h, m, p)).map(pair)
 }
 
 /// Normal VaR and CVaR from the sample mean and standard deviation.
@@ -120,10 +101,9 @@ pub fn normal_var(
     horizon: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    run(py, || var::normal(r, c, h, p)).map(pair)
+    run(py, || var::normal(returns, c, h, p)).map(pair)
 }
 
 /// Student-t VaR and CVaR (t scaled to the sample std) and the df used.
@@ -137,11 +117,10 @@ pub fn student_t_var(
     df: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    let df = optional_float("df", df)?;
-    let (v, nu) = run(py, || var::student_t(r, c, h, df, p))?;
+    optional!(float df);
+    let (v, nu) = run(py, || var::student_t(returns, c, h, df, p))?;
     Ok((v.var, v.cvar, nu))
 }
 
@@ -155,10 +134,9 @@ pub fn cornish_fisher_var(
     horizon: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    run(py, || var::cornish_fisher(r, c, h, p)).map(pair)
+    run(py, || var::cornish_fisher(returns, c, h, p)).map(pair)
 }
 
 /// (mean, std ddof=1, skew bias=False, excess kurtosis bias=False) of a return series.
@@ -169,10 +147,9 @@ pub fn return_moments(
     returns: &Bound<'_, PyAny>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64, f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let p = convert::nan_policy(nan_policy)?;
-    let m = run(py, || var::moments::moments(r, 1, p))?;
+    let m = run(py, || var::moments::moments(returns, 1, p))?;
     Ok((m.mean, m.std, m.skew, m.excess_kurtosis))
 }
 
@@ -190,14 +167,14 @@ pub fn filtered_historical_var(
     method: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let ra = convert::f64_array("returns", returns)?;
-    let sa = convert::f64_array("sigma", sigma)?;
-    let r = convert::slice(py, "returns", &ra)?;
-    let s = convert::slice(py, "sigma", &sa)?;
+    args!(py, slice returns, sigma);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    let now = optional_float("sigma_now", sigma_now)?;
+    optional!(float sigma_now);
     let m = self::method(method)?;
-    run(py, || var::filtered_historical(r, s, now, c, h, m, p)).map(pair)
+    run(py, || {
+        var::filtered_historical(returns, sigma, sigma_now, c, h, m, p)
+    })
+    .map(pair)
 }
 
 /// Filtered historical VaR and CVaR with the built-in EWMA volatility.
@@ -212,12 +189,14 @@ pub fn ewma_filtered_historical_var(
     method: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    let lam = optional_float("lam", lam)?.unwrap_or(var::filtered::RISKMETRICS_LAMBDA);
+    optional!(float lam = var::filtered::RISKMETRICS_LAMBDA);
     let m = self::method(method)?;
-    run(py, || var::ewma_filtered_historical(r, lam, c, h, m, p)).map(pair)
+    run(py, || {
+        var::ewma_filtered_historical(returns, lam, c, h, m, p)
+    })
+    .map(pair)
 }
 
 /// Monte Carlo VaR and CVaR from a fitted normal or Student-t, seeded.
@@ -235,19 +214,19 @@ pub fn monte_carlo_var(
     seed: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
-    let n = n_paths.map_or(Ok(100_000), |o| convert::count("n_paths", o))?;
+    optional!(count n_paths = 100_000, seed = 0);
+    optional!(float df);
     let dist = if is_student_t(distribution)? {
-        McDistribution::StudentT {
-            df: optional_float("df", df)?,
-        }
+        McDistribution::StudentT { df }
     } else {
         McDistribution::Normal
     };
-    let seed = seed.map_or(Ok(0), |o| convert::count("seed", o))? as u64;
-    run(py, || var::monte_carlo(r, c, h, n, dist, seed, p)).map(|(v, _)| pair(v))
+    run(py, || {
+        var::monte_carlo(returns, c, h, n_paths, dist, seed as u64, p)
+    })
+    .map(|(v, _)| pair(v))
 }
 
 type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
@@ -264,12 +243,11 @@ pub fn rolling_historical_var<'py>(
     method: Option<&Bound<'py, PyAny>>,
     nan_policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<ArrayPair<'py>> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
-    let w = convert::count("window", window)?;
+    args!(py, slice returns);
+    args!(count window);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
     let m = self::method(method)?;
-    let out = run(py, || var::rolling_historical(r, w, c, h, m, p))?;
+    let out = run(py, || var::rolling_historical(returns, window, c, h, m, p))?;
     Ok((
         PyArray::from_vec(py, out.var),
         PyArray::from_vec(py, out.cvar),
@@ -290,12 +268,12 @@ pub fn rolling_parametric_var<'py>(
     df: Option<&Bound<'py, PyAny>>,
     nan_policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<ArrayPair<'py>> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
-    let w = convert::count("window", window)?;
+    args!(py, slice returns);
+    args!(count window);
     let (c, h, p) = tail(confidence, horizon, nan_policy)?;
+    optional!(float df);
     let dist = if is_student_t(distribution)? {
-        let Some(df) = optional_float("df", df)? else {
+        let Some(df) = df else {
             return Err(invalid(
                 py,
                 "df",
@@ -307,7 +285,9 @@ pub fn rolling_parametric_var<'py>(
     } else {
         RollingDistribution::Normal
     };
-    let out = run(py, || var::rolling_parametric(r, w, c, h, dist, p))?;
+    let out = run(py, || {
+        var::rolling_parametric(returns, window, c, h, dist, p)
+    })?;
     Ok((
         PyArray::from_vec(py, out.var),
         PyArray::from_vec(py, out.cvar),
@@ -322,10 +302,8 @@ pub fn position_var(
     price: &Bound<'_, PyAny>,
     var_pct: &Bound<'_, PyAny>,
 ) -> PyResult<f64> {
-    let s = convert::float("size", size)?;
-    let p = convert::float("price", price)?;
-    let v = convert::float("var_pct", var_pct)?;
-    run(py, || var::position_var(s, p, v))
+    args!(float size, price, var_pct);
+    run(py, || var::position_var(size, price, var_pct))
 }
 
 /// A portfolio's delta-normal VaR and its Euler decomposition (quote currency).
@@ -361,8 +339,8 @@ pub fn portfolio_var(
     confidence: Option<&Bound<'_, PyAny>>,
     horizon: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyPortfolioVar> {
-    let wa = convert::f64_array("exposures", exposures)?;
-    let w = convert::slice(py, "exposures", &wa)?;
+    args!(py, slice exposures);
+    let w = exposures;
     let ca = f64_matrix("covariance", covariance)?;
     let shape = ca.shape();
     if shape[0] != w.len() || shape[1] != w.len() {
@@ -375,7 +353,7 @@ pub fn portfolio_var(
         ));
     }
     let cov = convert::slice(py, "covariance", &ca)?;
-    let (c, h) = (self::confidence(confidence)?, self::horizon(horizon)?);
+    let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let p = run(py, || var::portfolio_var(w, cov, c, h))?;
     Ok(PyPortfolioVar {
         var: p.var,
@@ -393,8 +371,8 @@ pub fn covariance_from_correlation<'py>(
     vols: &Bound<'py, PyAny>,
     correlation: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let va = convert::f64_array("vols", vols)?;
-    let v = convert::slice(py, "vols", &va)?;
+    args!(py, slice vols);
+    let v = vols;
     let ra = f64_matrix("correlation", correlation)?;
     let shape = ra.shape();
     let n = v.len();

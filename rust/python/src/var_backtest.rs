@@ -62,12 +62,11 @@ pub fn var_exceptions<'py>(
     var: &Bound<'py, PyAny>,
     nan_policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<bool>>> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
-    let va = VarArg::new(var, r.len())?;
+    args!(py, slice returns);
+    let va = VarArg::new(var, returns.len())?;
     let v = va.slice(py)?;
     let p = convert::nan_policy(nan_policy)?;
-    let out = run(py, || bt::exceptions(r, v, p))?;
+    let out = run(py, || bt::exceptions(returns, v, p))?;
     Ok(PyArray::from_vec(py, out))
 }
 
@@ -80,10 +79,12 @@ pub fn kupiec_pof(
     n_exceptions: &Bound<'_, PyAny>,
     confidence: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(f64, f64)> {
-    let t = convert::count("n_obs", n_obs)? as u64;
-    let x = convert::count("n_exceptions", n_exceptions)? as u64;
-    let c = confidence.map_or(Ok(0.95), |o| convert::float("confidence", o))?;
-    run(py, || bt::kupiec_pof(t, x, c)).map(pair)
+    args!(count n_obs, n_exceptions);
+    optional!(float confidence = 0.95);
+    run(py, || {
+        bt::kupiec_pof(n_obs as u64, n_exceptions as u64, confidence)
+    })
+    .map(pair)
 }
 
 /// Christoffersen independence: (LR, p-value).
@@ -107,8 +108,8 @@ pub fn conditional_coverage(
 ) -> PyResult<(f64, f64)> {
     let array = bool_array("exceptions", exceptions)?;
     let e = convert::slice(py, "exceptions", &array)?;
-    let c = confidence.map_or(Ok(0.95), |o| convert::float("confidence", o))?;
-    run(py, || bt::conditional_coverage(e, c)).map(pair)
+    optional!(float confidence = 0.95);
+    run(py, || bt::conditional_coverage(e, confidence)).map(pair)
 }
 
 /// A VaR backtest's results.
@@ -151,11 +152,12 @@ pub fn var_backtest(
     confidence: Option<&Bound<'_, PyAny>>,
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyVarBacktest> {
-    let array = convert::f64_array("returns", returns)?;
-    let r = convert::slice(py, "returns", &array)?;
+    args!(py, slice returns);
+    let r = returns;
     let va = VarArg::new(var, r.len())?;
     let v = va.slice(py)?;
-    let c = confidence.map_or(Ok(0.95), |o| convert::float("confidence", o))?;
+    optional!(float confidence = 0.95);
+    let c = confidence;
     let p = convert::nan_policy(nan_policy)?;
     let b: Backtest = run(py, || bt::backtest(r, v, c, p))?;
     Ok(PyVarBacktest {
