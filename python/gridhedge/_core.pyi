@@ -1208,7 +1208,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 @final
 class PolicyConfig:
     """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
-    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24).
+    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
+    ``trend_guard_bars`` (0: the trend guard is off) and ``trend_guard_pct`` (0.02).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """
