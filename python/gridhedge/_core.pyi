@@ -1455,9 +1455,13 @@ def sweep(
     *,
     threads: int | None = None,  # None: 0
     progress: Callable[[int, int], object] | None = None,
+    bootstrap_resamples: int | None = None,  # None: no excess interval
+    seed: int | None = None,  # None: 0
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
-    metrics in spec order and ``error`` (None or a message per spec)."""
+    metrics in spec order and ``error`` (None or a message per spec); with
+    ``bootstrap_resamples`` (>= 100) also ``excess_ci_low``, ``excess_ci_high`` and
+    ``excess_t`` (the excess over the static hedge's moving-block-bootstrap interval)."""
 
 def excess_bootstrap(
     grid: npt.NDArray[np.float64],
