@@ -17,7 +17,8 @@ The ideas of issue 16 item 9, and how each is expressed:
 
 - ``trend_guard`` (a): the policy's trend guard (``trend_guard_bars``, ``trend_guard_pct``:
   rungs beyond the center pause on the side a trend would fill), tuned alone and with the
-  spacing (``trend_guard_spacing``).
+  spacing (``trend_guard_spacing``), and two fixed rules chosen before the runs
+  (``trend_guard_week``: 168 bars, 3%; ``trend_guard_day``: 24 bars, 1.5%).
 - ``fee_range_spacing`` (b): spacing = ``max(fee_multiple x round trip, k x sigma x sqrt(h))``
   where the round trip is two maker fees: the policy's dynamic spacing with a floor derived
   from the fees (a rule computed before the run). ``train_range_spacing``: the same idea
@@ -107,6 +108,8 @@ def funding_band(p: dict[str, Any], train: Candles) -> dict[str, Any]:
 class Experiment:
     params: dict[str, Any]
     derive: Derive | None = None
+    trials: int | None = None
+    """1 for a fixed rule (every parameter a single choice: nothing is tuned)."""
 
 
 TREND = {
@@ -125,6 +128,16 @@ RANGE = {
 EXPERIMENTS: dict[str, Experiment] = {
     "trend_guard": Experiment(TREND),
     "trend_guard_spacing": Experiment({**TREND, **SPACING}),
+    # fixed rules chosen before looking at the data (nothing tuned): a week's mean and 3%,
+    # a day's mean and 1.5%
+    "trend_guard_week": Experiment(
+        {"trend_guard_bars": {"choices": [168]}, "trend_guard_pct": {"choices": [0.03]}},
+        trials=1,
+    ),
+    "trend_guard_day": Experiment(
+        {"trend_guard_bars": {"choices": [24]}, "trend_guard_pct": {"choices": [0.015]}},
+        trials=1,
+    ),
     "fee_range_spacing": Experiment(RANGE, fee_range_spacing),
     "train_range_spacing": Experiment(RANGE, train_range_spacing),
     "funding_band": Experiment(
@@ -198,14 +211,15 @@ def run_all(candles: Candles, names: list[str], args: argparse.Namespace) -> lis
     for name in names:
         exp = EXPERIMENTS[name]
         t0 = time.perf_counter()
+        trials = exp.trials or args.trials
         folds, table = walk_forward(
             BASE,
-            space_of(exp, args.trials),
+            space_of(exp, trials),
             candles,
             train_bars=args.train_bars,
             test_bars=args.test_bars,
-            trials=args.trials,
-            seed=1,
+            trials=trials,
+            seed=args.seed,
             derive=exp.derive,
         )
         pooled = pooled_excess(folds)
@@ -257,6 +271,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--trials", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1, help="Optuna's sampler seed")
     ap.add_argument("--train-bars", type=int, default=8760)
     ap.add_argument("--test-bars", type=int, default=4380)
     ap.add_argument("--funding", action="store_true", help="attach the base-rate funding series")
