@@ -74,14 +74,14 @@ F_SPACING, F_MIN_DIST, F_VOL_MULT, F_RECENTER, F_SR_TOL, F_MAX_POS, F_MAX_DD = r
 F_STOP_PCT, F_VAR_LIMIT, F_VAR_CONF, F_SHRINK, F_SCALE_MIN, F_SCALE_MAX = range(7, 13)
 F_VOL_SHARE, F_H, F_H_MIN, F_H_MAX, F_FUND_SENS, F_TICK, F_LOT = range(13, 20)
 F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range(20, 27)
-F_HALT_H, F_REVIEW_H = 27, 28
-N_F = 29
+F_HALT_H, F_REVIEW_H, F_TREND_PCT = 27, 28, 29
+N_F = 30
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
 I_HISTORY, I_CADENCE, I_START, I_MAX_ACTIVE = range(13, 17)
-I_HALT_COOL, I_STOP_COOL = 17, 18
-N_I = 19
+I_HALT_COOL, I_STOP_COOL, I_TREND_BARS = 17, 18, 19
+N_I = 20
 # the policy state (PolicyState's fields, in order)
 P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
     9
@@ -616,6 +616,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         st,
         lo_since,
         hi_since,
+        tmean,
         ef,
         fac,
         row,
@@ -752,6 +753,22 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                             go[kept * OC + m] = go[k * OC + m]
                     kept += 1
             ng = kept
+            # the trend guard (trend.rs): the rungs beyond the center the trend would fill
+            if ci[I_TREND_BARS] > 0 and tmean > 0.0:
+                paused = -1
+                if price > tmean * (1.0 + cf[F_TREND_PCT]):
+                    paused = SELL
+                elif price < tmean * (1.0 - cf[F_TREND_PCT]):
+                    paused = BUY
+                if paused >= 0:
+                    kept = 0
+                    for k in range(ng):
+                        if not (go[k * OC + C_SIDE] == paused and go[k * OC + C_LEVEL] != 0):
+                            if kept != k:
+                                for m in range(OC):
+                                    go[kept * OC + m] = go[k * OC + m]
+                            kept += 1
+                    ng = kept
         # position layer: the dynamic stop on the net exposure (stop.rs)
         net = snap(spot / lot, False) - s_cur
         scale = 1.0
@@ -1178,6 +1195,14 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 for k in range(ei[E_LO] + nb - recent, ei[E_LO] + nb):
                     sv += v[k]
                 avg_volume = sv / max(recent, 1)
+                # the trend guard's mean close of the window's last trend_guard_bars bars
+                tk = min(nb, ci[I_TREND_BARS])
+                tmean = 0.0
+                if tk > 0:
+                    st_sum = 0.0
+                    for k in range(ei[E_LO] + nb - tk, ei[E_LO] + nb):
+                        st_sum += c[k]
+                    tmean = st_sum / tk
                 var_fraction = quantile(losses, ei[E_NLOSS], cf[F_VAR_CONF])
                 if not ci[I_SR]:
                     nsr = 0
@@ -1209,6 +1234,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     st,
                     lo_since,
                     hi_since,
+                    tmean,
                     ef,
                     fac,
                     row,
@@ -1583,6 +1609,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_TAKER] = float(e.taker_fee)
     cf[F_HALT_H] = float(r.halt_hedge_ratio)
     cf[F_REVIEW_H] = -1.0  # no risk review in a backtest (a review is a live bot's)
+    cf[F_TREND_PCT] = float(g.trend_guard_pct)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1
@@ -1603,6 +1630,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ci[I_MAX_ACTIVE] = e.max_active_orders
     ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, decision_period(cfg))
     ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, decision_period(cfg))
+    ci[I_TREND_BARS] = g.trend_guard_bars
     return cf, ci
 
 
@@ -1777,6 +1805,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "execution": {"rebalance_interval": "42000"},
         "data": {"timeframe": "1m", "history_bars": 600},
     },
+    "trend_guard": {"grid": {"trend_guard_bars": 120, "trend_guard_pct": "0.003"}},
     "tight_stops_20_levels": {
         "risk": {"stop_loss_pct": "0.002"},
         "grid": {"num_levels": 20, "grid_spacing_pct": "0.0005", "dynamic_spacing": False},

@@ -241,6 +241,44 @@ def test_sweep_rows_carry_the_baselines() -> None:
         assert row[k] == pytest.approx(single.metrics[k], rel=1e-12, abs=1e-9)
     assert Decimal(str(row["excess_pnl"])) == Decimal(str(single.metrics["excess_pnl"]))
     assert isinstance(pd.DataFrame(table), pd.DataFrame)
+    # the excess's bootstrap interval: the single run's (same resamples and seed), which brackets
+    # the excess here, and left out on request
+    for k in ("excess_ci_low", "excess_ci_high", "excess_t"):
+        assert row[k] == single.metrics[k], k
+    assert row["excess_ci_low"] < row["excess_pnl"] < row["excess_ci_high"]
+    one = grid_of({"grid_spacing_pct": [0.008]})
+    bare = sweep(BASE, one, CANDLES.slice(0, 600), bootstrap_resamples=None)
+    assert "excess_ci_low" not in bare.columns
+    assert bare.iloc[0]["excess_pnl"] == row["excess_pnl"]
+
+
+def test_walk_forward_derives_the_test_overrides_from_the_training_window() -> None:
+    pytest.importorskip("optuna")
+    from gridhedge.backtest.optimize import Param, SearchSpace, walk_forward
+    from gridhedge.errors import ConfigError
+
+    seen: list[tuple[int, int]] = []
+
+    def derive(p: dict[str, Any], train: Any) -> dict[str, Any]:
+        # spacing from the training window's sd of log returns (numpy), times the trial's k
+        seen.append((int(train.timestamp[0]), int(train.timestamp[-1])))
+        sigma = float(np.std(np.diff(np.log(train.close)), ddof=1))
+        return {"grid_spacing_pct": min(0.2, p["k"] * sigma), "dynamic_spacing": False}
+
+    space = SearchSpace("excess_pnl", "maximize", 3, 1, (Param("k", low=1.0, high=8.0),))
+    folds, table = walk_forward(
+        BASE, space, CANDLES, train_bars=400, test_bars=250, seed=1, derive=derive
+    )
+    ts = CANDLES.timestamp
+    for f in folds:
+        train = CANDLES.slice(f.train_start, f.test_start)
+        assert f.overrides == derive(f.best, train)
+        # every window the rule saw ends before the fold's test bars begin
+        assert int(train.timestamp[-1]) < int(ts[f.test_start])
+    assert all(end < int(ts[folds[-1].test_end - 1]) for _, end in seen)
+    assert "set.grid_spacing_pct" in table.columns and "best.k" in table.columns
+    with pytest.raises(ConfigError, match=r"params\.k"):
+        walk_forward(BASE, space, CANDLES, train_bars=400, test_bars=250, seed=1)
 
 
 def test_walk_forward_tests_each_choice_out_of_sample() -> None:

@@ -79,6 +79,8 @@ CASES = {
         risk={"stop_loss_pct": "0.01"},
         execution={"rebalance_interval": "18000"},
     ),
+    # the trend guard on (a 24-bar mean, 0.5%): rungs pause in trends, both drivers alike
+    "trend_guard": config(grid={"trend_guard_bars": 24, "trend_guard_pct": "0.005"}),
 }
 
 
@@ -104,6 +106,10 @@ def test_backtest_logs_the_paper_bots_events(case: str, tmp_path: pathlib.Path) 
     assert result.metrics["decisions"] == len(bot.stats.timestamps)
     if case == "halt_every_bar":
         assert result.metrics["halted"] and bot.get_status()["halted"]
+    if case == "trend_guard":
+        # the guard acted on these bars: without it the log differs
+        unguarded = run_backtest(config(), candles, symbol=SYMBOL, start=start)
+        assert unguarded.event_log() != backtest
     assert result.metrics["bars"] == len(candles.close) - start
     # the bot's equity at each decision is the backtest's marked-to-market equity there
     eq = result.series["equity"].to_numpy()

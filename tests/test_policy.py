@@ -192,3 +192,45 @@ def test_reasons_explain_the_first_decision() -> None:
     message = dict(d.reasons)["rebalance"]
     assert "outside its band" in message
     assert "market sell 1.000" in message
+
+
+@given(
+    config=configs,
+    seed=st.integers(0, 50),
+    bars=st.integers(2, 300),
+    pct=st.sampled_from(["0.002", "0.01", "0.03"]),
+    move=st.floats(0.95, 1.05),
+)
+def test_trend_guard_pauses_the_side_the_trend_would_fill(
+    config: dict[str, Any], seed: int, bars: int, pct: str, move: float
+) -> None:
+    # the reference: pandas' rolling mean of the last `bars` closes; above it by more than
+    # pct the sell rungs beyond the center go, below it the buy rungs; else nothing changes
+    import pandas as pd
+
+    c = candles(seed)[3]
+    mean = float(pd.Series(c).rolling(bars).mean().iloc[-1])
+    price = float(c[-1]) * move
+    up, down = price > mean * (1 + float(pct)), price < mean * (1 - float(pct))
+    plain = run(config, seed, 1.0, 1000, move=move)
+    guarded = run(
+        {**config, "trend_guard_bars": bars, "trend_guard_pct": pct}, seed, 1.0, 1000, move=move
+    )
+    rungs = {
+        side: [o.key for o in guarded.orders if o.role == "grid" and o.side == side and o.level]
+        for side in ("sell", "buy")
+    }
+    had = {
+        side: [o.key for o in plain.orders if o.role == "grid" and o.side == side and o.level]
+        for side in ("sell", "buy")
+    }
+    codes = [code for code, _ in guarded.reasons]
+    if up:
+        assert rungs["sell"] == []
+        assert "trend_guard" in codes or not had["sell"]
+    elif down:
+        assert rungs["buy"] == []
+        assert "trend_guard" in codes or not had["buy"]
+    else:
+        assert [x.row for x in guarded.orders] == [x.row for x in plain.orders]
+        assert "trend_guard" not in codes

@@ -1208,7 +1208,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 @final
 class PolicyConfig:
     """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
-    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24).
+    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
+    ``trend_guard_bars`` (0: the trend guard is off) and ``trend_guard_pct`` (0.02).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """
@@ -1454,9 +1455,13 @@ def sweep(
     *,
     threads: int | None = None,  # None: 0
     progress: Callable[[int, int], object] | None = None,
+    bootstrap_resamples: int | None = None,  # None: no excess interval
+    seed: int | None = None,  # None: 0
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
-    metrics in spec order and ``error`` (None or a message per spec)."""
+    metrics in spec order and ``error`` (None or a message per spec); with
+    ``bootstrap_resamples`` (>= 100) also ``excess_ci_low``, ``excess_ci_high`` and
+    ``excess_t`` (the excess over the static hedge's moving-block-bootstrap interval)."""
 
 def excess_bootstrap(
     grid: npt.NDArray[np.float64],

@@ -40,6 +40,11 @@ from gridhedge.errors import ConfigError
 from gridhedge.execution.paper import default_market
 from gridhedge.grid.config import FLAT_KEYS, ConfigSource, GridHedgeConfig
 
+Derive = Callable[[dict[str, Any], Candles], dict[str, Any]]
+"""Turns a trial's parameters and the candles it is trained on into configuration overrides
+(a rule computed before the run, e.g. a spacing from the training window's volatility and the
+fees). The walk-forward applies it to the test window with the TRAINING candles: no look-ahead."""
+
 
 @dataclass(frozen=True)
 class Param:
@@ -123,10 +128,13 @@ def optimize(
     seed: int = 0,
     trials: int | None = None,
     on_trial: Callable[[], object] | None = None,
+    derive: Derive | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Best overrides and the trials table. Each trial is scored on ``folds`` growing
     prefixes of the data; a trial below the median of earlier ones at a checkpoint is
-    pruned (Optuna's MedianPruner)."""
+    pruned (Optuna's MedianPruner). With ``derive`` the space's parameters are a rule's
+    (not configuration keys): ``derive(params, candles)`` gives the overrides, and the best
+    parameters are returned (not the overrides)."""
     import optuna
 
     n_trials = check_trials(space.trials if trials is None else trials)
@@ -146,7 +154,7 @@ def optimize(
             else:
                 assert p.low is not None and p.high is not None
                 overrides[p.name] = trial.suggest_float(p.name, p.low, p.high, log=p.log)
-        cfg = with_overrides(base, overrides)
+        cfg = with_overrides(base, derive(overrides, candles) if derive else overrides)
         value = math.nan
         for k in range(1, space.folds + 1):
             end = max(3, n * k // space.folds)
@@ -222,6 +230,8 @@ class Fold:
     test_start: int
     test_end: int
     best: dict[str, Any]
+    overrides: dict[str, Any]
+    """The configuration keys the test run set (``best`` itself without a ``derive`` rule)."""
     train_value: float
     test_value: float | None
     pnl: float
@@ -265,10 +275,14 @@ def walk_forward(
     seed: int = 0,
     trials: int | None = None,
     progress: Callable[[int, int], object] | None = None,
+    derive: Derive | None = None,
 ) -> tuple[list[Fold], pd.DataFrame]:
     """Walk-forward optimisation (see the module doc): folds start at 0 and roll by
     ``test_bars`` while a full test window fits. Returns the folds and their table (one row
-    per fold, with UTC times). ``progress(done, total)`` counts trials and test runs."""
+    per fold, with UTC times). ``progress(done, total)`` counts trials and test runs.
+    ``derive``: see :func:`optimize`; the test run uses the overrides derived from the
+    training window (a fold's ``best`` holds the rule's parameters, ``overrides`` what they
+    set; the table shows the overrides as ``set.<key>`` columns)."""
     n_trials = check_trials(space.trials if trials is None else trials)
     cfg0 = GridHedgeConfig.load(base)
     warmup = cfg0.data.history_bars
@@ -285,6 +299,10 @@ def walk_forward(
             f"must fit in the {n} bars of the data",
         )
     check_metric(space.metric, base, candles, symbol)
+    if derive is None:
+        for p in space.params:
+            if p.name not in FLAT_KEYS:
+                raise _bad(f"params.{p.name}", p.name, "must be a configuration key")
     total = len(starts) * (n_trials + 1)
     done = 0
 
@@ -298,8 +316,16 @@ def walk_forward(
     for s in starts:
         train = candles.slice(s, s + train_bars)
         best, table = optimize(
-            base, space, train, symbol=symbol, seed=seed, trials=n_trials, on_trial=tick
+            base,
+            space,
+            train,
+            symbol=symbol,
+            seed=seed,
+            trials=n_trials,
+            on_trial=tick,
+            derive=derive,
         )
+        overrides = derive(best, train) if derive is not None else best
         done_rows = table[table["state"] == "COMPLETE"]["value"]
         train_value = (
             float(done_rows.max() if space.direction == "maximize" else done_rows.min())
@@ -309,7 +335,7 @@ def walk_forward(
         test_start, test_end = s + train_bars, s + train_bars + test_bars
         from gridhedge.backtest.sweep import with_overrides
 
-        chosen = with_overrides(base, best)
+        chosen = with_overrides(base, overrides)
         r = _test_run(chosen, candles, test_start, test_end, warmup, symbol, seed)
         b = _test_run(cfg0, candles, test_start, test_end, warmup, symbol, seed)
         m = r.metrics
@@ -322,6 +348,7 @@ def walk_forward(
                 test_start=test_start,
                 test_end=test_end,
                 best=best,
+                overrides=overrides,
                 train_value=train_value,
                 test_value=float(tv) if isinstance(tv, int | float) else None,
                 pnl=float(m["pnl"]),
@@ -348,6 +375,7 @@ def walk_forward(
                 "train": f"{utc(f.train_start)} .. {utc(f.test_start - 1)}",
                 "test": f"{utc(f.test_start)} .. {utc(f.test_end - 1)}",
                 **{f"best.{p}": v for p, v in f.best.items()},
+                **({f"set.{k}": v for k, v in f.overrides.items()} if derive else {}),
                 f"train_{space.metric}": f.train_value,
                 f"test_{space.metric}": f.test_value,
                 "test_pnl": f.pnl,

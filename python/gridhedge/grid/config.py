@@ -60,6 +60,12 @@ class GridSettings(_Section):
     """Snap levels near detected support/resistance to just in front of them."""
     sr_tolerance_pct: Fraction = Decimal("0.003")
     """A level within this fraction of an S/R level snaps to it."""
+    trend_guard_bars: Annotated[int, Field(ge=0, le=100000)] = 0
+    """Trend guard (0: off): bars of the moving mean close (at most ``data.history_bars``).
+    When the price stands more than ``trend_guard_pct`` above that mean the sell rungs beyond
+    the center pause (they would build a short into the rise); below it, the buy rungs."""
+    trend_guard_pct: Fraction = Decimal("0.02")
+    """Distance from the trend guard's mean (fraction of it) that counts as a trend."""
 
 
 class RiskSettings(_Section):
@@ -307,6 +313,16 @@ class GridHedgeConfig(BaseSettings):
     @classmethod
     def _flat_seed_keys(cls, data: Any) -> Any:
         return _route_flat_keys(data)
+
+    @model_validator(mode="after")
+    def _trend_mean_in_window(self) -> Self:
+        if self.grid.trend_guard_bars > self.data.history_bars:
+            raise ValueError(
+                f"grid.trend_guard_bars ({self.grid.trend_guard_bars}) must be <= "
+                f"data.history_bars ({self.data.history_bars}): the mean is over the "
+                "policy's window"
+            )
+        return self
 
     @classmethod
     def load(

@@ -66,4 +66,6 @@ def policy_config(
         halt_cooldown=decisions_in(r.halt_cooldown, decision_period(config)),
         stop_cooldown=decisions_in(r.stop_cooldown, decision_period(config)),
         review_hedge_ratio=review_hedge_ratio,
+        trend_guard_bars=g.trend_guard_bars,
+        trend_guard_pct=g.trend_guard_pct,
     )

@@ -1160,6 +1160,27 @@ pub fn sweep(
     threads: usize,
     done: &std::sync::atomic::AtomicUsize,
 ) -> Result<Vec<Result<Metrics>>> {
+    Ok(sweep_excess(configs, market, data, threads, done, None)?
+        .into_iter()
+        .map(|r| r.map(|(m, _)| m))
+        .collect())
+}
+
+/// One run of [`sweep_excess`]: its metrics and, when asked for, its excess's interval.
+pub type SweptRun = (Metrics, Option<baseline::Excess>);
+
+/// [`sweep`] with, when `bootstrap = Some((resamples, seed))`, each run's excess over the
+/// static hedge and its moving-block-bootstrap interval ([`baseline::excess_bootstrap`] of
+/// its equity and static-equity series, default block; None for a run of fewer than 3 bars).
+/// The series are recorded for the bootstrap and dropped after it.
+pub fn sweep_excess(
+    configs: &[BacktestConfig],
+    market: &Market,
+    data: &Series<'_>,
+    threads: usize,
+    done: &std::sync::atomic::AtomicUsize,
+    bootstrap: Option<(usize, u64)>,
+) -> Result<Vec<Result<SweptRun>>> {
     use rayon::prelude::*;
     data.validate()?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -1168,14 +1189,30 @@ pub fn sweep(
         .map_err(|e| Error::numerical("threads", e.to_string()))?;
     let record = Record {
         events: false,
-        series: false,
+        series: bootstrap.is_some(),
     };
     Ok(pool.install(|| {
         configs
             .par_iter()
             .with_max_len(1)
             .map(|cfg| {
-                let r = run(cfg, market, data, record).map(|r| r.metrics);
+                let r = run(cfg, market, data, record).and_then(|r| {
+                    let excess = match bootstrap {
+                        Some((resamples, seed))
+                            if r.equity.len() >= 3 && r.static_equity.len() == r.equity.len() =>
+                        {
+                            Some(baseline::excess_bootstrap(
+                                &r.equity,
+                                &r.static_equity,
+                                0,
+                                resamples,
+                                seed,
+                            )?)
+                        }
+                        _ => None,
+                    };
+                    Ok((r.metrics, excess))
+                });
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 r
             })

@@ -95,6 +95,10 @@ pub struct PolicyConfig {
     /// A risk review's hedge ratio (e.g. the LLM's full hedge), applied after the funding
     /// tilt and only where it tightens (nearer a full hedge within the band); None: no review.
     pub review_hedge_ratio: Option<f64>,
+    /// Candles of the trend guard's moving mean (0: the guard is off; see `trend.rs`).
+    pub trend_guard_bars: usize,
+    /// How far (fraction) the price must stand from that mean to count as a trend.
+    pub trend_guard_pct: f64,
 }
 
 impl PolicyConfig {
@@ -164,6 +168,8 @@ impl PolicyConfig {
         if let Some(r) = self.review_hedge_ratio {
             check::non_negative("review_hedge_ratio", r)?;
         }
+        check::count_in("trend_guard_bars", self.trend_guard_bars, 0, 100_000)?;
+        check::open_interval("trend_guard_pct", self.trend_guard_pct, 0.0, 1.0)?;
         Ok(())
     }
 }
@@ -328,6 +334,9 @@ pub struct MarketStats {
     /// before any decision): whether a stop traded.
     pub low_since: f64,
     pub high_since: f64,
+    /// Mean close of the last `trend_guard_bars` candles of the window (quote; 0 when the
+    /// trend guard is off).
+    pub trend_mean: f64,
 }
 
 /// Bars whose mean volume caps each order (the market-impact layer).
@@ -370,6 +379,7 @@ impl MarketStats {
             avg_volume: recent.iter().sum::<f64>() / recent.len().max(1) as f64,
             low_since: c.low[n - 1],
             high_since: c.high[n - 1],
+            trend_mean: trend::mean_close(c.close[n - trend::mean_bars(cfg, n)..].iter().copied()),
             sr_levels: if cfg.support_resistance {
                 support_resistance(
                     c.high,
@@ -724,6 +734,14 @@ pub fn decide_in(
             explain,
         )?;
         stop::pause_grid(&new_state, grid_orders, &mut reasons, explain);
+        trend::guard(
+            cfg,
+            price,
+            stats.trend_mean,
+            grid_orders,
+            &mut reasons,
+            explain,
+        );
     }
 
     // position layer: the dynamic stop on the net exposure (stop.rs)
@@ -1121,6 +1139,7 @@ mod cap;
 mod engine;
 mod halt;
 mod stop;
+pub mod trend;
 pub use engine::PolicyEngine;
 
 #[cfg(test)]

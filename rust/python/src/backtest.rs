@@ -608,9 +608,12 @@ pub(crate) fn result_dict<'py>(
 /// Run every spec over the same data on `threads` rayon threads (0: all cores), metrics only,
 /// the GIL released. `progress(done, total)` is called from the calling thread about every
 /// 0.1 s. Returns a dict of metric columns (float64 / int64 arrays, in spec order) and an
-/// `error` list (None, or the message of a run that failed).
+/// `error` list (None, or the message of a run that failed). With `bootstrap_resamples`
+/// (>= 100) each row also gets the excess over the static hedge's moving-block-bootstrap 95%
+/// interval and t-statistic (`excess_ci_low`, `excess_ci_high`, `excess_t`; NaN for a failed
+/// or too short run), as `backtest` with the same `seed` gives them.
 #[pyfunction]
-#[pyo3(signature = (specs, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, threads = None, progress = None))]
+#[pyo3(signature = (specs, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, threads = None, progress = None, bootstrap_resamples = None, seed = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep<'py>(
     py: Python<'py>,
@@ -626,8 +629,26 @@ pub fn sweep<'py>(
     funding_rate: &Bound<'py, PyAny>,
     threads: Option<&Bound<'py, PyAny>>,
     progress: Option<Py<PyAny>>,
+    bootstrap_resamples: Option<&Bound<'py, PyAny>>,
+    seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = threads.map_or(Ok(0), |v| convert::count("threads", v))?;
+    let bootstrap = match bootstrap_resamples {
+        Some(v) if !v.is_none() => {
+            let n = convert::count("bootstrap_resamples", v)?;
+            if n < 100 {
+                return Err(crate::errors::invalid(
+                    py,
+                    "bootstrap_resamples",
+                    n,
+                    "must be >= 100",
+                ));
+            }
+            let seed = seed.map_or(Ok(0), |v| convert::count("seed", v))? as u64;
+            Some((n, seed))
+        }
+        _ => None,
+    };
     let items: Vec<Bound<'py, PyAny>> = specs.extract().map_err(|_| {
         crate::errors::invalid(py, "specs", "not a list", "must be a list of BacktestSpec")
     })?;
@@ -663,12 +684,12 @@ pub fn sweep<'py>(
         run(py, move || {
             if progress.is_none() {
                 // nothing to report: run on this thread, no polling
-                return core_bt::sweep(configs, mk, data, threads, done);
+                return core_bt::sweep_excess(configs, mk, data, threads, done, bootstrap);
             }
             std::thread::scope(|s| {
                 let caller = std::thread::current();
                 let worker = s.spawn(move || {
-                    let r = core_bt::sweep(configs, mk, data, threads, done);
+                    let r = core_bt::sweep_excess(configs, mk, data, threads, done, bootstrap);
                     caller.unpark(); // wake the reporting loop now, not at its next tick
                     r
                 });
@@ -705,8 +726,26 @@ pub fn sweep<'py>(
     let out = PyDict::new(py);
     let ok: Vec<Metrics> = results
         .iter()
-        .map(|r| r.as_ref().map_or(Metrics::default(), |m| *m))
+        .map(|r| r.as_ref().map_or(Metrics::default(), |(m, _)| *m))
         .collect();
+    if bootstrap.is_some() {
+        type Field = fn(&core_bt::baseline::Excess) -> f64;
+        let fields: [(&str, Field); 3] = [
+            ("excess_ci_low", |e| e.ci_low),
+            ("excess_ci_high", |e| e.ci_high),
+            ("excess_t", |e| e.t_stat),
+        ];
+        for (k, get) in fields {
+            let col: Vec<f64> = results
+                .iter()
+                .map(|r| match r {
+                    Ok((_, Some(e))) => get(e),
+                    _ => f64::NAN,
+                })
+                .collect();
+            out.set_item(k, col.into_pyarray(py))?;
+        }
+    }
     let zero = Metrics::default();
     for (i, (k, _)) in metric_fields(&zero).iter().enumerate() {
         let col: Vec<f64> = results

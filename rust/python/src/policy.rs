@@ -60,6 +60,8 @@ impl PyPolicyConfig {
             "halt_cooldown",
             "stop_cooldown",
             "review_hedge_ratio",
+            "trend_guard_bars",
+            "trend_guard_pct",
         ];
         for key in kw.keys() {
             let k = key.extract::<String>()?;
@@ -133,6 +135,12 @@ impl PyPolicyConfig {
                 Some(v) if !v.is_none() => Some(convert::float("review_hedge_ratio", &v)?),
                 _ => None,
             },
+            // the trend guard is optional (default: off)
+            trend_guard_bars: match kw.get_item("trend_guard_bars")? {
+                Some(v) => convert::count("trend_guard_bars", &v)?,
+                None => 0,
+            },
+            trend_guard_pct: opt_f("trend_guard_pct", 0.02)?,
         };
         run(py, || inner.validate())?;
         Ok(PyPolicyConfig { inner })

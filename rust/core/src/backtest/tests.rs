@@ -173,6 +173,32 @@ fn deterministic_and_sweep_matches_single_runs() {
 }
 
 #[test]
+fn sweep_excess_bootstraps_each_runs_series() {
+    let d = data(400);
+    let cfgs: Vec<BacktestConfig> = [0.005, 0.02]
+        .iter()
+        .map(|&s| BacktestConfig {
+            policy: PolicyConfig {
+                grid_spacing_pct: s,
+                ..bt().policy
+            },
+            ..bt()
+        })
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let swept =
+        sweep_excess(&cfgs, &market(), &series(&d), 2, &done, Some((300, 7))).expect("sweep");
+    for (cfg, r) in cfgs.iter().zip(swept) {
+        let (m, excess) = r.expect("run");
+        let single = run(cfg, &market(), &series(&d), ALL).expect("run");
+        assert_eq!(m, single.metrics);
+        let want = baseline::excess_bootstrap(&single.equity, &single.static_equity, 0, 300, 7)
+            .expect("bootstrap");
+        assert_eq!(excess, Some(want));
+    }
+}
+
+#[test]
 fn bad_inputs_are_named() {
     let d = data(50);
     let s = series(&d);

@@ -78,6 +78,7 @@ impl PolicyEngine {
     pub fn new(cfg: PolicyConfig, market: Market, history_bars: usize) -> Result<Self> {
         cfg.validate()?;
         check::count_in("history_bars", history_bars, 3, 10_000_000)?;
+        within_window(&cfg, history_bars)?;
         let clusters = PivotClusters::new(cfg.sr_tolerance_pct);
         Ok(PolicyEngine {
             cfg,
@@ -107,6 +108,7 @@ impl PolicyEngine {
     /// over unless the estimator or the support/resistance switch changed (then they restart).
     pub fn set_config(&mut self, cfg: PolicyConfig) -> Result<()> {
         cfg.validate()?;
+        within_window(&cfg, self.capacity)?;
         if cfg.volatility_estimator != self.cfg.volatility_estimator
             || cfg.support_resistance != self.cfg.support_resistance
         {
@@ -413,6 +415,11 @@ impl PolicyEngine {
         self.stats.long_run_volatility = long_run;
         self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
         self.stats.avg_volume = avg_volume;
+        self.stats.trend_mean = super::trend::mean_close(
+            self.bars
+                .range(n - super::trend::mean_bars(&self.cfg, n)..)
+                .map(|r| r.close),
+        );
         (self.stats.low_since, self.stats.high_since) = match self.since {
             Some(extremes) => extremes,
             None => {
@@ -473,6 +480,20 @@ impl PolicyEngine {
         self.since = None;
         Ok(decision)
     }
+}
+
+/// The trend guard's mean must fit in the window the engine keeps.
+fn within_window(cfg: &PolicyConfig, history_bars: usize) -> Result<()> {
+    if cfg.trend_guard_bars > history_bars {
+        return Err(Error::invalid(
+            "trend_guard_bars",
+            cfg.trend_guard_bars,
+            format!(
+                "must be <= history_bars ({history_bars}): the mean is over the policy's window"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Index of the first open time after `last` in increasing open times: O(1) when the window

@@ -35,6 +35,8 @@ pub(crate) fn config() -> PolicyConfig {
         halt_cooldown: 0,
         stop_cooldown: 24,
         review_hedge_ratio: None,
+        trend_guard_bars: 0,
+        trend_guard_pct: 0.02,
     }
 }
 
@@ -451,6 +453,8 @@ fn engine_matches_the_window_recomputation() {
             volatility_estimator: est,
             support_resistance: true,
             dynamic_spacing: true,
+            trend_guard_bars: 48,
+            trend_guard_pct: 0.005,
             ..config()
         };
         let mut engine = PolicyEngine::new(cfg.clone(), market(), 120).expect("engine");
@@ -505,6 +509,7 @@ fn engine_matches_the_window_recomputation() {
             assert_eq!(inc.var_fraction, batch.var_fraction);
             assert_eq!(inc.avg_volume, batch.avg_volume);
             assert_eq!(inc.sr_levels, batch.sr_levels);
+            assert_eq!(inc.trend_mean, batch.trend_mean);
             if est != VolEstimator::Ewma {
                 let price = d.close[end];
                 let book = Book {
@@ -629,4 +634,87 @@ fn a_review_applies_after_the_funding_tilt_and_only_tightens() {
     )
     .expect("decision");
     assert!((dec.metrics.target_hedge_ratio - 1.1).abs() < 1e-12);
+}
+
+/// A window whose closes climb (or fall) by `step` per bar from `price`.
+fn trending(n: usize, price: f64, step: f64) -> Data {
+    let mut d = data(n, price, 0.0);
+    for i in 0..n {
+        let c = price * (1.0 + step * i as f64);
+        let o = if i == 0 { c } else { d.close[i - 1] };
+        d.close[i] = c;
+        d.open[i] = o;
+        d.high[i] = o.max(c) * 1.001;
+        d.low[i] = o.min(c) * 0.999;
+    }
+    d
+}
+
+#[test]
+fn trend_guard_pauses_the_rungs_the_trend_would_fill() {
+    // at the hedge reference (1.0 x 1 BTC = 1000 lots) the ladder has both sides; a rise of
+    // 0.1% a bar puts the price far above its 24-bar mean, a fall far below
+    let guarded = PolicyConfig {
+        trend_guard_bars: 24,
+        trend_guard_pct: 0.005,
+        ..config()
+    };
+    let rungs = |cfg: &PolicyConfig, d: &Data| {
+        let price = *d.close.last().expect("bars");
+        let dec = decide(
+            cfg,
+            &market(),
+            &snapshot(d, price, 0.0),
+            &book(1.0, -1000),
+            &PolicyState::default(),
+        )
+        .expect("decision");
+        let count = |side: Side| {
+            dec.orders
+                .iter()
+                .filter(|o| o.role == Role::Grid && o.side == side && o.level != 0)
+                .count()
+        };
+        let reasons: Vec<_> = dec.reasons.iter().map(|r| r.code).collect();
+        (count(Side::Sell), count(Side::Buy), reasons)
+    };
+    for (step, paused) in [(0.001, Side::Sell), (-0.001, Side::Buy)] {
+        let d = trending(100, 50_000.0, step);
+        let (sells, buys, reasons) = rungs(&config(), &d);
+        assert!(sells > 0 && buys > 0, "the unguarded ladder has both sides");
+        assert!(!reasons.contains(&"trend_guard"));
+        let (gs, gb, reasons) = rungs(&guarded, &d);
+        assert!(reasons.contains(&"trend_guard"));
+        if paused == Side::Sell {
+            assert_eq!((gs, gb), (0, buys), "an up-trend pauses the sells only");
+        } else {
+            assert_eq!((gs, gb), (sells, 0), "a down-trend pauses the buys only");
+        }
+        // a threshold beyond the move leaves the ladder alone
+        let wide = PolicyConfig {
+            trend_guard_pct: 0.5,
+            ..guarded.clone()
+        };
+        assert_eq!(rungs(&wide, &d).0, sells);
+        assert_eq!(rungs(&wide, &d).1, buys);
+    }
+}
+
+#[test]
+fn trend_guard_settings_are_checked() {
+    let bad = PolicyConfig {
+        trend_guard_pct: 0.0,
+        ..config()
+    };
+    assert!(
+        matches!(bad.validate(), Err(Error::InvalidInput { field, .. }) if field == "trend_guard_pct")
+    );
+    let long = PolicyConfig {
+        trend_guard_bars: 121,
+        ..config()
+    };
+    assert!(matches!(
+        PolicyEngine::new(long, market(), 120),
+        Err(Error::InvalidInput { field, .. }) if field == "trend_guard_bars"
+    ));
 }
