@@ -8,7 +8,13 @@
   the previous simplified numba kernel for reference;
 - sweeps 1 vs 2 threads (plain grid at full size, the full policy on a slice) with the CPU
   time received, so a shared machine's load can be told from serialisation;
-- peak RSS of a 10,000-config metrics-only sweep.
+- peak RSS of a 10,000-config metrics-only sweep;
+- the user's path (issue 18, item 1): `run_backtest()` with its default recording next to the
+  metrics-only engine call on the same bars (alternating, best of each), and the memory a
+  recorded run adds per bar at its peak (RSS high-water mark in a fresh process; the frames
+  are built lazily, so this is what `run_backtest()` itself holds);
+- the order manager in levels (issue 18, item 2): the full policy's ns/bar at 5, 10 and 100
+  levels a side with every order sent (`max_active_orders` 1,000).
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
     python benches/bench_backtest.py --quick    # CI size (< 40 s)
@@ -323,6 +329,119 @@ print((status('VmHWM:') - before) / 1024)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def user_path(bars: int, repeat: int) -> tuple[float, float, int]:
+    """(run_backtest seconds, metrics-only `_core.backtest` seconds, bars run) on the full
+    policy, alternating the two `repeat` times and keeping the best of each."""
+    from gridhedge.backtest.engine import run_backtest
+
+    c = candles_for(bars)
+    market = default_market("BTCUSDT")
+    spec = spec_for(FULL, c)
+    a = arrays(c)
+    t_user = t_core = math.inf
+    for _ in range(repeat):
+        t_core = min(
+            t_core,
+            best_of(
+                lambda: _core.backtest(spec, market, *a, record_events=False, record_series=False),
+                1,
+            ),
+        )
+        t_user = min(t_user, best_of(lambda: run_backtest(FULL, c), 1))
+    return t_user, t_core, bars - spec.start
+
+
+def recorded_bytes_per_bar(bars: int) -> tuple[float, float, int]:
+    """(peak RSS added by `run_backtest()` with its default recording, and by the metrics-only
+    engine call, in bytes per bar; bars run), each in a fresh process after the candles exist
+    (so the input is not counted)."""
+
+    def peak(call: str) -> float:
+        code = f"""
+import sys
+sys.path.insert(0, 'benches')
+from bench_backtest import FULL, candles_for, arrays, spec_for
+from gridhedge import _core
+from gridhedge.backtest.engine import run_backtest
+from gridhedge.execution.paper import default_market
+c = candles_for({bars})
+a = arrays(c)
+spec = spec_for(FULL, c)
+market = default_market('BTCUSDT')
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1])
+open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to the current RSS
+before = status('VmRSS:')
+r = {call}
+print((status('VmHWM:') - before) * 1024 / ({bars} - spec.start))
+"""
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    user = peak("run_backtest(FULL, c)")
+    lean = peak("_core.backtest(spec, market, *a, record_events=False, record_series=False)")
+    return user, lean, bars
+
+
+def level_scaling(bars: int, repeat: int) -> dict[int, float]:
+    """The full policy's metrics-only ns/bar at 5, 10 and 100 levels a side, every order sent
+    (`max_active_orders` 1,000), alternating the three `repeat` times (best of each)."""
+    c = candles_for(bars)
+    market = default_market("BTCUSDT")
+    a = arrays(c)
+    specs = {
+        lv: spec_for(with_overrides(FULL, {"num_levels": lv, "max_active_orders": 1000}), c)
+        for lv in (5, 10, 100)
+    }
+    best = dict.fromkeys(specs, math.inf)
+    for _ in range(repeat):
+        for lv, spec in specs.items():
+            t = best_of(
+                lambda spec=spec: _core.backtest(
+                    spec, market, *a, record_events=False, record_series=False
+                ),
+                1,
+            )
+            best[lv] = min(best[lv], t / (bars - spec.start) * 1e9)
+    return best
+
+
+def main_user_path(quick: bool) -> None:
+    """Print the user path / metrics-only ratio, the recorded bytes per bar and the level
+    scaling (issue 18, items 1 and 2)."""
+    bars = 50_000 if quick else 525_600
+    load = os.getloadavg()[0]
+    t_user, t_core, run_bars = user_path(bars, 3)
+    print(
+        f"user path, full policy, {bars} one-minute bars: run_backtest() (events and series "
+        f"recorded, metrics with the excess bootstrap) {t_user / run_bars * 1e9:.0f} ns/bar, "
+        f"_core.backtest metrics only {t_core / run_bars * 1e9:.0f} ns/bar"
+    )
+    print(f"  run_backtest / metrics-only = {t_user / t_core:.2f}x (floor <= 1.5x)")
+    user_b, lean_b, mem_bars = recorded_bytes_per_bar(bars)
+    five_years = 5 * 525_600
+    print(
+        f"  peak memory added per bar ({mem_bars} bars, RSS high-water mark, input excluded): "
+        f"run_backtest() {user_b:.0f} B/bar (floor < 200), metrics only {lean_b:.0f} B/bar; "
+        f"a five-year one-minute run ({five_years:,} bars) records about "
+        f"{user_b * five_years / 1e9:.2f} GB"
+    )
+    lv_bars = 20_000 if quick else 100_000
+    ns = level_scaling(lv_bars, 2 if quick else 3)
+    print(
+        f"order manager in levels, full policy, {lv_bars} bars, every order sent: "
+        + ", ".join(f"{lv} levels a side {v:.0f} ns/bar" for lv, v in ns.items())
+    )
+    print(
+        f"  100 / 10 levels = {ns[100] / ns[10]:.2f}x (floor <= 3x); 10 / 5 = "
+        f"{ns[10] / ns[5]:.2f}x  (load average {load:.1f} on {os.cpu_count()} CPUs)"
+    )
+
+
 def candles_for(bars: int) -> Any:
     return synthetic_candles(seed=1, bars=bars, timeframe="1m", start_price=40_000.0)
 
@@ -351,6 +470,10 @@ def main() -> None:
     # --- the full policy vs its faithful twin (benches/policy_twin.py: the same logic as pure
     # Python and under numba, validated event for event against the engine first) ---
     main_twin(args.quick)
+    print()
+
+    # --- the user's path vs the engine, recorded memory, the order manager in levels ---
+    main_user_path(args.quick)
     print()
 
     # --- the plain 10-level grid: engine fast path vs pure Python vs numba, same logic ---
