@@ -585,6 +585,8 @@ pub struct LegSim<'a> {
     open_rows: Vec<OpenOrder>,
     /// The order manager's diff and its reused buffers.
     differ: orders::Differ,
+    /// The latest grid center in ticks and in quote (as recorded).
+    center: (i64, f64),
     next_id: u64,
     out: BacktestResult,
     met: Metrics,
@@ -688,6 +690,7 @@ impl<'a> LegSim<'a> {
             live: Vec::new(),
             open_rows: Vec::new(),
             differ: orders::Differ::default(),
+            center: (0, 0.0),
             next_id: 1,
             out,
             met: Metrics::default(),
@@ -1035,8 +1038,14 @@ impl<'a> LegSim<'a> {
             out.var_forecast.push(forecast);
             out.var95.push(f95);
             out.var99.push(f99);
-            out.center
-                .push(self.market.ticks_to_f64(self.state.center_ticks));
+            // the center moves only at decisions: convert it when it does
+            if self.center.0 != self.state.center_ticks {
+                self.center = (
+                    self.state.center_ticks,
+                    self.market.ticks_to_f64(self.state.center_ticks),
+                );
+            }
+            out.center.push(self.center.1);
             out.funding.push(self.funding_f);
         }
         equity
