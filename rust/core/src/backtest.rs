@@ -17,9 +17,8 @@
 //!
 //! Units: prices in ticks, amounts in lots of the market; money in quote currency.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::account::Account;
 use crate::error::{check, Error, Result};
@@ -580,7 +579,9 @@ pub struct LegSim<'a> {
     hwm: Decimal,
     hwm_f: f64,
     state: PolicyState,
-    sequences: HashMap<OrderKey, u64>,
+    sequences: FxHashMap<OrderKey, u64>,
+    /// Ids of the orders a decision cancels (reused).
+    cancel_ids: Vec<u64>,
     live: Vec<Live>,
     open_rows: Vec<OpenOrder>,
     /// The order manager's diff and its reused buffers.
@@ -686,7 +687,8 @@ impl<'a> LegSim<'a> {
             hwm: Decimal::ZERO,
             hwm_f: 0.0,
             state: PolicyState::default(),
-            sequences: HashMap::new(),
+            sequences: FxHashMap::default(),
+            cancel_ids: Vec::new(),
             live: Vec::new(),
             open_rows: Vec::new(),
             differ: orders::Differ::default(),
@@ -912,14 +914,19 @@ impl<'a> LegSim<'a> {
         }));
         let (cancels, places) = self.differ.diff(&self.open_rows, want);
         if !cancels.is_empty() {
+            self.cancel_ids.clear();
             for &i in cancels {
                 let l = self.live[i];
-                self.book.cancel(l.id);
+                self.cancel_ids.push(l.id);
                 self.met.orders_cancelled += 1;
                 if self.record.events {
                     self.out.orders.cancelled_bar[l.row] = j as i64;
                 }
             }
+            // ids grow with placement and the live orders keep placement order, but sort
+            // anyway: the book's one-pass cancel needs them ascending
+            self.cancel_ids.sort_unstable();
+            self.book.cancel_sorted(&self.cancel_ids);
             // `cancels` ascend: walk them beside the live orders
             let (mut k, mut next) = (0, 0);
             self.live.retain(|_| {
