@@ -208,13 +208,16 @@ class BacktestResult:
 
     @cached_property
     def _keys(self) -> npt.NDArray[Any]:
-        """Key code of each order row (``gs3``, ``gb2``, ``xb0``, ...)."""
+        """Key code of each order row (``gs3``, ``gb2``, ``xb0``, ...): role, side, rung."""
         o = self.raw["orders"]
-        rung = np.abs(o["level"]).astype(str).astype(object)
-        return np.asarray(
-            o["role"].view("S1").astype(str).astype(object)
-            + o["side"].view("S1").astype(str).astype(object)
-            + rung
+        return np.array(
+            [
+                f"{chr(r)}{chr(s)}{abs(lv)}"
+                for r, s, lv in zip(
+                    o["role"].tolist(), o["side"].tolist(), o["level"].tolist(), strict=True
+                )
+            ],
+            dtype=object,
         )
 
     @cached_property
