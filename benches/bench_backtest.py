@@ -8,7 +8,13 @@
   the previous simplified numba kernel for reference;
 - sweeps 1 vs 2 threads (plain grid at full size, the full policy on a slice) with the CPU
   time received, so a shared machine's load can be told from serialisation;
-- peak RSS of a 10,000-config metrics-only sweep.
+- peak RSS of a 10,000-config metrics-only sweep;
+- the user's path (issue 18, item 1): `run_backtest()` with its default recording next to the
+  metrics-only engine call on the same bars (alternating, best of each), and the memory a
+  recorded run adds per bar at its peak (RSS high-water mark in a fresh process; the frames
+  are built lazily, so this is what `run_backtest()` itself holds);
+- the order manager in levels (issue 18, item 2): the full policy's ns/bar at 5, 10 and 100
+  levels a side with every order sent (`max_active_orders` 1,000).
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
     python benches/bench_backtest.py --quick    # CI size (< 40 s)
@@ -323,6 +329,168 @@ print((status('VmHWM:') - before) / 1024)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def cpu_of(fn: Any) -> float:
+    """CPU seconds of one single-threaded call (steadier than wall time on a shared machine:
+    another process's load does not count)."""
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def user_path(bars: int, repeat: int) -> tuple[float, float, int]:
+    """(run_backtest CPU seconds, metrics-only `_core.backtest` CPU seconds, bars run) on the
+    full policy, alternating the two `repeat` times and keeping the best of each."""
+    from gridhedge.backtest.engine import run_backtest
+
+    c = candles_for(bars)
+    market = default_market("BTCUSDT")
+    spec = spec_for(FULL, c)
+    a = arrays(c)
+    t_user = t_core = math.inf
+    for _ in range(repeat):
+        t_core = min(
+            t_core,
+            cpu_of(
+                lambda: _core.backtest(spec, market, *a, record_events=False, record_series=False)
+            ),
+        )
+        t_user = min(t_user, cpu_of(lambda: run_backtest(FULL, c)))
+    return t_user, t_core, bars - spec.start
+
+
+def recorded_bytes_per_bar(bars: int) -> tuple[float, float, int]:
+    """(peak RSS added by `run_backtest()` with its default recording, and by the metrics-only
+    engine call, in bytes per bar; bars run), each in a fresh process after the candles exist
+    (so the input is not counted)."""
+
+    def peak(call: str) -> float:
+        code = f"""
+import sys
+sys.path.insert(0, 'benches')
+from bench_backtest import FULL, candles_for, arrays, spec_for
+from gridhedge import _core
+from gridhedge.backtest.engine import run_backtest
+from gridhedge.execution.paper import default_market
+c = candles_for({bars})
+a = arrays(c)
+spec = spec_for(FULL, c)
+market = default_market('BTCUSDT')
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1])
+open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to the current RSS
+before = status('VmRSS:')
+r = {call}
+print((status('VmHWM:') - before) * 1024 / ({bars} - spec.start))
+"""
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    user = peak("run_backtest(FULL, c)")
+    lean = peak("_core.backtest(spec, market, *a, record_events=False, record_series=False)")
+    return user, lean, bars
+
+
+def stop_replacements(bars: int) -> tuple[int, int, int]:
+    """The stop's re-placements in a recorded run (an order of the stop's key cancelled on the
+    bar its successor is placed): (re-placements, those at the same price with a new amount,
+    those at the same price and amount). The diff keeps an unchanged order, so the last is 0
+    unless a partial fill left less than the amount resting."""
+    from gridhedge.backtest.engine import run_backtest
+
+    o = run_backtest(FULL, candles_for(bars)).raw["orders"]
+    same_price = same_both = n = 0
+    for side in (ord("s"), ord("b")):
+        rows = np.flatnonzero((o["role"] == ord("x")) & (o["side"] == side))
+        prev, cur = rows[:-1], rows[1:]
+        again = o["cancelled_bar"][prev] == o["placed_bar"][cur]
+        price = o["price_ticks"][prev] == o["price_ticks"][cur]
+        amount = o["amount_lots"][prev] == o["amount_lots"][cur]
+        n += int(again.sum())
+        same_price += int((again & price & ~amount).sum())
+        same_both += int((again & price & amount).sum())
+    return n, same_price, same_both
+
+
+# every level live and re-priced almost every bar: a 50-unit inventory, caps out of the way
+CHURN = {"max_position_size": "1000", "var_limit": "1e12"}
+
+
+def level_scaling(bars: int, repeat: int, churn: bool = False) -> dict[int, float]:
+    """The full policy's metrics-only ns/bar (CPU time) at 5, 10 and 100 levels a side, every
+    order sent (`max_active_orders` 1,000), alternating the three `repeat` times (best of
+    each). `churn`: the `CHURN` caps and 50 units of spot, so that every level is live and
+    re-placed about every bar (the order manager's worst case)."""
+    c = candles_for(bars)
+    market = default_market("BTCUSDT")
+    a = arrays(c)
+    extra = CHURN if churn else {}
+    specs = {
+        lv: spec_for(
+            with_overrides(FULL, {"num_levels": lv, "max_active_orders": 1000, **extra}),
+            c,
+            spot_amount="50" if churn else "1",
+        )
+        for lv in (5, 10, 100)
+    }
+    best = dict.fromkeys(specs, math.inf)
+    for _ in range(repeat):
+        for lv, spec in specs.items():
+            t = cpu_of(
+                lambda spec=spec: _core.backtest(
+                    spec, market, *a, record_events=False, record_series=False
+                )
+            )
+            best[lv] = min(best[lv], t / (bars - spec.start) * 1e9)
+    return best
+
+
+def main_user_path(quick: bool) -> None:
+    """Print the user path / metrics-only ratio, the recorded bytes per bar and the level
+    scaling (issue 18, items 1 and 2)."""
+    bars = 50_000 if quick else 525_600
+    load = os.getloadavg()[0]
+    t_user, t_core, run_bars = user_path(bars, 3)
+    print(
+        f"user path, full policy, {bars} one-minute bars, CPU time best of 3: run_backtest() "
+        f"(events and series recorded, metrics with the excess bootstrap) "
+        f"{t_user / run_bars * 1e9:.0f} ns/bar, _core.backtest metrics only "
+        f"{t_core / run_bars * 1e9:.0f} ns/bar"
+    )
+    print(f"  run_backtest / metrics-only = {t_user / t_core:.2f}x (floor <= 1.5x)")
+    user_b, lean_b, mem_bars = recorded_bytes_per_bar(bars)
+    five_years = 5 * 525_600
+    print(
+        f"  peak memory added per bar ({mem_bars} bars, RSS high-water mark, input excluded): "
+        f"run_backtest() {user_b:.0f} B/bar (floor < 200), metrics only {lean_b:.0f} B/bar; "
+        f"a five-year one-minute run ({five_years:,} bars) records about "
+        f"{user_b * five_years / 1e9:.2f} GB"
+    )
+    n, same_price, same_both = stop_replacements(20_000 if quick else 100_000)
+    print(
+        f"  the stop's re-placements: {n}, of which {same_price} at the same price with a new "
+        f"amount and {same_both} unchanged; the rest ({n - same_price - same_both}) move its "
+        "price (keeping it still is the policy's part, issue 18 item 3)"
+    )
+    lv_bars = 20_000 if quick else 100_000
+    for churn, what in (
+        (False, "the bench inventory (1 unit)"),
+        (True, "every level live and re-priced each bar (50 units, caps lifted)"),
+    ):
+        ns = level_scaling(lv_bars, 3, churn)
+        print(
+            f"order manager in levels, full policy, {lv_bars} bars, every order sent, {what}, "
+            "CPU time: " + ", ".join(f"{lv} levels a side {v:.0f} ns/bar" for lv, v in ns.items())
+        )
+        print(
+            f"  100 / 10 levels = {ns[100] / ns[10]:.2f}x (floor <= 3x); 10 / 5 = "
+            f"{ns[10] / ns[5]:.2f}x  (load average {load:.1f} on {os.cpu_count()} CPUs)"
+        )
+
+
 def candles_for(bars: int) -> Any:
     return synthetic_candles(seed=1, bars=bars, timeframe="1m", start_price=40_000.0)
 
@@ -351,6 +519,10 @@ def main() -> None:
     # --- the full policy vs its faithful twin (benches/policy_twin.py: the same logic as pure
     # Python and under numba, validated event for event against the engine first) ---
     main_twin(args.quick)
+    print()
+
+    # --- the user's path vs the engine, recorded memory, the order manager in levels ---
+    main_user_path(args.quick)
     print()
 
     # --- the plain 10-level grid: engine fast path vs pure Python vs numba, same logic ---

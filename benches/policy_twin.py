@@ -1634,10 +1634,10 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     return cf, ci
 
 
-def engine_events(raw: dict[str, Any], market: Any) -> list[tuple[int, ...]]:
-    """The engine's event log as the twin's rows (bar, kind, role, side, level, sequence,
-    price ticks, lots), the key read back from the client order id."""
-    e = raw["events"]
+def engine_events(e: Any, market: Any) -> list[tuple[int, ...]]:
+    """The engine's event log (`BacktestResult.events`, the frame a user reads) as the twin's
+    rows (bar, kind, role, side, level, sequence, price ticks, lots), the key read back from
+    the client order id."""
     tick, lot = Decimal(str(market.tick_size)), Decimal(str(market.lot_size))
     kinds = {"place": PLACE, "cancel": CANCEL, "fill": FILL}
     roles = {"g": GRID, "r": REBALANCE, "x": STOP}
@@ -1683,7 +1683,7 @@ def validate(
     the numba one (events and metrics) on the first `py_bars` bars of the first seed.
     Prints what differs; returns whether everything matched."""
     from gridhedge import _core
-    from gridhedge.backtest.engine import arrays, spec_for
+    from gridhedge.backtest.engine import arrays, result_of, spec_for
     from gridhedge.data.synthetic import synthetic_candles
     from gridhedge.execution.paper import default_market
 
@@ -1696,7 +1696,7 @@ def validate(
         spec = spec_for(config, c)
         data = arrays(c)
         raw = _core.backtest(spec, market, *data, record_events=True, record_series=True)
-        want = engine_events(raw, market)
+        want = engine_events(result_of(raw, c, spec, market).events, market)
         cf, ci = twin_settings(config, spec, market)
         met, ev = nb(data, cf, ci)
         got = [tuple(int(x) for x in r) for r in ev]

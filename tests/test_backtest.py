@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,33 @@ def test_results_are_pandas_and_consistent() -> None:
     ids = r.orders["client_order_id"]
     assert ids.is_unique and all(len(i) <= 36 for i in ids)
     assert all(e[4] >= 0 for e in r.event_log())
+
+
+def test_the_core_hands_over_numeric_columns_and_frames_are_built_on_demand() -> None:
+    r = run_backtest(BASE, CANDLES)
+    # no Python object per order, fill or bar: every column is a numeric numpy array
+    for table in ("orders", "fills", "series"):
+        for name, col in r.raw[table].items():
+            assert isinstance(col, np.ndarray) and col.dtype != object, (table, name)
+    assert not {"events", "orders", "fills", "series"} & set(vars(r))
+    # the frames, once asked for, agree with the columns and with each other
+    o, e = r.orders, r.events
+    assert len(o) == len(r.raw["orders"]["role"]) == r.metrics["orders_placed"]
+    assert (e["event"] == "cancel").sum() == r.metrics["orders_cancelled"]
+    placed = e[e["event"] == "place"]
+    assert placed["client_order_id"].tolist() == o["client_order_id"].tolist()
+    assert placed["bar"].tolist() == o["placed_bar"].tolist()
+    assert placed["price"].tolist() == o["price"].tolist()
+    # a cancel's amount is what was left unfilled, on the bar the order says
+    cancels = e[e["event"] == "cancel"].merge(o, on="client_order_id", suffixes=("", "_o"))
+    assert (cancels["bar"] == cancels["cancelled_bar"]).all()
+    left = cancels["amount_o"].map(Decimal) - cancels["filled"].map(Decimal)
+    assert (cancels["amount"].map(Decimal) == left).all()
+    # bars never go back, and within a bar fills come before cancels before placements
+    rank = e["event"].map({"fill": 0, "cancel": 1, "place": 2}).to_numpy()
+    key = e["bar"].to_numpy() * 3 + rank
+    assert (np.diff(key) >= 0).all()
+    assert "events" in vars(r)  # cached
 
 
 def test_rayon_sweep_equals_single_runs_and_reports_progress() -> None:

@@ -1418,6 +1418,11 @@ class BacktestSpec:
     def spot_amount(self) -> str:
         """The spot inventory (base units), an exact decimal string."""
     @property
+    def bot_id(self) -> str:
+        """The bot id its client order ids are scoped to."""
+    @property
+    def symbol(self) -> str: ...
+    @property
     def plain_grid(self) -> bool:
         """Run the plain static geometric grid (no policy layers) instead of the policy."""
     def plain_levels(self, market: Market, close: float) -> tuple[list[int], int]:
@@ -1438,8 +1443,9 @@ def backtest(
     record_events: bool | None = None,  # None: True
     record_series: bool | None = None,  # None: True
 ) -> dict[str, Any]:
-    """One run (GIL released): ``metrics``, ``events``/``orders``/``fills`` (columns; exact
-    prices and amounts as decimal strings), ``series`` (float64 arrays from ``first_bar``)."""
+    """One run (GIL released): ``metrics``, ``kinds`` (order kind names by code), ``orders``
+    and ``fills`` (numpy columns: codes, ticks, lots and bars; no Python object per row; the
+    event log derives from them), ``series`` (float64 arrays from ``first_bar``)."""
 
 def sweep(
     specs: list[BacktestSpec],

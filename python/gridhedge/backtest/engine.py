@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -143,25 +144,180 @@ def arrays(candles: Candles) -> tuple[Any, ...]:
     )
 
 
+def _decimal_strings(units: npt.NDArray[np.int64], step: Decimal) -> list[str]:
+    """``n x step`` as exact decimal strings (the core's ``ticks_to_price`` /
+    ``lots_to_amount``), each distinct value formatted once."""
+    memo: dict[int, str] = {}
+    out = []
+    for n in units.tolist():
+        text = memo.get(n)
+        if text is None:
+            text = memo[n] = str(Decimal(n) * step)
+        out.append(text)
+    return out
+
+
+def _codes(column: npt.NDArray[np.uint8], names: dict[int, str]) -> npt.NDArray[Any]:
+    """uint8 codes as their names (an object array)."""
+    table = np.empty(256, dtype=object)
+    for code, name in names.items():
+        table[code] = name
+    return table[np.asarray(column, dtype=np.intp)]
+
+
+SIDES = {ord("s"): "sell", ord("b"): "buy"}
+
+
 @dataclass(frozen=True)
 class BacktestResult:
-    """A run: metrics, the event log, orders, fills and per-bar series (pandas)."""
+    """A run: metrics, the event log, orders, fills and per-bar series.
+
+    The core hands over numpy columns (``raw``: codes, ticks, lots, bars; no Python object per
+    order, fill or bar); ``events``, ``orders``, ``fills`` and ``series`` are pandas frames
+    built from them on first access (then cached), so a run that only needs its metrics or
+    arrays never pays for them."""
 
     metrics: dict[str, Any]
-    events: pd.DataFrame
-    orders: pd.DataFrame
-    fills: pd.DataFrame
-    series: pd.DataFrame
-    """Per bar from the first decision: close, equity, pnl, static_equity, unhedged_equity
-    (the baselines), drawdown, hedge_ratio, position, var_forecast, var95, var99,
-    var_exception, center, funding (cumulative, quote); indexed by bar open time (UTC)."""
     spec: BacktestSpec
     market: Market
+    raw: dict[str, Any] = field(repr=False)
+    """The core's result dict (``_core.backtest``: ``orders``, ``fills``, ``series`` columns)."""
+    timestamp: npt.NDArray[np.int64] = field(repr=False)
+    """Open times (ms UTC) of every bar of the run's candles."""
+    close: npt.NDArray[np.float64] = field(repr=False)
+    """Closes of every bar of the run's candles (quote)."""
+    record_series: bool = True
     funding_source: str = "none: zero funding assumed"
     """Where the run's funding came from (``Candles.funding_origin``)."""
     settings: dict[str, float] = field(default_factory=dict)
     """The configuration the report draws: ``hedge_ratio``, ``hedge_ratio_min``,
     ``hedge_ratio_max``, ``max_drawdown`` (fractions)."""
+
+    def _times(self, bars: npt.NDArray[np.int64]) -> Any:
+        return pd.to_datetime(self.timestamp[bars], unit="ms", utc=True)
+
+    @cached_property
+    def _client_ids(self) -> list[str]:
+        """Client order id of each order row (the order manager's: key and sequence)."""
+        o = self.raw["orders"]
+        bot, symbol = self.spec.bot_id, self.spec.symbol
+        return [
+            _core.client_order_id(bot, symbol, key, seq)
+            for key, seq in zip(self._keys.tolist(), o["sequence"].tolist(), strict=True)
+        ]
+
+    @cached_property
+    def _keys(self) -> npt.NDArray[Any]:
+        """Key code of each order row (``gs3``, ``gb2``, ``xb0``, ...): role, side, rung."""
+        o = self.raw["orders"]
+        return np.array(
+            [
+                f"{chr(r)}{chr(s)}{abs(lv)}"
+                for r, s, lv in zip(
+                    o["role"].tolist(), o["side"].tolist(), o["level"].tolist(), strict=True
+                )
+            ],
+            dtype=object,
+        )
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """One row per order sent: ``client_order_id``, ``key``, ``kind``, ``side``, ``price``,
+        ``amount``, ``filled`` (exact decimal strings), ``placed_bar``, ``cancelled_bar``
+        (-1: never cancelled)."""
+        o = self.raw["orders"]
+        kinds = dict(enumerate(self.raw["kinds"]))
+        return pd.DataFrame(
+            {
+                "client_order_id": self._client_ids,
+                "key": self._keys,
+                "kind": _codes(o["kind"], kinds),
+                "side": _codes(o["side"], SIDES),
+                "price": _decimal_strings(o["price_ticks"], self.market.tick_size),
+                "amount": _decimal_strings(o["amount_lots"], self.market.lot_size),
+                "filled": _decimal_strings(o["filled_lots"], self.market.lot_size),
+                "placed_bar": np.asarray(o["placed_bar"], dtype=np.int64),
+                "cancelled_bar": np.asarray(o["cancelled_bar"], dtype=np.int64),
+            }
+        )
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log: ``bar``, ``time``, ``event`` (place / cancel / fill),
+        ``client_order_id``, ``side``, ``price``, ``amount`` (exact decimal strings). On each
+        bar the fills in the order they happened, then the cancels, then the placements, each
+        in placement order (the core's ``BacktestResult::events``); a cancel's amount is what
+        was left unfilled. Empty for the plain grid (no order table)."""
+        o, f = self.raw["orders"], self.raw["fills"]
+        if not len(o["role"]):
+            cols = ("bar", "time", "event", "client_order_id", "side", "price", "amount")
+            return pd.DataFrame({c: [] for c in cols})
+        rows = np.arange(len(o["role"]), dtype=np.int64)
+        cancelled = rows[o["cancelled_bar"] >= 0]
+        order = np.concatenate([f["order"], cancelled, rows])
+        bar = np.concatenate([f["bar"], o["cancelled_bar"][cancelled], o["placed_bar"]])
+        rank = np.concatenate(
+            [
+                np.zeros(len(f["bar"]), np.int8),
+                np.ones(len(cancelled), np.int8),
+                np.full(len(rows), 2, np.int8),
+            ]
+        )
+        lots = np.concatenate(
+            [
+                f["lots"],
+                o["amount_lots"][cancelled] - o["filled_lots"][cancelled],
+                o["amount_lots"],
+            ]
+        )
+        ticks = np.concatenate([f["price_ticks"], o["price_ticks"][cancelled], o["price_ticks"]])
+        at = np.lexsort((np.arange(len(bar)), rank, bar))
+        order, bar, lots, ticks = order[at], bar[at], lots[at], ticks[at]
+        ids = np.asarray(self._client_ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "bar": bar,
+                "time": self._times(bar),
+                "event": np.array(["fill", "cancel", "place"], dtype=object)[rank[at]],
+                "client_order_id": ids[order],
+                "side": _codes(o["side"][order], SIDES),
+                "price": _decimal_strings(ticks, self.market.tick_size),
+                "amount": _decimal_strings(lots, self.market.lot_size),
+            }
+        )
+
+    @cached_property
+    def fills(self) -> pd.DataFrame:
+        """One row per fill: ``bar``, ``time``, ``client_order_id`` ("" for the plain grid),
+        ``order`` (the order's row, or the plain grid's level index), ``side``, ``price``,
+        ``amount`` (float64), ``fee`` (quote; negative: a rebate), ``maker``."""
+        f = self.raw["fills"]
+        ids = (
+            np.asarray(self._client_ids, dtype=object)[f["order"]]
+            if len(self.raw["orders"]["role"])
+            else np.full(len(f["bar"]), "", dtype=object)
+        )
+        return pd.DataFrame(
+            {
+                "bar": f["bar"],
+                "time": self._times(f["bar"]),
+                "client_order_id": ids,
+                "order": f["order"],
+                "side": _codes(f["side"], SIDES),
+                "price": f["price"],
+                "amount": f["amount"],
+                "fee": f["fee"],
+                "maker": f["maker"],
+            }
+        )
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """Per bar from the first decision: close, equity, pnl, static_equity,
+        unhedged_equity (the baselines), drawdown, hedge_ratio, position, var_forecast, var95,
+        var99, var_exception, center, funding (cumulative, quote); indexed by bar open time
+        (UTC). Empty without ``record_series``."""
+        return series_frame(self.raw, self.timestamp, self.close, self.spec, self.record_series)
 
     def event_log(self) -> list[EventRow]:
         """The parity log: (bar, event, client id, side, exact price, exact amount)."""
@@ -251,15 +407,17 @@ RETURN_FIGURES = ("annual_return", "sharpe", "sortino", "calmar", "max_drawdown"
 
 
 def finish_metrics(
-    metrics: dict[str, Any], series: pd.DataFrame, resamples: int, seed: int
+    metrics: dict[str, Any], series: dict[str, Any], resamples: int, seed: int
 ) -> dict[str, Any]:
-    """The excess bootstrap (when the series are there), NaN figures made None with the
-    reason in ``undefined``."""
+    """The excess bootstrap (when the per-bar ``equity`` and ``static_equity`` arrays are
+    there), NaN figures made None with the reason in ``undefined``."""
     m = dict(metrics)
-    if len(series) >= 3 and "static_equity" in series:
+    equity = np.asarray(series.get("equity", ()), dtype=np.float64)
+    static = np.asarray(series.get("static_equity", ()), dtype=np.float64)
+    if len(equity) >= 3 and len(static) == len(equity):
         ex = _core.excess_bootstrap(
-            np.ascontiguousarray(series["equity"], dtype=np.float64),
-            np.ascontiguousarray(series["static_equity"], dtype=np.float64),
+            np.ascontiguousarray(equity),
+            np.ascontiguousarray(static),
             resamples=resamples,
             seed=seed,
         )
@@ -300,19 +458,29 @@ def result_of(
     seed: int = 0,
 ) -> BacktestResult:
     """A :class:`BacktestResult` from the core's result dict (``_core.backtest``'s, or one leg
-    of ``_core.portfolio_backtest``'s)."""
+    of ``_core.portfolio_backtest``'s); its frames are built when first asked for."""
+    s = raw["series"] if record_series else {}
+    return BacktestResult(
+        metrics=finish_metrics(raw["metrics"], s, bootstrap_resamples, seed),
+        spec=spec,
+        market=mk,
+        raw=raw,
+        timestamp=np.asarray(candles.timestamp, dtype=np.int64),
+        close=np.asarray(candles.close, dtype=np.float64),
+        record_series=record_series,
+        funding_source=candles.funding_origin,
+    )
+
+
+def series_frame(
+    raw: dict[str, Any],
+    timestamp: npt.NDArray[np.int64],
+    close: npt.NDArray[np.float64],
+    spec: BacktestSpec,
+    record_series: bool = True,
+) -> pd.DataFrame:
+    """The per-bar frame of :attr:`BacktestResult.series` from the core's arrays."""
     first = int(raw["first_bar"])
-    events = pd.DataFrame(raw["events"], columns=list(raw["events"].keys()))
-    if len(events):
-        events.insert(
-            1, "time", pd.to_datetime(candles.timestamp[events["bar"]], unit="ms", utc=True)
-        )
-    orders = pd.DataFrame(raw["orders"])
-    fills = pd.DataFrame(raw["fills"])
-    if len(fills):
-        fills.insert(
-            1, "time", pd.to_datetime(candles.timestamp[fills["bar"]], unit="ms", utc=True)
-        )
     s = raw["series"]
     series = pd.DataFrame()
     if record_series and len(s["equity"]):
@@ -322,8 +490,8 @@ def result_of(
         var = np.asarray(s["var_forecast"])
         series = pd.DataFrame(
             {
-                "bar": np.arange(first, len(candles.close)),
-                "close": candles.close[first:],
+                "bar": np.arange(first, len(close)),
+                "close": close[first:],
                 "equity": equity,
                 "pnl": equity - equity[0],
                 **{
@@ -337,20 +505,11 @@ def result_of(
                 "var_forecast": var,
                 "var95": s["var95"],
                 "var99": s["var99"],
-                "var_exception": -change - var_noise(candles.close[first:], equity, spec) > var,
+                "var_exception": -change - var_noise(close[first:], equity, spec) > var,
                 "center": np.where(np.asarray(s["center"]) > 0, s["center"], np.nan),
                 "funding": s["funding"],
             },
-            index=pd.to_datetime(candles.timestamp[first:], unit="ms", utc=True),
+            index=pd.to_datetime(timestamp[first:], unit="ms", utc=True),
         )
         series.index.name = "time"
-    return BacktestResult(
-        metrics=finish_metrics(raw["metrics"], series, bootstrap_resamples, seed),
-        events=events,
-        orders=orders,
-        fills=fills,
-        series=series,
-        spec=spec,
-        market=mk,
-        funding_source=candles.funding_origin,
-    )
+    return series

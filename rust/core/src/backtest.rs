@@ -17,9 +17,8 @@
 //!
 //! Units: prices in ticks, amounts in lots of the market; money in quote currency.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::account::Account;
 use crate::error::{check, Error, Result};
@@ -27,7 +26,7 @@ use crate::fills::{Bar, FillBook, FillParams, OrderKind, SimOrder};
 use crate::money::decimal_to_f64 as to_f64;
 use crate::money::{Market, Side};
 use crate::orders::{self, OpenOrder, OrderKey};
-use crate::policy::{Book, PolicyConfig, PolicyEngine, PolicyState};
+use crate::policy::{Book, PolicyConfig, PolicyEngine, PolicyState, Role};
 
 /// Candles (open times in ms, OHLCV) and a funding series (times in ms, rates per interval).
 #[derive(Debug, Clone, Copy)]
@@ -191,7 +190,7 @@ pub struct Event {
     pub lots: i64,
 }
 
-/// One order sent by the run.
+/// One order sent by the run (a row of [`OrderTable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderRow {
     pub key: OrderKey,
@@ -206,6 +205,112 @@ pub struct OrderRow {
     pub placed_bar: usize,
     /// Bar of its cancel, if it was cancelled.
     pub cancelled_bar: Option<usize>,
+}
+
+/// The orders sent by a run, one column per field (rows in placement order), so a recorded
+/// run costs about 55 bytes an order and the columns reach numpy without a copy.
+/// Codes: `role` b'g' grid / b'r' rebalance / b'x' stop, `side` b's' / b'b', `kind` 0 limit /
+/// 1 stop-market / 2 market ([`KIND_CODES`]); `cancelled_bar` is -1 when never cancelled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderTable {
+    pub role: Vec<u8>,
+    pub side: Vec<u8>,
+    pub level: Vec<i32>,
+    pub sequence: Vec<u64>,
+    pub kind: Vec<u8>,
+    pub price_ticks: Vec<i64>,
+    pub amount_lots: Vec<i64>,
+    pub filled_lots: Vec<i64>,
+    pub placed_bar: Vec<i64>,
+    pub cancelled_bar: Vec<i64>,
+}
+
+/// The order kinds in the order of their codes in [`OrderTable::kind`].
+pub const KIND_CODES: [OrderKind; 3] = [OrderKind::Limit, OrderKind::StopMarket, OrderKind::Market];
+
+fn role_code(r: Role) -> u8 {
+    match r {
+        Role::Grid => b'g',
+        Role::Rebalance => b'r',
+        Role::Stop => b'x',
+    }
+}
+
+fn side_code(s: Side) -> u8 {
+    match s {
+        Side::Sell => b's',
+        Side::Buy => b'b',
+    }
+}
+
+fn kind_code(k: OrderKind) -> u8 {
+    match k {
+        OrderKind::Limit => 0,
+        OrderKind::StopMarket => 1,
+        OrderKind::Market => 2,
+    }
+}
+
+impl OrderTable {
+    /// Orders recorded.
+    pub fn len(&self) -> usize {
+        self.role.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.role.is_empty()
+    }
+
+    /// Append an order placed on `bar`, nothing filled yet; returns its row.
+    pub fn push(&mut self, row: &OrderRow) -> usize {
+        let at = self.len();
+        self.role.push(role_code(row.key.role));
+        self.side.push(side_code(row.side));
+        self.level.push(row.key.level);
+        self.sequence.push(row.sequence);
+        self.kind.push(kind_code(row.kind));
+        self.price_ticks.push(row.price_ticks);
+        self.amount_lots.push(row.amount_lots);
+        self.filled_lots.push(row.filled_lots);
+        self.placed_bar.push(row.placed_bar as i64);
+        self.cancelled_bar
+            .push(row.cancelled_bar.map_or(-1, |b| b as i64));
+        at
+    }
+
+    /// The rows in placement order.
+    pub fn rows(&self) -> impl Iterator<Item = OrderRow> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    /// Row `i` (panics when out of range, as slice indexing).
+    pub fn row(&self, i: usize) -> OrderRow {
+        let side = if self.side[i] == b'b' {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let role = match self.role[i] {
+            b'g' => Role::Grid,
+            b'r' => Role::Rebalance,
+            _ => Role::Stop,
+        };
+        OrderRow {
+            key: OrderKey {
+                role,
+                side,
+                level: self.level[i],
+            },
+            sequence: self.sequence[i],
+            kind: KIND_CODES[usize::from(self.kind[i])],
+            side,
+            price_ticks: self.price_ticks[i],
+            amount_lots: self.amount_lots[i],
+            filled_lots: self.filled_lots[i],
+            placed_bar: self.placed_bar[i] as usize,
+            cancelled_bar: usize::try_from(self.cancelled_bar[i]).ok(),
+        }
+    }
 }
 
 /// One fill.
@@ -294,11 +399,11 @@ pub struct Metrics {
     pub conditional_coverage_p_99: f64,
 }
 
-/// The outcome of a run.
+/// The outcome of a run. The event log is not stored: it is the orders' placements and
+/// cancels and the fills, in the order [`BacktestResult::events`] rebuilds it.
 #[derive(Debug, Clone, Default)]
 pub struct BacktestResult {
-    pub events: Vec<Event>,
-    pub orders: Vec<OrderRow>,
+    pub orders: OrderTable,
     pub fills: Vec<FillRow>,
     /// Bar indexes `start..n` of the series below.
     pub first_bar: usize,
@@ -328,7 +433,6 @@ struct Live {
     row: usize,
     key: OrderKey,
     kind: OrderKind,
-    side: Side,
     price_ticks: i64,
     remaining: i64,
 }
@@ -475,9 +579,15 @@ pub struct LegSim<'a> {
     hwm: Decimal,
     hwm_f: f64,
     state: PolicyState,
-    sequences: HashMap<OrderKey, u64>,
+    sequences: FxHashMap<OrderKey, u64>,
+    /// Ids of the orders a decision cancels (reused).
+    cancel_ids: Vec<u64>,
     live: Vec<Live>,
     open_rows: Vec<OpenOrder>,
+    /// The order manager's diff and its reused buffers.
+    differ: orders::Differ,
+    /// The latest grid center in ticks and in quote (as recorded).
+    center: (i64, f64),
     next_id: u64,
     out: BacktestResult,
     met: Metrics,
@@ -577,9 +687,12 @@ impl<'a> LegSim<'a> {
             hwm: Decimal::ZERO,
             hwm_f: 0.0,
             state: PolicyState::default(),
-            sequences: HashMap::new(),
+            sequences: FxHashMap::default(),
+            cancel_ids: Vec::new(),
             live: Vec::new(),
             open_rows: Vec::new(),
+            differ: orders::Differ::default(),
+            center: (0, 0.0),
             next_id: 1,
             out,
             met: Metrics::default(),
@@ -647,15 +760,7 @@ impl<'a> LegSim<'a> {
                 self.met.fills += 1;
                 if self.record.events {
                     let row = self.live[at].row;
-                    self.out.orders[row].filled_lots += f.lots;
-                    self.out.events.push(Event {
-                        bar: j,
-                        kind: EventKind::Fill,
-                        order: row,
-                        side: f.side,
-                        price_ticks: f.price_ticks,
-                        lots: f.lots,
-                    });
+                    self.out.orders.filled_lots[row] += f.lots;
                     self.out.fills.push(FillRow {
                         bar: j,
                         order: row,
@@ -704,15 +809,7 @@ impl<'a> LegSim<'a> {
             self.book.cancel(l.id);
             self.met.orders_cancelled += 1;
             if self.record.events {
-                self.out.orders[l.row].cancelled_bar = Some(j);
-                self.out.events.push(Event {
-                    bar: j,
-                    kind: EventKind::Cancel,
-                    order: l.row,
-                    side: l.side,
-                    price_ticks: l.price_ticks,
-                    lots: l.remaining,
-                });
+                self.out.orders.cancelled_bar[l.row] = j as i64;
             }
         }
     }
@@ -815,32 +912,31 @@ impl<'a> LegSim<'a> {
             },
             remaining_lots: l.remaining,
         }));
-        let (cancels, places) = orders::diff(&self.open_rows, want);
+        let (cancels, places) = self.differ.diff(&self.open_rows, want);
         if !cancels.is_empty() {
-            for &i in &cancels {
+            self.cancel_ids.clear();
+            for &i in cancels {
                 let l = self.live[i];
-                self.book.cancel(l.id);
+                self.cancel_ids.push(l.id);
                 self.met.orders_cancelled += 1;
                 if self.record.events {
-                    self.out.orders[l.row].cancelled_bar = Some(j);
-                    self.out.events.push(Event {
-                        bar: j,
-                        kind: EventKind::Cancel,
-                        order: l.row,
-                        side: l.side,
-                        price_ticks: l.price_ticks,
-                        lots: l.remaining,
-                    });
+                    self.out.orders.cancelled_bar[l.row] = j as i64;
                 }
             }
-            let mut k = 0;
+            // ids grow with placement and the live orders keep placement order, but sort
+            // anyway: the book's one-pass cancel needs them ascending
+            self.cancel_ids.sort_unstable();
+            self.book.cancel_sorted(&self.cancel_ids);
+            // `cancels` ascend: walk them beside the live orders
+            let (mut k, mut next) = (0, 0);
             self.live.retain(|_| {
-                let keep = !cancels.contains(&k);
+                let cancelled = cancels.get(next) == Some(&k);
+                next += usize::from(cancelled);
                 k += 1;
-                keep
+                !cancelled
             });
         }
-        for &i in &places {
+        for &i in places {
             let d = want[i];
             let key = OrderKey::from(&d);
             let seq = self.sequences.entry(key).or_insert(0);
@@ -863,7 +959,7 @@ impl<'a> LegSim<'a> {
             self.met.orders_placed += 1;
             let row = self.out.orders.len();
             if self.record.events {
-                self.out.orders.push(OrderRow {
+                self.out.orders.push(&OrderRow {
                     key,
                     sequence,
                     kind: d.kind,
@@ -874,21 +970,12 @@ impl<'a> LegSim<'a> {
                     placed_bar: j,
                     cancelled_bar: None,
                 });
-                self.out.events.push(Event {
-                    bar: j,
-                    kind: EventKind::Place,
-                    order: row,
-                    side: d.side,
-                    price_ticks: d.price_ticks,
-                    lots: d.amount_lots,
-                });
             }
             self.live.push(Live {
                 id,
                 row,
                 key,
                 kind: d.kind,
-                side: d.side,
                 price_ticks: d.price_ticks,
                 remaining: d.amount_lots,
             });
@@ -958,8 +1045,14 @@ impl<'a> LegSim<'a> {
             out.var_forecast.push(forecast);
             out.var95.push(f95);
             out.var99.push(f99);
-            out.center
-                .push(self.market.ticks_to_f64(self.state.center_ticks));
+            // the center moves only at decisions: convert it when it does
+            if self.center.0 != self.state.center_ticks {
+                self.center = (
+                    self.state.center_ticks,
+                    self.market.ticks_to_f64(self.state.center_ticks),
+                );
+            }
+            out.center.push(self.center.1);
             out.funding.push(self.funding_f);
         }
         equity
@@ -1136,11 +1229,62 @@ fn pos_of(a: &Account, lot: f64) -> f64 {
 impl BacktestResult {
     /// The client order id of order `row` of this run.
     pub fn client_order_id(&self, cfg: &BacktestConfig, row: usize) -> Result<String> {
-        let o = self
-            .orders
-            .get(row)
-            .ok_or_else(|| Error::invalid("order", row, "is not an order of this run"))?;
+        if row >= self.orders.len() {
+            return Err(Error::invalid("order", row, "is not an order of this run"));
+        }
+        let o = self.orders.row(row);
         orders::client_order_id(&cfg.bot_id, &cfg.symbol, &o.key, o.sequence)
+    }
+
+    /// The event log (placements, cancels and fills; empty for the plain grid, which keeps
+    /// no order table): on each bar the fills in the order they happened, then the cancels,
+    /// then the placements, each in order-row order (the order manager cancels and places in
+    /// placement order; a bar has one decision). A cancel's lots are what was left unfilled.
+    pub fn events(&self) -> Vec<Event> {
+        let o = &self.orders;
+        if o.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(2 * o.len() + self.fills.len());
+        for f in &self.fills {
+            out.push(Event {
+                bar: f.bar,
+                kind: EventKind::Fill,
+                order: f.order,
+                side: f.side,
+                price_ticks: f.price_ticks,
+                lots: f.lots,
+            });
+        }
+        for i in 0..o.len() {
+            let row = o.row(i);
+            if let Some(bar) = row.cancelled_bar {
+                out.push(Event {
+                    bar,
+                    kind: EventKind::Cancel,
+                    order: i,
+                    side: row.side,
+                    price_ticks: row.price_ticks,
+                    lots: row.amount_lots - row.filled_lots,
+                });
+            }
+            out.push(Event {
+                bar: row.placed_bar,
+                kind: EventKind::Place,
+                order: i,
+                side: row.side,
+                price_ticks: row.price_ticks,
+                lots: row.amount_lots,
+            });
+        }
+        let rank = |k: EventKind| match k {
+            EventKind::Fill => 0u8,
+            EventKind::Cancel => 1,
+            EventKind::Place => 2,
+        };
+        // stable: fills keep their order, cancels and places their row order
+        out.sort_by_key(|e| (e.bar, rank(e.kind)));
+        out
     }
 }
 

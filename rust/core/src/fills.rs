@@ -190,6 +190,8 @@ pub struct FillBook {
     market: Market,
     params: FillParams,
     orders: Vec<SimOrder>,
+    /// The largest id ever placed: a larger one cannot already rest (no scan needed).
+    max_id: Option<u64>,
 }
 
 /// A crossing found on the path: where along the path, and which order.
@@ -207,6 +209,7 @@ impl FillBook {
             market,
             params,
             orders: Vec::new(),
+            max_id: None,
         }
     }
 
@@ -239,13 +242,15 @@ impl FillBook {
                 "must be > 0",
             ));
         }
-        if self.orders.iter().any(|o| o.id == order.id) {
+        let fresh = self.max_id.is_none_or(|m| order.id > m);
+        if !fresh && self.orders.iter().any(|o| o.id == order.id) {
             return Err(Error::invalid(
                 "order_id",
                 order.id,
                 "must not already rest in the book",
             ));
         }
+        self.max_id = Some(self.max_id.map_or(order.id, |m| m.max(order.id)));
         self.orders.push(order);
         Ok(())
     }
@@ -254,6 +259,15 @@ impl FillBook {
     pub fn cancel(&mut self, id: u64) -> Option<SimOrder> {
         let at = self.orders.iter().position(|o| o.id == id)?;
         Some(self.orders.remove(at))
+    }
+
+    /// Remove every resting order whose id is in `ids` (ascending), in one pass over the book;
+    /// returns how many were resting.
+    pub fn cancel_sorted(&mut self, ids: &[u64]) -> usize {
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must ascend");
+        let before = self.orders.len();
+        self.orders.retain(|o| ids.binary_search(&o.id).is_err());
+        before - self.orders.len()
     }
 
     /// Fill the book against bar `bar_index`; returns the fills in path order.

@@ -121,34 +121,165 @@ pub struct OpenOrder {
     pub remaining_lots: i64,
 }
 
+/// What an open order must share with a desired one to be kept: key (role, side, level),
+/// kind, price and amount, as one totally ordered value.
+type Match = (u8, u8, i32, u8, i64, i64);
+
+fn match_of(key: &OrderKey, kind: OrderKind, price_ticks: i64, lots: i64) -> Match {
+    (
+        key.role as u8,
+        key.side as u8,
+        key.level,
+        kind as u8,
+        price_ticks,
+        lots,
+    )
+}
+
+/// The order manager's diff with its buffers kept between decisions, linear in the orders:
+/// the open orders are chained by key in a table indexed by (role, side, level) (the levels
+/// a run uses are a narrow range of rungs), so each desired order looks only at the open
+/// orders of its key. Keys spread wider than the table allows (a hand-made input) fall back
+/// to sorting the open orders. After the first decisions of a run it allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Differ {
+    /// Per (role, side, level) slot: 1 + the lowest open index of that key (0: none). All
+    /// zeros between two diffs.
+    head: Vec<u32>,
+    /// Per open order: 1 + the next open index of the same key (0: none).
+    next: Vec<u32>,
+    /// The fallback: open orders by (match, index).
+    sorted: Vec<(Match, usize)>,
+    kept: Vec<bool>,
+    cancels: Vec<usize>,
+    places: Vec<usize>,
+}
+
+/// The widest level range (per role and side) the key table covers beyond the orders' count.
+const DENSE_SPAN: i64 = 4096;
+
+impl Differ {
+    /// [`diff`] into the buffers: (open indexes to cancel, desired indexes to place), both
+    /// ascending. Each desired order keeps the lowest-index open order not kept yet that has
+    /// its key, kind, price and remaining amount.
+    pub fn diff(&mut self, open: &[OpenOrder], desired: &[DesiredOrder]) -> (&[usize], &[usize]) {
+        self.kept.clear();
+        self.kept.resize(open.len(), false);
+        self.places.clear();
+        let (lo, hi) = open.iter().fold((i64::MAX, i64::MIN), |(lo, hi), o| {
+            let l = i64::from(o.key.level);
+            (lo.min(l), hi.max(l))
+        });
+        // levels are i32: the span of a non-empty open book fits an i64
+        let span = if open.is_empty() { 0 } else { hi - lo + 1 };
+        if open.is_empty() {
+            self.places.extend(0..desired.len());
+        } else if span <= DENSE_SPAN + 4 * open.len() as i64 && open.len() < u32::MAX as usize {
+            self.by_table(open, desired, lo, span as usize);
+        } else {
+            self.by_sorting(open, desired);
+        }
+        self.cancels.clear();
+        self.cancels
+            .extend((0..open.len()).filter(|&i| !self.kept[i]));
+        (&self.cancels, &self.places)
+    }
+
+    fn by_table(&mut self, open: &[OpenOrder], desired: &[DesiredOrder], lo: i64, span: usize) {
+        let slot = |k: &OrderKey| -> Option<usize> {
+            let at = usize::try_from(i64::from(k.level) - lo).ok()?;
+            (at < span).then(|| (k.role as usize * 2 + k.side as usize) * span + at)
+        };
+        if self.head.len() < 6 * span {
+            self.head.resize(6 * span, 0);
+        }
+        self.next.clear();
+        self.next.resize(open.len(), 0);
+        // chain each key's open orders in ascending index order
+        for (i, o) in open.iter().enumerate().rev() {
+            if let Some(s) = slot(&o.key) {
+                self.next[i] = self.head[s];
+                self.head[s] = i as u32 + 1;
+            }
+        }
+        for (d_index, d) in desired.iter().enumerate() {
+            let mut link = slot(&OrderKey::from(d)).map_or(0, |s| self.head[s]);
+            let mut found = false;
+            while link != 0 {
+                let i = link as usize - 1;
+                let o = &open[i];
+                if !self.kept[i]
+                    && o.kind == d.kind
+                    && o.price_ticks == d.price_ticks
+                    && o.remaining_lots == d.amount_lots
+                {
+                    self.kept[i] = true;
+                    found = true;
+                    break;
+                }
+                link = self.next[i];
+            }
+            if !found {
+                self.places.push(d_index);
+            }
+        }
+        for o in open {
+            if let Some(s) = slot(&o.key) {
+                self.head[s] = 0;
+            }
+        }
+    }
+
+    fn by_sorting(&mut self, open: &[OpenOrder], desired: &[DesiredOrder]) {
+        self.sorted.clear();
+        self.sorted.extend(
+            open.iter()
+                .enumerate()
+                .map(|(i, o)| (match_of(&o.key, o.kind, o.price_ticks, o.remaining_lots), i)),
+        );
+        self.sorted.sort_unstable();
+        for (d_index, d) in desired.iter().enumerate() {
+            let want = match_of(&OrderKey::from(d), d.kind, d.price_ticks, d.amount_lots);
+            let mut at = self.sorted.partition_point(|(m, _)| *m < want);
+            let mut found = false;
+            while let Some(&(m, i)) = self.sorted.get(at) {
+                if m != want {
+                    break;
+                }
+                if !self.kept[i] {
+                    self.kept[i] = true;
+                    found = true;
+                    break;
+                }
+                at += 1;
+            }
+            if !found {
+                self.places.push(d_index);
+            }
+        }
+    }
+
+    /// Whether each open order of the last [`Differ::diff`] is kept (not cancelled).
+    pub fn kept(&self) -> &[bool] {
+        &self.kept
+    }
+}
+
 /// The minimal change from `open` to `desired`: indexes of open orders to cancel and of
 /// desired orders to place. An open order is kept when a desired order has its key, kind,
 /// price and remaining amount; any other open order is cancelled (and re-placed if still
-/// wanted). Cancels come before places so `max_active_orders` is never exceeded.
+/// wanted). Cancels come before places so `max_active_orders` is never exceeded. A driver
+/// that diffs every bar keeps a [`Differ`] instead (same result, no allocation).
 pub fn diff(open: &[OpenOrder], desired: &[DesiredOrder]) -> (Vec<usize>, Vec<usize>) {
-    let mut kept = vec![false; open.len()];
-    let mut places = Vec::new();
-    for (d_index, d) in desired.iter().enumerate() {
-        let key = OrderKey::from(d);
-        let matching = open.iter().enumerate().position(|(i, o)| {
-            !kept[i]
-                && o.key == key
-                && o.kind == d.kind
-                && o.price_ticks == d.price_ticks
-                && o.remaining_lots == d.amount_lots
-        });
-        match matching {
-            Some(i) => kept[i] = true,
-            None => places.push(d_index),
-        }
-    }
-    let cancels = (0..open.len()).filter(|&i| !kept[i]).collect();
-    (cancels, places)
+    let mut d = Differ::default();
+    let (cancels, places) = d.diff(open, desired);
+    (cancels.to_vec(), places.to_vec())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn desired(role: Role, side: Side, level: i32, price: i64, lots: i64) -> DesiredOrder {
         DesiredOrder {
@@ -221,6 +352,84 @@ mod tests {
             parse_client_order_id("bot-1", "BTCUSDT", &id.replace("-9", "-x")),
             None
         );
+    }
+
+    /// The linear-search diff this module had before [`Differ`]: the reference.
+    fn diff_by_scan(open: &[OpenOrder], desired: &[DesiredOrder]) -> (Vec<usize>, Vec<usize>) {
+        let mut kept = vec![false; open.len()];
+        let mut places = Vec::new();
+        for (d_index, d) in desired.iter().enumerate() {
+            let key = OrderKey::from(d);
+            let matching = open.iter().enumerate().position(|(i, o)| {
+                !kept[i]
+                    && o.key == key
+                    && o.kind == d.kind
+                    && o.price_ticks == d.price_ticks
+                    && o.remaining_lots == d.amount_lots
+            });
+            match matching {
+                Some(i) => kept[i] = true,
+                None => places.push(d_index),
+            }
+        }
+        let cancels = (0..open.len()).filter(|&i| !kept[i]).collect();
+        (cancels, places)
+    }
+
+    fn arb_order() -> impl Strategy<Value = (u8, bool, i32, u8, i64, i64)> {
+        // few distinct values, so that keys, prices and amounts collide often (duplicates);
+        // now and then a far level, beyond the key table's span (the sorting fallback)
+        let level = prop_oneof![8 => -3i32..4, 1 => Just(i32::MIN), 1 => Just(i32::MAX)];
+        (0u8..3, any::<bool>(), level, 0u8..3, 98i64..102, 1i64..3)
+    }
+
+    fn desired_of(t: (u8, bool, i32, u8, i64, i64)) -> DesiredOrder {
+        DesiredOrder {
+            role: [Role::Grid, Role::Rebalance, Role::Stop][usize::from(t.0)],
+            side: if t.1 { Side::Buy } else { Side::Sell },
+            level: t.2,
+            kind: [OrderKind::Limit, OrderKind::StopMarket, OrderKind::Market][usize::from(t.3)],
+            price_ticks: t.4,
+            amount_lots: t.5,
+        }
+    }
+
+    proptest! {
+        /// Reference: the linear scan (`diff_by_scan`), on orders with many duplicate keys,
+        /// prices and amounts; one `Differ` reused across cases, as a run reuses it.
+        #[test]
+        fn differ_equals_the_linear_scan(
+            runs in proptest::collection::vec(
+                (
+                    proptest::collection::vec(arb_order(), 0..12),
+                    proptest::collection::vec(arb_order(), 0..12),
+                ),
+                1..4,
+            )
+        ) {
+            let mut differ = Differ::default();
+            for (open, want) in runs {
+                let open: Vec<OpenOrder> = open
+                    .into_iter()
+                    .map(|t| {
+                        let d = desired_of(t);
+                        OpenOrder {
+                            key: OrderKey::from(&d),
+                            kind: d.kind,
+                            price_ticks: d.price_ticks,
+                            remaining_lots: d.amount_lots,
+                        }
+                    })
+                    .collect();
+                let want: Vec<DesiredOrder> = want.into_iter().map(desired_of).collect();
+                let (c, p) = diff_by_scan(&open, &want);
+                let (dc, dp) = differ.diff(&open, &want);
+                prop_assert_eq!((dc, dp), (c.as_slice(), p.as_slice()));
+                let kept: Vec<bool> = (0..open.len()).map(|i| !c.contains(&i)).collect();
+                prop_assert_eq!(differ.kept(), kept.as_slice());
+                prop_assert_eq!(diff(&open, &want), (c, p));
+            }
+        }
     }
 
     #[test]

@@ -202,6 +202,17 @@ impl PyBacktestSpec {
         self.inner.spot_amount.to_string()
     }
 
+    /// The bot id its client order ids are scoped to.
+    #[getter]
+    fn bot_id(&self) -> String {
+        self.inner.bot_id.clone()
+    }
+
+    #[getter]
+    fn symbol(&self) -> String {
+        self.inner.symbol.clone()
+    }
+
     #[getter]
     fn plain_grid(&self) -> bool {
         self.inner.plain_grid
@@ -412,183 +423,77 @@ pub fn backtest<'py>(
         series: record_series,
     };
     let r = run(py, || core_bt::run(cfg, mk, &data, record))?;
-    result_dict(py, cfg, mk, r)
+    result_dict(py, mk, r)
 }
 
-/// A run's result as the dict `backtest` returns.
+/// A run's result as the dict `backtest` returns: numbers only, one numpy array per column,
+/// handed over without a copy (no Python object per order, fill or bar). `orders`: `role`
+/// (uint8 `g`/`r`/`x`), `side` (uint8 `s`/`b`), `level` (int32), `sequence` (uint64), `kind`
+/// (uint8 index into `kinds`), `price_ticks`, `amount_lots`, `filled_lots`, `placed_bar`,
+/// `cancelled_bar` (int64, -1: never cancelled); `fills`: `bar`, `order` (the order's row, or
+/// the plain grid's level index), `side` (uint8), `price_ticks`, `lots` (int64), `price`,
+/// `amount`, `fee` (float64), `maker` (bool); `series`: float64 arrays over bars
+/// `first_bar..n`. The event log is derived from `orders` and `fills` (see
+/// `gridhedge.backtest.engine`).
 pub(crate) fn result_dict<'py>(
     py: Python<'py>,
-    cfg: &BacktestConfig,
     mk: &gridhedge_core::money::Market,
     r: core_bt::BacktestResult,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("metrics", metrics_dict(py, &r.metrics)?)?;
     out.set_item("first_bar", r.first_bar)?;
-    // orders
-    let ids = r
-        .orders
-        .iter()
-        .enumerate()
-        .map(|(i, _)| r.client_order_id(cfg, i))
-        .collect::<gridhedge_core::Result<Vec<String>>>()
-        .map_err(|e| to_pyerr(py, e))?;
+    out.set_item(
+        "kinds",
+        PyList::new(py, core_bt::KIND_CODES.iter().map(|k| k.as_str()))?,
+    )?;
+    let o = r.orders;
     let orders = PyDict::new(py);
-    orders.set_item("client_order_id", PyList::new(py, &ids)?)?;
-    orders.set_item(
-        "key",
-        PyList::new(py, r.orders.iter().map(|o| o.key.code()))?,
-    )?;
-    orders.set_item(
-        "kind",
-        PyList::new(py, r.orders.iter().map(|o| o.kind.as_str()))?,
-    )?;
-    orders.set_item(
-        "side",
-        PyList::new(py, r.orders.iter().map(|o| o.side.as_str()))?,
-    )?;
-    orders.set_item(
-        "price",
-        PyList::new(
-            py,
-            r.orders
-                .iter()
-                .map(|o| mk.ticks_to_price(o.price_ticks).to_string()),
-        )?,
-    )?;
-    orders.set_item(
-        "amount",
-        PyList::new(
-            py,
-            r.orders
-                .iter()
-                .map(|o| mk.lots_to_amount(o.amount_lots).to_string()),
-        )?,
-    )?;
-    orders.set_item(
-        "filled",
-        PyList::new(
-            py,
-            r.orders
-                .iter()
-                .map(|o| mk.lots_to_amount(o.filled_lots).to_string()),
-        )?,
-    )?;
-    orders.set_item(
-        "placed_bar",
-        r.orders
-            .iter()
-            .map(|o| o.placed_bar as i64)
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
-    )?;
-    orders.set_item(
-        "cancelled_bar",
-        r.orders
-            .iter()
-            .map(|o| o.cancelled_bar.map_or(-1, |b| b as i64))
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
-    )?;
+    orders.set_item("role", o.role.into_pyarray(py))?;
+    orders.set_item("side", o.side.into_pyarray(py))?;
+    orders.set_item("level", o.level.into_pyarray(py))?;
+    orders.set_item("sequence", o.sequence.into_pyarray(py))?;
+    orders.set_item("kind", o.kind.into_pyarray(py))?;
+    orders.set_item("price_ticks", o.price_ticks.into_pyarray(py))?;
+    orders.set_item("amount_lots", o.amount_lots.into_pyarray(py))?;
+    orders.set_item("filled_lots", o.filled_lots.into_pyarray(py))?;
+    orders.set_item("placed_bar", o.placed_bar.into_pyarray(py))?;
+    orders.set_item("cancelled_bar", o.cancelled_bar.into_pyarray(py))?;
     out.set_item("orders", orders)?;
-    // events
-    let events = PyDict::new(py);
-    events.set_item(
-        "bar",
-        r.events
-            .iter()
-            .map(|e| e.bar as i64)
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
-    )?;
-    events.set_item(
-        "event",
-        PyList::new(py, r.events.iter().map(|e| e.kind.as_str()))?,
-    )?;
-    events.set_item(
-        "client_order_id",
-        PyList::new(py, r.events.iter().map(|e| ids[e.order].as_str()))?,
-    )?;
-    events.set_item(
-        "side",
-        PyList::new(py, r.events.iter().map(|e| e.side.as_str()))?,
-    )?;
-    events.set_item(
-        "price",
-        PyList::new(
-            py,
-            r.events
-                .iter()
-                .map(|e| mk.ticks_to_price(e.price_ticks).to_string()),
-        )?,
-    )?;
-    events.set_item(
-        "amount",
-        PyList::new(
-            py,
-            r.events
-                .iter()
-                .map(|e| mk.lots_to_amount(e.lots).to_string()),
-        )?,
-    )?;
-    out.set_item("events", events)?;
-    // fills
+    let f = &r.fills;
     let fills = PyDict::new(py);
-    fills.set_item(
-        "bar",
-        r.fills
-            .iter()
-            .map(|f| f.bar as i64)
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
-    )?;
-    fills.set_item(
-        "client_order_id",
-        PyList::new(
-            py,
-            r.fills
-                .iter()
-                .map(|f| ids.get(f.order).map_or("", |s| s.as_str())),
-        )?,
-    )?;
-    // the order's row, or the plain grid's level index (plain runs have no order table)
-    fills.set_item(
-        "order",
-        r.fills
-            .iter()
-            .map(|f| f.order as i64)
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
-    )?;
+    let col_i64 = |g: &dyn Fn(&core_bt::FillRow) -> i64| f.iter().map(g).collect::<Vec<i64>>();
+    let col_f64 = |g: &dyn Fn(&core_bt::FillRow) -> f64| f.iter().map(g).collect::<Vec<f64>>();
+    fills.set_item("bar", col_i64(&|x| x.bar as i64).into_pyarray(py))?;
+    fills.set_item("order", col_i64(&|x| x.order as i64).into_pyarray(py))?;
     fills.set_item(
         "side",
-        PyList::new(py, r.fills.iter().map(|f| f.side.as_str()))?,
+        f.iter()
+            .map(|x| match x.side {
+                gridhedge_core::Side::Sell => b's',
+                gridhedge_core::Side::Buy => b'b',
+            })
+            .collect::<Vec<u8>>()
+            .into_pyarray(py),
     )?;
+    fills.set_item("price_ticks", col_i64(&|x| x.price_ticks).into_pyarray(py))?;
+    fills.set_item("lots", col_i64(&|x| x.lots).into_pyarray(py))?;
     fills.set_item(
         "price",
-        r.fills
-            .iter()
-            .map(|f| mk.ticks_to_f64(f.price_ticks))
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
+        col_f64(&|x| mk.ticks_to_f64(x.price_ticks)).into_pyarray(py),
     )?;
     fills.set_item(
         "amount",
-        r.fills
-            .iter()
-            .map(|f| mk.lots_to_f64(f.lots))
-            .collect::<Vec<_>>()
-            .into_pyarray(py),
+        col_f64(&|x| mk.lots_to_f64(x.lots)).into_pyarray(py),
     )?;
+    fills.set_item("fee", col_f64(&|x| x.fee).into_pyarray(py))?;
     fills.set_item(
-        "fee",
-        r.fills
-            .iter()
-            .map(|f| f.fee)
-            .collect::<Vec<_>>()
+        "maker",
+        f.iter()
+            .map(|x| x.maker)
+            .collect::<Vec<bool>>()
             .into_pyarray(py),
     )?;
-    fills.set_item("maker", PyList::new(py, r.fills.iter().map(|f| f.maker))?)?;
     out.set_item("fills", fills)?;
     let series = PyDict::new(py);
     series.set_item("equity", r.equity.into_pyarray(py))?;

@@ -422,10 +422,7 @@ pub fn portfolio_backtest<'py>(
     let out = PyDict::new(py);
     let legs_out = PyList::empty(py);
     for (i, leg) in r.legs.into_iter().enumerate() {
-        let mut leg_cfg = cfg.legs[i].clone();
-        leg_cfg.start = cfg.start;
-        leg_cfg.cadence = cfg.cadence;
-        legs_out.append(result_dict(py, &leg_cfg, &mks[i], leg)?)?;
+        legs_out.append(result_dict(py, &mks[i], leg)?)?;
     }
     out.set_item("legs", legs_out)?;
     let rb = &r.rebalances;

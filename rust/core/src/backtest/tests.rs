@@ -120,8 +120,14 @@ fn a_run_trades_the_grid_and_keeps_its_books() {
     );
     // every fill belongs to an order placed on an earlier bar, never more than its amount
     let mut filled = vec![0i64; r.orders.len()];
-    for e in &r.events {
-        let o = r.orders[e.order];
+    let events = r.events();
+    assert_eq!(
+        events.len(),
+        m.orders_placed + m.orders_cancelled + m.fills,
+        "every placement, cancel and fill is one event"
+    );
+    for e in &events {
+        let o = r.orders.row(e.order);
         match e.kind {
             EventKind::Fill => {
                 assert!(e.bar > o.placed_bar);
@@ -147,7 +153,7 @@ fn a_run_trades_the_grid_and_keeps_its_books() {
     )
     .expect("run");
     assert_eq!(lean.metrics, m);
-    assert!(lean.events.is_empty() && lean.equity.is_empty());
+    assert!(lean.events().is_empty() && lean.orders.is_empty() && lean.equity.is_empty());
 }
 
 #[test]
@@ -370,4 +376,46 @@ fn the_bar_length_is_the_median_step_and_gaps_are_counted() {
     };
     assert_eq!(s.bar_ms(), 3_600_000);
     assert_eq!(s.gaps(), (2, 3));
+}
+
+#[test]
+fn order_table_rows_read_back_what_was_pushed() {
+    use crate::fills::OrderKind;
+    use crate::policy::Role;
+    let mut t = OrderTable::default();
+    let mut rows = Vec::new();
+    for (i, (role, side, kind)) in [
+        (Role::Grid, Side::Sell, OrderKind::Limit),
+        (Role::Rebalance, Side::Buy, OrderKind::Market),
+        (Role::Stop, Side::Buy, OrderKind::StopMarket),
+        (Role::Grid, Side::Buy, OrderKind::Limit),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let row = OrderRow {
+            key: crate::orders::OrderKey {
+                role,
+                side,
+                level: if side == Side::Buy {
+                    -(i as i32)
+                } else {
+                    i as i32
+                },
+            },
+            sequence: 7 + i as u64,
+            kind,
+            side,
+            price_ticks: 1000 + i as i64,
+            amount_lots: 3 + i as i64,
+            filled_lots: i as i64,
+            placed_bar: 10 * i,
+            cancelled_bar: (i % 2 == 0).then_some(10 * i + 5),
+        };
+        assert_eq!(t.push(&row), i);
+        rows.push(row);
+    }
+    assert_eq!(t.len(), 4);
+    assert_eq!(t.rows().collect::<Vec<_>>(), rows);
+    assert_eq!(t.cancelled_bar, [5, -1, 25, -1]);
 }

@@ -208,6 +208,27 @@ fn cancel_and_duplicates() {
 }
 
 #[test]
+fn duplicates_are_refused_below_the_largest_id_and_cancels_go_by_sorted_ids() {
+    let mut b = book(1.0);
+    for id in [3, 9, 5] {
+        b.place(limit(id, Side::Buy, 90 + id as i64, 1, 0))
+            .expect("place");
+    }
+    // below the largest id placed the book is scanned: a resting id is refused, a free one not
+    assert!(b.place(limit(5, Side::Buy, 80, 1, 0)).is_err());
+    assert!(b.place(limit(3, Side::Sell, 120, 1, 0)).is_err());
+    b.place(limit(4, Side::Buy, 80, 1, 0))
+        .expect("a free id below the largest");
+    // one pass: only the listed ids that rest go, the rest keep their order
+    assert_eq!(b.cancel_sorted(&[1, 3, 5, 11]), 2);
+    let left: Vec<u64> = b.orders().iter().map(|o| o.id).collect();
+    assert_eq!(left, [9, 4]);
+    assert_eq!(b.cancel_sorted(&[]), 0);
+    // a cancelled id may rest again
+    b.place(limit(3, Side::Buy, 81, 1, 0)).expect("re-place");
+}
+
+#[test]
 fn bad_bars_and_params_are_named_errors() {
     let mut b = book(1.0);
     assert!(b.on_bar(1, &bar(100.0, 99.0, 95.0, 98.0, 1.0)).is_err());

@@ -87,7 +87,7 @@ const ALL: Record = Record {
 };
 
 fn same_run(a: &BacktestResult, b: &BacktestResult) {
-    assert_eq!(a.events, b.events);
+    assert_eq!(a.events(), b.events());
     assert_eq!(a.orders, b.orders);
     assert_eq!(a.fills, b.fills);
     assert_eq!(a.equity.len(), b.equity.len());
@@ -187,7 +187,7 @@ fn a_correlated_pair_over_the_limit_is_shrunk_largest_contributor_first() {
     }
     assert!(r.reasons.iter().any(|(_, why)| why.contains("shrinking")));
     // the shrink changed the legs' trading
-    assert_ne!(r.legs[1].events, probe.legs[1].events);
+    assert_ne!(r.legs[1].events(), probe.legs[1].events());
 }
 
 #[test]
@@ -333,10 +333,10 @@ fn a_portfolio_drawdown_halts_and_cancels_every_leg() {
         .any(|(b, why)| *b == at && why.contains("halting")));
     for l in &r.legs {
         // nothing is placed after the halt, and nothing stays open
-        assert!(l.events.iter().all(|e| e.bar <= at));
+        assert!(l.events().iter().all(|e| e.bar <= at));
         assert!(l
             .orders
-            .iter()
+            .rows()
             .all(|o| o.filled_lots == o.amount_lots || o.cancelled_bar.is_some_and(|b| b <= at)));
     }
 }
