@@ -25,11 +25,11 @@ from gridhedge.common.types import OrderStatus
 from gridhedge.data.candles import Candles
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.ccxt_broker import (
-    FILLS_WINDOW_MS,
     CcxtBroker,
     CcxtDataProvider,
     RetryPolicy,
 )
+from gridhedge.execution.venues.binance import BINANCE
 from gridhedge.grid.bot import GridHedgeBot
 from gridhedge.live.runner import Backoff, LiveRunner
 from gridhedge.sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, SimExchange, SimServer
@@ -120,7 +120,8 @@ async def test_fills_after_eight_quiet_days_are_all_read_within_seven_day_window
             sim.advance(8 * DAY_BARS)  # a quiet week and a day: nothing trades
             await broker.data_provider.get_current_price(SYMBOL)
             assert await bot.sync_fills() == 0
-            assert bot._fills_since is not None and bot._fills_since > start + FILLS_WINDOW_MS
+            assert bot._fills_since is not None
+            assert bot._fills_since > start + BINANCE.fills_window_ms
             # then 40 fills, one market order a bar, each with one of the bot's client ids
             for seq in range(1, 41):
                 cid = client_order_id(bot.bot_id, SYMBOL, "rs0" if seq % 2 else "rb0", seq)
@@ -384,7 +385,9 @@ class FormingBarExchange:
         self.candles = candles
         self.now_ms = now_ms
         self.calls = 0
-        self.markets_by_id = {SYMBOL: [{"symbol": "BTC/USDT:USDT", "base": "BTC"}]}
+        market = {"symbol": "BTC/USDT:USDT", "base": "BTC", "contract": True}
+        self.markets_by_id = {SYMBOL: [market]}
+        self.markets = {"BTC/USDT:USDT": market}
 
     async def load_markets(self) -> None:
         return None
@@ -396,8 +399,10 @@ class FormingBarExchange:
         return self.now_ms
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
+        # Binance's 24 h ticker: ccxt's timestamp is the window's closeTime
         return {
-            "timestamp": self.now_ms,
+            "timestamp": self.now_ms - 1,
+            "last": float(self.candles.close[-1]),
             "info": {"closeTime": self.now_ms - 1, "lastPrice": str(self.candles.close[-1])},
         }
 

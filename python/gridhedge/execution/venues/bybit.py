@@ -1,0 +1,93 @@
+"""Bybit v5 USDT linear perpetuals beside ccxt's unified API.
+
+Sources: bybit-exchange.github.io/docs/v5 (error, order/create-order, order/open-order,
+order/execution, position) and ccxt's ``bybit.py`` (its ``exceptions`` table maps the codes
+below to the classes named).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from gridhedge.execution.venues import Venue
+
+__all__ = ["BYBIT", "BybitVenue"]
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+class BybitVenue(Venue):
+    def stop_params(self, trigger_price: str, side: str) -> dict[str, Any]:
+        """Create Order: a conditional order needs ``triggerDirection`` (1: triggered when
+        the price rises to ``triggerPrice``, 2: when it falls); a stop buy protects a short
+        against a rise, a stop sell a long against a fall."""
+        return {
+            "triggerPrice": trigger_price,
+            "triggerDirection": "ascending" if side == "buy" else "descending",
+        }
+
+    def lookup_params(self) -> dict[str, Any]:
+        """ccxt's ``fetch_order`` refuses without ``acknowledged`` (v5 answers only the last
+        500 orders of any status through realtime/history); the bot's orders are recent."""
+        return {"acknowledged": True}
+
+    def equity(self, balance: dict[str, Any]) -> Decimal:
+        """Get Wallet Balance (unified account): ``result.list[0].totalEquity`` (USD)."""
+        account = balance["info"]["result"]["list"][0]
+        return Decimal(str(account["totalEquity"]))
+
+
+BYBIT = BybitVenue(
+    name="bybit",
+    futures_id="bybit",
+    spot_id="bybit",
+    # Create Order: orderLinkId at most 36 characters of numbers, letters, "-" and "_"
+    client_id_max=36,
+    client_id_chars=r"[A-Za-z0-9_-]",
+    # Get Trade History (execution/list): endTime - startTime <= 7 days; limit <= 100
+    fills_window_ms=WEEK_MS - 1,
+    fills_page=100,
+    retryable=frozenset(
+        {
+            "10000",  # server timeout
+            "10002",  # request not within recv_window (ccxt InvalidNonce)
+            "10006",  # too many visits (ccxt RateLimitExceeded)
+            "10016",  # server error / service not available
+            "10018",  # exceeded the IP rate limit
+            "10019",  # service restarting
+        }
+    ),
+    auth=frozenset(
+        {
+            "10003",  # invalid API key
+            "10004",  # signature error
+            "10005",  # permission denied for this key
+            "10007",  # user authentication failed
+            "10009",  # IP banned
+            "10010",  # unmatched IP (allow-list)
+            "33004",  # API key expired
+        }
+    ),
+    duplicate=frozenset({"110072"}),  # OrderLinkedID is duplicate
+    clock=frozenset({"10002"}),
+    code_pattern=re.compile(r'"retCode"\s*:\s*(\d+)'),
+    message_pattern=re.compile(r'"retMsg"\s*:\s*"([^"]*)"'),
+    # linear only: the default also loads spot, inverse and option instruments; currencies
+    # need a private asset route the bot never uses
+    options={
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["linear"]},
+        "defaultType": "swap",
+        "enableUnifiedAccount": True,
+        "enableUnifiedMargin": False,
+    },
+    spot_options={
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["spot"]},
+        "defaultType": "spot",
+        "enableUnifiedAccount": True,
+        "enableUnifiedMargin": False,
+    },
+)
