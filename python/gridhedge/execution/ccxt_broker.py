@@ -503,18 +503,12 @@ class CcxtBroker(Broker):
     async def _lookup(self, order: Order, *, stop: bool) -> dict[str, Any] | None:
         """The order by client id, or None if the exchange does not know it."""
         sym = await self._ccxt_symbol(order.symbol)
-        params = {
-            "clientOrderId": self.venue.to_exchange_id(order.client_order_id),
-            **self.venue.lookup_params(),
-            **(self.venue.stop_query() if stop else {}),
-        }
-        try:
-            result: dict[str, Any] = await self._call(
-                "lookup", lambda: self.exchange.fetch_order(None, sym, dict(params))
-            )
-            return result
-        except ccxt.OrderNotFound:
-            return None
+        sent = self.venue.to_exchange_id(order.client_order_id)
+
+        async def find() -> dict[str, Any] | None:
+            return await self.venue.find_order(self.exchange, sym, client_id=sent, stop=stop)
+
+        return await self._call("lookup", find)
 
     async def _now(self, symbol: str) -> int:
         provider = self._provider
@@ -658,7 +652,7 @@ class CcxtBroker(Broker):
         stop = order.kind == "stop_market"
         sym = await self._ccxt_symbol(order.symbol)
         params = {
-            "clientOrderId": self.venue.to_exchange_id(order.client_order_id),
+            **self.venue.client_id_params(self.venue.to_exchange_id(order.client_order_id)),
             **(self.venue.stop_query() if stop else {}),
         }
         try:
@@ -766,18 +760,22 @@ class CcxtBroker(Broker):
             return cid
         if trade.get("clientOrderId"):
             return self.venue.from_exchange_id(str(trade["clientOrderId"]))
-        try:
-            raw = await self._call(
-                "order",
-                lambda: self.exchange.fetch_order(oid, sym, dict(self.venue.lookup_params())),
-            )
-            return self._to_order(raw, stop=_is_stop(raw), symbol=symbol).client_order_id
-        except ccxt.OrderNotFound:
-            query = {**self.venue.lookup_params(), **self.venue.stop_query()}
-            raw = await self._call(
-                "stop order", lambda: self.exchange.fetch_order(oid, sym, dict(query))
-            )
-            return self._to_order(raw, stop=True, symbol=symbol).client_order_id
+        for stop in (False, True):  # a plain order, else the stop that triggered it
+
+            async def find(stop: bool = stop) -> dict[str, Any] | None:
+                return await self.venue.find_order(self.exchange, sym, order_id=oid, stop=stop)
+
+            raw = await self._call("order", find)
+            if raw is not None:
+                return self._to_order(
+                    raw, stop=stop or _is_stop(raw), symbol=symbol
+                ).client_order_id
+        raise OrderError(
+            f"trade {trade['id']}: the exchange knows no order {oid} of {symbol}",
+            field="order",
+            value=oid,
+            rule="every trade belongs to an order the exchange can look up",
+        )
 
     async def _fill(self, t: dict[str, Any], symbol: str, sym: str) -> Fill:
         fee = t.get("fee") or {}

@@ -104,6 +104,34 @@ class Venue:
         """Extra ccxt ``fetch_order`` params (e.g. an acknowledgement ccxt asks for)."""
         return {}
 
+    def client_id_params(self, exchange_client_id: str) -> dict[str, Any]:
+        """ccxt params that address an order by client id in fetch/cancel calls."""
+        return {"clientOrderId": exchange_client_id}
+
+    async def find_order(
+        self,
+        exchange: Any,
+        symbol: str,
+        *,
+        client_id: str | None = None,
+        order_id: str | None = None,
+        stop: bool = False,
+    ) -> dict[str, Any] | None:
+        """ccxt's unified order by exchange client id or order id, None when the exchange
+        does not know it (``fetch_order``)."""
+        import ccxt.async_support as ccxt  # type: ignore[import-untyped]
+
+        params = {
+            **(self.client_id_params(client_id) if client_id is not None else {}),
+            **self.lookup_params(),
+            **(self.stop_query() if stop else {}),
+        }
+        try:
+            found: dict[str, Any] = await exchange.fetch_order(order_id, symbol, params)
+            return found
+        except ccxt.OrderNotFound:
+            return None
+
     def stop_query(self) -> dict[str, Any]:
         """Params that address stop (trigger) orders in fetch/cancel/open-orders calls; empty
         when the exchange lists them with the plain orders."""

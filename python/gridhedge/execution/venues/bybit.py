@@ -28,15 +28,50 @@ class BybitVenue(Venue):
             "triggerDirection": "ascending" if side == "buy" else "descending",
         }
 
-    def lookup_params(self) -> dict[str, Any]:
-        """ccxt's ``fetch_order`` refuses without ``acknowledged`` (v5 answers only the last
-        500 orders of any status through realtime/history); the bot's orders are recent."""
-        return {"acknowledged": True}
+    def stop_query(self) -> dict[str, Any]:
+        """Get Open Orders (linear): conditional orders are listed with the others."""
+        return {}
+
+    def client_id_params(self, exchange_client_id: str) -> dict[str, Any]:
+        """Cancel Order / Get Open Orders take ``orderLinkId`` (ccxt passes it through)."""
+        return {"orderLinkId": exchange_client_id}
+
+    async def find_order(
+        self,
+        exchange: Any,
+        symbol: str,
+        *,
+        client_id: str | None = None,
+        order_id: str | None = None,
+        stop: bool = False,
+    ) -> dict[str, Any] | None:
+        """Get Open Orders (``/v5/order/realtime``), then Get Order History
+        (``/v5/order/history``), by ``orderLinkId`` or ``orderId``: ccxt's ``fetch_order``
+        needs an order id and reads only the realtime list."""
+        query = {"orderLinkId": client_id} if client_id is not None else {"orderId": order_id}
+        rows = await exchange.fetch_open_orders(symbol, None, None, dict(query))
+        if not rows:
+            rows = await exchange.fetch_canceled_and_closed_orders(symbol, None, None, dict(query))
+        return dict(rows[0]) if rows else None
 
     def equity(self, balance: dict[str, Any]) -> Decimal:
-        """Get Wallet Balance (unified account): ``result.list[0].totalEquity`` (USD)."""
+        """Get Wallet Balance (unified account): the USDT coin's ``equity`` (wallet +
+        unrealised PnL). Not ``totalEquity``: in a unified account that also counts the spot
+        inventory, which the broker adds at the last price itself."""
         account = balance["info"]["result"]["list"][0]
-        return Decimal(str(account["totalEquity"]))
+        usdt = next(c for c in account["coin"] if c["coin"] == "USDT")
+        return Decimal(str(usdt["equity"]))
+
+    def funding_amount(self, row: dict[str, Any]) -> Decimal:
+        """Get Trade History with ``execType=Funding``: ``execFee`` is what the account paid
+        (> 0) or received (< 0); the broker counts received as +."""
+        return -Decimal(str(row["info"]["execFee"]))
+
+    def prepare(self, exchange: Any, *, local: bool) -> None:
+        """``load_markets`` calls the private ``/v5/asset/coin/query-info`` whenever keys are
+        set (ccxt ignores the ``fetchCurrencies`` option here): coin networks the bot never
+        needs, so ``has['fetchCurrencies']`` is turned off."""
+        exchange.has["fetchCurrencies"] = False
 
 
 BYBIT = BybitVenue(

@@ -57,8 +57,17 @@ class OkxVenue(Venue):
         return super().code(error)
 
     def equity(self, balance: dict[str, Any]) -> Decimal:
-        """Get Balance: ``data[0].totalEq`` (USD, unrealised PnL included)."""
-        return Decimal(str(balance["info"]["data"][0]["totalEq"]))
+        """Get Balance: the USDT detail's ``eq`` (cash + unrealised PnL). Not ``totalEq``:
+        that also counts the spot inventory held in the same trading account, which the
+        broker adds at the last price itself."""
+        details = balance["info"]["data"][0]["details"]
+        usdt = next(d for d in details if d["ccy"] == "USDT")
+        return Decimal(str(usdt["eq"]))
+
+    def prepare(self, exchange: Any, *, local: bool) -> None:
+        """``load_markets`` would call the private ``/asset/currencies`` when keys are set:
+        deposit/withdrawal networks the bot never needs."""
+        exchange.has["fetchCurrencies"] = False
 
 
 OKX = OkxVenue(
