@@ -106,6 +106,15 @@ async def test_every_broker_method_through_ccxt(dialect: str) -> None:
             acct = exchange.books["BTCUSDT"].account
             assert position.futures_amount == acct.position
             assert position.spot_amount == Decimal("1.5")  # from the spot account
+            sim.advance(10)  # over a funding time (every 8 h) with the short open
+            await broker.data_provider.get_current_price(SYMBOL)  # the bot's clock moves on
+            since = exchange.now_ms - 12 * 3600 * 1000
+            funding = [
+                (i.time_ms, i.income)
+                for i in exchange.income
+                if i.income_type == "FUNDING_FEE" and i.time_ms >= since
+            ]
+            assert funding and await broker.fetch_funding_payments(SYMBOL, since) == funding
             equity = await broker.fetch_equity(SYMBOL)
             price = await broker.data_provider.get_current_price(SYMBOL)
             assert equity == exchange.margin_balance() + Decimal("1.5") * price

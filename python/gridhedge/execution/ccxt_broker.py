@@ -682,7 +682,7 @@ class CcxtBroker(Broker):
         while start <= now:
             end = min(start + window, now)
             since: int | None = start
-            params: dict[str, Any] = {"until": end}
+            params: dict[str, Any] = {"until": end, **self.venue.trades_params()}
             while True:
                 page = await self._my_trades(sym, since, page_size, params)
                 fresh = 0
@@ -696,7 +696,7 @@ class CcxtBroker(Broker):
                     break
                 cursor = self.venue.next_trades_params([t["info"] for t in page])
                 if cursor is not None:
-                    since, params = None, cursor
+                    since, params = None, {**cursor, **self.venue.trades_params()}
                 else:
                     since = int(page[-1]["timestamp"])
             start = end + 1

@@ -142,6 +142,10 @@ class Venue:
         return {"timeInForce": "GTC"}
 
     # ----------------------------------------------------------------- trades
+    def trades_params(self) -> dict[str, Any]:
+        """Extra ``fetch_my_trades`` params that keep the answer to trades."""
+        return {}
+
     def next_trades_params(self, page: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Params of the next page of a full trade-history page (None: time paging only)."""
         return None

@@ -62,6 +62,10 @@ class BybitVenue(Venue):
         usdt = next(c for c in account["coin"] if c["coin"] == "USDT")
         return Decimal(str(usdt["equity"]))
 
+    def trades_params(self) -> dict[str, Any]:
+        """Get Trade History lists funding settlements too unless ``execType=Trade``."""
+        return {"execType": "Trade"}
+
     def funding_amount(self, row: dict[str, Any]) -> Decimal:
         """Get Trade History with ``execType=Funding``: ``execFee`` is what the account paid
         (> 0) or received (< 0); the broker counts received as +."""
