@@ -34,13 +34,17 @@ from gridhedge.grid.bot import GridHedgeBot
 from gridhedge.live.runner import Backoff, LiveRunner
 from gridhedge.sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, SimExchange, SimServer
 from gridhedge.sim.binance_format import BinanceError
-from gridhedge.sim.client import binanceusdm
+from gridhedge.sim.client import binanceusdm, bybit
 from gridhedge.state.sqlite import SQLiteStateManager
 from tests.sim_support import make_exchange, seeded_bars
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, max_backoff_s=0.02, lookups=2)
 SYMBOL = "BTCUSDT"
+"""The emulator's market id, and the Binance bot's symbol (Binance's own ids stay accepted)."""
 DAY_BARS = 24
+DIALECTS = ["binance", "bybit"]
+BOT_SYMBOL = {"binance": SYMBOL, "bybit": "BTC/USDT:USDT"}
+"""The symbol the bot is configured with on each dialect (Bybit: ccxt's only)."""
 
 
 @pytest.fixture
@@ -53,6 +57,8 @@ def captured() -> Iterator[list[str]]:
 
 
 def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
+    if sim.dialect == "bybit":
+        kw.setdefault("exchange", "bybit")
     broker = create_broker(
         "REAL",
         api_key=DEFAULT_API_KEY,
@@ -68,6 +74,7 @@ def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
 
 
 def bot_on(broker: CcxtBroker, state: pathlib.Path, bot_id: str = "btcusdt-grid") -> GridHedgeBot:
+    symbol = BOT_SYMBOL[broker.venue.name]
     config = {
         "num_levels": 3,
         "grid_spacing_pct": "0.005",
@@ -75,7 +82,7 @@ def bot_on(broker: CcxtBroker, state: pathlib.Path, bot_id: str = "btcusdt-grid"
         "history_bars": 48,
         "state_path": str(state),
     }
-    return GridHedgeBot(broker, broker.data_provider, SYMBOL, config=config, bot_id=bot_id)
+    return GridHedgeBot(broker, broker.data_provider, symbol, config=config, bot_id=bot_id)
 
 
 class UserTradesWindows:
@@ -183,12 +190,13 @@ class FakeTime:
             self.up_at = self.now + self.down_for
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("outage_s", [5, 60, 300])
 async def test_an_outage_is_ridden_out_and_nothing_is_lost_or_doubled(
-    tmp_path: pathlib.Path, captured: list[str], outage_s: int
+    tmp_path: pathlib.Path, captured: list[str], outage_s: int, dialect: str
 ) -> None:
     ex = make_exchange(seeded_bars(n=400), start_bar=60)
-    async with SimServer(ex) as sim:
+    async with SimServer(ex, dialect=dialect) as sim:
         sim.port = int(sim.url.rsplit(":", 1)[1])  # come back on the same port
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
@@ -328,19 +336,29 @@ async def _no_sleep(_: float) -> None:
 
 
 # ----------------------------------------------------------------------------- own orders
-async def test_manual_orders_and_another_bots_are_never_touched(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_manual_orders_and_another_bots_are_never_touched(
+    tmp_path: pathlib.Path, dialect: str
+) -> None:
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="1000000")
-    async with SimServer(ex) as sim:
-        manual = binanceusdm(sim.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    bot_symbol = BOT_SYMBOL[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
+        client = binanceusdm if dialect == "binance" else bybit
+        manual = client(sim.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
         price = ex.last_price(SYMBOL)
         await manual.load_markets()
         hand = await manual.create_order(
-            "BTC/USDT:USDT", "limit", "buy", 0.005, float(price * Decimal("0.7"))
+            "BTC/USDT:USDT",
+            "limit",
+            "buy",
+            0.005,
+            float(price * Decimal("0.7")),
+            {"clientOrderId": "by-hand-1"},
         )
         broker_b = real_broker(sim)
         other = bot_on(broker_b, tmp_path / "shared.sqlite", bot_id="other-bot")
         await other.start()
-        await other.execute(await broker_b.data_provider.get_current_price(SYMBOL))
+        await other.execute(await broker_b.data_provider.get_current_price(bot_symbol))
         theirs = {o.client_order_id for o in ex.open_orders(SYMBOL, algo=None)}
         theirs.discard(hand["clientOrderId"])
         assert theirs, "the other bot has orders"
@@ -350,12 +368,12 @@ async def test_manual_orders_and_another_bots_are_never_touched(tmp_path: pathli
         try:
             await bot.start()  # sync adopts only its own
             assert not {o.client_order_id for o in bot.state.orders()} & protected
-            await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             sim.advance(1)
-            await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             # a halt cancels the bot's grid: force one with a high-water mark far above
             bot._hwm = Decimal("1e12")
-            report = await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            report = await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             assert report.decision.halted
             await bot.stop(cancel_orders=True)
             bot.state.close()  # type: ignore[attr-defined]
@@ -650,14 +668,16 @@ async def test_a_stop_during_an_outage_does_not_wait_out_the_retry_budget(
         await sim.start()
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
-    tmp_path: pathlib.Path,
+    tmp_path: pathlib.Path, dialect: str
 ) -> None:
     """A crash between placing a moved stop and cancelling the old one leaves two stops of
     one key on the exchange; the restart keeps the newest (highest sequence) and cancels the
     other, so two stops can never both fire."""
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
-    async with SimServer(ex) as sim:
+    bot_symbol = BOT_SYMBOL[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
         price = ex.last_price(SYMBOL)
@@ -670,7 +690,7 @@ async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
                     "type": "STOP_MARKET",
                     "quantity": "0.010",
                     "triggerPrice": str((price * Decimal(k)).quantize(Decimal("0.1"))),
-                    "clientAlgoId": client_order_id(bot.bot_id, SYMBOL, "xs0", seq),
+                    "clientAlgoId": client_order_id(bot.bot_id, bot_symbol, "xs0", seq),
                 }
             )
         try:
@@ -678,5 +698,5 @@ async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
         finally:
             await broker.close()
         live = [o.client_order_id for o in ex.open_orders(SYMBOL, algo=None)]
-        assert live == [client_order_id(bot.bot_id, SYMBOL, "xs0", 2)]
+        assert live == [client_order_id(bot.bot_id, bot_symbol, "xs0", 2)]
         bot.state.close()  # type: ignore[attr-defined]
