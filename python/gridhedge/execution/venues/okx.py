@@ -103,7 +103,14 @@ OKX = OkxVenue(
     clock=frozenset({"50102"}),
     code_pattern=re.compile(r'"code"\s*:\s*"([1-9]\d*)"'),
     message_pattern=re.compile(r'"s?[Mm]sg"\s*:\s*"([^"]+)"'),
-    options={"fetchCurrencies": False, "fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
+    # one order, one request: "Place order" (ccxt defaults to "Place multiple orders", whose
+    # per-order answer is the same but whose rate limit is shared with batches)
+    options={
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["swap"]},
+        "defaultType": "swap",
+        "createOrder": "privatePostTradeOrder",
+    },
     spot_options={
         "fetchCurrencies": False,
         "fetchMarkets": {"types": ["spot"]},
