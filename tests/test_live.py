@@ -256,8 +256,13 @@ def _states_match_exchange(bot: GridHedgeBot, ex: SimExchange) -> None:
 
 
 # ----------------------------------------------------------------------------- rejections
+MARGIN_CODE = {"binance": "-2019", "bybit": "110007"}
+"""Insufficient margin: Binance USD-M -2019, Bybit v5 110007 ("ab not enough for new order")."""
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
-    tmp_path: pathlib.Path, captured: list[str]
+    tmp_path: pathlib.Path, captured: list[str], dialect: str
 ) -> None:
     """The exchange answers -2019 (margin is insufficient) to one grid order, every time it
     is sent: the loop goes on for every rebalance, the other orders and the protective stop
@@ -272,7 +277,8 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         return place(params, algo=algo)
 
     ex.place_order = refuse_second_sell  # type: ignore[method-assign]
-    async with SimServer(ex) as sim:
+    code = MARGIN_CODE[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
 
@@ -287,10 +293,10 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         assert summary.rebalances == 30
         rejected = [o for o in bot.state.orders() if o.status is OrderStatus.REJECTED]
         assert rejected and {o.key for o in rejected} == {"gs2"}
-        assert all(o.error.startswith("-2019") for o in rejected)
+        assert all(o.error.startswith(code) for o in rejected)
         assert len(rejected) > 1, "wanted again: retried after its backoff"
         assert len(rejected) < 30 // 2, "not resent at every rebalance"
-        lines = [line for line in captured if "rejected by the exchange: -2019" in line]
+        lines = [line for line in captured if f"rejected by the exchange: {code}" in line]
         assert len(lines) == 1
         live = ex.open_orders(SYMBOL, algo=None)
         assert any(o.algo for o in live), "the protective stop is on the exchange"
@@ -300,13 +306,15 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         bot.state.close()  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_clock_skew_is_resynchronised_and_the_loop_goes_on(
-    tmp_path: pathlib.Path, captured: list[str]
+    tmp_path: pathlib.Path, captured: list[str], dialect: str
 ) -> None:
-    """-1021 (timestamp outside recvWindow: the exchange's clock 60 s ahead of ours): the
-    broker measures ccxt's time difference again and the next requests pass."""
+    """-1021 on Binance, 10002 on Bybit (timestamp outside recvWindow: the exchange's clock
+    60 s ahead of ours): the broker measures ccxt's time difference again and the next
+    requests pass."""
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
-    async with SimServer(ex) as sim:
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
         done = 0
