@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (the conformance table in the docstring is one row a line)
 """The emulator's HTTP face: an aiohttp app speaking Binance USD-M futures' REST API (and the
 spot endpoints that hold the inventory), so ccxt's unmodified ``binanceusdm``/``binance`` run
-against it on 127.0.0.1.
+against it on 127.0.0.1; with ``dialect="bybit"`` it speaks Bybit v5 over the same engine
+instead (``gridhedge.sim.bybit``, its own conformance table).
 
 Every request goes through one dispatcher: fault knobs, then (for signed routes) the API key,
 HMAC signature and recvWindow check against the wall clock, then the rate limits, then the
