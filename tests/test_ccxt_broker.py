@@ -336,3 +336,52 @@ async def test_fault_matrix_bot_keeps_running_no_duplicate_no_lost_fill(
     key = lambda f: _parity_key(f, market)  # noqa: E731
     assert [key(f) for f in fills] == [key(f) for f in await _paper_fills(steps)]
     _assert_market_fills_took_the_book(exchange, market)
+
+
+class _NoCursor:
+    """A venue without a trade-history cursor (as OKX's time paging): the broker must split
+    its windows instead."""
+
+    @staticmethod
+    def wrap(venue: Any) -> Any:
+        import dataclasses
+
+        class Plain(type(venue)):  # type: ignore[misc]
+            def next_trades_params(self, page: list[dict[str, Any]]) -> dict[str, Any] | None:
+                return None
+
+        fields = {f.name: getattr(venue, f.name) for f in dataclasses.fields(venue)}
+        return Plain(**fields)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "paging"),
+    [("binance", "cursor"), ("bybit", "cursor"), ("bybit", "split")],
+)
+async def test_fills_beyond_one_page_are_all_read(dialect: str, paging: str) -> None:
+    """More trades in a window than one answer holds: Binance pages by ``fromId``, Bybit by
+    ``nextPageCursor`` (newest first), and a venue without a cursor by splitting the window;
+    every emulator trade is read once (reference: the emulator's trade list)."""
+    import dataclasses
+
+    exchange = make_exchange(wallet_usdt="1000000")
+    async with SimServer(exchange, dialect=dialect, limits=Limits.lifted()) as sim:
+        broker = real_broker(sim)
+        broker.venue = dataclasses.replace(broker.venue, fills_page=7)
+        if paging == "split":
+            broker.venue = _NoCursor.wrap(broker.venue)
+        try:
+            for i in range(30):
+                side = "sell" if i % 2 == 0 else "buy"
+                await broker.place_order(order(f"ghabcdefghrs0-{i + 1}", side, "0"), "market")
+                if i % 2:
+                    sim.advance(1)  # two trades a bar (one millisecond each)
+            await broker.data_provider.get_current_price(SYMBOL)
+            since = exchange.now_ms - 24 * 3600 * 1000
+            fills = await broker.fetch_fills(SYMBOL, since)
+        finally:
+            await broker.close()
+    trades = exchange.books["BTCUSDT"].trades
+    assert len(trades) == 30
+    assert [f.trade_id for f in fills] == [str(t.trade_id) for t in trades]
+    assert [f.client_order_id for f in fills] == [f"ghabcdefghrs0-{i + 1}" for i in range(30)]

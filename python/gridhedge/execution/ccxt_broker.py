@@ -669,37 +669,59 @@ class CcxtBroker(Broker):
         time the answer is complete up to.
 
         The span is walked in the venue's windows (``fills_window_ms``: Binance and Bybit
-        7 days, OKX 3 days); a full page (``fills_page``) continues by the venue's cursor
-        where it has one (Binance ``fromId``, which may not be combined with a time range),
-        else from the last trade's time (trades already read are skipped by id). Without
-        ``since_ms`` the last window is read."""
+        7 days, OKX 3 days). A full page (``fills_page``) continues by the venue's cursor
+        where it has one (Binance ``fromId``, which may not be combined with a time range;
+        Bybit ``nextPageCursor``, within the same window); without one the window is split in
+        halves until each answer is complete, whichever end of the window the exchange
+        answers first. Trades already read are skipped by id. Without ``since_ms`` the last
+        window is read."""
         sym = await self._ccxt_symbol(symbol)
         await self.load_market(symbol)
         start, now = await self._history_span(symbol, since_ms)
         window, page_size = self.venue.fills_window_ms, self.venue.fills_page
+        only_trades = self.venue.trades_params()
+        spans: list[tuple[int, int]] = []
+        while start <= now:
+            spans.append((start, min(start + window, now)))
+            start = spans[-1][1] + 1
         fills: list[Fill] = []
         seen: set[str] = set()
-        while start <= now:
-            end = min(start + window, now)
-            since: int | None = start
-            params: dict[str, Any] = {"until": end, **self.venue.trades_params()}
+        while spans:
+            lo, hi = spans.pop(0)
+            since: int | None = lo
+            params: dict[str, Any] = {"until": hi, **only_trades}
             while True:
                 page = await self._my_trades(sym, since, page_size, params)
                 fresh = 0
                 for t in page:
-                    if int(t["timestamp"]) > end or str(t["id"]) in seen:
+                    if not lo <= int(t["timestamp"]) <= hi or str(t["id"]) in seen:
                         continue
                     seen.add(str(t["id"]))
                     fresh += 1
                     fills.append(await self._fill(t, symbol, sym))
-                if len(page) < page_size or int(page[-1]["timestamp"]) > end or not fresh:
+                if len(page) < page_size:
                     break
                 cursor = self.venue.next_trades_params([t["info"] for t in page])
-                if cursor is not None:
-                    since, params = None, {**cursor, **self.venue.trades_params()}
+                if cursor is not None and self.venue.cursor_keeps_window:
+                    if not fresh:
+                        break  # a cursor that gives nothing new: the window is read
+                    since, params = lo, {"until": hi, **only_trades, **cursor}
+                elif cursor is not None:
+                    if not fresh or int(page[-1]["timestamp"]) > hi:
+                        break  # read past the window
+                    since, params = None, {**only_trades, **cursor}
+                elif hi > lo:
+                    mid = (lo + hi) // 2
+                    spans[:0] = [(lo, mid), (mid + 1, hi)]
+                    break
                 else:
-                    since = int(page[-1]["timestamp"])
-            start = end + 1
+                    logger.warning(
+                        "{}: more than {} trades within one millisecond; read {}",
+                        symbol,
+                        page_size,
+                        fresh,
+                    )
+                    break
         self.fills_synced_ms[symbol] = now
         fills.sort(key=lambda f: (f.timestamp_ms, len(f.trade_id), f.trade_id))
         return fills

@@ -58,6 +58,9 @@ class Venue:
     """ccxt constructor options of the spot client."""
     native_symbol_ok: bool = False
     """Whether the exchange's own market id (``BTCUSDT``) is accepted beside ccxt's symbol."""
+    cursor_keeps_window: bool = False
+    """Whether the trade-history cursor is sent with the same time window (Bybit) or alone
+    (Binance ``fromId``, which refuses a time range)."""
 
     # ----------------------------------------------------------------- errors
     def code(self, error: BaseException) -> str | None:
@@ -147,7 +150,8 @@ class Venue:
         return {}
 
     def next_trades_params(self, page: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """Params of the next page of a full trade-history page (None: time paging only)."""
+        """Params of the page after a full trade-history page (the raw rows' ``info``); None
+        when the exchange has no cursor (the broker then splits the time window)."""
         return None
 
     # ----------------------------------------------------------------- accounts

@@ -62,6 +62,12 @@ class BybitVenue(Venue):
         usdt = next(c for c in account["coin"] if c["coin"] == "USDT")
         return Decimal(str(usdt["equity"]))
 
+    def next_trades_params(self, page: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Get Trade History pages by ``cursor`` = the answer's ``nextPageCursor`` (ccxt
+        writes it into the first row), with the same time window."""
+        cursor = next((r["nextPageCursor"] for r in page if r.get("nextPageCursor")), None)
+        return {"cursor": cursor} if cursor else None
+
     def trades_params(self) -> dict[str, Any]:
         """Get Trade History lists funding settlements too unless ``execType=Trade``."""
         return {"execType": "Trade"}
@@ -110,6 +116,7 @@ BYBIT = BybitVenue(
         }
     ),
     duplicate=frozenset({"110072"}),  # OrderLinkedID is duplicate
+    cursor_keeps_window=True,
     clock=frozenset({"10002"}),
     code_pattern=re.compile(r'"retCode"\s*:\s*(\d+)'),
     message_pattern=re.compile(r'"retMsg"\s*:\s*"([^"]*)"'),
