@@ -385,3 +385,24 @@ async def test_fills_beyond_one_page_are_all_read(dialect: str, paging: str) -> 
     assert len(trades) == 30
     assert [f.trade_id for f in fills] == [str(t.trade_id) for t in trades]
     assert [f.client_order_id for f in fills] == [f"ghabcdefghrs0-{i + 1}" for i in range(30)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_symbols_are_ccxt_s_and_binance_ids_still_work(dialect: str) -> None:
+    """Users write ccxt's symbol on every exchange; Binance's own id ``BTCUSDT`` still
+    resolves to its perpetual there, and is a clear error elsewhere (Bybit lists spot and
+    perpetual under one id)."""
+    async with SimServer(make_exchange(), dialect=dialect) as sim:
+        broker = real_broker(sim)
+        try:
+            ccxt_market = await broker.load_market(SYMBOL)
+            if dialect == "binance":
+                assert await broker.load_market("BTCUSDT") == ccxt_market
+                position = await broker.fetch_position("BTCUSDT")
+                assert position.symbol == "BTCUSDT" and position.spot_amount == Decimal("1.5")
+            else:
+                with pytest.raises(ConfigError, match="lists no market 'BTCUSDT'") as err:
+                    await broker.load_market("BTCUSDT")
+                assert err.value.field == "symbol" and "BTC/USDT:USDT" in str(err.value.rule)
+        finally:
+            await broker.close()

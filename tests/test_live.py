@@ -734,11 +734,13 @@ def test_each_exchange_has_a_documented_example_config(name: str, exchange: str,
     assert "GRIDHEDGE_API_KEY" in text and "one-way" in text
 
 
-async def test_the_bybit_example_trades_on_the_bybit_emulator(
-    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("mode", ["real", "recommendation", "paper"])
+async def test_the_bybit_example_runs_on_the_bybit_emulator(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    """``gridhedge run -c run_bybit.yaml --live --base-url <gridhedge sim --dialect bybit>``,
-    in process: the bot's orders reach the emulator's book under ccxt's symbol."""
+    """``gridhedge run -c run_bybit.yaml --mode <mode> --base-url <gridhedge sim --dialect
+    bybit>``, in process: REAL orders reach the emulator's book under ccxt's symbol; the
+    recommendation and the dry run read Bybit and send no order."""
     from gridhedge.live.cli import RunMode, _split_config, build
 
     monkeypatch.setenv("GRIDHEDGE_API_KEY", DEFAULT_API_KEY)
@@ -748,7 +750,7 @@ async def test_the_bybit_example_trades_on_the_bybit_emulator(
         raw, live = _split_config(str(EXAMPLES / "run_bybit.yaml"))
         live = live.model_copy(update={"base_url": sim.url})
         runner = await build(
-            raw, live, RunMode.real, state_path=tmp_path / "bybit.sqlite", interval_s=0.0
+            raw, live, RunMode(mode), state_path=tmp_path / "bybit.sqlite", interval_s=0.0
         )
         try:
             summary = await runner.run(2)
@@ -756,5 +758,8 @@ async def test_the_bybit_example_trades_on_the_bybit_emulator(
             await runner.close()
         assert summary.rebalances == 2
         ours = [o for o in ex.book(SYMBOL).orders.values() if o.client_order_id.startswith("gh")]
-        assert ours and all(o.symbol == SYMBOL for o in ours)
+        if mode == "real":
+            assert ours and all(o.symbol == SYMBOL for o in ours)
+        else:
+            assert not ours
         assert sim.unhandled == []
