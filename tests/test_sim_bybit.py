@@ -189,3 +189,41 @@ async def test_engine_refusals_carry_bybit_codes() -> None:
             )
         with pytest.raises(ccxt.InsufficientFunds, match="110007"):
             await ex.create_order(PERP, "limit", "buy", "100", low, {"timeInForce": "GTC"})
+
+
+def test_gridhedge_sim_dialect_bybit_serves_v5_and_refuses_an_unknown_dialect() -> None:
+    """``gridhedge sim --dialect bybit`` answers Bybit v5 (``/v5/market/time`` in the
+    envelope); an unknown dialect exits 2 naming the option and the choices."""
+    import json as json_
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "gridhedge", "sim", "--dialect", "kraken"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "dialect: must be binance or bybit" in bad.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gridhedge", "sim", "--port", "0", "--dialect", "bybit"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        url, deadline = "", time.monotonic() + 60
+        while time.monotonic() < deadline and not url:
+            line = proc.stderr.readline()
+            if "listening on" in line:
+                url = line.split("listening on ")[1].split()[0]
+        assert url, "the emulator did not start"
+        with urllib.request.urlopen(f"{url}/v5/market/time", timeout=10) as resp:
+            body = json_.loads(resp.read())
+        assert body["retCode"] == 0 and int(body["result"]["timeSecond"]) * 1000 <= body["time"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
