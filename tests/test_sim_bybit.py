@@ -227,3 +227,30 @@ def test_gridhedge_sim_dialect_bybit_serves_v5_and_refuses_an_unknown_dialect() 
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("dialect", ["binance", "bybit"])
+async def test_more_closed_bars_than_one_kline_answer_are_read_in_pages(dialect: str) -> None:
+    """Bybit's Get Kline answers at most 1000 rows (Binance 1500, of which ccxt asks for
+    1000 at most): the data provider reads 1200 closed bars in pages forward from ``since``;
+    reference: the emulator's own bars (prices on its 0.1 tick)."""
+    from gridhedge.execution.ccxt_broker import CcxtDataProvider
+    from gridhedge.execution.ccxt_broker import make_exchange as ccxt_client
+    from gridhedge.execution.secrets import ApiKeys
+    from tests.sim_support import seeded_bars
+
+    engine = make_exchange(seeded_bars(n=1600), start_bar=1400)
+    async with SimServer(engine, dialect=dialect) as sim:
+        keys = ApiKeys(api_key=DEFAULT_API_KEY, secret=DEFAULT_API_SECRET)  # type: ignore[arg-type]
+        futures = "bybit" if dialect == "bybit" else "binanceusdm"
+        client = ccxt_client(keys, exchange_id=futures, base_url=sim.url, timeout_ms=3000)
+        try:
+            candles = await CcxtDataProvider(client).get_ohlcv(PERP, "1h", 1200)
+        finally:
+            await client.close()
+        pages = sim.served["GET", "/v5/market/kline" if dialect == "bybit" else "/fapi/v1/klines"]
+    bars = engine.books["BTCUSDT"].spec.bars
+    k = engine.bar
+    assert list(candles.timestamp) == [int(t) for t in bars.open_time_ms[k - 1199 : k + 1]]
+    assert candles.close == pytest.approx(bars.close[k - 1199 : k + 1], abs=0.1)
+    assert pages == 2

@@ -304,18 +304,49 @@ class CcxtDataProvider(DataProvider):
     async def get_ohlcv(self, symbol: str, timeframe: str = "1h", limit: int = 500) -> Candles:
         """The latest ``limit`` *closed* bars: the bar still forming (open time + timeframe
         after the exchange's clock) is dropped, so the engine never sees a bar that will still
-        change (exchanges return the forming bar as the last row)."""
+        change (exchanges return the forming bar as the last row). More bars than one answer
+        holds (the venue's ``klines_max``: Binance and Bybit 1000, OKX 100) are read in
+        pages forward from ``since``."""
         sym = await self._symbol(symbol)
-        rows = await self._get(
-            "klines", lambda: self.exchange.fetch_ohlcv(sym, timeframe, limit=limit + 1)
-        )
-        now = await self.exchange_now_ms(symbol)
         bar_ms = int(self.exchange.parse_timeframe(timeframe)) * 1000
+        most = _venues_of(self.exchange)[0].klines_max
+        if limit + 1 <= most:
+            rows = await self._get(
+                "klines", lambda: self.exchange.fetch_ohlcv(sym, timeframe, limit=limit + 1)
+            )
+        else:
+            rows = await self._paged_ohlcv(symbol, sym, timeframe, limit + 1, bar_ms, most)
+        now = await self.exchange_now_ms(symbol)
         closed = [r for r in rows if int(r[0]) + bar_ms <= now][-limit:]
         arr = np.asarray(closed, dtype=np.float64).reshape(-1, 6)
         return Candles(
             arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]
         )
+
+    async def _paged_ohlcv(
+        self, symbol: str, sym: str, timeframe: str, count: int, bar_ms: int, most: int
+    ) -> list[list[Any]]:
+        """The last ``count`` bars (the forming one included) in pages of ``most``."""
+        now = await self.exchange_now_ms(symbol)
+        since = (now // bar_ms - count + 1) * bar_ms
+        rows: dict[int, list[Any]] = {}
+        while since <= now:
+
+            async def page(since: int = since) -> list[list[Any]]:
+                got: list[list[Any]] = await self.exchange.fetch_ohlcv(
+                    sym, timeframe, since=since, limit=most
+                )
+                return got
+
+            got = await self._get("klines", page)
+            fresh = [r for r in got if int(r[0]) >= since]
+            if not fresh:
+                break
+            rows.update((int(r[0]), r) for r in fresh)
+            since = int(fresh[-1][0]) + bar_ms
+            if len(got) < most:
+                break  # a short answer: it reached the exchange's latest bar
+        return [rows[t] for t in sorted(rows)]
 
     async def get_funding_rate(self, symbol: str) -> float:
         return (await self.funding_now(symbol))[0]

@@ -58,6 +58,8 @@ class Venue:
     """ccxt constructor options of the spot client."""
     native_symbol_ok: bool = False
     """Whether the exchange's own market id (``BTCUSDT``) is accepted beside ccxt's symbol."""
+    klines_max: int = 1000
+    """Most candles one ``fetch_ohlcv`` answer holds (more are read in pages)."""
     cursor_keeps_window: bool = False
     """Whether the trade-history cursor is sent with the same time window (Bybit) or alone
     (Binance ``fromId``, which refuses a time range)."""

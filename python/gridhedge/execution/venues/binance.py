@@ -87,4 +87,5 @@ BINANCE = BinanceVenue(
         "fetchMarkets": {"types": ["spot"]},
     },
     native_symbol_ok=True,
+    klines_max=1000,  # Kline/Candlestick Data: limit <= 1500, but ccxt asks for 1000 at most
 )

@@ -117,6 +117,7 @@ BYBIT = BybitVenue(
     ),
     duplicate=frozenset({"110072"}),  # OrderLinkedID is duplicate
     cursor_keeps_window=True,
+    klines_max=1000,  # Get Kline: limit <= 1000
     clock=frozenset({"10002"}),
     code_pattern=re.compile(r'"retCode"\s*:\s*(\d+)'),
     message_pattern=re.compile(r'"retMsg"\s*:\s*"([^"]*)"'),

@@ -100,6 +100,7 @@ OKX = OkxVenue(
         }
     ),
     duplicate=frozenset({"51016"}),  # duplicated clOrdId
+    klines_max=100,  # Get candlesticks: limit <= 300; history candlesticks (older): <= 100
     clock=frozenset({"50102"}),
     code_pattern=re.compile(r'"code"\s*:\s*"([1-9]\d*)"'),
     message_pattern=re.compile(r'"s?[Mm]sg"\s*:\s*"([^"]+)"'),
