@@ -338,3 +338,88 @@ def test_a_client_id_over_32_characters_is_refused_clearly() -> None:
     with pytest.raises(ConfigError, match="not a valid okx client id") as err:
         OKX.to_exchange_id("gh" + "a" * 40 + "-1")
     assert err.value.field == "client_order_id" and "at most 32" in str(err.value.rule)
+
+
+async def test_fills_and_position_count_contracts_as_btc() -> None:
+    """Get transaction details (fills-history) and Get positions (OKX docs' field sets): a
+    fill of ``fillSz`` 3 contracts is 0.03 BTC, its ``fee`` -0.036006 (charged) a cost of
+    0.036006, ``execType`` M a maker fill, its order's ``clOrdId`` decoded to the bot's id; a
+    net-mode ``pos`` of -150 contracts is a 1.5 BTC short."""
+    cid = client_order_id("okx-bot", SYMBOL, "gs1", 1)
+    sent = OKX.to_exchange_id(cid)
+    now = 1_700_000_100_000
+    fill = {
+        "instType": "SWAP",
+        "instId": "BTC-USDT-SWAP",
+        "tradeId": "123",
+        "ordId": "777",
+        "clOrdId": sent,
+        "billId": "9",
+        "tag": "",
+        "fillPx": "60000.1",
+        "fillSz": "3",
+        "side": "sell",
+        "posSide": "net",
+        "execType": "M",
+        "feeCcy": "USDT",
+        "fee": "-0.036006",
+        "ts": str(now - 100_000),
+        "fillTime": str(now - 100_000),
+    }
+    order = {
+        "instType": "SWAP",
+        "instId": "BTC-USDT-SWAP",
+        "ordId": "777",
+        "clOrdId": sent,
+        "px": "60000.1",
+        "sz": "3",
+        "side": "sell",
+        "ordType": "limit",
+        "state": "filled",
+        "accFillSz": "3",
+        "avgPx": "60000.1",
+        "cTime": str(now - 200_000),
+        "uTime": str(now - 100_000),
+    }
+    position = {
+        "instType": "SWAP",
+        "instId": "BTC-USDT-SWAP",
+        "mgnMode": "cross",
+        "posSide": "net",
+        "pos": "-150",
+        "avgPx": "61000.5",
+        "upl": "-1.5",
+        "lever": "5",
+        "ccy": "USDT",
+        "markPx": "61001.5",
+        "notionalUsd": "91500",
+        "posId": "1",
+        "cTime": str(now - 300_000),
+        "uTime": str(now - 100_000),
+    }
+    ticker = {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "last": "60000.1", "ts": str(now)}
+    ok = lambda rows: {"code": "0", "data": rows, "msg": ""}  # noqa: E731
+    broker, okx = broker_on(
+        {
+            "/api/v5/trade/fills-history": ok([fill]),
+            "/api/v5/trade/order": ok([order]),
+            "/api/v5/account/positions": ok([position]),
+            "/api/v5/public/time": ok([{"ts": str(now)}]),
+            "/api/v5/market/ticker": ok([ticker]),
+        }
+    )
+    try:
+        (got,) = await broker.fetch_fills(SYMBOL, now - 1_000_000)
+        assert (got.trade_id, got.client_order_id, got.side) == ("123", cid, Side.SELL)
+        assert (got.price, got.amount, got.fee, got.maker) == (
+            Decimal("60000.1"),
+            Decimal("0.03"),
+            Decimal("0.036006"),
+            True,
+        )
+        pos = await broker.fetch_position(SYMBOL)
+        assert (pos.futures_amount, pos.entry_price) == (Decimal("-1.5"), Decimal("61000.5"))
+        history = [p for _, p, _ in okx.requests if p == "/api/v5/trade/fills-history"]
+        assert len(history) == 1  # one 3-day span, one short page
+    finally:
+        await broker.close()
