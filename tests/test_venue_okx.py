@@ -423,3 +423,30 @@ async def test_fills_and_position_count_contracts_as_btc() -> None:
         assert len(history) == 1  # one 3-day span, one short page
     finally:
         await broker.close()
+
+
+async def test_a_stop_is_cancelled_on_the_algo_route_by_its_client_id() -> None:
+    """Cancel algo order: ``[{"instId", "algoClOrdId"}]`` (ccxt's ``trigger`` cancel sends
+    the client id so); a plain order is cancelled on Cancel order by ``clOrdId``."""
+    done = {"code": "0", "data": [{"algoId": "1", "sCode": "0", "sMsg": ""}], "msg": ""}
+    plain = {"code": "0", "data": [{"ordId": "2", "clOrdId": "", "sCode": "0"}], "msg": ""}
+    broker, okx = broker_on(
+        {"/api/v5/trade/cancel-algos": done, "/api/v5/trade/cancel-order": plain}
+    )
+    try:
+        stop = bot_order("xb0", "buy", "70000", "0.02")
+        stop.kind = "stop_market"
+        await broker.cancel_order(stop)
+        method, path, sent = okx.requests[-1]
+        assert (method, path) == ("POST", "/api/v5/trade/cancel-algos")
+        assert OKX.from_exchange_id(sent["algoClOrdId"]) == stop.client_order_id
+        assert stop.status is OrderStatus.CANCELLED
+        grid = bot_order("gb1", "buy", "60000", "0.05")
+        await broker.cancel_order(grid)
+        method, path, sent = okx.requests[-1]
+        assert (path, OKX.from_exchange_id(sent["clOrdId"])) == (
+            "/api/v5/trade/cancel-order",
+            grid.client_order_id,
+        )
+    finally:
+        await broker.close()
