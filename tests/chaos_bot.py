@@ -2,7 +2,7 @@
 SQLite state at ``--db``, one emulator bar per rebalance (the test SIGKILLs it, or it kills itself
 at a crash point named by ``GRIDHEDGE_CRASH_AT``).
 
-    python tests/chaos_bot.py --port P --db PATH --iterations N
+    python tests/chaos_bot.py --port P --db PATH --iterations N [--dialect bybit]
 """
 
 from __future__ import annotations
@@ -39,17 +39,25 @@ CONFIG: dict[str, Any] = {
 }
 
 
+ACCOUNTS = {"binance": ("binanceusdm", "binance"), "bybit": ("bybit", "bybit")}
+"""Emulator dialect -> the bot's futures and spot exchange ids."""
+BOT_SYMBOL = {"binance": "BTCUSDT", "bybit": "BTC/USDT:USDT"}
+"""The bot's symbol on each dialect (the emulator lists BTCUSDT)."""
+
+
 def bot_config(db: str) -> dict[str, Any]:
     return {**CONFIG, "state_path": db}
 
 
-def broker_for(url: str) -> Any:
+def broker_for(url: str, dialect: str = "binance") -> Any:
+    futures, spot = ACCOUNTS[dialect]
     return create_broker(
         "REAL",
         api_key=DEFAULT_API_KEY,
         api_secret=DEFAULT_API_SECRET,
         base_url=url,
-        spot_exchange="binance",
+        exchange=futures,
+        spot_exchange=spot,
         timeout_ms=5000,
         retry=RetryPolicy(attempts=6, backoff_s=0.01, max_backoff_s=0.05, lookups=2),
     )
@@ -70,12 +78,13 @@ class SteppedBot(GridHedgeBot):
         return report
 
 
-async def main(port: int, db: str, iterations: int) -> None:
+async def main(port: int, db: str, iterations: int, dialect: str) -> None:
     url = f"http://127.0.0.1:{port}"
     SteppedBot.url = url
-    broker = broker_for(url)
+    broker = broker_for(url, dialect)
     try:
-        bot = SteppedBot(broker, broker.data_provider, "BTCUSDT", config=bot_config(db))
+        symbol = BOT_SYMBOL[dialect]
+        bot = SteppedBot(broker, broker.data_provider, symbol, config=bot_config(db))
         # supervised as `gridhedge run` is: an outage is waited out, never an exit
         runner = LiveRunner(bot, interval_s=0.0, backoff=Backoff(base_s=0.05, cap_s=0.2))
         await runner.run(max_rebalances=iterations)
@@ -88,5 +97,6 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--dialect", choices=sorted(ACCOUNTS), default="binance")
     args = parser.parse_args()
-    asyncio.run(main(args.port, args.db, args.iterations))
+    asyncio.run(main(args.port, args.db, args.iterations, args.dialect))

@@ -1,5 +1,7 @@
 """The REAL broker through ccxt against the emulator: every method, idempotent sends under
-each fault knob, keys that never leak, and the full bot (REAL == emulator books == PAPER)."""
+each fault knob, keys that never leak, and the full bot (REAL == emulator books == PAPER), on
+both dialects the emulator speaks: Binance USD-M (ccxt ``binanceusdm``) and Bybit v5 (ccxt
+``bybit``), over the same engine and fill model."""
 
 from __future__ import annotations
 
@@ -29,15 +31,23 @@ from gridhedge.sim import (
 from tests.sim_support import make_exchange
 
 FAST = RetryPolicy(attempts=6, backoff_s=0.01, max_backoff_s=0.05, lookups=2)
+DIALECTS = ["binance", "bybit"]
+ACCOUNTS = {"binance": ("binanceusdm", "binance"), "bybit": ("bybit", "bybit")}
+"""Dialect -> (futures exchange id, spot exchange id) the bot is configured with."""
+SYMBOL = "BTC/USDT:USDT"
+"""The bot's symbol: ccxt's, on every exchange (the emulator lists it as BTCUSDT)."""
+ORDER_PATH = {"binance": "/fapi/v1/order", "bybit": "/v5/order/create"}
 
 
 def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
+    futures, spot = ACCOUNTS[sim.dialect]
     broker = create_broker(
         "REAL",
         api_key=DEFAULT_API_KEY,
         api_secret=DEFAULT_API_SECRET,
         base_url=sim.url,
-        spot_exchange="binance",
+        exchange=futures,
+        spot_exchange=spot,
         timeout_ms=kw.pop("timeout_ms", 2000),
         retry=FAST,
         **kw,
@@ -46,18 +56,19 @@ def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
     return broker
 
 
-def order(cid: str, side: str, price: str, amount: str = "0.010") -> Order:
+def order(cid: str, side: str, price: str, amount: str = "0.010", symbol: str = SYMBOL) -> Order:
     return Order(
-        cid, "BTCUSDT", Side(side), Decimal(price), Decimal(amount), key=cid[10:].rsplit("-", 1)[0]
+        cid, symbol, Side(side), Decimal(price), Decimal(amount), key=cid[10:].rsplit("-", 1)[0]
     )
 
 
-async def test_every_broker_method_through_ccxt() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_every_broker_method_through_ccxt(dialect: str) -> None:
     exchange = make_exchange()
-    async with SimServer(exchange) as sim:
+    async with SimServer(exchange, dialect=dialect) as sim:
         broker = real_broker(sim)
         try:
-            market = await broker.load_market("BTCUSDT")
+            market = await broker.load_market(SYMBOL)
             assert (market.tick_size, market.lot_size, market.min_notional) == (
                 Decimal("0.1"),
                 Decimal("0.001"),
@@ -74,7 +85,7 @@ async def test_every_broker_method_through_ccxt() -> None:
             await broker.place_order(sell)
             stop = order("ghabcdefghxb0-1", "buy", str(last * Decimal("1.2")))
             await broker.place_order(stop, "stop_market")
-            open_orders = await broker.fetch_open_orders("BTCUSDT")
+            open_orders = await broker.fetch_open_orders(SYMBOL)
             assert {(o.key, o.kind) for o in open_orders} == {
                 ("gb1", "limit"),
                 ("gs1", "limit"),
@@ -88,21 +99,31 @@ async def test_every_broker_method_through_ccxt() -> None:
             await broker.cancel_order(stop)  # already gone: a no-op
             await broker.place_order(order("ghabcdefghrs0-1", "sell", "0"), "market")
             sim.advance(2)
-            fills = await broker.fetch_fills("BTCUSDT")
+            fills = await broker.fetch_fills(SYMBOL)
             assert [f.client_order_id for f in fills][:1] == ["ghabcdefghrs0-1"]
             assert fills[0].fee == exchange.books["BTCUSDT"].trades[0].commission
-            position = await broker.fetch_position("BTCUSDT")
+            position = await broker.fetch_position(SYMBOL)
             acct = exchange.books["BTCUSDT"].account
             assert position.futures_amount == acct.position
             assert position.spot_amount == Decimal("1.5")  # from the spot account
-            equity = await broker.fetch_equity("BTCUSDT")
-            price = await broker.data_provider.get_current_price("BTCUSDT")
+            sim.advance(10)  # over a funding time (every 8 h) with the short open
+            await broker.data_provider.get_current_price(SYMBOL)  # the bot's clock moves on
+            since = exchange.now_ms - 12 * 3600 * 1000
+            funding = [
+                (i.time_ms, i.income)
+                for i in exchange.income
+                if i.income_type == "FUNDING_FEE" and i.time_ms >= since
+            ]
+            assert funding and await broker.fetch_funding_payments(SYMBOL, since) == funding
+            equity = await broker.fetch_equity(SYMBOL)
+            price = await broker.data_provider.get_current_price(SYMBOL)
             assert equity == exchange.margin_balance() + Decimal("1.5") * price
             assert "sim-secret" not in repr(broker)
         finally:
             await broker.close()
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize(
     ("kind", "settings"),
     [
@@ -116,12 +137,14 @@ async def test_every_broker_method_through_ccxt() -> None:
         ("reject", {"count": 2}),
     ],
 )
-async def test_each_fault_knob_never_duplicates_an_order(kind: str, settings: Any) -> None:
+async def test_each_fault_knob_never_duplicates_an_order(
+    kind: str, settings: Any, dialect: str
+) -> None:
     exchange = make_exchange()
-    async with SimServer(exchange) as sim:
+    async with SimServer(exchange, dialect=dialect) as sim:
         broker = real_broker(sim, timeout_ms=300)
         try:
-            await broker.load_market("BTCUSDT")
+            await broker.load_market(SYMBOL)
             sim.faults.add(kind, method="POST", **settings)  # type: ignore[arg-type]
             last = exchange.last_price("BTCUSDT")
             for i in range(3):
@@ -168,10 +191,20 @@ CONFIG = {
 BARS, HISTORY, STEPS = 800, 500, 72
 
 
-async def test_full_bot_real_against_emulator_equals_its_books_and_paper() -> None:
+def paper_broker() -> PaperBroker:
+    """PAPER on the replay, with the bot's ccxt symbol and BTCUSDT's rules."""
+    return PaperBroker(
+        replay_for(SYMBOL, bars=BARS, history_bars=HISTORY),
+        market=default_market("BTCUSDT"),
+        cash="100000",
+    )
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_full_bot_real_against_emulator_equals_its_books_and_paper(dialect: str) -> None:
     # PAPER on the replay
-    paper = PaperBroker(replay_for("BTCUSDT", bars=BARS, history_bars=HISTORY), cash="100000")
-    paper_bot = await GridHedgeBot.create(broker=paper, symbol="BTCUSDT", config=CONFIG)
+    paper = paper_broker()
+    paper_bot = await GridHedgeBot.create(broker=paper, symbol=SYMBOL, config=CONFIG)
     await paper_bot.run(max_iterations=STEPS)
     # REAL through ccxt against the emulator on the same bars
     provider: ReplayDataProvider = replay_for("BTCUSDT", bars=BARS, history_bars=HISTORY)
@@ -183,15 +216,15 @@ async def test_full_bot_real_against_emulator_equals_its_books_and_paper() -> No
     )
     # hourly rebalances run back to back (3600x real time): USD-M's weight per minute is
     # lifted; at one rebalance an hour the bot spends ~28 of it (benches/bench_sim.py)
-    async with SimServer(exchange, limits=Limits.lifted()) as sim:
+    async with SimServer(exchange, limits=Limits.lifted(), dialect=dialect) as sim:
         broker = real_broker(sim)
         try:
-            bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=CONFIG)
+            bot = await GridHedgeBot.create(broker=broker, symbol=SYMBOL, config=CONFIG)
             for _ in range(STEPS):
-                await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
+                await bot.execute(await bot.data_provider.get_current_price(SYMBOL))
                 sim.advance(1)
-            fills = await broker.fetch_fills("BTCUSDT")
-            position = await broker.fetch_position("BTCUSDT")
+            fills = await broker.fetch_fills(SYMBOL)
+            position = await broker.fetch_position(SYMBOL)
         finally:
             await broker.close()
     book = exchange.books["BTCUSDT"]
@@ -246,12 +279,13 @@ def test_retry_waits_at_least_the_exchange_retry_after() -> None:
 
 
 async def _paper_fills(steps: int) -> list[Any]:
-    paper = PaperBroker(replay_for("BTCUSDT", bars=BARS, history_bars=HISTORY), cash="100000")
-    bot = await GridHedgeBot.create(broker=paper, symbol="BTCUSDT", config=CONFIG)
+    paper = paper_broker()
+    bot = await GridHedgeBot.create(broker=paper, symbol=SYMBOL, config=CONFIG)
     await bot.run(max_iterations=steps)
     return paper.fills
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize(
     ("kind", "settings"),
     [
@@ -260,13 +294,15 @@ async def _paper_fills(steps: int) -> list[Any]:
         ("ban", {"count": 2, "retry_after_s": 0}),
         ("server_error", {"probability": 0.1}),
         ("timeout", {"count": 3, "hang_s": 0.35, "method": "POST"}),
-        ("drop_after_accept", {"count": 4, "method": "POST", "path": "/fapi/v1/order"}),
+        ("drop_after_accept", {"count": 4, "method": "POST", "path": "order"}),
         ("reject", {"probability": 0.2, "method": "POST"}),
     ],
 )
 async def test_fault_matrix_bot_keeps_running_no_duplicate_no_lost_fill(
-    kind: str, settings: Any
+    kind: str, settings: Any, dialect: str
 ) -> None:
+    if settings.get("path") == "order":
+        settings = {**settings, "path": ORDER_PATH[dialect]}
     steps = 30
     provider = replay_for("BTCUSDT", bars=BARS, history_bars=HISTORY)
     spec = SymbolSpec(
@@ -277,17 +313,17 @@ async def test_fault_matrix_bot_keeps_running_no_duplicate_no_lost_fill(
     )
     # hourly rebalances run back to back (3600x real time): USD-M's weight per minute is
     # lifted; at one rebalance an hour the bot spends ~28 of it (benches/bench_sim.py)
-    async with SimServer(exchange, limits=Limits.lifted()) as sim:
+    async with SimServer(exchange, limits=Limits.lifted(), dialect=dialect) as sim:
         broker = real_broker(sim, timeout_ms=300)
         try:
-            bot = await GridHedgeBot.create(broker=broker, symbol="BTCUSDT", config=CONFIG)
+            bot = await GridHedgeBot.create(broker=broker, symbol=SYMBOL, config=CONFIG)
             sim.faults.add(kind, **settings)  # type: ignore[arg-type]
             for _ in range(steps):
-                await bot.execute(await bot.data_provider.get_current_price("BTCUSDT"))
+                await bot.execute(await bot.data_provider.get_current_price(SYMBOL))
                 sim.advance(1)
             fired = sum(r.fired for r in sim.faults.rules)
             sim.faults.clear()
-            fills = await broker.fetch_fills("BTCUSDT")
+            fills = await broker.fetch_fills(SYMBOL)
         finally:
             await broker.close()
     assert fired > 0
@@ -300,3 +336,73 @@ async def test_fault_matrix_bot_keeps_running_no_duplicate_no_lost_fill(
     key = lambda f: _parity_key(f, market)  # noqa: E731
     assert [key(f) for f in fills] == [key(f) for f in await _paper_fills(steps)]
     _assert_market_fills_took_the_book(exchange, market)
+
+
+class _NoCursor:
+    """A venue without a trade-history cursor (as OKX's time paging): the broker must split
+    its windows instead."""
+
+    @staticmethod
+    def wrap(venue: Any) -> Any:
+        import dataclasses
+
+        class Plain(type(venue)):  # type: ignore[misc]
+            def next_trades_params(self, page: list[dict[str, Any]]) -> dict[str, Any] | None:
+                return None
+
+        fields = {f.name: getattr(venue, f.name) for f in dataclasses.fields(venue)}
+        return Plain(**fields)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "paging"),
+    [("binance", "cursor"), ("bybit", "cursor"), ("bybit", "split")],
+)
+async def test_fills_beyond_one_page_are_all_read(dialect: str, paging: str) -> None:
+    """More trades in a window than one answer holds: Binance pages by ``fromId``, Bybit by
+    ``nextPageCursor`` (newest first), and a venue without a cursor by splitting the window;
+    every emulator trade is read once (reference: the emulator's trade list)."""
+    import dataclasses
+
+    exchange = make_exchange(wallet_usdt="1000000")
+    async with SimServer(exchange, dialect=dialect, limits=Limits.lifted()) as sim:
+        broker = real_broker(sim)
+        broker.venue = dataclasses.replace(broker.venue, fills_page=7)
+        if paging == "split":
+            broker.venue = _NoCursor.wrap(broker.venue)
+        try:
+            for i in range(30):
+                side = "sell" if i % 2 == 0 else "buy"
+                await broker.place_order(order(f"ghabcdefghrs0-{i + 1}", side, "0"), "market")
+                if i % 2:
+                    sim.advance(1)  # two trades a bar (one millisecond each)
+            await broker.data_provider.get_current_price(SYMBOL)
+            since = exchange.now_ms - 24 * 3600 * 1000
+            fills = await broker.fetch_fills(SYMBOL, since)
+        finally:
+            await broker.close()
+    trades = exchange.books["BTCUSDT"].trades
+    assert len(trades) == 30
+    assert [f.trade_id for f in fills] == [str(t.trade_id) for t in trades]
+    assert [f.client_order_id for f in fills] == [f"ghabcdefghrs0-{i + 1}" for i in range(30)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_symbols_are_ccxt_s_and_binance_ids_still_work(dialect: str) -> None:
+    """Users write ccxt's symbol on every exchange; Binance's own id ``BTCUSDT`` still
+    resolves to its perpetual there, and is a clear error elsewhere (Bybit lists spot and
+    perpetual under one id)."""
+    async with SimServer(make_exchange(), dialect=dialect) as sim:
+        broker = real_broker(sim)
+        try:
+            ccxt_market = await broker.load_market(SYMBOL)
+            if dialect == "binance":
+                assert await broker.load_market("BTCUSDT") == ccxt_market
+                position = await broker.fetch_position("BTCUSDT")
+                assert position.symbol == "BTCUSDT" and position.spot_amount == Decimal("1.5")
+            else:
+                with pytest.raises(ConfigError, match="lists no market 'BTCUSDT'") as err:
+                    await broker.load_market("BTCUSDT")
+                assert err.value.field == "symbol" and "BTC/USDT:USDT" in str(err.value.rule)
+        finally:
+            await broker.close()

@@ -32,7 +32,7 @@ from gridhedge.sim import Bars, SimExchange, SimServer, SymbolSpec
 from gridhedge.sim.limits import Limits
 from gridhedge.sim.store import SimStore
 from gridhedge.state.sqlite import SQLiteStateManager
-from tests.chaos_bot import HISTORY, bot_config, broker_for
+from tests.chaos_bot import BOT_SYMBOL, HISTORY, bot_config, broker_for
 
 RUNNER = pathlib.Path(__file__).with_name("chaos_bot.py")
 ROOT = RUNNER.parent.parent
@@ -47,6 +47,7 @@ EMULATOR_RESTARTS = 4
 ITERATIONS = 8
 """Rebalances per bot process (one emulator bar each) unless it is killed first."""
 SYMBOL = "BTCUSDT"
+"""The emulator's market id (the bot's symbol per dialect: ``BOT_SYMBOL``)."""
 
 
 @dataclass
@@ -117,11 +118,12 @@ def check_books(exchange: SimExchange, state: SQLiteStateManager, position: Deci
 
 async def restart_and_check(sim: SimServer, exchange: SimExchange, db: str) -> list[str]:
     """Restart the bot on the state the killed process left (it reconciles) and compare."""
-    broker = broker_for(sim.url)
-    bot = GridHedgeBot(broker, broker.data_provider, SYMBOL, config=bot_config(db))
+    broker = broker_for(sim.url, sim.dialect)
+    symbol = BOT_SYMBOL[sim.dialect]
+    bot = GridHedgeBot(broker, broker.data_provider, symbol, config=bot_config(db))
     try:
         await bot.start()
-        position = (await bot.position_fetcher.get_position(SYMBOL)).futures_amount
+        position = (await bot.position_fetcher.get_position(symbol)).futures_amount
         state = bot.state
         assert isinstance(state, SQLiteStateManager)
         return check_books(exchange, state, position)
@@ -155,6 +157,8 @@ async def run_bot(
             "--iterations",
             # a random kill must land before the process ends on its own
             str(ITERATIONS if kill_after is None else 10 * ITERATIONS),
+            "--dialect",
+            sim.dialect,
             env=env,
             stdout=log,
             stderr=log,
@@ -212,8 +216,9 @@ def plan(rng: random.Random) -> list[Step]:
     return steps
 
 
+@pytest.mark.parametrize("dialect", ["binance", "bybit"])
 async def test_chaos_sigkill_at_every_crash_point(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], dialect: str
 ) -> None:
     provider = replay_for(SYMBOL, bars=HISTORY + 1500, history_bars=HISTORY)
     spec = SymbolSpec(SYMBOL, "BTC", default_market(SYMBOL), Bars.from_candles(provider.candles))
@@ -237,7 +242,7 @@ async def test_chaos_sigkill_at_every_crash_point(
     restart_after = set(rng.sample(range(len(steps)), EMULATOR_RESTARTS))
     # hours of rebalances compressed into minutes: Binance's per-minute weight would only
     # slow the test (the limits themselves are tested in test_sim_conformance)
-    sim = await SimServer(exchange, limits=Limits.lifted()).start()
+    sim = await SimServer(exchange, limits=Limits.lifted(), dialect=dialect).start()
     try:
         for n, (point, hit, delay, outage) in enumerate(steps):
             for attempt in range(6):
@@ -259,7 +264,9 @@ async def test_chaos_sigkill_at_every_crash_point(
                     before = (len(exchange.books[SYMBOL].trades), exchange.bar)
                     exchange = emulator()
                     assert (len(exchange.books[SYMBOL].trades), exchange.bar) == before
-                    sim = await SimServer(exchange, port=port, limits=Limits.lifted()).start()
+                    sim = await SimServer(
+                        exchange, port=port, limits=Limits.lifted(), dialect=dialect
+                    ).start()
                     tally.emulator_restarts += 1
                 problems = await restart_and_check(sim, exchange, db)
                 tally.checks += 1
@@ -279,7 +286,7 @@ async def test_chaos_sigkill_at_every_crash_point(
         for name in (*POINTS, "random", "outage"):
             print(f"  {name:<20} {tally.kills[name]:>3} {'#' * tally.kills[name]}")
         print(
-            f"chaos: kills={sum(tally.kills.values())} restarts={tally.restarts} "
+            f"chaos ({dialect}): kills={sum(tally.kills.values())} restarts={tally.restarts} "
             f"clean_exits={tally.clean_exits} outages_ridden={tally.ridden} "
             f"emulator_restarts={tally.emulator_restarts} "
             f"checks={tally.checks} "

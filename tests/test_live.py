@@ -25,22 +25,26 @@ from gridhedge.common.types import OrderStatus
 from gridhedge.data.candles import Candles
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.ccxt_broker import (
-    FILLS_WINDOW_MS,
     CcxtBroker,
     CcxtDataProvider,
     RetryPolicy,
 )
+from gridhedge.execution.venues.binance import BINANCE
 from gridhedge.grid.bot import GridHedgeBot
 from gridhedge.live.runner import Backoff, LiveRunner
 from gridhedge.sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, SimExchange, SimServer
 from gridhedge.sim.binance_format import BinanceError
-from gridhedge.sim.client import binanceusdm
+from gridhedge.sim.client import binanceusdm, bybit
 from gridhedge.state.sqlite import SQLiteStateManager
 from tests.sim_support import make_exchange, seeded_bars
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.01, max_backoff_s=0.02, lookups=2)
 SYMBOL = "BTCUSDT"
+"""The emulator's market id, and the Binance bot's symbol (Binance's own ids stay accepted)."""
 DAY_BARS = 24
+DIALECTS = ["binance", "bybit"]
+BOT_SYMBOL = {"binance": SYMBOL, "bybit": "BTC/USDT:USDT"}
+"""The symbol the bot is configured with on each dialect (Bybit: ccxt's only)."""
 
 
 @pytest.fixture
@@ -53,6 +57,8 @@ def captured() -> Iterator[list[str]]:
 
 
 def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
+    if sim.dialect == "bybit":
+        kw.setdefault("exchange", "bybit")
     broker = create_broker(
         "REAL",
         api_key=DEFAULT_API_KEY,
@@ -68,6 +74,7 @@ def real_broker(sim: SimServer, **kw: Any) -> CcxtBroker:
 
 
 def bot_on(broker: CcxtBroker, state: pathlib.Path, bot_id: str = "btcusdt-grid") -> GridHedgeBot:
+    symbol = BOT_SYMBOL[broker.venue.name]
     config = {
         "num_levels": 3,
         "grid_spacing_pct": "0.005",
@@ -75,7 +82,7 @@ def bot_on(broker: CcxtBroker, state: pathlib.Path, bot_id: str = "btcusdt-grid"
         "history_bars": 48,
         "state_path": str(state),
     }
-    return GridHedgeBot(broker, broker.data_provider, SYMBOL, config=config, bot_id=bot_id)
+    return GridHedgeBot(broker, broker.data_provider, symbol, config=config, bot_id=bot_id)
 
 
 class UserTradesWindows:
@@ -120,7 +127,8 @@ async def test_fills_after_eight_quiet_days_are_all_read_within_seven_day_window
             sim.advance(8 * DAY_BARS)  # a quiet week and a day: nothing trades
             await broker.data_provider.get_current_price(SYMBOL)
             assert await bot.sync_fills() == 0
-            assert bot._fills_since is not None and bot._fills_since > start + FILLS_WINDOW_MS
+            assert bot._fills_since is not None
+            assert bot._fills_since > start + BINANCE.fills_window_ms
             # then 40 fills, one market order a bar, each with one of the bot's client ids
             for seq in range(1, 41):
                 cid = client_order_id(bot.bot_id, SYMBOL, "rs0" if seq % 2 else "rb0", seq)
@@ -182,12 +190,13 @@ class FakeTime:
             self.up_at = self.now + self.down_for
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("outage_s", [5, 60, 300])
 async def test_an_outage_is_ridden_out_and_nothing_is_lost_or_doubled(
-    tmp_path: pathlib.Path, captured: list[str], outage_s: int
+    tmp_path: pathlib.Path, captured: list[str], outage_s: int, dialect: str
 ) -> None:
     ex = make_exchange(seeded_bars(n=400), start_bar=60)
-    async with SimServer(ex) as sim:
+    async with SimServer(ex, dialect=dialect) as sim:
         sim.port = int(sim.url.rsplit(":", 1)[1])  # come back on the same port
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
@@ -247,8 +256,13 @@ def _states_match_exchange(bot: GridHedgeBot, ex: SimExchange) -> None:
 
 
 # ----------------------------------------------------------------------------- rejections
+MARGIN_CODE = {"binance": "-2019", "bybit": "110007"}
+"""Insufficient margin: Binance USD-M -2019, Bybit v5 110007 ("ab not enough for new order")."""
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
-    tmp_path: pathlib.Path, captured: list[str]
+    tmp_path: pathlib.Path, captured: list[str], dialect: str
 ) -> None:
     """The exchange answers -2019 (margin is insufficient) to one grid order, every time it
     is sent: the loop goes on for every rebalance, the other orders and the protective stop
@@ -263,7 +277,8 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         return place(params, algo=algo)
 
     ex.place_order = refuse_second_sell  # type: ignore[method-assign]
-    async with SimServer(ex) as sim:
+    code = MARGIN_CODE[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
 
@@ -278,10 +293,10 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         assert summary.rebalances == 30
         rejected = [o for o in bot.state.orders() if o.status is OrderStatus.REJECTED]
         assert rejected and {o.key for o in rejected} == {"gs2"}
-        assert all(o.error.startswith("-2019") for o in rejected)
+        assert all(o.error.startswith(code) for o in rejected)
         assert len(rejected) > 1, "wanted again: retried after its backoff"
         assert len(rejected) < 30 // 2, "not resent at every rebalance"
-        lines = [line for line in captured if "rejected by the exchange: -2019" in line]
+        lines = [line for line in captured if f"rejected by the exchange: {code}" in line]
         assert len(lines) == 1
         live = ex.open_orders(SYMBOL, algo=None)
         assert any(o.algo for o in live), "the protective stop is on the exchange"
@@ -291,13 +306,15 @@ async def test_a_margin_rejection_stops_nothing_and_is_logged_once(
         bot.state.close()  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_clock_skew_is_resynchronised_and_the_loop_goes_on(
-    tmp_path: pathlib.Path, captured: list[str]
+    tmp_path: pathlib.Path, captured: list[str], dialect: str
 ) -> None:
-    """-1021 (timestamp outside recvWindow: the exchange's clock 60 s ahead of ours): the
-    broker measures ccxt's time difference again and the next requests pass."""
+    """-1021 on Binance, 10002 on Bybit (timestamp outside recvWindow: the exchange's clock
+    60 s ahead of ours): the broker measures ccxt's time difference again and the next
+    requests pass."""
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
-    async with SimServer(ex) as sim:
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
         done = 0
@@ -327,19 +344,29 @@ async def _no_sleep(_: float) -> None:
 
 
 # ----------------------------------------------------------------------------- own orders
-async def test_manual_orders_and_another_bots_are_never_touched(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_manual_orders_and_another_bots_are_never_touched(
+    tmp_path: pathlib.Path, dialect: str
+) -> None:
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="1000000")
-    async with SimServer(ex) as sim:
-        manual = binanceusdm(sim.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    bot_symbol = BOT_SYMBOL[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
+        client = binanceusdm if dialect == "binance" else bybit
+        manual = client(sim.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
         price = ex.last_price(SYMBOL)
         await manual.load_markets()
         hand = await manual.create_order(
-            "BTC/USDT:USDT", "limit", "buy", 0.005, float(price * Decimal("0.7"))
+            "BTC/USDT:USDT",
+            "limit",
+            "buy",
+            0.005,
+            float(price * Decimal("0.7")),
+            {"clientOrderId": "by-hand-1"},
         )
         broker_b = real_broker(sim)
         other = bot_on(broker_b, tmp_path / "shared.sqlite", bot_id="other-bot")
         await other.start()
-        await other.execute(await broker_b.data_provider.get_current_price(SYMBOL))
+        await other.execute(await broker_b.data_provider.get_current_price(bot_symbol))
         theirs = {o.client_order_id for o in ex.open_orders(SYMBOL, algo=None)}
         theirs.discard(hand["clientOrderId"])
         assert theirs, "the other bot has orders"
@@ -349,12 +376,12 @@ async def test_manual_orders_and_another_bots_are_never_touched(tmp_path: pathli
         try:
             await bot.start()  # sync adopts only its own
             assert not {o.client_order_id for o in bot.state.orders()} & protected
-            await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             sim.advance(1)
-            await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             # a halt cancels the bot's grid: force one with a high-water mark far above
             bot._hwm = Decimal("1e12")
-            report = await bot.execute(await broker_a.data_provider.get_current_price(SYMBOL))
+            report = await bot.execute(await broker_a.data_provider.get_current_price(bot_symbol))
             assert report.decision.halted
             await bot.stop(cancel_orders=True)
             bot.state.close()  # type: ignore[attr-defined]
@@ -384,7 +411,9 @@ class FormingBarExchange:
         self.candles = candles
         self.now_ms = now_ms
         self.calls = 0
-        self.markets_by_id = {SYMBOL: [{"symbol": "BTC/USDT:USDT", "base": "BTC"}]}
+        market = {"symbol": "BTC/USDT:USDT", "base": "BTC", "contract": True}
+        self.markets_by_id = {SYMBOL: [market]}
+        self.markets = {"BTC/USDT:USDT": market}
 
     async def load_markets(self) -> None:
         return None
@@ -396,8 +425,10 @@ class FormingBarExchange:
         return self.now_ms
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
+        # Binance's 24 h ticker: ccxt's timestamp is the window's closeTime
         return {
-            "timestamp": self.now_ms,
+            "timestamp": self.now_ms - 1,
+            "last": float(self.candles.close[-1]),
             "info": {"closeTime": self.now_ms - 1, "lastPrice": str(self.candles.close[-1])},
         }
 
@@ -645,14 +676,16 @@ async def test_a_stop_during_an_outage_does_not_wait_out_the_retry_budget(
         await sim.start()
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
-    tmp_path: pathlib.Path,
+    tmp_path: pathlib.Path, dialect: str
 ) -> None:
     """A crash between placing a moved stop and cancelling the old one leaves two stops of
     one key on the exchange; the restart keeps the newest (highest sequence) and cancels the
     other, so two stops can never both fire."""
     ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="50000")
-    async with SimServer(ex) as sim:
+    bot_symbol = BOT_SYMBOL[dialect]
+    async with SimServer(ex, dialect=dialect) as sim:
         broker = real_broker(sim)
         bot = bot_on(broker, tmp_path / "bot.sqlite")
         price = ex.last_price(SYMBOL)
@@ -665,7 +698,7 @@ async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
                     "type": "STOP_MARKET",
                     "quantity": "0.010",
                     "triggerPrice": str((price * Decimal(k)).quantize(Decimal("0.1"))),
-                    "clientAlgoId": client_order_id(bot.bot_id, SYMBOL, "xs0", seq),
+                    "clientAlgoId": client_order_id(bot.bot_id, bot_symbol, "xs0", seq),
                 }
             )
         try:
@@ -673,5 +706,60 @@ async def test_two_live_orders_for_one_key_after_a_crash_leave_the_newest(
         finally:
             await broker.close()
         live = [o.client_order_id for o in ex.open_orders(SYMBOL, algo=None)]
-        assert live == [client_order_id(bot.bot_id, SYMBOL, "xs0", 2)]
+        assert live == [client_order_id(bot.bot_id, bot_symbol, "xs0", 2)]
         bot.state.close()  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------- example configs
+EXAMPLES = pathlib.Path(__file__).parents[1] / "python/gridhedge/config/examples"
+
+
+@pytest.mark.parametrize(
+    ("name", "exchange", "spot"),
+    [("binance", "binanceusdm", "binance"), ("bybit", "bybit", "bybit"), ("okx", "okx", "okx")],
+)
+def test_each_exchange_has_a_documented_example_config(name: str, exchange: str, spot: str) -> None:
+    """One example per exchange: its ``live:`` section names the futures account, ccxt's
+    symbol and the same exchange's spot account; the bot settings load."""
+    from gridhedge.execution.venues import venue_for
+    from gridhedge.grid.config import GridHedgeConfig
+    from gridhedge.live.cli import _split_config
+
+    path = EXAMPLES / f"run_{name}.yaml"
+    raw, live = _split_config(str(path))
+    assert (live.exchange, live.symbol, live.spot_exchange) == (exchange, "BTC/USDT:USDT", spot)
+    assert venue_for(live.exchange).name == venue_for(spot).name == name
+    GridHedgeConfig.load(raw)
+    text = path.read_text()
+    assert "GRIDHEDGE_API_KEY" in text and "one-way" in text
+
+
+@pytest.mark.parametrize("mode", ["real", "recommendation", "paper"])
+async def test_the_bybit_example_runs_on_the_bybit_emulator(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """``gridhedge run -c run_bybit.yaml --mode <mode> --base-url <gridhedge sim --dialect
+    bybit>``, in process: REAL orders reach the emulator's book under ccxt's symbol; the
+    recommendation and the dry run read Bybit and send no order."""
+    from gridhedge.live.cli import RunMode, _split_config, build
+
+    monkeypatch.setenv("GRIDHEDGE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("GRIDHEDGE_API_SECRET", DEFAULT_API_SECRET)
+    ex = make_exchange(seeded_bars(n=1200), start_bar=900, wallet_usdt="100000")
+    async with SimServer(ex, dialect="bybit") as sim:
+        raw, live = _split_config(str(EXAMPLES / "run_bybit.yaml"))
+        live = live.model_copy(update={"base_url": sim.url})
+        runner = await build(
+            raw, live, RunMode(mode), state_path=tmp_path / "bybit.sqlite", interval_s=0.0
+        )
+        try:
+            summary = await runner.run(2)
+        finally:
+            await runner.close()
+        assert summary.rebalances == 2
+        ours = [o for o in ex.book(SYMBOL).orders.values() if o.client_order_id.startswith("gh")]
+        if mode == "real":
+            assert ours and all(o.symbol == SYMBOL for o in ours)
+        else:
+            assert not ours
+        assert sim.unhandled == []

@@ -555,3 +555,49 @@ def test_cli_runs_the_documented_real_example_against_the_emulator(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         loop.close()
+
+
+@pytest.mark.usefixtures("keys_env")
+async def test_real_portfolio_on_bybit_trades_both_legs_with_ccxt_symbols(
+    tmp_path: pathlib.Path,
+) -> None:
+    """The same portfolio on Bybit (``gridhedge sim --dialect bybit``): legs named by ccxt's
+    symbols, one connection, inventory from the same unified account's coins, every order
+    on the emulator the leg's own and tracked in the shared state."""
+    books = {"BTC/USDT:USDT": "BTCUSDT", "ETH/USDT:USDT": "ETHUSDT"}
+    async with SimServer(sim_exchange(), secrets={KEY: SECRET}, dialect="bybit") as bybit:
+        cfg = real_config(bybit.url, tmp_path / "bybit.sqlite")
+        cfg["exchanges"] = {"bybit": {**cfg["exchanges"]["binanceusdm"], "spot_exchange": "bybit"}}
+        for leg, symbol in zip(cfg["legs"], books, strict=True):
+            leg["symbol"] = symbol
+            leg["exchange"] = "bybit"
+        runner = PortfolioRunner(cfg, sleep=emulator_clock(bybit), retry=FAST)
+        async with runner:
+            report = await runner.run(6)
+            assert report is not None and report.bars == HISTORY
+            (conn,) = runner.connections.values()
+            assert all(leg.bot.broker.exchange is conn.client for leg in runner.legs)  # type: ignore[attr-defined]
+            for leg in runner.legs:
+                book = bybit.exchange.books[books[leg.symbol]]
+                live = {o.client_order_id for o in book.orders.values() if o.live}
+                assert live, f"{leg.symbol} placed no order"
+                assert all(parse_client_order_id(leg.bot.bot_id, leg.symbol, c) for c in live)
+                assert live <= {o.client_order_id for o in leg_state(leg).orders(live_only=True)}
+                trades = {str(t.trade_id) for t in book.trades}
+                assert {f.trade_id for f in leg_state(leg).fills()} <= trades
+            eth = await runner.legs[1].bot.broker.fetch_position("ETH/USDT:USDT")
+            assert eth.spot_amount == Decimal("30")
+        assert not bybit.unhandled
+    assert all(c.closed for c in runner.connections.values())
+
+
+def test_spot_inventory_must_be_the_same_exchanges() -> None:
+    """A leg's inventory is read from its own exchange's spot account: Bybit futures with
+    Binance spot is refused, naming the setting, the value and the rule."""
+    cfg = real_config("http://127.0.0.1:1", pathlib.Path("/nonexistent/x.sqlite"))
+    cfg["exchanges"] = {"bybit": {**cfg["exchanges"]["binanceusdm"], "spot_exchange": "binance"}}
+    with pytest.raises(ConfigError) as err:
+        PortfolioRunner(cfg)
+    e = err.value
+    assert (e.field, e.value) == ("exchanges.bybit.spot_exchange", "'binance'")
+    assert e.rule is not None and "same exchange" in e.rule

@@ -3,7 +3,8 @@ held as pydantic ``SecretStr`` so they never reach logs, reprs, errors or state.
 
 Environment: ``GRIDHEDGE_API_KEY`` and ``GRIDHEDGE_API_SECRET``. Key file (``key_file=`` or
 ``GRIDHEDGE_KEY_FILE``): JSON ``{"api_key": ..., "secret": ...}`` or ``api_key=...`` /
-``secret=...`` lines; refused inside a git work tree, so keys are never committed.
+``secret=...`` lines; OKX's passphrase as ``password`` (or ``passphrase``) in the file or
+``GRIDHEDGE_API_PASSWORD``. The file is refused inside a git work tree, so keys are never committed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = ["ENV_KEY", "ENV_KEY_FILE", "ENV_SECRET", "ApiKeys", "load_api_keys"]
 ENV_KEY = "GRIDHEDGE_API_KEY"
 ENV_SECRET = "GRIDHEDGE_API_SECRET"
 ENV_KEY_FILE = "GRIDHEDGE_KEY_FILE"
+ENV_PASSWORD = "GRIDHEDGE_API_PASSWORD"
 
 
 class ApiKeys(BaseModel):
@@ -31,6 +33,8 @@ class ApiKeys(BaseModel):
 
     api_key: SecretStr
     secret: SecretStr
+    password: SecretStr | None = None
+    """The key's passphrase where the exchange has one (OKX)."""
 
 
 def _inside_git_tree(path: Path) -> Path | None:
@@ -81,10 +85,12 @@ def load_api_keys(
     environ = os.environ if env is None else env
     found: dict[str, str | SecretStr | None] = {"api_key": api_key, "secret": secret}
     path = key_file if key_file is not None else environ.get(ENV_KEY_FILE)
+    password: str | None = None
     if (found["api_key"] is None or found["secret"] is None) and path:
         from_file = _read_key_file(Path(path))
         found["api_key"] = found["api_key"] or from_file.get("api_key") or from_file.get("apiKey")
         found["secret"] = found["secret"] or from_file.get("secret") or from_file.get("api_secret")
+        password = from_file.get("password") or from_file.get("passphrase")
     found["api_key"] = found["api_key"] or environ.get(ENV_KEY)
     found["secret"] = found["secret"] or environ.get(ENV_SECRET)
     missing = [name for name, value in found.items() if not value]
@@ -96,10 +102,17 @@ def load_api_keys(
             value=None,
             rule=f"set {ENV_KEY}/{ENV_SECRET} or a key file",
         )
-    keys = ApiKeys(api_key=found["api_key"], secret=found["secret"])  # type: ignore[arg-type]
+    password = password or environ.get(ENV_PASSWORD)
+    keys = ApiKeys(
+        api_key=found["api_key"],  # type: ignore[arg-type]
+        secret=found["secret"],  # type: ignore[arg-type]
+        password=password,  # type: ignore[arg-type]
+    )
     from gridhedge.logs import register_secret
 
     # from now on no log line can carry them, whatever formats them
     register_secret(keys.api_key.get_secret_value())
     register_secret(keys.secret.get_secret_value())
+    if keys.password is not None:
+        register_secret(keys.password.get_secret_value())
     return keys

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -115,7 +116,7 @@ class GridHedgeBot:
         self.data_provider = data_provider
         self.symbol = symbol
         self.grid_calculator = grid_calculator
-        self.bot_id = bot_id or self.config.state.bot_id or f"{symbol.lower()}-grid"
+        self.bot_id = bot_id or self.config.state.bot_id or default_bot_id(symbol)
         self.risk_manager = risk_manager or LayeredRiskManager(self.config)
         self.risk_analyzer = risk_analyzer or _default_analyzer(self.config)
         self.state = state_manager or _default_state(self.config, self.bot_id, broker)
@@ -744,3 +745,10 @@ def _default_analyzer(config: GridHedgeConfig) -> RiskAnalyzer:
 
 
 __all__ = ["ExecutionReport", "GridHedgeBot", "RunStats", "TradingMode"]
+
+
+def default_bot_id(symbol: str) -> str:
+    """``<symbol>-grid`` in the characters a bot id (and its state file's name) allows: a ccxt
+    symbol's ``/`` and ``:`` become ``-`` (``BTC/USDT:USDT`` -> ``btc-usdt-usdt-grid``;
+    ``BTCUSDT`` -> ``btcusdt-grid``, as before)."""
+    return re.sub(r"[^a-z0-9_.-]", "-", symbol.lower()) + "-grid"

@@ -214,7 +214,8 @@ class StateSettings(_Section):
     """SQLite file (WAL). None: in memory for PAPER/RECOMMENDATION runs, and
     ``$XDG_DATA_HOME/gridhedge/<bot_id>.sqlite`` (default ``~/.local/share``) for REAL."""
     bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
-    """Names the bot in its state and client order ids; default ``<symbol>-grid``."""
+    """Names the bot in its state and client order ids; default ``<symbol>-grid`` (a ccxt
+    symbol's ``/`` and ``:`` as ``-``)."""
 
 
 SECTIONS: dict[str, type[_Section]] = {

@@ -37,16 +37,19 @@ class LiveSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     exchange: str = "binanceusdm"
-    """ccxt exchange id of the futures account."""
+    """The futures account: ``binanceusdm`` (Binance USD-M), ``bybit`` (USDT linear) or
+    ``okx`` (USDT swaps)."""
     symbol: str = "BTCUSDT"
-    """The exchange's market id."""
+    """ccxt's symbol of the perpetual (``BTC/USDT:USDT``) on every exchange; Binance also
+    accepts its own id (``BTCUSDT``, the default, kept so that an existing bot keeps its
+    default id, state file and client order ids)."""
     base_url: str | None = None
     """Point ccxt at this URL instead of the exchange (``gridhedge sim``)."""
     testnet: bool = False
     """The exchange's demo/testnet environment."""
     spot_exchange: str | None = None
-    """ccxt id of the spot account holding the inventory (e.g. ``binance``); None: use
-    ``spot_amount``."""
+    """The same exchange's spot account holding the inventory (``binance``, ``bybit``,
+    ``okx``); None: use ``spot_amount``."""
     spot_amount: Decimal = Decimal("1")
     """Inventory to hedge (base currency) when no spot account is read."""
     cash: Decimal = Decimal("0")
@@ -111,12 +114,12 @@ async def build(
         make_exchange,
     )
     from gridhedge.execution.secrets import ApiKeys, load_api_keys
-    from gridhedge.grid.bot import GridHedgeBot
+    from gridhedge.grid.bot import GridHedgeBot, default_bot_id
     from gridhedge.grid.config import GridHedgeConfig
     from gridhedge.live.feed import LiveFeed
 
     cfg = GridHedgeConfig.load(config)
-    bot_id = cfg.state.bot_id or f"{live.symbol.lower()}-grid"
+    bot_id = cfg.state.bot_id or default_bot_id(live.symbol)
     dry = mode is RunMode.paper
     path = pathlib.Path(state_path) if state_path else cfg.state.state_path
     if path is None:
@@ -130,7 +133,11 @@ async def build(
     )
     spot = (
         make_exchange(
-            keys, exchange_id=live.spot_exchange, base_url=live.base_url, testnet=live.testnet
+            keys,
+            exchange_id=live.spot_exchange,
+            base_url=live.base_url,
+            testnet=live.testnet,
+            spot=True,
         )
         if live.spot_exchange and not dry
         else None

@@ -7,8 +7,9 @@ The portfolio YAML names each connection under ``exchanges`` (all keys optional)
       binanceusdm:
         base_url: http://127.0.0.1:8765   # point ccxt at a local emulator (gridhedge sim)
         sandbox: false                    # the exchange's demo trading
-        spot_exchange: binance            # inventory from spot balances (else each leg's
-                                          # spot_amount)
+        spot_exchange: binance            # inventory from the same exchange's spot
+                                          # account (binance / bybit / okx; else each
+                                          # leg's spot_amount)
         api_key_env: GRIDHEDGE_API_KEY    # the environment variables holding the keys
         api_secret_env: GRIDHEDGE_API_SECRET
         key_file: /etc/gridhedge/keys.json  # or a key file outside any git work tree
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gridhedge.errors import ConfigError
 from gridhedge.execution.ccxt_broker import RetryPolicy, call_with_retry, make_exchange
 from gridhedge.execution.secrets import ENV_KEY, ENV_KEY_FILE, ENV_SECRET, ApiKeys, load_api_keys
+from gridhedge.execution.venues import venue_for
 
 __all__ = [
     "DEFAULT_EXCHANGE",
@@ -47,8 +49,8 @@ __all__ = [
 ]
 
 DEFAULT_EXCHANGE = "binanceusdm"
-SUPPORTED_EXCHANGES = ("binanceusdm",)
-"""The exchanges ``CcxtBroker`` speaks (Binance USD-M's REST API)."""
+SUPPORTED_EXCHANGES = ("binanceusdm", "bybit", "okx")
+"""The exchanges ``CcxtBroker`` speaks (ccxt's unified API and ``execution.venues``)."""
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
@@ -62,8 +64,9 @@ class ExchangeSettings(BaseModel):
     """Overrides every API url (a local emulator); None: the exchange's own hosts."""
     sandbox: bool = False
     """The exchange's demo trading (ccxt ``enable_demo_trading``)."""
-    spot_exchange: Literal["binance"] | None = None
-    """Read each leg's inventory from this spot account; None: each leg's ``spot_amount``."""
+    spot_exchange: Literal["binance", "bybit", "okx"] | None = None
+    """Read each leg's inventory from this spot account (the same exchange's); None: each
+    leg's ``spot_amount``."""
     api_key_env: EnvName = ENV_KEY
     api_secret_env: EnvName = ENV_SECRET
     key_file: pathlib.Path | None = None
@@ -129,6 +132,13 @@ def parse_exchanges(raw: Any) -> dict[str, ExchangeSettings]:
             out[exchange_id] = ExchangeSettings.model_validate(dict(values or {}))
         except ValidationError as e:
             raise _settings_error(exchange_id, e) from None
+        spot = out[exchange_id].spot_exchange
+        if spot is not None and venue_for(spot).name != venue_for(exchange_id).name:
+            field = f"exchanges.{exchange_id}.spot_exchange"
+            rule = f"must be {venue_for(exchange_id).spot_id!r}: the same exchange's spot account"
+            raise ConfigError(
+                f"{field}: {rule} (got {spot!r})", field=field, value=repr(spot), rule=rule
+            )
     return out
 
 
@@ -216,7 +226,7 @@ def connect(
     }
     client = make_exchange(keys, exchange_id=exchange_id, **common)
     spot = (
-        make_exchange(keys, exchange_id=settings.spot_exchange, **common)
+        make_exchange(keys, exchange_id=settings.spot_exchange, spot=True, **common)
         if settings.spot_exchange
         else None
     )

@@ -1,9 +1,10 @@
 """``gridhedge sim``: run the exchange emulator on 127.0.0.1 for your own scripts.
 
-Point ccxt at it with ``gridhedge.sim.client.binanceusdm(url, key, secret)`` (or rewrite
-``exchange.urls['api']`` yourself); advance the replay clock with ``POST /_sim/advance`` or
-``--bars-per-second``. ``--correlated`` serves BTCUSDT and ETHUSDT from the correlated
-synthetic generator (``gridhedge.data.correlated``), for ``gridhedge portfolio`` in mode REAL.
+Point ccxt at it with ``gridhedge.sim.client.binanceusdm(url, key, secret)`` (``--dialect
+bybit``: ``gridhedge.sim.client.bybit(...)``), or ``gridhedge run`` with ``base_url``;
+advance the replay clock with ``POST /_sim/advance`` or ``--bars-per-second``.
+``--correlated`` serves BTCUSDT and ETHUSDT from the correlated synthetic generator
+(``gridhedge.data.correlated``), for ``gridhedge portfolio`` in mode REAL.
 
 The API secret is read from an environment variable (``--api-secret-env``, default
 ``GRIDHEDGE_SIM_API_SECRET``) or a file (``--api-secret-file``), never from the command line
@@ -170,6 +171,13 @@ def sim(
     trades_window_days: Annotated[
         int, typer.Option(help="Longest userTrades span in days (Binance: 7).")
     ] = 7,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            help="REST API spoken: binance (USD-M futures + spot) or bybit (v5: linear "
+            "perpetuals, unified wallet); the same engine and fill model under both."
+        ),
+    ] = "binance",
     correlated: Annotated[
         bool,
         typer.Option(
@@ -178,7 +186,13 @@ def sim(
         ),
     ] = False,
 ) -> None:
-    """Serve Binance USD-M futures (and spot balances) on 127.0.0.1 over replayed bars."""
+    """Serve Binance USD-M futures (and spot balances), or Bybit v5 (``--dialect bybit``),
+    on 127.0.0.1 over replayed bars."""
+    if dialect not in ("binance", "bybit"):
+        typer.secho(
+            f"error: dialect: must be binance or bybit (got {dialect!r})", fg="red", err=True
+        )
+        raise typer.Exit(2)
     try:
         secret = read_secret(api_secret_env, api_secret_file)
         store = SimStore(state) if state is not None else None
@@ -215,6 +229,7 @@ def sim(
         port=port,
         bars_per_second=bars_per_second,
         limits=Limits(weight_limit, order_rate, 4 * order_rate),
+        dialect=dialect,
     )
     asyncio.run(_serve(server))
 

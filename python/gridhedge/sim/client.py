@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 
-__all__ = ["LOCAL_OPTIONS", "binance_spot", "binanceusdm", "point_at", "use_linear_errors"]
+__all__ = [
+    "LOCAL_OPTIONS",
+    "binance_spot",
+    "binanceusdm",
+    "bybit",
+    "point_at",
+    "use_linear_errors",
+]
 
 LOCAL_OPTIONS: dict[str, Any] = {
     "fetchCurrencies": False,
@@ -24,7 +31,8 @@ LOCAL_OPTIONS: dict[str, Any] = {
 
 
 def point_at(exchange: Any, base_url: str) -> None:
-    """Rewrite every ``urls['api']`` entry of a ccxt Binance class to ``base_url`` + its path."""
+    """Rewrite every ``urls['api']`` entry of a ccxt class to ``base_url`` + its path (Binance:
+    ``/fapi/v1`` ...; Bybit's ``https://api.{hostname}`` entries have none)."""
     base = base_url.rstrip("/")
     api = exchange.urls["api"]
     for key, value in list(api.items()):
@@ -73,3 +81,18 @@ def binance_spot(
     ex = ccxt_async.binance(_config(api_key, secret, timeout_ms, extra))
     point_at(ex, base_url)
     return ex
+
+
+def bybit(
+    base_url: str, api_key: str, secret: str, *, timeout_ms: int = 10_000, spot: bool = False
+) -> Any:
+    """An async ccxt ``bybit`` (its linear perpetuals, or its spot markets when ``spot``)
+    talking to an emulator in the Bybit dialect, with the bot's own options
+    (``gridhedge.execution.venues.bybit``)."""
+    from gridhedge.execution.ccxt_broker import make_exchange
+    from gridhedge.execution.secrets import ApiKeys
+
+    keys = ApiKeys(api_key=api_key, secret=secret)  # type: ignore[arg-type]
+    return make_exchange(
+        keys, exchange_id="bybit", base_url=base_url, timeout_ms=timeout_ms, spot=spot
+    )

@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (the conformance table in the docstring is one row a line)
 """The emulator's HTTP face: an aiohttp app speaking Binance USD-M futures' REST API (and the
 spot endpoints that hold the inventory), so ccxt's unmodified ``binanceusdm``/``binance`` run
-against it on 127.0.0.1.
+against it on 127.0.0.1; with ``dialect="bybit"`` it speaks Bybit v5 over the same engine
+instead (``gridhedge.sim.bybit``, its own conformance table).
 
 Every request goes through one dispatcher: fault knobs, then (for signed routes) the API key,
 HMAC signature and recvWindow check against the wall clock, then the rate limits, then the
@@ -68,6 +69,7 @@ from gridhedge.sim.binance_format import (
     symbol_json,
     trade_json,
 )
+from gridhedge.sim.bybit import BYBIT_ROUTES, BybitError, bybit_error, envelope, verify_bybit
 from gridhedge.sim.engine import DAY_MS, MAINT_MARGIN_RATE, SimExchange, SimOrder
 from gridhedge.sim.faults import FaultRule, Faults
 from gridhedge.sim.limits import Limits, RateLimiter, Refusal
@@ -1053,6 +1055,12 @@ def _routes() -> list[Route]:
 
 
 ROUTES: dict[tuple[str, str], Route] = {(r.method, r.path): r for r in _routes()}
+BYBIT: dict[tuple[str, str], Route] = {
+    (m, path): Route(m, path, h, signed=signed, weight=0 if order else 1, order=order)
+    for m, path, h, signed, order in BYBIT_ROUTES
+}
+DIALECTS = {"binance": ROUTES, "bybit": BYBIT}
+"""The REST dialects the emulator speaks over the same engine (``gridhedge.sim.bybit``)."""
 
 
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -1071,7 +1079,8 @@ class SimServer:
 
     ``secrets`` maps API key to secret (default ``sim-key``/``sim-secret``);
     ``bars_per_second`` > 0 advances the replay clock on its own; ``limits`` are the rate
-    limits (default Binance USD-M's; ``Limits.lifted()`` for none).
+    limits (default Binance USD-M's; ``Limits.lifted()`` for none); ``dialect``: the REST
+    API spoken (``binance``, or ``bybit`` v5: see ``gridhedge.sim.bybit``).
     """
 
     def __init__(
@@ -1084,7 +1093,12 @@ class SimServer:
         port: int = 0,
         bars_per_second: float = 0.0,
         limits: Limits | None = None,
+        dialect: str = "binance",
     ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"dialect: must be one of {sorted(DIALECTS)} (got {dialect!r})")
+        self.dialect = dialect
+        """Which exchange's REST API it speaks: ``binance`` (USD-M) or ``bybit`` (v5)."""
         self.exchange = exchange
         self.limits = limits if limits is not None else Limits()
         spot_weight = 6000 if self.limits.weight_per_minute else 0
@@ -1181,20 +1195,33 @@ class SimServer:
                 faults.banned_until = now + rule.retry_after_s
         if faults.banned_until > now:
             retry = max(1, round(faults.banned_until - now))
+            if self.dialect == "bybit":  # an IP over its limit: HTTP 403 for a while
+                return web.Response(status=403, text="access too frequent")
             body = error_body(-1003, f"Way too many requests; IP banned for {retry} s.")
             return _json(body, 418, {"Retry-After": str(retry)})
         for rule in fired:
             if rule.kind == "rate_limit":
                 err = BinanceError.of("rate_limit")
-                return _json(err.body(), 429, {"Retry-After": str(rule.retry_after_s)})
+                return self.refusal(err, 429, {"Retry-After": str(rule.retry_after_s)})
             if rule.kind == "server_error":
                 return web.Response(status=rule.status, text="Service Unavailable")
             if rule.kind == "timeout":
                 await asyncio.sleep(rule.hang_s)
                 return _drop(request)
             if rule.kind == "reject":
-                return _json(BinanceError.of("overloaded").body(), 400)
+                return self.refusal(BinanceError.of("overloaded"), 400)
         return None
+
+    def refusal(
+        self, e: BinanceError | BybitError, status: int, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
+        """An engine refusal in this dialect (Bybit: retCode in a 200 envelope, or 403)."""
+        if self.dialect == "bybit":
+            b = e if isinstance(e, BybitError) else bybit_error(e)
+            body = envelope({}, self.clock_ms(), b.code, b.msg)
+            return _json(body, b.status, headers)
+        assert isinstance(e, BinanceError)
+        return _json(e.body(), status, headers)
 
 
 def _refuse(r: Refusal) -> web.Response:
@@ -1215,10 +1242,11 @@ def create_app(sim: SimServer) -> web.Application:
         method, path = request.method, request.path
         sim.requests.append((method, path))
         sim.served[method, path] += 1
-        route = ROUTES.get((method, path))
+        route = DIALECTS[sim.dialect].get((method, path))
         if route is None:
             sim.unhandled.append((method, path))
             return _json(error_body(-1000, f"sim: no route for {method} {path}"), 404)
+        bybit = sim.dialect == "bybit"
         fired = sim.faults.draw(method, path)
         faulted = await sim.apply_faults(request, fired)
         if faulted is not None:
@@ -1229,7 +1257,17 @@ def create_app(sim: SimServer) -> web.Application:
             query, body = await _params(request)
             wall = sim.faults.server_time_ms()
             clock = sim.clock_ms()
-            if route.signed:
+            if route.signed and bybit:
+                params = verify_bybit(
+                    headers=request.headers,
+                    query=query,
+                    body=body,
+                    method=method,
+                    secrets=sim.secrets,
+                    server_time_ms=wall,
+                    alt_time_ms=clock,
+                )
+            elif route.signed:
                 params = verify(
                     api_key=request.headers.get(API_KEY_HEADER),
                     query=query,
@@ -1244,6 +1282,8 @@ def create_app(sim: SimServer) -> web.Application:
             if refused is None and route.order:
                 refused = limiter.order()
             if refused is not None:
+                if bybit:
+                    return sim.refusal(BybitError(10006, refused.msg, 403), 403, refused.headers)
                 return _refuse(refused)
             headers = limiter.weight_headers()
             if route.order:
@@ -1254,9 +1294,11 @@ def create_app(sim: SimServer) -> web.Application:
                 f"{lim.weight_per_minute},{lim.orders_per_10s},{lim.orders_per_minute}"
             )
             result = route.handler(sim.exchange, params)
-        except BinanceError as e:
-            return _json(e.body(), e.status, headers or limiter.weight_headers())
+        except (BinanceError, BybitError) as e:
+            return sim.refusal(e, getattr(e, "status", 400), headers or limiter.weight_headers())
         except GridHedgeError as e:
+            if bybit:
+                return sim.refusal(BybitError(10001, f"params error: {e}"), 200)
             return _json(error_body(-1102, str(e)), 400)
         except Exception:
             logger.exception("sim: {} {} failed", method, path)
@@ -1267,6 +1309,8 @@ def create_app(sim: SimServer) -> web.Application:
             hang = max(r.hang_s for r in fired if r.kind == "drop_after_accept")
             await asyncio.sleep(hang)
             return _drop(request)
+        if bybit:
+            result = envelope(result, clock)
         return _json(result, headers=headers)
 
     async def admin(request: web.Request) -> web.Response:
