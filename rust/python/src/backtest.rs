@@ -152,22 +152,14 @@ impl PyBacktestSpec {
         plain_grid: Option<&Bound<'_, PyAny>>,
         baseline_rebalance_bars: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let baseline_rebalance_bars = baseline_rebalance_bars
-            .map_or(Ok(0), |v| convert::count("baseline_rebalance_bars", v))?;
-        let plain_grid = plain_grid.map_or(Ok(false), |v| convert::boolean("plain_grid", v))?;
-        let history_bars = convert::count("history_bars", history_bars)?;
-        let cadence = convert::count("cadence", cadence)?;
-        let start = convert::count("start", start)?;
-        let max_active_orders = convert::count("max_active_orders", max_active_orders)?;
-        let bot_id = convert::text("bot_id", bot_id)?;
-        let symbol = convert::text("symbol", symbol)?;
+        optional!(count baseline_rebalance_bars = 0);
+        optional!(boolean plain_grid = false);
+        args!(count history_bars, cadence, start, max_active_orders);
+        args!(text bot_id, symbol);
         let cfg = convert::instance::<PyPolicyConfig>("policy", "PolicyConfig", policy)?;
-        let fill = FillParams::new(
-            convert::float("participation", participation)?,
-            convert::float("maker_fee", maker_fee)?,
-            convert::float("taker_fee", taker_fee)?,
-        )
-        .map_err(|e| to_pyerr(py, e))?;
+        args!(float participation, maker_fee, taker_fee);
+        let fill =
+            FillParams::new(participation, maker_fee, taker_fee).map_err(|e| to_pyerr(py, e))?;
         Ok(PyBacktestSpec {
             inner: BacktestConfig {
                 policy: cfg.get().inner.clone(),
@@ -402,8 +394,7 @@ pub fn backtest<'py>(
     record_events: Option<&Bound<'py, PyAny>>,
     record_series: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let record_events = record_events.map_or(Ok(true), |v| convert::boolean("record_events", v))?;
-    let record_series = record_series.map_or(Ok(true), |v| convert::boolean("record_series", v))?;
+    optional!(boolean record_events = true, record_series = true);
     let spec = convert::instance::<PyBacktestSpec>("spec", "BacktestSpec", spec)?;
     let m = convert::instance::<PyMarket>("market", "Market", market)?;
     let a = arrays(
@@ -537,7 +528,7 @@ pub fn sweep<'py>(
     bootstrap_resamples: Option<&Bound<'py, PyAny>>,
     seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let threads = threads.map_or(Ok(0), |v| convert::count("threads", v))?;
+    optional!(count threads = 0);
     let bootstrap = match bootstrap_resamples {
         Some(v) if !v.is_none() => {
             let n = convert::count("bootstrap_resamples", v)?;
@@ -549,8 +540,8 @@ pub fn sweep<'py>(
                     "must be >= 100",
                 ));
             }
-            let seed = seed.map_or(Ok(0), |v| convert::count("seed", v))? as u64;
-            Some((n, seed))
+            optional!(count seed = 0);
+            Some((n, seed as u64))
         }
         _ => None,
     };
@@ -696,17 +687,10 @@ pub fn excess_bootstrap<'py>(
     resamples: Option<&Bound<'py, PyAny>>,
     seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let block = block.map_or(Ok(0), |v| convert::count("block", v))?;
-    let resamples = resamples.map_or(Ok(2000), |v| convert::count("resamples", v))?;
-    let seed = seed.map_or(Ok(0), |v| convert::count("seed", v))? as u64;
-    let ga = convert::f64_array("grid", grid)?;
-    let ba = convert::f64_array("baseline", baseline)?;
-    let (g, b) = (
-        convert::slice(py, "grid", &ga)?,
-        convert::slice(py, "baseline", &ba)?,
-    );
+    optional!(count block = 0, resamples = 2000, seed = 0);
+    args!(py, slice grid, baseline);
     let e = run(py, || {
-        core_bt::baseline::excess_bootstrap(g, b, block, resamples, seed)
+        core_bt::baseline::excess_bootstrap(grid, baseline, block, resamples, seed as u64)
     })?;
     let out = PyDict::new(py);
     out.set_item("total", e.total)?;
