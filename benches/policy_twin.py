@@ -81,7 +81,9 @@ I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
 I_HISTORY, I_CADENCE, I_START, I_MAX_ACTIVE = range(13, 17)
 I_HALT_COOL, I_STOP_COOL = 17, 18
-N_I = 19
+I_VAR_METHOD, I_VAR_WINDOW = 19, 20  # var_method (1: fhs, 0: sqrt), var_window_bars
+N_I = 21
+FHS_MIN_SUMS = 100  # policy::FHS_MIN_SUMS
 # the policy state (PolicyState's fields, in order)
 P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
     9
@@ -91,8 +93,12 @@ N_P = 9
 C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
 # engine state: floats (ef) and ints (ei)
-E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING = range(5)
+E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING, E_FHS_S2 = range(6)
 E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
+# the horizon VaR's filtered historical simulation (var::horizon::FhsHorizonVar): whether its
+# EWMA has a forecast, the ring of the last `horizon` standardised returns (head, count) and
+# the ring of the last `var_window_bars` horizon-sum losses (head, count; also kept sorted)
+E_FHS_HAS, E_Z_HEAD, E_Z_N, E_S_HEAD, E_S_N = range(11, 16)
 # an event row
 EV_COLS = 8  # bar, kind, role, side, level, sequence, price ticks, lots
 
@@ -185,9 +191,65 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         ei[E_NPP] = 0
         ei[E_NCL] = 0
         ei[E_DIRTY] = 1
+        ef[E_FHS_S2] = 0.0
+        ei[E_FHS_HAS] = 0
+        ei[E_Z_HEAD] = 0
+        ei[E_Z_N] = 0
+        ei[E_S_HEAD] = 0
+        ei[E_S_N] = 0
 
     @jit
-    def engine_push(o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old):  # type: ignore[no-untyped-def]
+    def fhs_push(r, ci, ef, ei, zr, fsr, fs):  # type: ignore[no-untyped-def]
+        # FhsHorizonVar::push: standardise r by the forecast made before it, the loss of the
+        # latest `horizon` standardised returns summed oldest first, the sum window slides
+        hz = ci[I_VAR_HORIZON]
+        w = ci[I_VAR_WINDOW]
+        if ei[E_FHS_HAS]:
+            sigma = math.sqrt(ef[E_FHS_S2])
+            z = r / sigma if sigma > 0.0 else 0.0
+            if ei[E_Z_N] < hz:
+                zr[(ei[E_Z_HEAD] + ei[E_Z_N]) % hz] = z
+                ei[E_Z_N] += 1
+            else:
+                zr[ei[E_Z_HEAD]] = z
+                ei[E_Z_HEAD] = (ei[E_Z_HEAD] + 1) % hz
+            if ei[E_Z_N] == hz:
+                t = 0.0
+                for i in range(hz):
+                    t += zr[(ei[E_Z_HEAD] + i) % hz]
+                loss = -t + 0.0
+                sn = ei[E_S_N]
+                if sn < w:
+                    fsr[(ei[E_S_HEAD] + sn) % w] = loss
+                    ins(fs, sn, loss)
+                    ei[E_S_N] = sn + 1
+                else:
+                    old_loss = fsr[ei[E_S_HEAD]]
+                    fsr[ei[E_S_HEAD]] = loss
+                    ei[E_S_HEAD] = (ei[E_S_HEAD] + 1) % w
+                    rem(fs, sn, old_loss)
+                    ins(fs, sn - 1, loss)
+            ef[E_FHS_S2] = EWMA_LAMBDA * ef[E_FHS_S2] + (1.0 - EWMA_LAMBDA) * r * r
+        else:
+            ef[E_FHS_S2] = r * r
+            ei[E_FHS_HAS] = 1
+
+    @jit
+    def horizon_var(cf, ci, ef, ei, fs, one_bar):  # type: ignore[no-untyped-def]
+        # policy::horizon_var_fraction: the FHS quantile x the next bar's forecast once its
+        # window is full; while it fills, never below the one-bar VaR x sqrt(horizon)
+        sqrt_rule = one_bar * math.sqrt(float(ci[I_VAR_HORIZON]))
+        if ci[I_VAR_METHOD] == 0 or ei[E_S_N] < FHS_MIN_SUMS:
+            return sqrt_rule
+        filtered = quantile(fs, ei[E_S_N], cf[F_VAR_CONF]) * math.sqrt(ef[E_FHS_S2])
+        if ei[E_S_N] >= ci[I_VAR_WINDOW]:
+            return filtered
+        return max(filtered, sqrt_rule)
+
+    @jit
+    def engine_push(  # type: ignore[no-untyped-def]
+        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old, zr, fsr, fs
+    ):
         # PolicyEngine::push of bar k (the window is bars ei[E_LO] .. +ei[E_N]-1, sequence
         # numbers are bar indexes; returns r_i = c[i] / c[i-1] - 1 for the bars after the first)
         cap = ci[I_HISTORY]
@@ -212,6 +274,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             else:
                 ef[E_EWMA] = r * r
                 ei[E_HAS_EWMA] = 1
+            if ci[I_VAR_METHOD] == 1:
+                fhs_push(r, ci, ef, ei, zr, fsr, fs)
         else:
             ei[E_LO] = k
         nb += 1
@@ -666,7 +730,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         s_hi = min(snap(cf[F_H_MAX] * spot / lot, False), cap)
         s_target = min(max(snap(h_target * spot / lot, False), s_lo), s_hi)
         # portfolio layer: VaR of the worst in-band exposure
-        var_fraction = varf * math.sqrt(float(ci[I_VAR_HORIZON]))
+        var_fraction = varf  # the horizon VaR (policy::horizon_var_fraction)
         worst = max(abs(spot - s_lo * lot) * price, abs(spot - s_hi * lot) * price) * var_fraction
         if (
             worst > cf[F_VAR_LIMIT]
@@ -700,7 +764,9 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         has_target = False
         target = 0
         if halted:
-            target = min(max(snap(cf[F_HALT_H] * spot / lot, False), s_lo), s_hi)
+            safe = min(max(snap(cf[F_HALT_H] * spot / lot, False), s_lo), s_hi)
+            # never past the point nearest a full hedge: a halt never raises the net exposure
+            target = min(max(snap(spot / lot, False), min(s_cur, safe)), max(s_cur, safe))
             has_target = True
         elif s_cur < s_lo or s_cur > s_hi:
             target = min(max(s_target, s_lo), s_hi)
@@ -926,8 +992,11 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         cash = cf[F_CASH]
         bar_ms = ts[1] - ts[0] if n_bars >= 2 else 3_600_000
         # engine state
-        ef = zf(5)
-        ei = zi(11)
+        ef = zf(6)
+        ei = zi(16)
+        zr = zf(max(ci[I_VAR_HORIZON], 1))
+        fsr = zf(max(ci[I_VAR_WINDOW], 1))
+        fs = sbuf(ci[I_VAR_WINDOW] + 2)
         ef[E_SPACING] = -1.0
         losses = sbuf(cap + 2)
         pv_seq = zi(2 * cap + 4)
@@ -1151,7 +1220,24 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     fed = first - 1
                 for k in range(fed + 1, j + 1):
                     engine_push(
-                        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old
+                        o,
+                        h,
+                        low,
+                        c,
+                        k,
+                        cf,
+                        ci,
+                        ef,
+                        ei,
+                        losses,
+                        pv_seq,
+                        pv_price,
+                        pp,
+                        gr,
+                        old,
+                        zr,
+                        fsr,
+                        fs,
                     )
                 fed = j
                 close_ms = ts[j] + bar_ms
@@ -1179,6 +1265,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     sv += v[k]
                 avg_volume = sv / max(recent, 1)
                 var_fraction = quantile(losses, ei[E_NLOSS], cf[F_VAR_CONF])
+                var_h = horizon_var(cf, ci, ef, ei, fs, var_fraction)
                 if not ci[I_SR]:
                     nsr = 0
                 elif ei[E_DIRTY]:
@@ -1199,7 +1286,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     frate,
                     vol,
                     long_run,
-                    var_fraction,
+                    var_h,
                     avg_volume,
                     srp,
                     nsr,
@@ -1603,6 +1690,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ci[I_MAX_ACTIVE] = e.max_active_orders
     ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, decision_period(cfg))
     ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, decision_period(cfg))
+    ci[I_VAR_METHOD] = 1 if r.var_method == "fhs" else 0
+    ci[I_VAR_WINDOW] = r.var_window_bars
     return cf, ci
 
 
@@ -1757,6 +1846,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "tight_stop_cooldown": {"risk": {"stop_loss_pct": "0.002", "stop_cooldown": "600"}},
     "joint_cap_binds": {"risk": {"max_position_size": "0.9", "max_volume_share": "0.01"}},
     "var_shrink": {"risk": {"var_limit": "40"}},
+    # the horizon VaR's sum window slides (300 sums) / the square-root rule (var_method sqrt)
+    "var_shrink_fhs_window300": {"risk": {"var_limit": "40", "var_window_bars": 300}},
+    "var_shrink_sqrt": {"risk": {"var_limit": "40", "var_method": "sqrt"}},
     "parkinson_arithmetic_min_distance": {
         "grid": {
             "volatility_estimator": "parkinson",

@@ -596,6 +596,15 @@ def monte_carlo_var(
     thread count.
     """
 
+def fhs_horizon_var(
+    returns: npt.NDArray[np.float64], horizon: int, window: int, confidence: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64]]:
+    """The policy's horizon VaR after each return: ``(var, sums)``. Each return is standardised
+    by the EWMA (lambda 0.94) forecast made before it; ``var[i]`` is numpy's 'linear' quantile
+    at ``confidence`` of the losses of the last ``window`` overlapping ``horizon``-sums of the
+    standardised returns, times the forecast for the next bar (fraction of exposure, positive
+    loss, floored at 0; 0 while ``sums[i]`` is 0)."""
+
 def rolling_historical_var(
     returns: npt.NDArray[np.float64],
     window: int,
@@ -1208,7 +1217,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 @final
 class PolicyConfig:
     """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
-    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24).
+    ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
+    ``var_method`` ("fhs") and ``var_window_bars`` (2000).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """
@@ -1308,8 +1318,8 @@ class PolicyEngine:
     def __new__(cls, config: PolicyConfig, market: Market, history_bars: int) -> PolicyEngine: ...
     def __len__(self) -> int: ...
     def set_config(self, config: PolicyConfig) -> None:
-        """Replace the settings; statistics carry over unless the estimator or the
-        support/resistance switch changed."""
+        """Replace the settings; statistics carry over unless the estimator, the
+        support/resistance switch or the horizon VaR's method, horizon or window changed."""
     def decide(
         self,
         price: Number,

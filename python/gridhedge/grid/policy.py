@@ -53,6 +53,8 @@ def policy_config(
         var_confidence=r.var_confidence,
         var_horizon_bars=r.var_horizon_bars,
         var_shrink_ratio=r.var_shrink_ratio,
+        var_method=r.var_method,
+        var_window_bars=r.var_window_bars,
         stop_scale_min=r.stop_scale_min,
         stop_scale_max=r.stop_scale_max,
         max_volume_share=r.max_volume_share,

@@ -28,6 +28,7 @@ use crate::levels::{support_resistance, SrLevel};
 use crate::money::{snap, Market, Round, Side};
 use crate::series::NanPolicy;
 use crate::stops;
+use crate::var::horizon::FhsHorizonVar;
 
 /// Per-bar volatility estimator used for dynamic spacing and the stop scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,37 @@ impl FromStr for VolEstimator {
     }
 }
 
+/// How the VaR checked against `var_limit` scales to `var_horizon_bars`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarMethod {
+    /// Filtered historical simulation on overlapping horizon sums ([`crate::var::horizon`]),
+    /// over the last `var_window_bars` sums; never below the square-root rule until the
+    /// window is full ([`horizon_var_fraction`]).
+    Fhs,
+    /// One-bar historical VaR of the candle window x sqrt(horizon) (under-forecasts on
+    /// real hourly BTC: see `benches/bench_var_horizon.py`).
+    Sqrt,
+}
+
+impl FromStr for VarMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "fhs" => Ok(VarMethod::Fhs),
+            "sqrt" => Ok(VarMethod::Sqrt),
+            _ => Err(Error::invalid(
+                "var_method",
+                format!("{s:?}"),
+                "must be one of fhs, sqrt",
+            )),
+        }
+    }
+}
+
+/// Horizon sums the filtered historical simulation needs before it replaces the square-root
+/// rule (the 99% quantile of fewer is the sample's maximum).
+pub const FHS_MIN_SUMS: usize = 100;
+
 /// Everything the decision needs from the configuration (units as in the Python config).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
@@ -77,6 +109,11 @@ pub struct PolicyConfig {
     pub var_confidence: f64,
     pub var_horizon_bars: usize,
     pub var_shrink_ratio: f64,
+    /// The horizon VaR's method.
+    pub var_method: VarMethod,
+    /// Overlapping horizon sums the filtered historical simulation keeps (bars fed beyond
+    /// the candle window count: the engine keeps them across decisions).
+    pub var_window_bars: usize,
     pub stop_scale_min: f64,
     pub stop_scale_max: f64,
     pub max_volume_share: f64,
@@ -124,6 +161,7 @@ impl PolicyConfig {
         crate::series::confidence("var_confidence", self.var_confidence)?;
         check::count_in("var_horizon_bars", self.var_horizon_bars, 1, 100_000)?;
         check::finite("var_shrink_ratio", self.var_shrink_ratio)?;
+        check::count_in("var_window_bars", self.var_window_bars, 1, 10_000_000)?;
         if self.var_shrink_ratio < 1.0 {
             return Err(Error::invalid(
                 "var_shrink_ratio",
@@ -278,6 +316,8 @@ pub struct Metrics {
     pub var: f64,
     /// VaR (quote) of the worst exposure the grid can reach inside its band.
     pub var_worst: f64,
+    /// The horizon VaR per unit of exposure (fraction, positive loss) behind `var`.
+    pub var_horizon_fraction: f64,
     pub drawdown: f64,
     /// Stop distance as a fraction of the center.
     pub stop_distance: f64,
@@ -320,6 +360,9 @@ pub struct MarketStats {
     pub long_run_volatility: f64,
     /// One-bar historical VaR as a fraction of exposure (positive loss), at `var_confidence`.
     pub var_fraction: f64,
+    /// VaR over `var_horizon_bars` by `var_method`, a fraction of exposure (positive loss) at
+    /// `var_confidence`: the VaR checked against `var_limit`.
+    pub var_horizon_fraction: f64,
     /// Mean volume of the last (up to) 24 bars (base units).
     pub avg_volume: f64,
     /// Support/resistance levels of the window, sorted by price (empty when the layer is off).
@@ -328,6 +371,25 @@ pub struct MarketStats {
     /// before any decision): whether a stop traded.
     pub low_since: f64,
     pub high_since: f64,
+}
+
+/// The VaR checked against `var_limit` (fraction of exposure, positive loss). With
+/// [`VarMethod::Fhs`]: the filtered historical simulation's once its window holds
+/// `var_window_bars` horizon sums; while it fills (a fresh bot, a restart), the larger of it
+/// (from [`FHS_MIN_SUMS`] sums on) and the square-root rule, so a short sample's thin tail never
+/// lowers the VaR. With [`VarMethod::Sqrt`]: the one-bar historical VaR `one_bar` x
+/// sqrt(`var_horizon_bars`).
+pub fn horizon_var_fraction(cfg: &PolicyConfig, one_bar: f64, fhs: &FhsHorizonVar) -> f64 {
+    let sqrt_rule = one_bar * (cfg.var_horizon_bars as f64).sqrt();
+    if cfg.var_method == VarMethod::Sqrt || fhs.len() < FHS_MIN_SUMS {
+        return sqrt_rule;
+    }
+    let filtered = fhs.var_fraction(cfg.var_confidence).unwrap_or(0.0);
+    if fhs.len() >= cfg.var_window_bars {
+        filtered
+    } else {
+        filtered.max(sqrt_rule)
+    }
 }
 
 /// Bars whose mean volume caps each order (the market-impact layer).
@@ -363,10 +425,16 @@ impl MarketStats {
         crate::series::finite_series("volume", c.volume, 3, crate::series::NanPolicy::Raise)?;
         let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
         let recent = &c.volume[n.saturating_sub(VOLUME_BARS)..];
+        let var_fraction = historical_var_fraction(&returns, cfg.var_confidence);
+        let mut fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+        if cfg.var_method == VarMethod::Fhs {
+            returns.iter().for_each(|&r| fhs.push(r));
+        }
         Ok(MarketStats {
+            var_horizon_fraction: horizon_var_fraction(cfg, var_fraction, &fhs),
             long_run_volatility: crate::volatility::close_to_close(&returns, NanPolicy::Raise)?,
             volatility: estimate_volatility(cfg.volatility_estimator, c, &returns)?,
-            var_fraction: historical_var_fraction(&returns, cfg.var_confidence),
+            var_fraction,
             avg_volume: recent.iter().sum::<f64>() / recent.len().max(1) as f64,
             low_since: c.low[n - 1],
             high_since: c.high[n - 1],
@@ -579,7 +647,8 @@ pub fn decide_in(
     let s_target = to_lots(h_target * spot).clamp(s_lo, s_hi);
 
     // portfolio layer: VaR of the worst in-band exposure
-    let var_fraction = stats.var_fraction * (cfg.var_horizon_bars as f64).sqrt();
+    let var_fraction = stats.var_horizon_fraction;
+    m.var_horizon_fraction = var_fraction;
     let exposure = |s: i64| (spot - s as f64 * lot).abs() * price;
     m.var = exposure(short) * var_fraction;
     m.var_worst = exposure(s_lo).max(exposure(s_hi)) * var_fraction;
@@ -634,7 +703,14 @@ pub fn decide_in(
         i64::MAX
     };
     let rebalance_to = if halt.halted {
-        Some(halt::safe_hedge(cfg, |h| to_lots(h * spot), s_lo, s_hi))
+        Some(halt::target(
+            cfg,
+            |h| to_lots(h * spot),
+            to_lots(spot),
+            s_cur,
+            s_lo,
+            s_hi,
+        ))
     } else if s_cur < s_lo || s_cur > s_hi {
         Some(s_target.clamp(s_lo, s_hi))
     } else {
@@ -1123,5 +1199,7 @@ mod halt;
 mod stop;
 pub use engine::PolicyEngine;
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use gridhedge_core::grid::GridMode;
 use gridhedge_core::policy::{
-    self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VolEstimator,
+    self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VarMethod, VolEstimator,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -47,6 +47,8 @@ impl PyPolicyConfig {
             "var_confidence",
             "var_horizon_bars",
             "var_shrink_ratio",
+            "var_method",
+            "var_window_bars",
             "stop_scale_min",
             "stop_scale_max",
             "max_volume_share",
@@ -117,6 +119,15 @@ impl PyPolicyConfig {
             var_confidence: f("var_confidence")?,
             var_horizon_bars: n("var_horizon_bars")?,
             var_shrink_ratio: f("var_shrink_ratio")?,
+            var_method: match kw.get_item("var_method")? {
+                Some(v) => VarMethod::from_str(&convert::text("var_method", &v)?)
+                    .map_err(|e| to_pyerr(py, e))?,
+                None => VarMethod::Fhs,
+            },
+            var_window_bars: match kw.get_item("var_window_bars")? {
+                Some(v) => convert::count("var_window_bars", &v)?,
+                None => 2000,
+            },
             stop_scale_min: f("stop_scale_min")?,
             stop_scale_max: f("stop_scale_max")?,
             max_volume_share: f("max_volume_share")?,
@@ -424,6 +435,7 @@ pub fn decision_to_py(
         ("target_hedge_ratio", mt.target_hedge_ratio),
         ("var", mt.var),
         ("var_worst", mt.var_worst),
+        ("var_horizon_fraction", mt.var_horizon_fraction),
         ("drawdown", mt.drawdown),
         ("stop_distance", mt.stop_distance),
     ] {

@@ -22,6 +22,8 @@ pub(crate) fn config() -> PolicyConfig {
         var_confidence: 0.95,
         var_horizon_bars: 24,
         var_shrink_ratio: 1.2,
+        var_method: VarMethod::Fhs,
+        var_window_bars: 2000,
         stop_scale_min: 0.5,
         stop_scale_max: 2.0,
         max_volume_share: 0.5,
@@ -38,19 +40,20 @@ pub(crate) fn config() -> PolicyConfig {
     }
 }
 
-fn market() -> Market {
+pub(crate) fn market() -> Market {
     Market::new("0.10", "0.001", "0.001", "10").expect("valid")
 }
 
-struct Data {
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+#[derive(Debug)]
+pub(crate) struct Data {
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
 }
 
-fn data(n: usize, price: f64, wiggle: f64) -> Data {
+pub(crate) fn data(n: usize, price: f64, wiggle: f64) -> Data {
     let close: Vec<f64> = (0..n)
         .map(|i| price * (1.0 + wiggle * ((i as f64) * 0.7).sin()))
         .collect();
@@ -76,7 +79,7 @@ fn data(n: usize, price: f64, wiggle: f64) -> Data {
     }
 }
 
-fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
+pub(crate) fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
     Snapshot {
         price,
         candles: Candles {
@@ -90,7 +93,7 @@ fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
     }
 }
 
-fn book(spot: f64, futures_lots: i64) -> Book {
+pub(crate) fn book(spot: f64, futures_lots: i64) -> Book {
     Book {
         spot_amount: spot,
         futures_lots,
