@@ -1277,11 +1277,14 @@ class Decision:
         """The whole policy state for the next decision's ``state=``: center_ticks,
         ref_short_lots, halted, halt_age, stop_ref_ticks (> 0 trailing high while net long,
         < 0 minus the trailing low while net short), sell_stop_ticks, buy_stop_ticks,
-        pause_buys, pause_sells (decisions)."""
+        pause_buys, pause_sells (decisions), decided_bar_ms (open time of the latest bar a
+        ``PolicyEngine`` decision saw: a restarted engine checks the recorded stops against
+        the bars after it; 0 unknown)."""
     @property
     def metrics(self) -> dict[str, float]:
         """volatility, long_run_volatility (per bar), spacing, hedge_ratio, target_hedge_ratio,
-        var and var_worst (quote, positive losses), drawdown, stop_distance (fractions)."""
+        var and var_worst (quote, positive losses), var_horizon_fraction (the horizon VaR per
+        unit of exposure behind them), drawdown, stop_distance (fractions)."""
     @property
     def reasons(self) -> list[tuple[str, str]]:
         """(code, sentence) pairs: why each layer acted (halt, rebalance, var_warning, ...)."""

@@ -259,6 +259,9 @@ pub struct PolicyState {
     /// Decisions the buy / sell side of the grid stays paused after a stop fired.
     pub pause_buys: u32,
     pub pause_sells: u32,
+    /// Open time (ms) of the latest bar the last [`PolicyEngine`] decision saw (0: unknown).
+    /// A restarted engine judges whether the recorded stops traded on the bars after it.
+    pub decided_bar_ms: i64,
 }
 
 /// Why an order exists; with side and level it names the order (and its client id).

@@ -273,7 +273,7 @@ pub fn book_and_state(
 }
 
 /// The policy state's fields, by name.
-const STATE_KEYS: [&str; 9] = [
+const STATE_KEYS: [&str; 10] = [
     "center_ticks",
     "ref_short_lots",
     "halted",
@@ -283,6 +283,7 @@ const STATE_KEYS: [&str; 9] = [
     "buy_stop_ticks",
     "pause_buys",
     "pause_sells",
+    "decided_bar_ms",
 ];
 
 /// A policy state from a dict of its fields (missing ones 0 / False; unknown keys refused).
@@ -314,6 +315,7 @@ fn state_from_py(d: &Bound<'_, PyAny>) -> PyResult<PolicyState> {
             "buy_stop_ticks" => st.buy_stop_ticks = convert::int64(&k, &v)?,
             "pause_buys" => st.pause_buys = u(&v)?,
             "pause_sells" => st.pause_sells = u(&v)?,
+            "decided_bar_ms" => st.decided_bar_ms = convert::int64(&k, &v)?,
             _ => {
                 return Err(crate::errors::invalid(
                     py,
@@ -342,6 +344,7 @@ fn state_to_py<'py>(py: Python<'py>, st: &PolicyState) -> PyResult<Bound<'py, Py
     d.set_item("buy_stop_ticks", st.buy_stop_ticks)?;
     d.set_item("pause_buys", st.pause_buys)?;
     d.set_item("pause_sells", st.pause_sells)?;
+    d.set_item("decided_bar_ms", st.decided_bar_ms)?;
     Ok(d)
 }
 

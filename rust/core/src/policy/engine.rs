@@ -482,8 +482,22 @@ impl PolicyEngine {
         state: &PolicyState,
         explain: bool,
     ) -> Result<Decision> {
+        if self.decided_at.is_none() && state.decided_bar_ms > 0 {
+            // a restarted engine: the stops recorded before the restart traded if the bars
+            // after that decision (those in the window) reached them
+            self.since = self
+                .bars
+                .iter()
+                .filter(|r| r.timestamp > state.decided_bar_ms)
+                .fold(None, |acc, r| {
+                    Some(match acc {
+                        Some((lo, hi)) => (r.low.min(lo), r.high.max(hi)),
+                        None => (r.low, r.high),
+                    })
+                });
+        }
         self.stats()?;
-        let decision = decide_in(
+        let mut decision = decide_in(
             &self.cfg,
             &self.market,
             price,
@@ -496,6 +510,7 @@ impl PolicyEngine {
         )?;
         self.decided_at = self.last_timestamp();
         self.since = None;
+        decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
         Ok(decision)
     }
 }

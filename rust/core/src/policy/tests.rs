@@ -596,8 +596,10 @@ proptest! {
                 high_water_mark: 50_000.0,
             };
             let got = engine.decide(price, 1e-4, &book, &state, true).expect("decide");
-            let want = decide_with(engine.config(), &market(), price, 1e-4,
+            let mut want = decide_with(engine.config(), &market(), price, 1e-4,
                                    engine.last_stats(), &book, &state, true).expect("decide");
+            // the engine stamps the latest bar it decided on
+            want.state.decided_bar_ms = ts[end];
             prop_assert_eq!(&got, &want);
             state = got.state;
         }
@@ -632,4 +634,64 @@ fn a_review_applies_after_the_funding_tilt_and_only_tightens() {
     )
     .expect("decision");
     assert!((dec.metrics.target_hedge_ratio - 1.1).abs() < 1e-12);
+}
+
+/// A bot restarted between two decisions (its engine rebuilt from the saved state) judges the
+/// stop recorded before the restart on the bars after that decision, as a running engine does:
+/// a sell stop traded on a bar between the two decisions pauses the buy side in both.
+#[test]
+fn a_restarted_engine_sees_a_stop_that_traded_while_it_was_down() {
+    let mut d = data(300, 50_000.0, 0.002);
+    let ts: Vec<i64> = (0..300).map(|i| i * 3_600_000).collect();
+    let cfg = PolicyConfig {
+        hedge_ratio_min: 0.3,
+        ..config()
+    };
+    let window = |e: &mut PolicyEngine, d: &Data, end: usize| {
+        let from = end + 1 - 100;
+        e.sync(
+            &ts[from..=end],
+            &d.open[from..=end],
+            &d.high[from..=end],
+            &d.low[from..=end],
+            &d.close[from..=end],
+            &d.volume[from..=end],
+        )
+        .expect("sync");
+    };
+    // net long 0.5: the decision records a sell stop
+    let b = book(1.0, -500);
+    let mut running = PolicyEngine::new(cfg.clone(), market(), 100).expect("engine");
+    window(&mut running, &d, 199);
+    let first = running
+        .decide(d.close[199], 0.0, &b, &PolicyState::default(), true)
+        .expect("decide");
+    let stop = first.state.sell_stop_ticks;
+    assert!(stop > 0, "a sell stop protects the net long book");
+    assert_eq!(first.state.decided_bar_ms, ts[199]);
+    // bar 202 trades through the stop, then the price recovers
+    d.low[202] = market().ticks_to_f64(stop) * 0.99;
+    window(&mut running, &d, 205);
+    let kept = running
+        .decide(d.close[205], 0.0, &b, &first.state, true)
+        .expect("decide");
+    assert_eq!(
+        kept.state.pause_buys, cfg.stop_cooldown,
+        "the running engine saw it"
+    );
+    let mut restarted = PolicyEngine::new(cfg.clone(), market(), 100).expect("engine");
+    window(&mut restarted, &d, 205);
+    let after = restarted
+        .decide(d.close[205], 0.0, &b, &first.state, true)
+        .expect("decide");
+    assert_eq!(
+        after.state.pause_buys, cfg.stop_cooldown,
+        "the restarted engine too"
+    );
+    // (the rest may differ in the last digits: a restarted EWMA starts from the window)
+    assert!(after.reasons.iter().any(|r| r.code == "stop_fired"));
+    assert!(after
+        .orders
+        .iter()
+        .all(|o| o.side != Side::Buy || o.role != Role::Grid));
 }
