@@ -75,7 +75,8 @@ F_STOP_PCT, F_VAR_LIMIT, F_VAR_CONF, F_SHRINK, F_SCALE_MIN, F_SCALE_MAX = range(
 F_VOL_SHARE, F_H, F_H_MIN, F_H_MAX, F_FUND_SENS, F_TICK, F_LOT = range(13, 20)
 F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range(20, 27)
 F_HALT_H, F_REVIEW_H = 27, 28
-N_F = 29
+F_SIZE_VOL, F_SIZE_VAR = 29, 30  # sizing_vol_target_pct, sizing_var_share
+N_F = 31
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
@@ -562,6 +563,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         s_target,
         s_cur,
         spacing,
+        level_cap,
         ef,
         fac,
         row,
@@ -569,7 +571,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         go,
     ):
         # policy::grid_layer: the grid orders into go (returns the center, the reference short
-        # and their count)
+        # and their count); level_cap: sizing::level_risk_lots' bound on each level
         lot = cf[F_LOT]
         tick = cf[F_TICK]
         # the center: recenter on drift or when unset
@@ -583,8 +585,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             new_ref = s_target
         s_ref = min(max(new_ref, s_lo), s_hi)
         levels = ci[I_LEVELS]
-        sell_step = (s_hi - s_ref) // levels
-        buy_step = (s_ref - s_lo) // levels
+        sell_step = min((s_hi - s_ref) // levels, level_cap)
+        buy_step = min((s_ref - s_lo) // levels, level_cap)
         center_f = float(new_center * ci[I_TICK_MANT]) / cf[F_TICK_DIV]
         # the ladders (a GridPlan per side, the factors kept while the shape is unchanged)
         if spacing != ef[E_SPACING]:
@@ -787,6 +789,14 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         price_q = price / tick
         ng = 0
         if not halted:
+            # sizing::level_risk_lots: the volatility target and the VaR budget of one level
+            level_cap = I64MAX
+            if cf[F_SIZE_VOL] > 0.0 and vol > 0.0:
+                raw = cf[F_SIZE_VOL] * max(equity, 0.0) / (price * vol)
+                level_cap = max(snap(raw / lot, False), 0)
+            if cf[F_SIZE_VAR] > 0.0 and var_fraction > 0.0:
+                raw = cf[F_SIZE_VAR] * cf[F_VAR_LIMIT] / (price * var_fraction)
+                level_cap = min(level_cap, max(snap(raw / lot, False), 0))
             new_center, new_ref, ng = grid(
                 cf,
                 ci,
@@ -802,6 +812,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 s_target,
                 s_cur,
                 spacing,
+                level_cap,
                 ef,
                 fac,
                 row,
@@ -1670,6 +1681,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_TAKER] = float(e.taker_fee)
     cf[F_HALT_H] = float(r.halt_hedge_ratio)
     cf[F_REVIEW_H] = -1.0  # no risk review in a backtest (a review is a live bot's)
+    cf[F_SIZE_VOL] = float(r.sizing_vol_target_pct)
+    cf[F_SIZE_VAR] = float(r.sizing_var_share)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1

@@ -360,3 +360,69 @@ def test_the_horizon_var_checked_against_var_limit_passes_its_backtest_on_real_b
             f"(expected {1 - conf:.2f}), Kupiec p {p:.4f}, Christoffersen p {ip:.4f}"
         )
         assert p > 0.05, f"Kupiec rejects the {conf:.0%} horizon VaR (p = {p:.4f})"
+
+
+def test_sizing_from_risk_shrinks_levels_when_volatility_spikes() -> None:
+    """Reference: the volatility target recomputed from the decision's own volatility -
+    each level at most sizing_vol_target_pct x equity / (price x sigma), floored to the lot;
+    a calm market leaves the band's share per level."""
+    from gridhedge._core import decide
+    from gridhedge.execution.paper import default_market
+    from gridhedge.grid.config import GridHedgeConfig
+    from gridhedge.grid.policy import policy_config
+
+    market = default_market("BTCUSDT")
+    cfg = policy_config(GridHedgeConfig.load(QUIET))
+    rng = np.random.default_rng(5)
+    sizes = {}
+    for vol in (0.002, 0.03):
+        close = 50_000.0 * np.exp(np.cumsum(rng.normal(0, vol, 300)))
+        ohlcv = (close, close * 1.001, close * 0.999, close, np.full(300, 1e4))
+        d = decide(cfg, market, close[-1], *ohlcv, 0.0, 1.0, -1000, close[-1], close[-1])
+        grid = [o.amount_lots for o in d.orders if o.role == "grid" and o.level != 0]
+        sigma = d.metrics["volatility"]
+        bound = int(0.0005 * close[-1] / (close[-1] * sigma) / 0.001 + 1e-9)
+        assert grid and max(grid) <= bound
+        sizes[vol] = (max(grid), "risk_sizing" in dict(d.reasons))
+    assert sizes[0.002] == (40, False), "calm: the band's 0.2 BTC over 5 levels"
+    assert sizes[0.03][0] < 40 and sizes[0.03][1], "volatile: the volatility target binds"
+
+
+def test_a_rebalance_larger_than_the_market_is_capped_by_participation_and_spread() -> None:
+    """The issue's case: a 50 BTC rebalance in a market trading 20 BTC a bar. Each decision
+    sends at most max_volume_share (5%) of the recent mean volume; the rest follows at the
+    next decisions, each moving the hedge toward the target."""
+    from gridhedge._core import decide
+    from gridhedge.execution.paper import default_market
+    from gridhedge.grid.config import GridHedgeConfig
+    from gridhedge.grid.policy import policy_config
+
+    market = default_market("BTCUSDT")
+    cfg = policy_config(GridHedgeConfig.load({**QUIET, "max_position_size": "100"}))
+    close = np.full(300, 50_000.0) * np.exp(
+        np.cumsum(np.random.default_rng(1).normal(0, 0.002, 300))
+    )
+    ohlcv = (close, close * 1.001, close * 0.999, close, np.full(300, 20.0))
+    short, state = 0, None
+    for _ in range(3):
+        d = decide(cfg, market, close[-1], *ohlcv, 0.0, 50.0, -short, 1e6, 1e6, state=state)
+        reb = [o for o in d.orders if o.role == "rebalance"]
+        assert len(reb) == 1 and reb[0].side == "sell"
+        assert reb[0].amount_lots == 1000, "5% of 20 BTC a bar: 1 BTC per decision"
+        assert "the rest follows" in dict(d.reasons)["rebalance"]
+        short += reb[0].amount_lots
+        state = d.state
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [("sizing_var_share", "1.5", "less than or equal to 1"), ("var_window_bars", 0, "greater")],
+)
+def test_risk_sizing_and_var_settings_are_validated(key: str, value: Any, rule: str) -> None:
+    from gridhedge.errors import ConfigError
+    from gridhedge.grid.config import GridHedgeConfig
+
+    with pytest.raises(ConfigError) as info:
+        GridHedgeConfig.load({key: value})
+    text = str(info.value)
+    assert key in text and str(value) in text and rule in text, text

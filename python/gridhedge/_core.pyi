@@ -1218,7 +1218,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 class PolicyConfig:
     """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
     ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
-    ``var_method`` ("fhs") and ``var_window_bars`` (2000).
+    ``var_method`` ("fhs"), ``var_window_bars`` (2000), ``sizing_vol_target_pct`` and
+    ``sizing_var_share`` (0: sizing from risk off; the bot's config turns it on).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """

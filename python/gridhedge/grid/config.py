@@ -79,6 +79,13 @@ class RiskSettings(_Section):
     """Confidence of the VaR: 0.95 is the 95% loss quantile."""
     var_horizon_bars: Annotated[int, Field(ge=1)] = 24
     """VaR horizon in bars."""
+    sizing_vol_target_pct: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.0005")
+    """Sizing from risk: one grid level's P&L standard deviation per bar (size x price x
+    volatility) at most this fraction of equity; levels shrink below the band's share when
+    volatility spikes (0: off)."""
+    sizing_var_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.1")
+    """Sizing from risk: one grid level's horizon VaR (size x price x the VaR fraction checked
+    against var_limit) at most this share of var_limit (0: off)."""
     var_method: Literal["fhs", "sqrt"] = "fhs"
     """How the VaR checked against var_limit reaches var_horizon_bars: ``fhs`` filtered
     historical simulation (returns standardised by their EWMA volatility, the quantile of

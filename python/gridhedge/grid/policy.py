@@ -55,6 +55,8 @@ def policy_config(
         var_shrink_ratio=r.var_shrink_ratio,
         var_method=r.var_method,
         var_window_bars=r.var_window_bars,
+        sizing_vol_target_pct=r.sizing_vol_target_pct,
+        sizing_var_share=r.sizing_var_share,
         stop_scale_min=r.stop_scale_min,
         stop_scale_max=r.stop_scale_max,
         max_volume_share=r.max_volume_share,

@@ -109,6 +109,11 @@ pub struct PolicyConfig {
     pub var_confidence: f64,
     pub var_horizon_bars: usize,
     pub var_shrink_ratio: f64,
+    /// Sizing from risk ([`crate::sizing::level_risk_lots`]): one grid level's P&L standard
+    /// deviation per bar at most this fraction of equity (0: off).
+    pub sizing_vol_target_pct: f64,
+    /// Sizing from risk: one grid level's horizon VaR at most this share of `var_limit` (0: off).
+    pub sizing_var_share: f64,
     /// The horizon VaR's method.
     pub var_method: VarMethod,
     /// Overlapping horizon sums the filtered historical simulation keeps (bars fed beyond
@@ -162,6 +167,15 @@ impl PolicyConfig {
         check::count_in("var_horizon_bars", self.var_horizon_bars, 1, 100_000)?;
         check::finite("var_shrink_ratio", self.var_shrink_ratio)?;
         check::count_in("var_window_bars", self.var_window_bars, 1, 10_000_000)?;
+        check::non_negative("sizing_vol_target_pct", self.sizing_vol_target_pct)?;
+        check::non_negative("sizing_var_share", self.sizing_var_share)?;
+        if self.sizing_var_share > 1.0 {
+            return Err(Error::invalid(
+                "sizing_var_share",
+                self.sizing_var_share,
+                "must be <= 1 (a share of var_limit)",
+            ));
+        }
         if self.var_shrink_ratio < 1.0 {
             return Err(Error::invalid(
                 "var_shrink_ratio",
@@ -784,6 +798,16 @@ pub fn decide_in(
     buys.clear();
     grid_orders.clear();
     if !halt.halted {
+        // position layer: sizing from risk bounds each level (sizing.rs)
+        let risk = crate::sizing::LevelRisk {
+            sigma: m.volatility,
+            var_fraction,
+            equity: book.equity,
+            vol_target_pct: cfg.sizing_vol_target_pct,
+            var_limit: cfg.var_limit,
+            var_share: cfg.sizing_var_share,
+        };
+        let level_cap = crate::sizing::level_risk_lots(risk, price, lot);
         grid_layer(
             cfg,
             market,
@@ -792,7 +816,7 @@ pub fn decide_in(
             state,
             &mut new_state,
             (s_lo, s_hi, s_target, s_cur, spot),
-            m.spacing,
+            (m.spacing, level_cap),
             plan_slot,
             grid_slot,
             ladders,
@@ -885,7 +909,7 @@ fn grid_layer(
     state: &PolicyState,
     new_state: &mut PolicyState,
     (s_lo, s_hi, s_target, s_cur, spot): (i64, i64, i64, i64, f64),
-    spacing: f64,
+    (spacing, (level_cap, level_bound)): (f64, (i64, Option<crate::sizing::SizeBound>)),
     plan_slot: &mut Option<GridPlan>,
     grid_slot: &mut Grid,
     ladders: &mut [LadderCache; 2],
@@ -917,8 +941,19 @@ fn grid_layer(
 
     // the ladder of rungs
     let levels = cfg.num_levels as i64;
-    let sell_step = (s_hi - s_ref) / levels;
-    let buy_step = (s_ref - s_lo) / levels;
+    let (band_sell, band_buy) = ((s_hi - s_ref) / levels, (s_ref - s_lo) / levels);
+    let (sell_step, buy_step) = (band_sell.min(level_cap), band_buy.min(level_cap));
+    if level_cap < band_sell.max(band_buy) {
+        reason(reasons, explain, "risk_sizing", || {
+            let by = level_bound.map_or("risk", |b| b.as_str());
+            format!(
+                "{by} sizing caps each level at {} (the band would give {} / {}: sells / buys)",
+                market.lots_to_amount(level_cap),
+                market.lots_to_amount(band_sell),
+                market.lots_to_amount(band_buy)
+            )
+        });
+    }
     // (level, price_ticks, lots at the rung)
     if plan_slot.as_ref().is_some_and(|p| p.market() != market) {
         // the ladders were built on another market
@@ -926,9 +961,9 @@ fn grid_layer(
         ladders.iter_mut().for_each(|c| c.key = None);
     }
     let center_f = market.ticks_to_f64(center);
-    for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
+    for (step, band_step, is_sell) in [(sell_step, band_sell, true), (buy_step, band_buy, false)] {
         if step < 1 {
-            if spot > 0.0 {
+            if spot > 0.0 && band_step < 1 {
                 // a side the position cap emptied: name the cap and the value restoring it
                 let uncapped = to_lots(cfg.hedge_ratio_max * spot);
                 let by_cap = is_sell && s_hi < uncapped;

@@ -49,6 +49,8 @@ impl PyPolicyConfig {
             "var_shrink_ratio",
             "var_method",
             "var_window_bars",
+            "sizing_vol_target_pct",
+            "sizing_var_share",
             "stop_scale_min",
             "stop_scale_max",
             "max_volume_share",
@@ -124,6 +126,8 @@ impl PyPolicyConfig {
                     .map_err(|e| to_pyerr(py, e))?,
                 None => VarMethod::Fhs,
             },
+            sizing_vol_target_pct: opt_f("sizing_vol_target_pct", 0.0)?,
+            sizing_var_share: opt_f("sizing_var_share", 0.0)?,
             var_window_bars: match kw.get_item("var_window_bars")? {
                 Some(v) => convert::count("var_window_bars", &v)?,
                 None => 2000,

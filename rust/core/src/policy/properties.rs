@@ -33,13 +33,15 @@ fn configs() -> impl Strategy<Value = PolicyConfig> {
             0.0f64..300.0,
             0.0f64..2.0,
             prop::sample::select(vec![50.0, 1e9]),
+            prop::sample::select(vec![0.0, 0.0001, 0.0005]),
+            prop::sample::select(vec![0.0, 0.01, 0.1]),
         ),
     )
         .prop_map(
             |(
                 (levels, spacing, max_pos, max_orders),
                 (h_min, h_max, dynamic, sr, tilt),
-                (min_dist, halt_h, var_limit),
+                (min_dist, halt_h, var_limit, size_vol, size_var),
             )| {
                 PolicyConfig {
                     num_levels: levels,
@@ -54,6 +56,8 @@ fn configs() -> impl Strategy<Value = PolicyConfig> {
                     min_price_distance: min_dist,
                     halt_hedge_ratio: halt_h,
                     var_limit,
+                    sizing_vol_target_pct: size_vol,
+                    sizing_var_share: size_var,
                     ..config()
                 }
             },
@@ -261,5 +265,49 @@ proptest! {
         let net_before = (lots_of(spot) - short).abs();
         let net_after = (lots_of(spot) - after).abs();
         prop_assert!(net_after <= net_before, "net exposure {} -> {} grew under a halt", net_before, net_after);
+    }
+
+    /// Reference: the sizing rule recomputed here from the decision's volatility and horizon
+    /// VaR. Every grid rung's order (the center's excepted: it undoes a fill) is at most one
+    /// level's risk size (`vol_target_pct x equity / (price x sigma)`, `var_share x var_limit
+    /// / (price x VaR)`, floored to the lot) plus what the hedge is off the grid's reference,
+    /// and every grid order of a side filled keeps an in-band hedge inside the band.
+    #[test]
+    fn sizing_from_risk_bounds_each_level_within_the_band(
+        cfg in configs(), d in bars(), spot in 0.1f64..5.0, hedge in 0.5f64..1.5,
+    ) {
+        let short = (spot * hedge / LOT).floor() as i64;
+        let b = book(spot, -short);
+        let price = d.close[d.close.len() - 1];
+        let run = |c: &PolicyConfig| {
+            decide(c, &market(), &snapshot(&d, price, 0.0), &b, &PolicyState::default())
+                .expect("decision")
+        };
+        let dec = run(&cfg);
+        let (sigma, var_f) = (dec.metrics.volatility, dec.metrics.var_horizon_fraction);
+        let mut cap = i64::MAX;
+        if cfg.sizing_vol_target_pct > 0.0 && sigma > 0.0 {
+            cap = cap.min(lots_of(cfg.sizing_vol_target_pct * b.equity / (price * sigma)));
+        }
+        if cfg.sizing_var_share > 0.0 && var_f > 0.0 {
+            cap = cap.min(lots_of(cfg.sizing_var_share * cfg.var_limit / (price * var_f)));
+        }
+        let off_ref = (short - dec.state.ref_short_lots).abs();
+        for o in dec.orders.iter().filter(|o| o.role == Role::Grid && o.level != 0) {
+            prop_assert!(o.amount_lots <= cap.saturating_add(off_ref),
+                "level {} of {} lots above the risk size {} (+{})", o.level, o.amount_lots, cap, off_ref);
+        }
+        // within the band: every grid sell / buy filled keeps the hedge inside it
+        let cap_lots = lots_of(cfg.max_position_size);
+        let (lo, hi) = (
+            lots_of(cfg.hedge_ratio_min * spot).min(cap_lots),
+            lots_of(cfg.hedge_ratio_max * spot).min(cap_lots),
+        );
+        if lo <= short && short <= hi && !dec.reasons.iter().any(|r| r.code == "var_shrink") {
+            let sum = |side: Side| -> i64 {
+                dec.orders.iter().filter(|o| o.side == side && o.role == Role::Grid).map(|o| o.amount_lots).sum()
+            };
+            prop_assert!(short + sum(Side::Sell) <= hi && short - sum(Side::Buy) >= lo);
+        }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) fn config() -> PolicyConfig {
         var_confidence: 0.95,
         var_horizon_bars: 24,
         var_shrink_ratio: 1.2,
+        sizing_vol_target_pct: 0.0,
+        sizing_var_share: 0.0,
         var_method: VarMethod::Fhs,
         var_window_bars: 2000,
         stop_scale_min: 0.5,
