@@ -416,7 +416,10 @@ def test_a_rebalance_larger_than_the_market_is_capped_by_participation_and_sprea
 
 @pytest.mark.parametrize(
     ("key", "value", "rule"),
-    [("sizing_var_share", "1.5", "less than or equal to 1"), ("var_window_bars", 0, "greater")],
+    [
+        ("sizing_var_share", "1.5", "less than or equal to 1"),
+        ("var_window_bars", 99, "greater than or equal to 100"),
+    ],
 )
 def test_risk_sizing_and_var_settings_are_validated(key: str, value: Any, rule: str) -> None:
     from gridhedge.errors import ConfigError

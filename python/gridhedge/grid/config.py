@@ -93,11 +93,12 @@ class RiskSettings(_Section):
     historical VaR x sqrt(horizon). On real hourly BTC 2018-2022 (benches/bench_var_horizon.py)
     ``fhs`` passes Kupiec and Christoffersen at 95% and 99%; ``sqrt`` is breached 7% of the
     time at 95% (Kupiec p 0.0007)."""
-    var_window_bars: Annotated[int, Field(ge=1, le=10_000_000)] = 2000
+    var_window_bars: Annotated[int, Field(ge=100, le=10_000_000)] = 2000
     """Overlapping horizon sums the ``fhs`` VaR keeps (bars a running bot or a backtest has
     fed, beyond data.history_bars); until it holds that many, the VaR is never below the
     ``sqrt`` rule. 2000 is the window passing all four tests on the real candles, also from a
-    fresh start (5000 fails Christoffersen at 99% when full and Kupiec at 99% while filling)."""
+    fresh start (5000 fails Christoffersen at 99% when full and Kupiec at 99% while filling);
+    at least 100 (fewer sums have no 99% tail)."""
     var_shrink_ratio: Annotated[Decimal, Field(ge=1)] = Decimal("1.2")
     """Warn when VaR exceeds var_limit; shrink sizes when it exceeds var_limit * this ratio."""
     stop_scale_min: Positive = Decimal("0.5")

@@ -168,7 +168,12 @@ impl PolicyConfig {
         crate::series::confidence("var_confidence", self.var_confidence)?;
         check::count_in("var_horizon_bars", self.var_horizon_bars, 1, 100_000)?;
         check::finite("var_shrink_ratio", self.var_shrink_ratio)?;
-        check::count_in("var_window_bars", self.var_window_bars, 1, 10_000_000)?;
+        check::count_in(
+            "var_window_bars",
+            self.var_window_bars,
+            FHS_MIN_SUMS,
+            10_000_000,
+        )?;
         check::non_negative("sizing_vol_target_pct", self.sizing_vol_target_pct)?;
         check::non_negative("sizing_var_share", self.sizing_var_share)?;
         if self.sizing_var_share > 1.0 {

@@ -697,3 +697,37 @@ fn a_restarted_engine_sees_a_stop_that_traded_while_it_was_down() {
         .iter()
         .all(|o| o.side != Side::Buy || o.role != Role::Grid));
 }
+
+#[test]
+fn var_and_sizing_settings_are_named_when_invalid() {
+    let cases = [
+        (
+            PolicyConfig {
+                var_window_bars: 99,
+                ..config()
+            },
+            "var_window_bars",
+        ),
+        (
+            PolicyConfig {
+                sizing_var_share: 1.5,
+                ..config()
+            },
+            "sizing_var_share",
+        ),
+        (
+            PolicyConfig {
+                sizing_vol_target_pct: -0.1,
+                ..config()
+            },
+            "sizing_vol_target_pct",
+        ),
+    ];
+    for (cfg, name) in cases {
+        match cfg.validate() {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!("garch".parse::<VarMethod>().is_err());
+}
