@@ -74,14 +74,19 @@ F_SPACING, F_MIN_DIST, F_VOL_MULT, F_RECENTER, F_SR_TOL, F_MAX_POS, F_MAX_DD = r
 F_STOP_PCT, F_VAR_LIMIT, F_VAR_CONF, F_SHRINK, F_SCALE_MIN, F_SCALE_MAX = range(7, 13)
 F_VOL_SHARE, F_H, F_H_MIN, F_H_MAX, F_FUND_SENS, F_TICK, F_LOT = range(13, 20)
 F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range(20, 27)
-F_HALT_H, F_REVIEW_H, F_TREND_PCT = 27, 28, 29
-N_F = 30
+F_HALT_H, F_REVIEW_H = 27, 28
+F_SIZE_VOL, F_SIZE_VAR = 29, 30  # sizing_vol_target_pct, sizing_var_share
+F_TREND_PCT = 31
+N_F = 32
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
 I_HISTORY, I_CADENCE, I_START, I_MAX_ACTIVE = range(13, 17)
-I_HALT_COOL, I_STOP_COOL, I_TREND_BARS = 17, 18, 19
-N_I = 20
+I_HALT_COOL, I_STOP_COOL = 17, 18
+I_VAR_METHOD, I_VAR_WINDOW = 19, 20  # var_method (1: fhs, 0: sqrt), var_window_bars
+I_TREND_BARS = 21
+N_I = 22
+FHS_MIN_SUMS = 100  # policy::FHS_MIN_SUMS
 # the policy state (PolicyState's fields, in order)
 P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
     9
@@ -91,8 +96,12 @@ N_P = 9
 C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
 # engine state: floats (ef) and ints (ei)
-E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING = range(5)
+E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING, E_FHS_S2 = range(6)
 E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
+# the horizon VaR's filtered historical simulation (var::horizon::FhsHorizonVar): whether its
+# EWMA has a forecast, the ring of the last `horizon` standardised returns (head, count) and
+# the ring of the last `var_window_bars` horizon-sum losses (head, count; also kept sorted)
+E_FHS_HAS, E_Z_HEAD, E_Z_N, E_S_HEAD, E_S_N = range(11, 16)
 # an event row
 EV_COLS = 8  # bar, kind, role, side, level, sequence, price ticks, lots
 
@@ -185,9 +194,65 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         ei[E_NPP] = 0
         ei[E_NCL] = 0
         ei[E_DIRTY] = 1
+        ef[E_FHS_S2] = 0.0
+        ei[E_FHS_HAS] = 0
+        ei[E_Z_HEAD] = 0
+        ei[E_Z_N] = 0
+        ei[E_S_HEAD] = 0
+        ei[E_S_N] = 0
 
     @jit
-    def engine_push(o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old):  # type: ignore[no-untyped-def]
+    def fhs_push(r, ci, ef, ei, zr, fsr, fs):  # type: ignore[no-untyped-def]
+        # FhsHorizonVar::push: standardise r by the forecast made before it, the loss of the
+        # latest `horizon` standardised returns summed oldest first, the sum window slides
+        hz = ci[I_VAR_HORIZON]
+        w = ci[I_VAR_WINDOW]
+        if ei[E_FHS_HAS]:
+            sigma = math.sqrt(ef[E_FHS_S2])
+            z = r / sigma if sigma > 0.0 else 0.0
+            if ei[E_Z_N] < hz:
+                zr[(ei[E_Z_HEAD] + ei[E_Z_N]) % hz] = z
+                ei[E_Z_N] += 1
+            else:
+                zr[ei[E_Z_HEAD]] = z
+                ei[E_Z_HEAD] = (ei[E_Z_HEAD] + 1) % hz
+            if ei[E_Z_N] == hz:
+                t = 0.0
+                for i in range(hz):
+                    t += zr[(ei[E_Z_HEAD] + i) % hz]
+                loss = -t + 0.0
+                sn = ei[E_S_N]
+                if sn < w:
+                    fsr[(ei[E_S_HEAD] + sn) % w] = loss
+                    ins(fs, sn, loss)
+                    ei[E_S_N] = sn + 1
+                else:
+                    old_loss = fsr[ei[E_S_HEAD]]
+                    fsr[ei[E_S_HEAD]] = loss
+                    ei[E_S_HEAD] = (ei[E_S_HEAD] + 1) % w
+                    rem(fs, sn, old_loss)
+                    ins(fs, sn - 1, loss)
+            ef[E_FHS_S2] = EWMA_LAMBDA * ef[E_FHS_S2] + (1.0 - EWMA_LAMBDA) * r * r
+        else:
+            ef[E_FHS_S2] = r * r
+            ei[E_FHS_HAS] = 1
+
+    @jit
+    def horizon_var(cf, ci, ef, ei, fs, one_bar):  # type: ignore[no-untyped-def]
+        # policy::horizon_var_fraction: the FHS quantile x the next bar's forecast once its
+        # window is full; while it fills, never below the one-bar VaR x sqrt(horizon)
+        sqrt_rule = one_bar * math.sqrt(float(ci[I_VAR_HORIZON]))
+        if ci[I_VAR_METHOD] == 0 or ei[E_S_N] < FHS_MIN_SUMS:
+            return sqrt_rule
+        filtered = quantile(fs, ei[E_S_N], cf[F_VAR_CONF]) * math.sqrt(ef[E_FHS_S2])
+        if ei[E_S_N] >= ci[I_VAR_WINDOW]:
+            return filtered
+        return max(filtered, sqrt_rule)
+
+    @jit
+    def engine_push(  # type: ignore[no-untyped-def]
+        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old, zr, fsr, fs
+    ):
         # PolicyEngine::push of bar k (the window is bars ei[E_LO] .. +ei[E_N]-1, sequence
         # numbers are bar indexes; returns r_i = c[i] / c[i-1] - 1 for the bars after the first)
         cap = ci[I_HISTORY]
@@ -212,6 +277,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             else:
                 ef[E_EWMA] = r * r
                 ei[E_HAS_EWMA] = 1
+            if ci[I_VAR_METHOD] == 1:
+                fhs_push(r, ci, ef, ei, zr, fsr, fs)
         else:
             ei[E_LO] = k
         nb += 1
@@ -498,6 +565,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         s_target,
         s_cur,
         spacing,
+        level_cap,
         ef,
         fac,
         row,
@@ -505,7 +573,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         go,
     ):
         # policy::grid_layer: the grid orders into go (returns the center, the reference short
-        # and their count)
+        # and their count); level_cap: sizing::level_risk_lots' bound on each level
         lot = cf[F_LOT]
         tick = cf[F_TICK]
         # the center: recenter on drift or when unset
@@ -519,8 +587,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             new_ref = s_target
         s_ref = min(max(new_ref, s_lo), s_hi)
         levels = ci[I_LEVELS]
-        sell_step = (s_hi - s_ref) // levels
-        buy_step = (s_ref - s_lo) // levels
+        sell_step = min((s_hi - s_ref) // levels, level_cap)
+        buy_step = min((s_ref - s_lo) // levels, level_cap)
         center_f = float(new_center * ci[I_TICK_MANT]) / cf[F_TICK_DIV]
         # the ladders (a GridPlan per side, the factors kept while the shape is unchanged)
         if spacing != ef[E_SPACING]:
@@ -667,7 +735,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         s_hi = min(snap(cf[F_H_MAX] * spot / lot, False), cap)
         s_target = min(max(snap(h_target * spot / lot, False), s_lo), s_hi)
         # portfolio layer: VaR of the worst in-band exposure
-        var_fraction = varf * math.sqrt(float(ci[I_VAR_HORIZON]))
+        var_fraction = varf  # the horizon VaR (policy::horizon_var_fraction)
         worst = max(abs(spot - s_lo * lot) * price, abs(spot - s_hi * lot) * price) * var_fraction
         if (
             worst > cf[F_VAR_LIMIT]
@@ -701,7 +769,9 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         has_target = False
         target = 0
         if halted:
-            target = min(max(snap(cf[F_HALT_H] * spot / lot, False), s_lo), s_hi)
+            safe = min(max(snap(cf[F_HALT_H] * spot / lot, False), s_lo), s_hi)
+            # never past the point nearest a full hedge: a halt never raises the net exposure
+            target = min(max(snap(spot / lot, False), min(s_cur, safe)), max(s_cur, safe))
             has_target = True
         elif s_cur < s_lo or s_cur > s_hi:
             target = min(max(s_target, s_lo), s_hi)
@@ -722,6 +792,14 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         price_q = price / tick
         ng = 0
         if not halted:
+            # sizing::level_risk_lots: the volatility target and the VaR budget of one level
+            level_cap = I64MAX
+            if cf[F_SIZE_VOL] > 0.0 and vol > 0.0:
+                raw = cf[F_SIZE_VOL] * max(equity, 0.0) / (price * vol)
+                level_cap = max(snap(raw / lot, False), 0)
+            if cf[F_SIZE_VAR] > 0.0 and var_fraction > 0.0:
+                raw = cf[F_SIZE_VAR] * cf[F_VAR_LIMIT] / (price * var_fraction)
+                level_cap = min(level_cap, max(snap(raw / lot, False), 0))
             new_center, new_ref, ng = grid(
                 cf,
                 ci,
@@ -737,6 +815,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 s_target,
                 s_cur,
                 spacing,
+                level_cap,
                 ef,
                 fac,
                 row,
@@ -943,8 +1022,11 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         cash = cf[F_CASH]
         bar_ms = ts[1] - ts[0] if n_bars >= 2 else 3_600_000
         # engine state
-        ef = zf(5)
-        ei = zi(11)
+        ef = zf(6)
+        ei = zi(16)
+        zr = zf(max(ci[I_VAR_HORIZON], 1))
+        fsr = zf(max(ci[I_VAR_WINDOW], 1))
+        fs = sbuf(ci[I_VAR_WINDOW] + 2)
         ef[E_SPACING] = -1.0
         losses = sbuf(cap + 2)
         pv_seq = zi(2 * cap + 4)
@@ -1168,7 +1250,24 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     fed = first - 1
                 for k in range(fed + 1, j + 1):
                     engine_push(
-                        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old
+                        o,
+                        h,
+                        low,
+                        c,
+                        k,
+                        cf,
+                        ci,
+                        ef,
+                        ei,
+                        losses,
+                        pv_seq,
+                        pv_price,
+                        pp,
+                        gr,
+                        old,
+                        zr,
+                        fsr,
+                        fs,
                     )
                 fed = j
                 close_ms = ts[j] + bar_ms
@@ -1204,6 +1303,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                         st_sum += c[k]
                     tmean = st_sum / tk
                 var_fraction = quantile(losses, ei[E_NLOSS], cf[F_VAR_CONF])
+                var_h = horizon_var(cf, ci, ef, ei, fs, var_fraction)
                 if not ci[I_SR]:
                     nsr = 0
                 elif ei[E_DIRTY]:
@@ -1224,7 +1324,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     frate,
                     vol,
                     long_run,
-                    var_fraction,
+                    var_h,
                     avg_volume,
                     srp,
                     nsr,
@@ -1609,6 +1709,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_TAKER] = float(e.taker_fee)
     cf[F_HALT_H] = float(r.halt_hedge_ratio)
     cf[F_REVIEW_H] = -1.0  # no risk review in a backtest (a review is a live bot's)
+    cf[F_SIZE_VOL] = float(r.sizing_vol_target_pct)
+    cf[F_SIZE_VAR] = float(r.sizing_var_share)
     cf[F_TREND_PCT] = float(g.trend_guard_pct)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
@@ -1630,6 +1732,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     ci[I_MAX_ACTIVE] = e.max_active_orders
     ci[I_HALT_COOL] = decisions_in(r.halt_cooldown, decision_period(cfg))
     ci[I_STOP_COOL] = decisions_in(r.stop_cooldown, decision_period(cfg))
+    ci[I_VAR_METHOD] = 1 if r.var_method == "fhs" else 0
+    ci[I_VAR_WINDOW] = r.var_window_bars
     ci[I_TREND_BARS] = g.trend_guard_bars
     return cf, ci
 
@@ -1785,6 +1889,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "tight_stop_cooldown": {"risk": {"stop_loss_pct": "0.002", "stop_cooldown": "600"}},
     "joint_cap_binds": {"risk": {"max_position_size": "0.9", "max_volume_share": "0.01"}},
     "var_shrink": {"risk": {"var_limit": "40"}},
+    # the horizon VaR's sum window slides (300 sums) / the square-root rule (var_method sqrt)
+    "var_shrink_fhs_window300": {"risk": {"var_limit": "40", "var_window_bars": 300}},
+    "var_shrink_sqrt": {"risk": {"var_limit": "40", "var_method": "sqrt"}},
     "parkinson_arithmetic_min_distance": {
         "grid": {
             "volatility_estimator": "parkinson",

@@ -183,8 +183,13 @@ def _falling(bars: int = 600) -> Candles:
 def test_equity_reaching_zero_makes_return_figures_undefined_with_the_reason() -> None:
     c = _falling()
     # 1 BTC on credit (cash -15,000): equity ~8,000 at the first decision (bar 100, BTC ~23,000),
-    # below zero once BTC < 15,000
-    cfg = {**BASE, "hedge": {"hedge_ratio": "0", "hedge_ratio_min": "0", "hedge_ratio_max": "0"}}
+    # below zero once BTC < 15,000; no stop (a stop would hedge the fall, and the drawdown
+    # halt, which never raises the net exposure, would keep that hedge)
+    cfg = {
+        **BASE,
+        "hedge": {"hedge_ratio": "0", "hedge_ratio_min": "0", "hedge_ratio_max": "0"},
+        "risk": {"stop_loss_pct": "0.99"},
+    }
     r = run_backtest(cfg, c, cash="-15000", record_events=False)
     m = r.metrics
     assert m["min_equity"] < 0

@@ -144,6 +144,13 @@ def test_drawdown_halt_de_risks_to_the_safe_hedge(
     lo = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_min) * spot), cap)
     hi = min(MARKET.amount_to_lots(float(cfg.hedge.hedge_ratio_max) * spot), cap)
     safe = min(max(MARKET.amount_to_lots(1.0 * spot), lo), hi)
+    # a halt never raises the net exposure: a hedge above the capped band is not bought back
+    # below the full hedge (the way from it to the safe hedge is nearest a full hedge here)
+    full = MARKET.amount_to_lots(spot)
+    if (short - full) * (safe - full) <= 0:
+        safe = full  # the way crosses (or starts or ends at) the full hedge
+    elif abs(full - safe) > abs(full - short):
+        safe = short  # the safe hedge lies farther from a full hedge on the same side: stay
     after = short + sum(
         (o.amount_lots if o.side == "sell" else -o.amount_lots)
         for o in d.orders

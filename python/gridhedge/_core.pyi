@@ -596,6 +596,15 @@ def monte_carlo_var(
     thread count.
     """
 
+def fhs_horizon_var(
+    returns: npt.NDArray[np.float64], horizon: int, window: int, confidence: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64]]:
+    """The policy's horizon VaR after each return: ``(var, sums)``. Each return is standardised
+    by the EWMA (lambda 0.94) forecast made before it; ``var[i]`` is numpy's 'linear' quantile
+    at ``confidence`` of the losses of the last ``window`` overlapping ``horizon``-sums of the
+    standardised returns, times the forecast for the next bar (fraction of exposure, positive
+    loss, floored at 0; 0 while ``sums[i]`` is 0)."""
+
 def rolling_historical_var(
     returns: npt.NDArray[np.float64],
     window: int,
@@ -1209,6 +1218,8 @@ def funding_payment(amount: Number, mark: Number, rate: Number) -> float:
 class PolicyConfig:
     """The policy's settings (units as in ``GridHedgeConfig``); every keyword is required but
     ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
+    ``var_method`` ("fhs"), ``var_window_bars`` (2000), ``sizing_vol_target_pct`` and
+    ``sizing_var_share`` (0: sizing from risk off; the bot's config turns it on),
     ``trend_guard_bars`` (0: the trend guard is off) and ``trend_guard_pct`` (0.02).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
@@ -1268,11 +1279,14 @@ class Decision:
         """The whole policy state for the next decision's ``state=``: center_ticks,
         ref_short_lots, halted, halt_age, stop_ref_ticks (> 0 trailing high while net long,
         < 0 minus the trailing low while net short), sell_stop_ticks, buy_stop_ticks,
-        pause_buys, pause_sells (decisions)."""
+        pause_buys, pause_sells (decisions), decided_bar_ms (open time of the latest bar a
+        ``PolicyEngine`` decision saw: a restarted engine checks the recorded stops against
+        the bars after it; 0 unknown)."""
     @property
     def metrics(self) -> dict[str, float]:
         """volatility, long_run_volatility (per bar), spacing, hedge_ratio, target_hedge_ratio,
-        var and var_worst (quote, positive losses), drawdown, stop_distance (fractions)."""
+        var and var_worst (quote, positive losses), var_horizon_fraction (the horizon VaR per
+        unit of exposure behind them), drawdown, stop_distance (fractions)."""
     @property
     def reasons(self) -> list[tuple[str, str]]:
         """(code, sentence) pairs: why each layer acted (halt, rebalance, var_warning, ...)."""
@@ -1309,8 +1323,8 @@ class PolicyEngine:
     def __new__(cls, config: PolicyConfig, market: Market, history_bars: int) -> PolicyEngine: ...
     def __len__(self) -> int: ...
     def set_config(self, config: PolicyConfig) -> None:
-        """Replace the settings; statistics carry over unless the estimator or the
-        support/resistance switch changed."""
+        """Replace the settings; statistics carry over unless the estimator, the
+        support/resistance switch or the horizon VaR's method, horizon or window changed."""
     def decide(
         self,
         price: Number,

@@ -8,26 +8,29 @@
 //! sell fills the hedge is at the top of the band and if every buy fills at the bottom. Each
 //! rung above the price gets a sell for whatever the current hedge lacks to reach that rung's
 //! target, each rung below a buy for whatever it exceeds it (the center is a rung too, so after
-//! a fill the order that undoes it sits one rung back). Risk layers on top:
-//! - market: dynamic spacing `max(grid_spacing_pct, k x sigma x sqrt(horizon))`, funding tilt
-//!   of `h` within its band, orders capped at a share of recent volume;
-//! - order: levels near support/resistance snap just in front of them, min distance, minimums;
-//! - position: band edges capped by `max_position_size`; outside the band a market order
-//!   rebalances to the target; a dynamic stop (volatility-scaled `stop_loss_pct` from the
-//!   center) flattens the net exposure to a full hedge;
-//! - portfolio: VaR of the worst in-band exposure over `var_limit` warns, over
-//!   `var_limit x var_shrink_ratio` narrows the band until it fits; drawdown from the
-//!   high-water mark at or over `max_drawdown` halts and cancels everything (the halt sticks).
+//! a fill the order that undoes it sits one rung back). The seed's four risk layers, each in
+//! its own module and composed by [`decide_in`]:
+//! - market (`market.rs`): dynamic spacing `max(grid_spacing_pct, k x sigma x sqrt(horizon))`,
+//!   the funding tilt of `h` within its band, then reviews (tighten-only, last);
+//! - order (`order.rs`): the ladder, support/resistance snapping, min distance, the volume
+//!   cap, market minimums, `max_active_orders`;
+//! - position (`position.rs`, `stop.rs`, `cap.rs`): the band capped by `max_position_size`,
+//!   the rebalance / de-risking market order (participation-capped), per-level sizing from
+//!   risk (`crate::sizing::level_risk_lots`), the stop on the net exposure's trailing
+//!   reference, one worst-case cap over each side's resting orders;
+//! - portfolio (`portfolio.rs`, `halt.rs`): the horizon VaR of the worst in-band exposure
+//!   against `var_limit` (warn, then narrow the band), the drawdown halt that de-risks to the
+//!   safe hedge and sticks until resumed.
 
 use std::str::FromStr;
 
 use crate::error::{check, Error, Result};
 use crate::fills::OrderKind;
-use crate::grid::{Grid, GridMode, GridParams, GridPlan};
+use crate::grid::{Grid, GridMode, GridPlan};
 use crate::levels::{support_resistance, SrLevel};
 use crate::money::{snap, Market, Round, Side};
 use crate::series::NanPolicy;
-use crate::stops;
+use crate::var::horizon::FhsHorizonVar;
 
 /// Per-bar volatility estimator used for dynamic spacing and the stop scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,37 @@ impl FromStr for VolEstimator {
     }
 }
 
+/// How the VaR checked against `var_limit` scales to `var_horizon_bars`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarMethod {
+    /// Filtered historical simulation on overlapping horizon sums ([`crate::var::horizon`]),
+    /// over the last `var_window_bars` sums; never below the square-root rule until the
+    /// window is full ([`horizon_var_fraction`]).
+    Fhs,
+    /// One-bar historical VaR of the candle window x sqrt(horizon) (under-forecasts on
+    /// real hourly BTC: see `benches/bench_var_horizon.py`).
+    Sqrt,
+}
+
+impl FromStr for VarMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "fhs" => Ok(VarMethod::Fhs),
+            "sqrt" => Ok(VarMethod::Sqrt),
+            _ => Err(Error::invalid(
+                "var_method",
+                format!("{s:?}"),
+                "must be one of fhs, sqrt",
+            )),
+        }
+    }
+}
+
+/// Horizon sums the filtered historical simulation needs before it replaces the square-root
+/// rule (the 99% quantile of fewer is the sample's maximum).
+pub const FHS_MIN_SUMS: usize = 100;
+
 /// Everything the decision needs from the configuration (units as in the Python config).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
@@ -77,6 +111,16 @@ pub struct PolicyConfig {
     pub var_confidence: f64,
     pub var_horizon_bars: usize,
     pub var_shrink_ratio: f64,
+    /// Sizing from risk ([`crate::sizing::level_risk_lots`]): one grid level's P&L standard
+    /// deviation per bar at most this fraction of equity (0: off).
+    pub sizing_vol_target_pct: f64,
+    /// Sizing from risk: one grid level's horizon VaR at most this share of `var_limit` (0: off).
+    pub sizing_var_share: f64,
+    /// The horizon VaR's method.
+    pub var_method: VarMethod,
+    /// Overlapping horizon sums the filtered historical simulation keeps (bars fed beyond
+    /// the candle window count: the engine keeps them across decisions).
+    pub var_window_bars: usize,
     pub stop_scale_min: f64,
     pub stop_scale_max: f64,
     pub max_volume_share: f64,
@@ -128,6 +172,21 @@ impl PolicyConfig {
         crate::series::confidence("var_confidence", self.var_confidence)?;
         check::count_in("var_horizon_bars", self.var_horizon_bars, 1, 100_000)?;
         check::finite("var_shrink_ratio", self.var_shrink_ratio)?;
+        check::count_in(
+            "var_window_bars",
+            self.var_window_bars,
+            FHS_MIN_SUMS,
+            10_000_000,
+        )?;
+        check::non_negative("sizing_vol_target_pct", self.sizing_vol_target_pct)?;
+        check::non_negative("sizing_var_share", self.sizing_var_share)?;
+        if self.sizing_var_share > 1.0 {
+            return Err(Error::invalid(
+                "sizing_var_share",
+                self.sizing_var_share,
+                "must be <= 1 (a share of var_limit)",
+            ));
+        }
         if self.var_shrink_ratio < 1.0 {
             return Err(Error::invalid(
                 "var_shrink_ratio",
@@ -227,6 +286,9 @@ pub struct PolicyState {
     /// Decisions the buy / sell side of the grid stays paused after a stop fired.
     pub pause_buys: u32,
     pub pause_sells: u32,
+    /// Open time (ms) of the latest bar the last [`PolicyEngine`] decision saw (0: unknown).
+    /// A restarted engine judges whether the recorded stops traded on the bars after it.
+    pub decided_bar_ms: i64,
 }
 
 /// Why an order exists; with side and level it names the order (and its client id).
@@ -284,6 +346,8 @@ pub struct Metrics {
     pub var: f64,
     /// VaR (quote) of the worst exposure the grid can reach inside its band.
     pub var_worst: f64,
+    /// The horizon VaR per unit of exposure (fraction, positive loss) behind `var`.
+    pub var_horizon_fraction: f64,
     pub drawdown: f64,
     /// Stop distance as a fraction of the center.
     pub stop_distance: f64,
@@ -326,6 +390,9 @@ pub struct MarketStats {
     pub long_run_volatility: f64,
     /// One-bar historical VaR as a fraction of exposure (positive loss), at `var_confidence`.
     pub var_fraction: f64,
+    /// VaR over `var_horizon_bars` by `var_method`, a fraction of exposure (positive loss) at
+    /// `var_confidence`: the VaR checked against `var_limit`.
+    pub var_horizon_fraction: f64,
     /// Mean volume of the last (up to) 24 bars (base units).
     pub avg_volume: f64,
     /// Support/resistance levels of the window, sorted by price (empty when the layer is off).
@@ -337,6 +404,25 @@ pub struct MarketStats {
     /// Mean close of the last `trend_guard_bars` candles of the window (quote; 0 when the
     /// trend guard is off).
     pub trend_mean: f64,
+}
+
+/// The VaR checked against `var_limit` (fraction of exposure, positive loss). With
+/// [`VarMethod::Fhs`]: the filtered historical simulation's once its window holds
+/// `var_window_bars` horizon sums; while it fills (a fresh bot, a restart), the larger of it
+/// (from [`FHS_MIN_SUMS`] sums on) and the square-root rule, so a short sample's thin tail never
+/// lowers the VaR. With [`VarMethod::Sqrt`]: the one-bar historical VaR `one_bar` x
+/// sqrt(`var_horizon_bars`).
+pub fn horizon_var_fraction(cfg: &PolicyConfig, one_bar: f64, fhs: &FhsHorizonVar) -> f64 {
+    let sqrt_rule = one_bar * (cfg.var_horizon_bars as f64).sqrt();
+    if cfg.var_method == VarMethod::Sqrt || fhs.len() < FHS_MIN_SUMS {
+        return sqrt_rule;
+    }
+    let filtered = fhs.var_fraction(cfg.var_confidence).unwrap_or(0.0);
+    if fhs.len() >= cfg.var_window_bars {
+        filtered
+    } else {
+        filtered.max(sqrt_rule)
+    }
 }
 
 /// Bars whose mean volume caps each order (the market-impact layer).
@@ -372,10 +458,16 @@ impl MarketStats {
         crate::series::finite_series("volume", c.volume, 3, crate::series::NanPolicy::Raise)?;
         let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
         let recent = &c.volume[n.saturating_sub(VOLUME_BARS)..];
+        let var_fraction = historical_var_fraction(&returns, cfg.var_confidence);
+        let mut fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+        if cfg.var_method == VarMethod::Fhs {
+            returns.iter().for_each(|&r| fhs.push(r));
+        }
         Ok(MarketStats {
+            var_horizon_fraction: horizon_var_fraction(cfg, var_fraction, &fhs),
             long_run_volatility: crate::volatility::close_to_close(&returns, NanPolicy::Raise)?,
             volatility: estimate_volatility(cfg.volatility_estimator, c, &returns)?,
-            var_fraction: historical_var_fraction(&returns, cfg.var_confidence),
+            var_fraction,
             avg_volume: recent.iter().sum::<f64>() / recent.len().max(1) as f64,
             low_since: c.low[n - 1],
             high_since: c.high[n - 1],
@@ -427,7 +519,7 @@ pub struct DecideScratch {
     plan: Option<GridPlan>,
     grid: Grid,
     /// The last ladder built for each side (sells, buys), by what it was built from.
-    ladders: [LadderCache; 2],
+    ladders: [order::LadderCache; 2],
     sells: Vec<(i32, i64, i64)>,
     buys: Vec<(i32, i64, i64)>,
     grid_orders: Vec<DesiredOrder>,
@@ -443,16 +535,6 @@ impl DecideScratch {
         self.spare_orders = decision.orders;
         self.spare_reasons = decision.reasons;
     }
-}
-
-/// One side's ladder (level, price ticks, lots) as the grid plan built it, with the plan's
-/// `dropped_below_minimum` count, keyed by the grid parameters and the center (bits): equal
-/// keys give equal ladders, so a decision whose spacing, center and step did not move reuses it.
-#[derive(Debug, Clone, Default)]
-struct LadderCache {
-    key: Option<(GridParams, u64)>,
-    rungs: Vec<(i32, i64, i64)>,
-    dropped_below_minimum: u32,
 }
 
 /// The decision from ready statistics. `explain` builds the reasons' sentences (codes are
@@ -481,7 +563,9 @@ pub fn decide_with(
     )
 }
 
-/// [`decide_with`] reusing `scratch`'s buffers (same result).
+/// [`decide_with`] reusing `scratch`'s buffers (same result). The seed's four risk layers,
+/// each in its module: portfolio (`portfolio.rs`, `halt.rs`), market (`market.rs`), position
+/// (`position.rs`, `stop.rs`, `cap.rs`, sizing from `crate::sizing`) and order (`order.rs`).
 #[allow(clippy::too_many_arguments)]
 pub fn decide_in(
     cfg: &PolicyConfig,
@@ -501,130 +585,43 @@ pub fn decide_in(
     check::finite("high_water_mark", book.high_water_mark)?;
     let mut reasons = std::mem::take(&mut scratch.spare_reasons);
     reasons.clear();
-    let mut m = Metrics::default();
-    let lot = market.lot_f64();
-    let spot = book.spot_amount;
-    let short = -book.futures_lots;
-    m.hedge_ratio = if spot > 0.0 {
-        short as f64 * lot / spot
-    } else {
-        0.0
+    let mut orders = std::mem::take(&mut scratch.spare_orders);
+    orders.clear();
+    let (lot, spot, short) = (market.lot_f64(), book.spot_amount, -book.futures_lots);
+    let price_q = price / market.tick_f64();
+    let mut m = Metrics {
+        hedge_ratio: ratio(short, lot, spot),
+        volatility: stats.volatility,
+        long_run_volatility: stats.long_run_volatility,
+        drawdown: portfolio::drawdown(book),
+        ..Metrics::default()
     };
 
-    // portfolio layer: the drawdown halt (halt.rs)
-    m.drawdown = if book.high_water_mark > 0.0 {
-        (1.0 - book.equity / book.high_water_mark).max(0.0)
-    } else {
-        0.0
-    };
+    // portfolio layer: the drawdown halt
     let halt = halt::step(cfg, state, &mut m.drawdown, &mut reasons, explain);
     let mut new_state = PolicyState {
         halted: halt.halted,
         halt_age: halt.age,
         ..*state
     };
-
-    // market layer: volatility, spacing, funding tilt
-    m.long_run_volatility = stats.long_run_volatility;
-    m.volatility = stats.volatility;
-    m.spacing = cfg.grid_spacing_pct;
-    if cfg.dynamic_spacing {
-        let dynamic =
-            cfg.volatility_multiplier * m.volatility * (cfg.spacing_horizon_bars as f64).sqrt();
-        if dynamic > m.spacing {
-            m.spacing = dynamic.min(0.5);
-            reason(&mut reasons, explain, "dynamic_spacing", || {
-                format!(
-                    "spacing widened to {:.3}% by volatility {:.3}% per bar",
-                    100.0 * m.spacing,
-                    100.0 * m.volatility
-                )
-            });
-        }
-    }
-    let mut h_target = cfg.hedge_ratio;
-    if cfg.funding_tilt && funding_rate != 0.0 {
-        let tilted = (cfg.hedge_ratio + cfg.funding_sensitivity * funding_rate)
-            .clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
-        if tilted != h_target {
-            reason(&mut reasons, explain, "funding_tilt", || {
-                format!(
-                    "funding {:+.4}% per 8h tilts the target hedge ratio {:.3} -> {:.3}",
-                    100.0 * funding_rate,
-                    cfg.hedge_ratio,
-                    tilted
-                )
-            });
-        }
-        h_target = tilted;
-    }
-    // reviews after the funding tilt, with the tighten-only clamp last: a reviewed ratio
-    // counts only when it lies nearer a full hedge (within the band) than the tilted one
-    if let Some(reviewed) = cfg.review_hedge_ratio {
-        let full = 1.0_f64.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
-        let r = reviewed.clamp(cfg.hedge_ratio_min, cfg.hedge_ratio_max);
-        if (r - full).abs() < (h_target - full).abs() {
-            let before = h_target;
-            reason(&mut reasons, explain, "review", || {
-                format!("a risk review tightens the target hedge ratio {before:.3} -> {r:.3}")
-            });
-            h_target = r;
-        }
-    }
-    m.target_hedge_ratio = h_target;
-
-    // position layer: the band in lots, capped by max_position_size
-    let to_lots = |base: f64| snap(base / lot, Round::Down);
-    let cap = to_lots(cfg.max_position_size);
-    let mut s_lo = to_lots(cfg.hedge_ratio_min * spot).min(cap);
-    let mut s_hi = to_lots(cfg.hedge_ratio_max * spot).min(cap);
-    if to_lots(cfg.hedge_ratio_max * spot) > cap {
-        reason(&mut reasons, explain, "position_cap", || {
-            format!(
-                "band top capped by max_position_size {} (base)",
-                cfg.max_position_size
-            )
-        });
-    }
-    let s_target = to_lots(h_target * spot).clamp(s_lo, s_hi);
-
-    // portfolio layer: VaR of the worst in-band exposure
-    let var_fraction = stats.var_fraction * (cfg.var_horizon_bars as f64).sqrt();
-    let exposure = |s: i64| (spot - s as f64 * lot).abs() * price;
-    m.var = exposure(short) * var_fraction;
-    m.var_worst = exposure(s_lo).max(exposure(s_hi)) * var_fraction;
-    if m.var_worst > cfg.var_limit {
-        reason(&mut reasons, explain, "var_warning", || {
-            format!(
-                "VaR ({:.2}) exceeds limit ({:.2})",
-                m.var_worst, cfg.var_limit
-            )
-        });
-        if m.var_worst > cfg.var_limit * cfg.var_shrink_ratio && var_fraction > 0.0 {
-            let allowed = cfg.var_limit / var_fraction / price; // base units of net exposure
-            let full = to_lots(spot);
-            let room = to_lots(allowed);
-            let (lo, hi) = (
-                s_lo.max(full - room).min(s_hi),
-                s_hi.min(full + room).max(s_lo),
-            );
-            reason(&mut reasons, explain, "var_shrink", || {
-                format!(
-                    "VaR over limit x {}: band narrowed from [{:.3}, {:.3}] to [{:.3}, {:.3}] of the inventory",
-                    cfg.var_shrink_ratio,
-                    ratio(s_lo, lot, spot),
-                    ratio(s_hi, lot, spot),
-                    ratio(lo, lot, spot),
-                    ratio(hi, lot, spot)
-                )
-            });
-            (s_lo, s_hi) = (lo, hi);
-        }
-    }
-
-    let mut orders = std::mem::take(&mut scratch.spare_orders);
-    orders.clear();
-    // position layer: a stop that traded since the last decision pauses its grid side
+    // market layer: spacing, funding tilt, reviews (tighten-only, last)
+    m.spacing = market::spacing(cfg, m.volatility, &mut reasons, explain);
+    m.target_hedge_ratio = market::target_hedge_ratio(cfg, funding_rate, &mut reasons, explain);
+    // position layer: the band capped by max_position_size
+    let band = position::band(cfg, spot, lot, m.target_hedge_ratio, &mut reasons, explain);
+    // portfolio layer: the horizon VaR of the worst in-band exposure (warn, shrink)
+    let var_fraction = stats.var_horizon_fraction;
+    let (s_lo, s_hi) = portfolio::var_band(
+        cfg,
+        var_fraction,
+        (price, lot, spot, short),
+        (band.lo, band.hi),
+        &mut m,
+        &mut reasons,
+        explain,
+    );
+    // position layer: a stop that traded since the last decision pauses its grid side; the
+    // halt's de-risking or the band's rebalancing market order
     stop::cooldown(
         cfg,
         market,
@@ -635,76 +632,23 @@ pub fn decide_in(
         &mut reasons,
         explain,
     );
-    let mut s_cur = short;
-    // a halt moves the hedge to the safe hedge; outside the band a market order goes back to
-    // the target; either at most max_volume_share of recent volume per decision
-    let volume_cap = if stats.avg_volume > 0.0 {
-        to_lots(cfg.max_volume_share * stats.avg_volume)
-    } else {
-        i64::MAX
-    };
-    let rebalance_to = if halt.halted {
-        Some(halt::safe_hedge(cfg, |h| to_lots(h * spot), s_lo, s_hi))
-    } else if s_cur < s_lo || s_cur > s_hi {
-        Some(s_target.clamp(s_lo, s_hi))
-    } else {
-        None
-    };
-    if let Some(target) = rebalance_to.filter(|&t| t != s_cur) {
-        let (side, want) = if target > s_cur {
-            (Side::Sell, target - s_cur)
-        } else {
-            (Side::Buy, s_cur - target)
-        };
-        let lots = want.min(volume_cap);
-        if lots > 0
-            && market.meets_minimums(snap(price / market.tick_f64(), Round::Down).max(1), lots)
-        {
-            orders.push(DesiredOrder {
-                role: Role::Rebalance,
-                side,
-                level: 0,
-                kind: OrderKind::Market,
-                price_ticks: 0,
-                amount_lots: lots,
-            });
-            reason(&mut reasons, explain, "rebalance", || {
-                format!(
-                    "hedge ratio {:.3} {}: market {} {} toward {:.3}{}",
-                    m.hedge_ratio,
-                    if halt.halted {
-                        "halted".to_string()
-                    } else {
-                        format!(
-                            "outside its band [{:.3}, {:.3}]",
-                            ratio(s_lo, lot, spot),
-                            ratio(s_hi, lot, spot)
-                        )
-                    },
-                    side.as_str(),
-                    market.lots_to_amount(lots),
-                    ratio(target, lot, spot),
-                    if lots < want {
-                        format!(
-                            " (capped at {:.1}% of recent volume; the rest follows)",
-                            100.0 * cfg.max_volume_share
-                        )
-                    } else {
-                        String::new()
-                    }
-                )
-            });
-            s_cur += if side == Side::Sell { lots } else { -lots };
-            if !halt.halted {
-                new_state.center_ticks = 0; // recenter on the rebalanced book
-            }
-        }
-    }
+    let s_cur = position::rebalance(
+        cfg,
+        market,
+        (price, spot, stats.avg_volume, m.hedge_ratio),
+        &halt,
+        (s_lo, s_hi, band.target),
+        short,
+        &mut new_state,
+        &mut orders,
+        &mut reasons,
+        explain,
+    );
 
-    let price_q = price / market.tick_f64();
+    // order layer: the grid (none while halted), each level sized from risk
     let DecideScratch {
-        plan: plan_slot,
-        grid: grid_slot,
+        plan,
+        grid,
         ladders,
         sells,
         buys,
@@ -715,17 +659,25 @@ pub fn decide_in(
     buys.clear();
     grid_orders.clear();
     if !halt.halted {
-        grid_layer(
+        let risk = crate::sizing::LevelRisk {
+            sigma: m.volatility,
+            var_fraction,
+            equity: book.equity,
+            vol_target_pct: cfg.sizing_vol_target_pct,
+            var_limit: cfg.var_limit,
+            var_share: cfg.sizing_var_share,
+        };
+        order::grid(
             cfg,
             market,
             price,
             stats,
             state,
             &mut new_state,
-            (s_lo, s_hi, s_target, s_cur, spot),
-            m.spacing,
-            plan_slot,
-            grid_slot,
+            (s_lo, s_hi, band.target, s_cur, spot),
+            (m.spacing, crate::sizing::level_risk_lots(risk, price, lot)),
+            plan,
+            grid,
             ladders,
             sells,
             buys,
@@ -744,27 +696,14 @@ pub fn decide_in(
         );
     }
 
-    // position layer: the dynamic stop on the net exposure (stop.rs)
-    let net = to_lots(spot) - s_cur;
-    let scaled = |sigma: f64, long_run: f64| {
-        if sigma > 0.0 && long_run > 0.0 {
-            stops::stop_scale(sigma, long_run, cfg.stop_scale_min, cfg.stop_scale_max)
-        } else {
-            Ok(1.0)
-        }
-    };
-    m.stop_distance = (cfg.stop_loss_pct * scaled(m.volatility, m.long_run_volatility)?).min(0.99);
-    // the grid nearest the price first: the order the caps below keep it in
-    grid_orders.sort_by(|a, b| {
-        (a.price_ticks as f64 - price_q)
-            .abs()
-            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
-    });
+    // position layer: the stop on the net exposure, then one worst-case cap per side
+    m.stop_distance = stop::distance(cfg, m.volatility, m.long_run_volatility)?;
+    order::nearest_first(grid_orders, price_q);
     stop::place(
         cfg,
         market,
         price_q,
-        net,
+        snap(spot / lot, Round::Down) - s_cur,
         m.stop_distance,
         state,
         &mut new_state,
@@ -773,9 +712,8 @@ pub fn decide_in(
         &mut reasons,
         explain,
     );
-    // position layer: one worst-case cap over each side's resting orders (cap.rs)
     cap::joint(
-        cap,
+        band.cap,
         short,
         snap(price_q, Round::Down).max(1),
         market,
@@ -785,20 +723,8 @@ pub fn decide_in(
         explain,
     );
 
-    // order layer: never more than max_active_orders, nearest the price first (the final
-    // sort's keys are unique, so the order before it only matters for what is left out)
-    let room = cfg.max_active_orders.saturating_sub(orders.len());
-    if grid_orders.len() > room {
-        reason(&mut reasons, explain, "max_active_orders", || {
-            format!(
-                "{} grid order(s) beyond max_active_orders {} left out",
-                grid_orders.len() - room,
-                cfg.max_active_orders
-            )
-        });
-        grid_orders.truncate(room);
-    }
-    orders.truncate(cfg.max_active_orders);
+    // order layer: max_active_orders, then the decision's order
+    order::max_active(cfg, &mut orders, grid_orders, &mut reasons, explain);
     stop::record(&orders, &mut new_state);
     orders.extend_from_slice(grid_orders);
     orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
@@ -812,292 +738,11 @@ pub fn decide_in(
     })
 }
 
-/// The order layer's grid for a book that is not halted: the center (recentred on drift),
-/// the ladders, support/resistance, the orders for what the hedge lacks or exceeds at each
-/// rung, the volume cap and the market minimums, into `grid_orders`.
-#[allow(clippy::too_many_arguments)]
-fn grid_layer(
-    cfg: &PolicyConfig,
-    market: &Market,
-    price: f64,
-    stats: &MarketStats,
-    state: &PolicyState,
-    new_state: &mut PolicyState,
-    (s_lo, s_hi, s_target, s_cur, spot): (i64, i64, i64, i64, f64),
-    spacing: f64,
-    plan_slot: &mut Option<GridPlan>,
-    grid_slot: &mut Grid,
-    ladders: &mut [LadderCache; 2],
-    sells: &mut Vec<(i32, i64, i64)>,
-    buys: &mut Vec<(i32, i64, i64)>,
-    grid_orders: &mut Vec<DesiredOrder>,
-    reasons: &mut Vec<Reason>,
-    explain: bool,
-) -> Result<()> {
-    let lot = market.lot_f64();
-    let to_lots = |base: f64| snap(base / lot, Round::Down);
-
-    // the center: recenter on drift or when unset
-    let price_q = price / market.tick_f64();
-    let center_price = market.ticks_to_f64(state.center_ticks);
-    if new_state.center_ticks <= 0
-        || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
-    {
-        if state.center_ticks > 0 && new_state.center_ticks > 0 {
-            reason(reasons, explain, "recenter", || {
-                format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct)
-            });
-        }
-        new_state.center_ticks = snap(price_q, Round::Down).max(1);
-        new_state.ref_short_lots = s_target;
-    }
-    let s_ref = new_state.ref_short_lots.clamp(s_lo, s_hi);
-    let center = new_state.center_ticks;
-
-    // the ladder of rungs
-    let levels = cfg.num_levels as i64;
-    let sell_step = (s_hi - s_ref) / levels;
-    let buy_step = (s_ref - s_lo) / levels;
-    // (level, price_ticks, lots at the rung)
-    if plan_slot.as_ref().is_some_and(|p| p.market() != market) {
-        // the ladders were built on another market
-        *plan_slot = None;
-        ladders.iter_mut().for_each(|c| c.key = None);
-    }
-    let center_f = market.ticks_to_f64(center);
-    for (step, is_sell) in [(sell_step, true), (buy_step, false)] {
-        if step < 1 {
-            if spot > 0.0 {
-                // a side the position cap emptied: name the cap and the value restoring it
-                let uncapped = to_lots(cfg.hedge_ratio_max * spot);
-                let by_cap = is_sell && s_hi < uncapped;
-                reason(reasons, explain, "band_too_narrow", || {
-                    let side = if is_sell { "sell" } else { "buy" };
-                    if by_cap {
-                        format!(
-                            "max_position_size {} caps the band top at {}: no sell levels; max_position_size >= {} restores them",
-                            cfg.max_position_size,
-                            market.lots_to_amount(s_hi),
-                            market.lots_to_amount(uncapped.max(s_ref + levels))
-                        )
-                    } else {
-                        format!(
-                            "the {side} side of the band holds less than one lot per level: no {side} levels"
-                        )
-                    }
-                });
-            }
-            continue;
-        }
-        let params = GridParams {
-            spacing,
-            num_levels: cfg.num_levels,
-            min_price_distance: cfg.min_price_distance,
-            mode: cfg.grid_mode,
-            amount_per_level: market.lots_to_f64(step),
-        };
-        let cache = &mut ladders[usize::from(!is_sell)];
-        let key = Some((params, center_f.to_bits()));
-        if cache.key != key {
-            cache.key = None; // stays None if building fails
-            let plan = match plan_slot.take() {
-                Some(mut plan) => {
-                    plan.set_params(params)?;
-                    plan_slot.insert(plan)
-                }
-                None => plan_slot.insert(GridPlan::new(params, market)?),
-            };
-            let grid = &mut *grid_slot;
-            plan.levels_into(center_f, grid)?;
-            let side = if is_sell { &grid.sells } else { &grid.buys };
-            cache.rungs.clear();
-            cache.rungs.extend(side.iter().map(|l| {
-                let level = if is_sell {
-                    l.index as i32
-                } else {
-                    -(l.index as i32)
-                };
-                (level, l.price_ticks, l.amount_lots)
-            }));
-            cache.dropped_below_minimum = grid.counts.dropped_below_minimum;
-            cache.key = key;
-        }
-        if cache.dropped_below_minimum > 0 {
-            let dropped = cache.dropped_below_minimum;
-            reason(reasons, explain, "below_minimum", || {
-                format!("{dropped} level(s) below the market minimums dropped")
-            });
-        }
-        let out = if is_sell { &mut *sells } else { &mut *buys };
-        out.extend_from_slice(&cache.rungs);
-    }
-    if cfg.support_resistance {
-        snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
-    }
-
-    // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
-    let (mut target_prev, mut cum) = (s_ref, s_ref);
-    if center as f64 > price_q && s_ref > s_cur {
-        grid_orders.push(DesiredOrder {
-            role: Role::Grid,
-            side: Side::Sell,
-            level: 0,
-            kind: OrderKind::Limit,
-            price_ticks: center,
-            amount_lots: s_ref - s_cur,
-        });
-    }
-    for &(level, ticks, lots) in sells.iter() {
-        cum = (cum + lots).min(s_hi);
-        let size = cum - s_cur.max(target_prev);
-        if size > 0 && ticks as f64 > price_q {
-            grid_orders.push(DesiredOrder {
-                role: Role::Grid,
-                side: Side::Sell,
-                level,
-                kind: OrderKind::Limit,
-                price_ticks: ticks,
-                amount_lots: size,
-            });
-        }
-        target_prev = cum;
-    }
-    let (mut target_prev, mut cum) = (s_ref, s_ref);
-    if (center as f64) < price_q && s_cur > s_ref {
-        grid_orders.push(DesiredOrder {
-            role: Role::Grid,
-            side: Side::Buy,
-            level: 0,
-            kind: OrderKind::Limit,
-            price_ticks: center,
-            amount_lots: s_cur - s_ref,
-        });
-    }
-    for &(level, ticks, lots) in buys.iter() {
-        cum = (cum - lots).max(s_lo);
-        let size = s_cur.min(target_prev) - cum;
-        if size > 0 && (ticks as f64) < price_q {
-            grid_orders.push(DesiredOrder {
-                role: Role::Grid,
-                side: Side::Buy,
-                level,
-                kind: OrderKind::Limit,
-                price_ticks: ticks,
-                amount_lots: size,
-            });
-        }
-        target_prev = cum;
-    }
-
-    // market layer: cap each order at a share of recent volume
-    let avg_volume = stats.avg_volume;
-    if avg_volume > 0.0 {
-        let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
-        let mut capped = 0;
-        for o in grid_orders.iter_mut() {
-            if o.amount_lots > volume_cap {
-                o.amount_lots = volume_cap;
-                capped += 1;
-            }
-        }
-        if capped > 0 {
-            reason(reasons, explain, "volume_cap", || {
-                format!(
-                    "{capped} order(s) capped at {:.1}% of recent volume ({})",
-                    100.0 * cfg.max_volume_share,
-                    market.lots_to_amount(volume_cap)
-                )
-            });
-        }
-    }
-    let before = grid_orders.len();
-    grid_orders
-        .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
-    if grid_orders.len() < before {
-        reason(reasons, explain, "below_minimum", || {
-            format!(
-                "{} order(s) below the market minimums dropped",
-                before - grid_orders.len()
-            )
-        });
-    }
-
-    Ok(())
-}
-
 fn ratio(lots: i64, lot: f64, spot: f64) -> f64 {
     if spot > 0.0 {
         lots as f64 * lot / spot
     } else {
         0.0
-    }
-}
-
-/// Move levels within `sr_tolerance_pct` of a support (buys) or resistance (sells) to one tick
-/// in front of it, when that keeps the ladder ordered and spaced.
-fn snap_to_support_resistance(
-    cfg: &PolicyConfig,
-    market: &Market,
-    levels: &[SrLevel],
-    sells: &mut [(i32, i64, i64)],
-    buys: &mut [(i32, i64, i64)],
-    reasons: &mut Vec<Reason>,
-    explain: bool,
-) {
-    if levels.is_empty() {
-        return;
-    }
-    let tick = market.tick_f64();
-    let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
-    let mut moved = 0;
-    // the first level (by price) within tolerance of p lies in [p / (1 + tol), p / (1 - tol)]:
-    // the scan starts at a binary search for that range, widened by a margin far above rounding
-    let below = (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct);
-    let above = (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct);
-    for (ladder, is_sell) in [(sells, true), (buys, false)] {
-        // the start of the range moves with the rungs (outward, monotonically): walk it from
-        // the last rung's instead of searching again; it always equals
-        // `levels.partition_point(|l| l.price < floor)`
-        let mut from = ladder.first().map_or(0, |r| {
-            let floor = market.ticks_to_f64(r.1) * below;
-            levels.partition_point(|l| l.price < floor)
-        });
-        for k in 0..ladder.len() {
-            let p = market.ticks_to_f64(ladder[k].1);
-            let (floor, ceiling) = (p * below, p * above);
-            while from > 0 && levels[from - 1].price >= floor {
-                from -= 1;
-            }
-            while from < levels.len() && levels[from].price < floor {
-                from += 1;
-            }
-            let Some(sr) = levels[from..]
-                .iter()
-                .take_while(|l| l.price <= ceiling)
-                .find(|l| (p - l.price).abs() <= cfg.sr_tolerance_pct * l.price)
-            else {
-                continue;
-            };
-            // in front: a sell just below resistance, a buy just above support
-            let target = if is_sell {
-                snap(sr.price / tick, Round::Down) - 1
-            } else {
-                snap(sr.price / tick, Round::Up) + 1
-            };
-            let inner_ok = k == 0 || (target - ladder[k - 1].1).abs() >= gap;
-            let outer_ok = k + 1 == ladder.len() || (ladder[k + 1].1 - target).abs() >= gap;
-            let ordered = (k == 0 || (target > ladder[k - 1].1) == is_sell)
-                && (k + 1 == ladder.len() || (ladder[k + 1].1 > target) == is_sell);
-            if target > 0 && target != ladder[k].1 && inner_ok && outer_ok && ordered {
-                ladder[k].1 = target;
-                moved += 1;
-            }
-        }
-    }
-    if moved > 0 {
-        reason(reasons, explain, "support_resistance", || {
-            format!("{moved} level(s) snapped in front of support/resistance")
-        });
     }
 }
 
@@ -1138,9 +783,15 @@ fn historical_var_from_sorted(losses: &[f64], confidence: f64) -> f64 {
 mod cap;
 mod engine;
 mod halt;
+mod market;
+mod order;
+mod portfolio;
+mod position;
 mod stop;
 pub mod trend;
 pub use engine::PolicyEngine;
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 pub(crate) mod tests;

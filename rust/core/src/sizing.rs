@@ -211,6 +211,48 @@ pub fn var_budget_size(p: VarBudget, price: f64, cap: SizeCap, market: &Market) 
     finish(raw, SizeBound::VarBudget, price, cap, market)
 }
 
+/// What bounds one grid level's size from risk ([`level_risk_lots`]); quote units, fractions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelRisk {
+    /// Volatility per bar of simple returns (>= 0).
+    pub sigma: f64,
+    /// The horizon VaR per unit of exposure (fraction, positive loss, >= 0).
+    pub var_fraction: f64,
+    /// Equity (quote); a negative one counts as 0.
+    pub equity: f64,
+    /// One level's P&L standard deviation per bar, as a fraction of equity (0: no bound).
+    pub vol_target_pct: f64,
+    /// VaR limit (quote, positive loss).
+    pub var_limit: f64,
+    /// Share of `var_limit` one level's horizon VaR may use (0: no bound).
+    pub var_share: f64,
+}
+
+/// Per-level grid size from risk, in lots of `lot` (base units) at `price` (quote): the
+/// smaller of the volatility target `vol_target_pct x equity / (price x sigma)` and the VaR
+/// budget `var_share x var_limit / (price x var_fraction)`, each snapped down to the lot
+/// ([`crate::money::snap`]'s tolerance), with the bound that decided it; `(i64::MAX, None)`
+/// when neither binds (a 0 setting, or a 0 sigma / VaR).
+pub fn level_risk_lots(p: LevelRisk, price: f64, lot: f64) -> (i64, Option<SizeBound>) {
+    use crate::money::{snap, Round};
+    let mut out = (i64::MAX, None);
+    if p.vol_target_pct > 0.0 && p.sigma > 0.0 {
+        let raw = p.vol_target_pct * p.equity.max(0.0) / (price * p.sigma);
+        out = (
+            snap(raw / lot, Round::Down).max(0),
+            Some(SizeBound::VolTarget),
+        );
+    }
+    if p.var_share > 0.0 && p.var_fraction > 0.0 {
+        let raw = p.var_share * p.var_limit / (price * p.var_fraction);
+        let lots = snap(raw / lot, Round::Down).max(0);
+        if lots < out.0 {
+            out = (lots, Some(SizeBound::VarBudget));
+        }
+    }
+    out
+}
+
 /// Standard normal quantile `z_c` of a confidence in (0, 1) (statrs), as used by
 /// [`var_budget_size`].
 pub fn normal_quantile(c: f64) -> Result<f64> {

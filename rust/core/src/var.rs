@@ -22,11 +22,13 @@ use crate::error::{check, Error, Result};
 
 pub mod filtered;
 pub mod historical;
+pub mod horizon;
 pub mod moments;
 pub mod monte_carlo;
 pub mod parametric;
 pub mod portfolio;
 pub mod rolling;
+pub mod sorted;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use gridhedge_core::grid::GridMode;
 use gridhedge_core::policy::{
-    self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VolEstimator,
+    self, Book, Candles, DesiredOrder, PolicyConfig, PolicyState, Snapshot, VarMethod, VolEstimator,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -47,6 +47,10 @@ impl PyPolicyConfig {
             "var_confidence",
             "var_horizon_bars",
             "var_shrink_ratio",
+            "var_method",
+            "var_window_bars",
+            "sizing_vol_target_pct",
+            "sizing_var_share",
             "stop_scale_min",
             "stop_scale_max",
             "max_volume_share",
@@ -119,6 +123,17 @@ impl PyPolicyConfig {
             var_confidence: f("var_confidence")?,
             var_horizon_bars: n("var_horizon_bars")?,
             var_shrink_ratio: f("var_shrink_ratio")?,
+            var_method: match kw.get_item("var_method")? {
+                Some(v) => VarMethod::from_str(&convert::text("var_method", &v)?)
+                    .map_err(|e| to_pyerr(py, e))?,
+                None => VarMethod::Fhs,
+            },
+            sizing_vol_target_pct: opt_f("sizing_vol_target_pct", 0.0)?,
+            sizing_var_share: opt_f("sizing_var_share", 0.0)?,
+            var_window_bars: match kw.get_item("var_window_bars")? {
+                Some(v) => convert::count("var_window_bars", &v)?,
+                None => 2000,
+            },
             stop_scale_min: f("stop_scale_min")?,
             stop_scale_max: f("stop_scale_max")?,
             max_volume_share: f("max_volume_share")?,
@@ -270,7 +285,7 @@ pub fn book_and_state(
 }
 
 /// The policy state's fields, by name.
-const STATE_KEYS: [&str; 9] = [
+const STATE_KEYS: [&str; 10] = [
     "center_ticks",
     "ref_short_lots",
     "halted",
@@ -280,6 +295,7 @@ const STATE_KEYS: [&str; 9] = [
     "buy_stop_ticks",
     "pause_buys",
     "pause_sells",
+    "decided_bar_ms",
 ];
 
 /// A policy state from a dict of its fields (missing ones 0 / False; unknown keys refused).
@@ -311,6 +327,7 @@ fn state_from_py(d: &Bound<'_, PyAny>) -> PyResult<PolicyState> {
             "buy_stop_ticks" => st.buy_stop_ticks = convert::int64(&k, &v)?,
             "pause_buys" => st.pause_buys = u(&v)?,
             "pause_sells" => st.pause_sells = u(&v)?,
+            "decided_bar_ms" => st.decided_bar_ms = convert::int64(&k, &v)?,
             _ => {
                 return Err(crate::errors::invalid(
                     py,
@@ -339,6 +356,7 @@ fn state_to_py<'py>(py: Python<'py>, st: &PolicyState) -> PyResult<Bound<'py, Py
     d.set_item("buy_stop_ticks", st.buy_stop_ticks)?;
     d.set_item("pause_buys", st.pause_buys)?;
     d.set_item("pause_sells", st.pause_sells)?;
+    d.set_item("decided_bar_ms", st.decided_bar_ms)?;
     Ok(d)
 }
 
@@ -432,6 +450,7 @@ pub fn decision_to_py(
         ("target_hedge_ratio", mt.target_hedge_ratio),
         ("var", mt.var),
         ("var_worst", mt.var_worst),
+        ("var_horizon_fraction", mt.var_horizon_fraction),
         ("drawdown", mt.drawdown),
         ("stop_distance", mt.stop_distance),
     ] {

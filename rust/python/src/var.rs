@@ -254,6 +254,28 @@ pub fn rolling_historical_var<'py>(
     ))
 }
 
+type VarAndCount<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u64>>);
+
+/// The policy's horizon VaR (filtered historical simulation on overlapping horizon sums)
+/// after each return, and the number of horizon sums behind each.
+#[pyfunction]
+#[pyo3(signature = (returns, horizon, window, confidence))]
+pub fn fhs_horizon_var<'py>(
+    py: Python<'py>,
+    returns: &Bound<'py, PyAny>,
+    horizon: &Bound<'py, PyAny>,
+    window: &Bound<'py, PyAny>,
+    confidence: &Bound<'py, PyAny>,
+) -> PyResult<VarAndCount<'py>> {
+    let array = convert::f64_array("returns", returns)?;
+    let r = convert::slice(py, "returns", &array)?;
+    let h = convert::count("horizon", horizon)?;
+    let w = convert::count("window", window)?;
+    let c = convert::float("confidence", confidence)?;
+    let (var, held) = run(py, || var::horizon::fhs_horizon_series(r, h, w, c))?;
+    Ok((PyArray::from_vec(py, var), PyArray::from_vec(py, held)))
+}
+
 /// Rolling normal or Student-t VaR and CVaR.
 #[pyfunction]
 #[pyo3(signature = (returns, window, confidence = None, horizon = None, distribution = None, df = None, nan_policy = None))]
@@ -401,6 +423,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ewma_filtered_historical_var, m)?)?;
     m.add_function(wrap_pyfunction!(monte_carlo_var, m)?)?;
     m.add_function(wrap_pyfunction!(rolling_historical_var, m)?)?;
+    m.add_function(wrap_pyfunction!(fhs_horizon_var, m)?)?;
     m.add_function(wrap_pyfunction!(rolling_parametric_var, m)?)?;
     m.add_function(wrap_pyfunction!(position_var, m)?)?;
     m.add_function(wrap_pyfunction!(portfolio_var, m)?)?;

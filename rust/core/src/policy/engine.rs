@@ -15,18 +15,24 @@
 //!   window's first return; after ~300 bars the seed's weight is below 1e-8);
 //! - Parkinson / Garman-Klass: mean of the per-bar terms over the window;
 //! - historical VaR: numpy's 'linear' quantile of the window's losses, exact;
+//! - horizon VaR ([`crate::var::horizon`]): filtered historical simulation over the last
+//!   `var_window_bars` overlapping horizon sums of every return fed since the (re)start,
+//!   O(horizon + log W) plus a memmove per bar;
 //! - support/resistance: pivots found as soon as the bars after them arrive, clustered when a
 //!   decision needs them.
 
 use std::collections::VecDeque;
 
 use super::{
-    decide_in, historical_var_from_sorted, Book, DecideScratch, Decision, MarketStats,
-    PolicyConfig, PolicyState, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
+    decide_in, historical_var_from_sorted, horizon_var_fraction, Book, DecideScratch, Decision,
+    MarketStats, PolicyConfig, PolicyState, VarMethod, VolEstimator, SR_HALF_WINDOW,
+    SR_MIN_TOUCHES, VOLUME_BARS,
 };
 use crate::error::{check, Error, Result};
 use crate::levels::PivotClusters;
 use crate::money::Market;
+use crate::var::horizon::FhsHorizonVar;
+use crate::var::sorted::{insert_sorted, loss_of, remove_sorted, replace_sorted};
 
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -59,6 +65,9 @@ pub struct PolicyEngine {
     ewma_s2: Option<f64>,
     /// The window's losses (-return), sorted ascending.
     losses: Vec<f64>,
+    /// The horizon VaR's filtered historical simulation, fed every return (its window of
+    /// `var_window_bars` sums reaches beyond the candle window).
+    fhs: FhsHorizonVar,
     /// Pivot highs and lows of the window: (sequence number of the pivot bar, price).
     pivots: VecDeque<(u64, f64)>,
     /// The pivot prices with their clusters, kept incrementally.
@@ -80,7 +89,9 @@ impl PolicyEngine {
         check::count_in("history_bars", history_bars, 3, 10_000_000)?;
         within_window(&cfg, history_bars)?;
         let clusters = PivotClusters::new(cfg.sr_tolerance_pct);
+        let fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
         Ok(PolicyEngine {
+            fhs,
             cfg,
             market,
             capacity: history_bars,
@@ -105,12 +116,20 @@ impl PolicyEngine {
     }
 
     /// Replace the configuration (e.g. a tightened one from a risk review). The statistics carry
-    /// over unless the estimator or the support/resistance switch changed (then they restart).
+    /// over unless the estimator, the support/resistance switch or the horizon VaR's method,
+    /// horizon or window changed (then they restart).
     pub fn set_config(&mut self, cfg: PolicyConfig) -> Result<()> {
         cfg.validate()?;
         within_window(&cfg, self.capacity)?;
+        let var_changed = cfg.var_method != self.cfg.var_method
+            || cfg.var_horizon_bars != self.cfg.var_horizon_bars
+            || cfg.var_window_bars != self.cfg.var_window_bars;
+        if var_changed {
+            self.fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+        }
         if cfg.volatility_estimator != self.cfg.volatility_estimator
             || cfg.support_resistance != self.cfg.support_resistance
+            || var_changed
         {
             self.reset();
         }
@@ -154,6 +173,7 @@ impl PolicyEngine {
         self.term_sum = 0.0;
         self.since_exact = 0;
         self.ewma_s2 = None;
+        self.fhs.reset();
         self.losses.clear();
         self.pivots.clear();
         self.clusters.clear();
@@ -201,6 +221,9 @@ impl PolicyEngine {
         let new_return = self.bars.back().map(|prev| close / prev.close - 1.0);
         if let Some(r) = new_return {
             self.add_return(r);
+            if self.cfg.var_method == VarMethod::Fhs {
+                self.fhs.push(r);
+            }
         }
         self.bars.push_back(Row {
             seq: self.next_seq,
@@ -414,6 +437,8 @@ impl PolicyEngine {
         self.stats.volatility = volatility;
         self.stats.long_run_volatility = long_run;
         self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
+        self.stats.var_horizon_fraction =
+            horizon_var_fraction(&self.cfg, self.stats.var_fraction, &self.fhs);
         self.stats.avg_volume = avg_volume;
         self.stats.trend_mean = super::trend::mean_close(
             self.bars
@@ -464,8 +489,22 @@ impl PolicyEngine {
         state: &PolicyState,
         explain: bool,
     ) -> Result<Decision> {
+        if self.decided_at.is_none() && state.decided_bar_ms > 0 {
+            // a restarted engine: the stops recorded before the restart traded if the bars
+            // after that decision (those in the window) reached them
+            self.since = self
+                .bars
+                .iter()
+                .filter(|r| r.timestamp > state.decided_bar_ms)
+                .fold(None, |acc, r| {
+                    Some(match acc {
+                        Some((lo, hi)) => (r.low.min(lo), r.high.max(hi)),
+                        None => (r.low, r.high),
+                    })
+                });
+        }
         self.stats()?;
-        let decision = decide_in(
+        let mut decision = decide_in(
             &self.cfg,
             &self.market,
             price,
@@ -478,6 +517,7 @@ impl PolicyEngine {
         )?;
         self.decided_at = self.last_timestamp();
         self.since = None;
+        decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
         Ok(decision)
     }
 }
@@ -507,73 +547,6 @@ fn first_after(timestamp: &[i64], last: i64) -> Option<usize> {
     (k < timestamp.len()).then_some(k)
 }
 
-/// The loss of a (finite) return, with -0.0 made 0.0 so that `<` orders the losses totally.
-fn loss_of(r: f64) -> f64 {
-    -r + 0.0
-}
-
-/// Insert finite `x` (no -0.0) into ascending `v`.
-fn insert_sorted(v: &mut Vec<f64>, x: f64) {
-    let at = v.partition_point(|&y| y < x);
-    v.insert(at, x);
-}
-
-/// Replace one `old` in ascending `v` by `new` (values as for [`insert_sorted`]), shifting
-/// only the values between their two positions; `v` stays sorted. `old` must be present.
-fn replace_sorted(v: &mut [f64], old: f64, new: f64) {
-    let (i, j) = partition_points(v, old, new);
-    if i >= v.len() {
-        return;
-    }
-    if new > old {
-        // new goes after the values below it (j > i): shift (i, j) left by one
-        v.copy_within(i + 1..j, i);
-        v[j - 1] = new;
-    } else {
-        // j <= i: shift [j, i) right by one
-        v.copy_within(j..i, j + 1);
-        v[j] = new;
-    }
-}
-
-/// `(v.partition_point(|y| y < a), v.partition_point(|y| y < b))` for ascending `v`: two
-/// branchless binary searches interleaved in one loop, so their load latencies overlap.
-fn partition_points(v: &[f64], a: f64, b: f64) -> (usize, usize) {
-    if v.is_empty() {
-        return (0, 0);
-    }
-    // compared as integers ordered like the floats (no NaN, no -0.0 here): the compiler keeps
-    // integer selects branchless, and these comparisons are coin flips a branch would mispredict
-    let key = |x: f64| {
-        let bits = x.to_bits() as i64;
-        bits ^ (((bits >> 63) as u64) >> 1) as i64
-    };
-    let (ka, kb) = (key(a), key(b));
-    let (mut base_a, mut base_b, mut size) = (0usize, 0usize, v.len());
-    while size > 1 {
-        let half = size / 2;
-        if key(v[base_a + half]) < ka {
-            base_a += half;
-        }
-        if key(v[base_b + half]) < kb {
-            base_b += half;
-        }
-        size -= half;
-    }
-    (
-        base_a + usize::from(key(v[base_a]) < ka),
-        base_b + usize::from(key(v[base_b]) < kb),
-    )
-}
-
-/// Remove one `x` from ascending `v` (finite values, no -0.0).
-fn remove_sorted(v: &mut Vec<f64>, x: f64) {
-    let at = v.partition_point(|&y| y < x);
-    if at < v.len() {
-        v.remove(at);
-    }
-}
-
 fn log_ratio(a: f64, b: f64) -> f64 {
     let r = a / b;
     if r.is_normal() {
@@ -591,46 +564,5 @@ fn at_index(e: Error, k: usize) -> Error {
             rule,
         },
         other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn partition_points_equal_the_std_ones(
-            mut v in prop::collection::vec(-20i32..20, 0..70),
-            a in -22i32..22,
-            b in -22i32..22,
-        ) {
-            v.sort_unstable();
-            let v: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
-            let (a, b) = (f64::from(a), f64::from(b));
-            prop_assert_eq!(
-                partition_points(&v, a, b),
-                (v.partition_point(|&y| y < a), v.partition_point(|&y| y < b))
-            );
-        }
-
-        /// Sliding the sorted window by replacement equals removing then inserting.
-        #[test]
-        fn replace_sorted_equals_remove_then_insert(
-            mut v in prop::collection::vec(-5i32..5, 1..60),
-            pick in 0usize..60,
-            new in -6i32..6,
-        ) {
-            v.sort_unstable();
-            let mut a: Vec<f64> = v.iter().map(|&x| f64::from(x) / 4.0).collect();
-            let mut b = a.clone();
-            let old = a[pick % a.len()];
-            let new = f64::from(new) / 4.0;
-            replace_sorted(&mut a, old, new);
-            remove_sorted(&mut b, old);
-            insert_sorted(&mut b, new);
-            prop_assert_eq!(a, b);
-        }
     }
 }

@@ -3,7 +3,8 @@
 //! At `drawdown >= max_drawdown` the policy halts: the grid is cancelled, the hedge is moved
 //! to the safe hedge (`halt_hedge_ratio x spot`, clamped to the band and the position cap) by
 //! market orders capped at `max_volume_share x` recent volume (spread over decisions), and the
-//! protective stop stays on whatever net exposure remains. The halt sticks across decisions
+//! protective stop stays on whatever net exposure remains. The move never raises the net
+//! exposure ([`target`]). The halt sticks across decisions
 //! (and restarts: it lives in [`PolicyState`]) until the trader resumes it (the drivers clear
 //! `halted`) or, when `halt_cooldown > 0`, that many decisions have passed; a resume restarts
 //! the drawdown from the equity at that decision ([`super::Decision::resumed`]).
@@ -78,13 +79,19 @@ pub(super) fn step(
     }
 }
 
-/// The safe hedge in lots: `halt_hedge_ratio x spot` snapped down, clamped to `[s_lo, s_hi]`
-/// (the band after the position cap and the VaR shrink).
-pub(super) fn safe_hedge(
+/// Where a halt moves the hedge (lots): toward the safe hedge `halt_hedge_ratio x spot`
+/// (snapped down, clamped to `[s_lo, s_hi]`, the band after the position cap and the VaR
+/// shrink), but never past the point of that way nearest a full hedge (`full` lots): a halt
+/// never raises the net exposure (a hedge above a lowered cap is not bought back into an
+/// unhedged book; an over-hedge stops at the full hedge).
+pub(super) fn target(
     cfg: &PolicyConfig,
     spot_lots_of: impl Fn(f64) -> i64,
+    full: i64,
+    s_cur: i64,
     s_lo: i64,
     s_hi: i64,
 ) -> i64 {
-    spot_lots_of(cfg.halt_hedge_ratio).clamp(s_lo, s_hi)
+    let safe = spot_lots_of(cfg.halt_hedge_ratio).clamp(s_lo, s_hi);
+    full.clamp(s_cur.min(safe), s_cur.max(safe))
 }

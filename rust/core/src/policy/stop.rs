@@ -19,6 +19,18 @@ use crate::fills::OrderKind;
 use crate::money::{snap, Market, Round, Side};
 use crate::stops::{self, PositionSide};
 
+/// The stop distance (fraction of the reference): `stop_loss_pct` x the volatility scale
+/// (current over long-run volatility within `[stop_scale_min, stop_scale_max]`; 1 without
+/// either), at most 0.99.
+pub(super) fn distance(cfg: &PolicyConfig, sigma: f64, long_run: f64) -> crate::error::Result<f64> {
+    let scale = if sigma > 0.0 && long_run > 0.0 {
+        stops::stop_scale(sigma, long_run, cfg.stop_scale_min, cfg.stop_scale_max)?
+    } else {
+        1.0
+    };
+    Ok((cfg.stop_loss_pct * scale).min(0.99))
+}
+
 /// Whether the previous decision's stops traded since (given the lowest and highest price
 /// since that decision), and the grid sides' pauses that follow. Clears the recorded stops
 /// (this decision records its own).

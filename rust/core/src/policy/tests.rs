@@ -22,6 +22,10 @@ pub(crate) fn config() -> PolicyConfig {
         var_confidence: 0.95,
         var_horizon_bars: 24,
         var_shrink_ratio: 1.2,
+        sizing_vol_target_pct: 0.0,
+        sizing_var_share: 0.0,
+        var_method: VarMethod::Fhs,
+        var_window_bars: 2000,
         stop_scale_min: 0.5,
         stop_scale_max: 2.0,
         max_volume_share: 0.5,
@@ -40,19 +44,20 @@ pub(crate) fn config() -> PolicyConfig {
     }
 }
 
-fn market() -> Market {
+pub(crate) fn market() -> Market {
     Market::new("0.10", "0.001", "0.001", "10").expect("valid")
 }
 
-struct Data {
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    volume: Vec<f64>,
+#[derive(Debug)]
+pub(crate) struct Data {
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
 }
 
-fn data(n: usize, price: f64, wiggle: f64) -> Data {
+pub(crate) fn data(n: usize, price: f64, wiggle: f64) -> Data {
     let close: Vec<f64> = (0..n)
         .map(|i| price * (1.0 + wiggle * ((i as f64) * 0.7).sin()))
         .collect();
@@ -78,7 +83,7 @@ fn data(n: usize, price: f64, wiggle: f64) -> Data {
     }
 }
 
-fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
+pub(crate) fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
     Snapshot {
         price,
         candles: Candles {
@@ -92,7 +97,7 @@ fn snapshot<'a>(d: &'a Data, price: f64, funding: f64) -> Snapshot<'a> {
     }
 }
 
-fn book(spot: f64, futures_lots: i64) -> Book {
+pub(crate) fn book(spot: f64, futures_lots: i64) -> Book {
     Book {
         spot_amount: spot,
         futures_lots,
@@ -598,8 +603,10 @@ proptest! {
                 high_water_mark: 50_000.0,
             };
             let got = engine.decide(price, 1e-4, &book, &state, true).expect("decide");
-            let want = decide_with(engine.config(), &market(), price, 1e-4,
+            let mut want = decide_with(engine.config(), &market(), price, 1e-4,
                                    engine.last_stats(), &book, &state, true).expect("decide");
+            // the engine stamps the latest bar it decided on
+            want.state.decided_bar_ms = ts[end];
             prop_assert_eq!(&got, &want);
             state = got.state;
         }
@@ -717,4 +724,98 @@ fn trend_guard_settings_are_checked() {
         PolicyEngine::new(long, market(), 120),
         Err(Error::InvalidInput { field, .. }) if field == "trend_guard_bars"
     ));
+}
+
+/// A bot restarted between two decisions (its engine rebuilt from the saved state) judges the
+/// stop recorded before the restart on the bars after that decision, as a running engine does:
+/// a sell stop traded on a bar between the two decisions pauses the buy side in both.
+#[test]
+fn a_restarted_engine_sees_a_stop_that_traded_while_it_was_down() {
+    let mut d = data(300, 50_000.0, 0.002);
+    let ts: Vec<i64> = (0..300).map(|i| i * 3_600_000).collect();
+    let cfg = PolicyConfig {
+        hedge_ratio_min: 0.3,
+        ..config()
+    };
+    let window = |e: &mut PolicyEngine, d: &Data, end: usize| {
+        let from = end + 1 - 100;
+        e.sync(
+            &ts[from..=end],
+            &d.open[from..=end],
+            &d.high[from..=end],
+            &d.low[from..=end],
+            &d.close[from..=end],
+            &d.volume[from..=end],
+        )
+        .expect("sync");
+    };
+    // net long 0.5: the decision records a sell stop
+    let b = book(1.0, -500);
+    let mut running = PolicyEngine::new(cfg.clone(), market(), 100).expect("engine");
+    window(&mut running, &d, 199);
+    let first = running
+        .decide(d.close[199], 0.0, &b, &PolicyState::default(), true)
+        .expect("decide");
+    let stop = first.state.sell_stop_ticks;
+    assert!(stop > 0, "a sell stop protects the net long book");
+    assert_eq!(first.state.decided_bar_ms, ts[199]);
+    // bar 202 trades through the stop, then the price recovers
+    d.low[202] = market().ticks_to_f64(stop) * 0.99;
+    window(&mut running, &d, 205);
+    let kept = running
+        .decide(d.close[205], 0.0, &b, &first.state, true)
+        .expect("decide");
+    assert_eq!(
+        kept.state.pause_buys, cfg.stop_cooldown,
+        "the running engine saw it"
+    );
+    let mut restarted = PolicyEngine::new(cfg.clone(), market(), 100).expect("engine");
+    window(&mut restarted, &d, 205);
+    let after = restarted
+        .decide(d.close[205], 0.0, &b, &first.state, true)
+        .expect("decide");
+    assert_eq!(
+        after.state.pause_buys, cfg.stop_cooldown,
+        "the restarted engine too"
+    );
+    // (the rest may differ in the last digits: a restarted EWMA starts from the window)
+    assert!(after.reasons.iter().any(|r| r.code == "stop_fired"));
+    assert!(after
+        .orders
+        .iter()
+        .all(|o| o.side != Side::Buy || o.role != Role::Grid));
+}
+
+#[test]
+fn var_and_sizing_settings_are_named_when_invalid() {
+    let cases = [
+        (
+            PolicyConfig {
+                var_window_bars: 99,
+                ..config()
+            },
+            "var_window_bars",
+        ),
+        (
+            PolicyConfig {
+                sizing_var_share: 1.5,
+                ..config()
+            },
+            "sizing_var_share",
+        ),
+        (
+            PolicyConfig {
+                sizing_vol_target_pct: -0.1,
+                ..config()
+            },
+            "sizing_vol_target_pct",
+        ),
+    ];
+    for (cfg, name) in cases {
+        match cfg.validate() {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!("garch".parse::<VarMethod>().is_err());
 }

@@ -1,0 +1,350 @@
+//! Order layer: the grid ladder and the orders at its rungs.
+//!
+//! The center (recentred on drift), the ladders from [`GridPlan`] (cached while their shape
+//! holds), support/resistance snapping, the orders for what the hedge lacks (sells above the
+//! price) or exceeds (buys below it) at each rung, each order capped at `max_volume_share` of
+//! recent volume (the market layer's impact cap), the market minimums, and at the end
+//! `max_active_orders` (nearest the price first).
+
+use super::{reason, DesiredOrder, MarketStats, PolicyConfig, PolicyState, Reason, Role};
+use crate::error::Result;
+use crate::fills::OrderKind;
+use crate::grid::{Grid, GridParams, GridPlan};
+use crate::levels::SrLevel;
+use crate::money::{snap, Market, Round, Side};
+use crate::sizing::SizeBound;
+
+/// One side's ladder (level, price ticks, lots) as the grid plan built it, with the plan's
+/// `dropped_below_minimum` count, keyed by the grid parameters and the center (bits): equal
+/// keys give equal ladders, so a decision whose spacing, center and step did not move reuses it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LadderCache {
+    pub(super) key: Option<(GridParams, u64)>,
+    pub(super) rungs: Vec<(i32, i64, i64)>,
+    pub(super) dropped_below_minimum: u32,
+}
+
+/// The order layer's grid for a book that is not halted: the center (recentred on drift),
+/// the ladders, support/resistance, the orders for what the hedge lacks or exceeds at each
+/// rung, the volume cap and the market minimums, into `grid_orders`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn grid(
+    cfg: &PolicyConfig,
+    market: &Market,
+    price: f64,
+    stats: &MarketStats,
+    state: &PolicyState,
+    new_state: &mut PolicyState,
+    (s_lo, s_hi, s_target, s_cur, spot): (i64, i64, i64, i64, f64),
+    (spacing, (level_cap, level_bound)): (f64, (i64, Option<SizeBound>)),
+    plan_slot: &mut Option<GridPlan>,
+    grid_slot: &mut Grid,
+    ladders: &mut [LadderCache; 2],
+    sells: &mut Vec<(i32, i64, i64)>,
+    buys: &mut Vec<(i32, i64, i64)>,
+    grid_orders: &mut Vec<DesiredOrder>,
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) -> Result<()> {
+    let lot = market.lot_f64();
+    let to_lots = |base: f64| snap(base / lot, Round::Down);
+
+    // the center: recenter on drift or when unset
+    let price_q = price / market.tick_f64();
+    let center_price = market.ticks_to_f64(state.center_ticks);
+    if new_state.center_ticks <= 0
+        || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
+    {
+        if state.center_ticks > 0 && new_state.center_ticks > 0 {
+            reason(reasons, explain, "recenter", || {
+                format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct)
+            });
+        }
+        new_state.center_ticks = snap(price_q, Round::Down).max(1);
+        new_state.ref_short_lots = s_target;
+    }
+    let s_ref = new_state.ref_short_lots.clamp(s_lo, s_hi);
+    let center = new_state.center_ticks;
+
+    // the ladder of rungs
+    let levels = cfg.num_levels as i64;
+    let (band_sell, band_buy) = ((s_hi - s_ref) / levels, (s_ref - s_lo) / levels);
+    let (sell_step, buy_step) = (band_sell.min(level_cap), band_buy.min(level_cap));
+    if level_cap < band_sell.max(band_buy) {
+        reason(reasons, explain, "risk_sizing", || {
+            let by = level_bound.map_or("risk", |b| b.as_str());
+            format!(
+                "{by} sizing caps each level at {} (the band would give {} / {}: sells / buys)",
+                market.lots_to_amount(level_cap),
+                market.lots_to_amount(band_sell),
+                market.lots_to_amount(band_buy)
+            )
+        });
+    }
+    // (level, price_ticks, lots at the rung)
+    if plan_slot.as_ref().is_some_and(|p| p.market() != market) {
+        // the ladders were built on another market
+        *plan_slot = None;
+        ladders.iter_mut().for_each(|c| c.key = None);
+    }
+    let center_f = market.ticks_to_f64(center);
+    for (step, band_step, is_sell) in [(sell_step, band_sell, true), (buy_step, band_buy, false)] {
+        if step < 1 {
+            if spot > 0.0 && band_step < 1 {
+                // a side the position cap emptied: name the cap and the value restoring it
+                let uncapped = to_lots(cfg.hedge_ratio_max * spot);
+                let by_cap = is_sell && s_hi < uncapped;
+                reason(reasons, explain, "band_too_narrow", || {
+                    let side = if is_sell { "sell" } else { "buy" };
+                    if by_cap {
+                        format!(
+                            "max_position_size {} caps the band top at {}: no sell levels; max_position_size >= {} restores them",
+                            cfg.max_position_size,
+                            market.lots_to_amount(s_hi),
+                            market.lots_to_amount(uncapped.max(s_ref + levels))
+                        )
+                    } else {
+                        format!(
+                            "the {side} side of the band holds less than one lot per level: no {side} levels"
+                        )
+                    }
+                });
+            }
+            continue;
+        }
+        let params = GridParams {
+            spacing,
+            num_levels: cfg.num_levels,
+            min_price_distance: cfg.min_price_distance,
+            mode: cfg.grid_mode,
+            amount_per_level: market.lots_to_f64(step),
+        };
+        let cache = &mut ladders[usize::from(!is_sell)];
+        let key = Some((params, center_f.to_bits()));
+        if cache.key != key {
+            cache.key = None; // stays None if building fails
+            let plan = match plan_slot.take() {
+                Some(mut plan) => {
+                    plan.set_params(params)?;
+                    plan_slot.insert(plan)
+                }
+                None => plan_slot.insert(GridPlan::new(params, market)?),
+            };
+            let grid = &mut *grid_slot;
+            plan.levels_into(center_f, grid)?;
+            let side = if is_sell { &grid.sells } else { &grid.buys };
+            cache.rungs.clear();
+            cache.rungs.extend(side.iter().map(|l| {
+                let level = if is_sell {
+                    l.index as i32
+                } else {
+                    -(l.index as i32)
+                };
+                (level, l.price_ticks, l.amount_lots)
+            }));
+            cache.dropped_below_minimum = grid.counts.dropped_below_minimum;
+            cache.key = key;
+        }
+        if cache.dropped_below_minimum > 0 {
+            let dropped = cache.dropped_below_minimum;
+            reason(reasons, explain, "below_minimum", || {
+                format!("{dropped} level(s) below the market minimums dropped")
+            });
+        }
+        let out = if is_sell { &mut *sells } else { &mut *buys };
+        out.extend_from_slice(&cache.rungs);
+    }
+    if cfg.support_resistance {
+        snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
+    }
+
+    // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
+    let (mut target_prev, mut cum) = (s_ref, s_ref);
+    if center as f64 > price_q && s_ref > s_cur {
+        grid_orders.push(DesiredOrder {
+            role: Role::Grid,
+            side: Side::Sell,
+            level: 0,
+            kind: OrderKind::Limit,
+            price_ticks: center,
+            amount_lots: s_ref - s_cur,
+        });
+    }
+    for &(level, ticks, lots) in sells.iter() {
+        cum = (cum + lots).min(s_hi);
+        let size = cum - s_cur.max(target_prev);
+        if size > 0 && ticks as f64 > price_q {
+            grid_orders.push(DesiredOrder {
+                role: Role::Grid,
+                side: Side::Sell,
+                level,
+                kind: OrderKind::Limit,
+                price_ticks: ticks,
+                amount_lots: size,
+            });
+        }
+        target_prev = cum;
+    }
+    let (mut target_prev, mut cum) = (s_ref, s_ref);
+    if (center as f64) < price_q && s_cur > s_ref {
+        grid_orders.push(DesiredOrder {
+            role: Role::Grid,
+            side: Side::Buy,
+            level: 0,
+            kind: OrderKind::Limit,
+            price_ticks: center,
+            amount_lots: s_cur - s_ref,
+        });
+    }
+    for &(level, ticks, lots) in buys.iter() {
+        cum = (cum - lots).max(s_lo);
+        let size = s_cur.min(target_prev) - cum;
+        if size > 0 && (ticks as f64) < price_q {
+            grid_orders.push(DesiredOrder {
+                role: Role::Grid,
+                side: Side::Buy,
+                level,
+                kind: OrderKind::Limit,
+                price_ticks: ticks,
+                amount_lots: size,
+            });
+        }
+        target_prev = cum;
+    }
+
+    // market layer: cap each order at a share of recent volume
+    let avg_volume = stats.avg_volume;
+    if avg_volume > 0.0 {
+        let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
+        let mut capped = 0;
+        for o in grid_orders.iter_mut() {
+            if o.amount_lots > volume_cap {
+                o.amount_lots = volume_cap;
+                capped += 1;
+            }
+        }
+        if capped > 0 {
+            reason(reasons, explain, "volume_cap", || {
+                format!(
+                    "{capped} order(s) capped at {:.1}% of recent volume ({})",
+                    100.0 * cfg.max_volume_share,
+                    market.lots_to_amount(volume_cap)
+                )
+            });
+        }
+    }
+    let before = grid_orders.len();
+    grid_orders
+        .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
+    if grid_orders.len() < before {
+        reason(reasons, explain, "below_minimum", || {
+            format!(
+                "{} order(s) below the market minimums dropped",
+                before - grid_orders.len()
+            )
+        });
+    }
+
+    Ok(())
+}
+
+/// Sort the grid orders nearest the price (`price_q`, ticks) first: the order the caps keep.
+pub(super) fn nearest_first(grid_orders: &mut [DesiredOrder], price_q: f64) {
+    grid_orders.sort_by(|a, b| {
+        (a.price_ticks as f64 - price_q)
+            .abs()
+            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
+    });
+}
+
+/// Never more than `max_active_orders`: the grid (nearest first) fills the room the other
+/// orders leave (the final sort's keys are unique, so this order only matters for what is
+/// left out).
+pub(super) fn max_active(
+    cfg: &PolicyConfig,
+    orders: &mut Vec<DesiredOrder>,
+    grid_orders: &mut Vec<DesiredOrder>,
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) {
+    let room = cfg.max_active_orders.saturating_sub(orders.len());
+    if grid_orders.len() > room {
+        reason(reasons, explain, "max_active_orders", || {
+            format!(
+                "{} grid order(s) beyond max_active_orders {} left out",
+                grid_orders.len() - room,
+                cfg.max_active_orders
+            )
+        });
+        grid_orders.truncate(room);
+    }
+    orders.truncate(cfg.max_active_orders);
+}
+
+/// Move levels within `sr_tolerance_pct` of a support (buys) or resistance (sells) to one tick
+/// in front of it, when that keeps the ladder ordered and spaced.
+fn snap_to_support_resistance(
+    cfg: &PolicyConfig,
+    market: &Market,
+    levels: &[SrLevel],
+    sells: &mut [(i32, i64, i64)],
+    buys: &mut [(i32, i64, i64)],
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) {
+    if levels.is_empty() {
+        return;
+    }
+    let tick = market.tick_f64();
+    let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
+    let mut moved = 0;
+    // the first level (by price) within tolerance of p lies in [p / (1 + tol), p / (1 - tol)]:
+    // the scan starts at a binary search for that range, widened by a margin far above rounding
+    let below = (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct);
+    let above = (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct);
+    for (ladder, is_sell) in [(sells, true), (buys, false)] {
+        // the start of the range moves with the rungs (outward, monotonically): walk it from
+        // the last rung's instead of searching again; it always equals
+        // `levels.partition_point(|l| l.price < floor)`
+        let mut from = ladder.first().map_or(0, |r| {
+            let floor = market.ticks_to_f64(r.1) * below;
+            levels.partition_point(|l| l.price < floor)
+        });
+        for k in 0..ladder.len() {
+            let p = market.ticks_to_f64(ladder[k].1);
+            let (floor, ceiling) = (p * below, p * above);
+            while from > 0 && levels[from - 1].price >= floor {
+                from -= 1;
+            }
+            while from < levels.len() && levels[from].price < floor {
+                from += 1;
+            }
+            let Some(sr) = levels[from..]
+                .iter()
+                .take_while(|l| l.price <= ceiling)
+                .find(|l| (p - l.price).abs() <= cfg.sr_tolerance_pct * l.price)
+            else {
+                continue;
+            };
+            // in front: a sell just below resistance, a buy just above support
+            let target = if is_sell {
+                snap(sr.price / tick, Round::Down) - 1
+            } else {
+                snap(sr.price / tick, Round::Up) + 1
+            };
+            let inner_ok = k == 0 || (target - ladder[k - 1].1).abs() >= gap;
+            let outer_ok = k + 1 == ladder.len() || (ladder[k + 1].1 - target).abs() >= gap;
+            let ordered = (k == 0 || (target > ladder[k - 1].1) == is_sell)
+                && (k + 1 == ladder.len() || (ladder[k + 1].1 > target) == is_sell);
+            if target > 0 && target != ladder[k].1 && inner_ok && outer_ok && ordered {
+                ladder[k].1 = target;
+                moved += 1;
+            }
+        }
+    }
+    if moved > 0 {
+        reason(reasons, explain, "support_resistance", || {
+            format!("{moved} level(s) snapped in front of support/resistance")
+        });
+    }
+}
