@@ -262,11 +262,13 @@ pub fn book_and_state(
     halted: Option<&Bound<'_, PyAny>>,
     state: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(Book, PolicyState)> {
+    args!(float spot_amount, equity, high_water_mark);
+    args!(int64 futures_lots);
     let book = Book {
-        spot_amount: convert::float("spot_amount", spot_amount)?,
-        futures_lots: convert::int64("futures_lots", futures_lots)?,
-        equity: convert::float("equity", equity)?,
-        high_water_mark: convert::float("high_water_mark", high_water_mark)?,
+        spot_amount,
+        futures_lots,
+        equity,
+        high_water_mark,
     };
     let mut st = match state {
         Some(d) if !d.is_none() => state_from_py(d)?,
