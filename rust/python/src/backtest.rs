@@ -87,16 +87,8 @@ impl PyPolicyEngine {
         state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyDecision> {
         let ts = i64_vec("timestamp", timestamp)?;
-        let [o, h, l, c, v] = crate::policy::candle_arrays(open, high, low, close, volume)?;
-        let (o, h, l, c, v) = (
-            convert::slice(py, "open", &o)?,
-            convert::slice(py, "high", &h)?,
-            convert::slice(py, "low", &l)?,
-            convert::slice(py, "close", &c)?,
-            convert::slice(py, "volume", &v)?,
-        );
-        let price = convert::float("price", price)?;
-        let funding = convert::float("funding_rate", funding_rate)?;
+        args!(py, slice open, high, low, close, volume);
+        args!(float price, funding_rate);
         let (book, state) = crate::policy::book_and_state(
             spot_amount,
             futures_lots,
@@ -109,8 +101,8 @@ impl PyPolicyEngine {
         )?;
         let engine = &mut self.inner;
         let d = run(py, || {
-            engine.sync(&ts, o, h, l, c, v)?;
-            engine.decide(price, funding, &book, &state, true)
+            engine.sync(&ts, open, high, low, close, volume)?;
+            engine.decide(price, funding_rate, &book, &state, true)
         })?;
         decision_to_py(py, self.inner.market(), d)
     }

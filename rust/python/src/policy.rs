@@ -362,23 +362,6 @@ fn state_to_py<'py>(py: Python<'py>, st: &PolicyState) -> PyResult<Bound<'py, Py
     Ok(d)
 }
 
-/// The five candle arrays (open, high, low, close, volume) as checked float64 arrays.
-pub fn candle_arrays<'py>(
-    open: &Bound<'py, PyAny>,
-    high: &Bound<'py, PyAny>,
-    low: &Bound<'py, PyAny>,
-    close: &Bound<'py, PyAny>,
-    volume: &Bound<'py, PyAny>,
-) -> PyResult<[numpy::PyReadonlyArray1<'py, f64>; 5]> {
-    Ok([
-        convert::f64_array("open", open)?,
-        convert::f64_array("high", high)?,
-        convert::f64_array("low", low)?,
-        convert::f64_array("close", close)?,
-        convert::f64_array("volume", volume)?,
-    ])
-}
-
 /// Decide which orders should exist now (see `gridhedge_core::policy`). Arrays are recent
 /// candles, oldest first (zero-copy float64); `futures_lots` is signed (negative = short).
 #[pyfunction]
@@ -406,18 +389,19 @@ pub fn decide(
 ) -> PyResult<PyDecision> {
     let cfg = convert::instance::<PyPolicyConfig>("config", "PolicyConfig", config)?;
     let m = convert::instance::<PyMarket>("market", "Market", market)?;
-    let [o, h, l, c, v] = candle_arrays(open, high, low, close, volume)?;
+    args!(py, slice open, high, low, close, volume);
+    args!(float price, funding_rate);
     let candles = Candles {
-        open: convert::slice(py, "open", &o)?,
-        high: convert::slice(py, "high", &h)?,
-        low: convert::slice(py, "low", &l)?,
-        close: convert::slice(py, "close", &c)?,
-        volume: convert::slice(py, "volume", &v)?,
+        open,
+        high,
+        low,
+        close,
+        volume,
     };
     let snapshot = Snapshot {
-        price: convert::float("price", price)?,
+        price,
         candles,
-        funding_rate: convert::float("funding_rate", funding_rate)?,
+        funding_rate,
     };
     let (book, state) = book_and_state(
         spot_amount,
