@@ -158,10 +158,30 @@ pub(super) fn grid(
         snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
     }
 
+    // each order as it is made: capped at a share of recent volume (market layer), then
+    // dropped below the market minimums (one pass; the same orders and counts as capping all
+    // then filtering all)
+    let avg_volume = stats.avg_volume;
+    let volume_cap = (avg_volume > 0.0).then(|| to_lots(cfg.max_volume_share * avg_volume));
+    let (mut capped, mut dropped) = (0usize, 0usize);
+    let mut emit = |mut o: DesiredOrder| {
+        if let Some(cap) = volume_cap {
+            if o.amount_lots > cap {
+                o.amount_lots = cap;
+                capped += 1;
+            }
+        }
+        if o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots) {
+            grid_orders.push(o);
+        } else {
+            dropped += 1;
+        }
+    };
+
     // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
     let (mut target_prev, mut cum) = (s_ref, s_ref);
     if center as f64 > price_q && s_ref > s_cur {
-        grid_orders.push(DesiredOrder {
+        emit(DesiredOrder {
             role: Role::Grid,
             side: Side::Sell,
             level: 0,
@@ -174,7 +194,7 @@ pub(super) fn grid(
         cum = (cum + lots).min(s_hi);
         let size = cum - s_cur.max(target_prev);
         if size > 0 && ticks as f64 > price_q {
-            grid_orders.push(DesiredOrder {
+            emit(DesiredOrder {
                 role: Role::Grid,
                 side: Side::Sell,
                 level,
@@ -187,7 +207,7 @@ pub(super) fn grid(
     }
     let (mut target_prev, mut cum) = (s_ref, s_ref);
     if (center as f64) < price_q && s_cur > s_ref {
-        grid_orders.push(DesiredOrder {
+        emit(DesiredOrder {
             role: Role::Grid,
             side: Side::Buy,
             level: 0,
@@ -200,7 +220,7 @@ pub(super) fn grid(
         cum = (cum - lots).max(s_lo);
         let size = s_cur.min(target_prev) - cum;
         if size > 0 && (ticks as f64) < price_q {
-            grid_orders.push(DesiredOrder {
+            emit(DesiredOrder {
                 role: Role::Grid,
                 side: Side::Buy,
                 level,
@@ -212,36 +232,18 @@ pub(super) fn grid(
         target_prev = cum;
     }
 
-    // market layer: cap each order at a share of recent volume
-    let avg_volume = stats.avg_volume;
-    if avg_volume > 0.0 {
-        let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
-        let mut capped = 0;
-        for o in grid_orders.iter_mut() {
-            if o.amount_lots > volume_cap {
-                o.amount_lots = volume_cap;
-                capped += 1;
-            }
-        }
-        if capped > 0 {
-            reason(reasons, explain, "volume_cap", || {
-                format!(
-                    "{capped} order(s) capped at {:.1}% of recent volume ({})",
-                    100.0 * cfg.max_volume_share,
-                    market.lots_to_amount(volume_cap)
-                )
-            });
-        }
-    }
-    let before = grid_orders.len();
-    grid_orders
-        .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
-    if grid_orders.len() < before {
-        reason(reasons, explain, "below_minimum", || {
+    if let (Some(volume_cap), true) = (volume_cap, capped > 0) {
+        reason(reasons, explain, "volume_cap", || {
             format!(
-                "{} order(s) below the market minimums dropped",
-                before - grid_orders.len()
+                "{capped} order(s) capped at {:.1}% of recent volume ({})",
+                100.0 * cfg.max_volume_share,
+                market.lots_to_amount(volume_cap)
             )
+        });
+    }
+    if dropped > 0 {
+        reason(reasons, explain, "below_minimum", || {
+            format!("{dropped} order(s) below the market minimums dropped")
         });
     }
 
@@ -265,27 +267,24 @@ pub(super) fn nearest_first(grid_orders: &mut [DesiredOrder], price_q: f64) {
 /// it, [`max_active`] picks the same nearest ones by merging the sides, and the decision's
 /// final order (grid sells then buys by `|level|`) is this order: no sort is needed.
 pub(super) fn in_ladder_order(grid_orders: &[DesiredOrder], price_q: f64) -> bool {
-    let mut prev: Option<&DesiredOrder> = None;
+    // (side, |level|, distance) of the previous order
+    let mut prev: Option<(Side, i32, f64)> = None;
     for o in grid_orders {
         if o.role != Role::Grid {
             return false;
         }
-        if let Some(p) = prev {
-            let ok = match (p.side, o.side) {
+        let (level, d) = (o.level.abs(), distance(o, price_q));
+        if let Some((side, prev_level, prev_d)) = prev {
+            let ok = match (side, o.side) {
                 (Side::Buy, Side::Sell) => false,
                 (Side::Sell, Side::Buy) => true,
-                _ => {
-                    p.level.abs() < o.level.abs()
-                        && distance(p, price_q)
-                            .total_cmp(&distance(o, price_q))
-                            .is_le()
-                }
+                _ => prev_level < level && prev_d.total_cmp(&d).is_le(),
             };
             if !ok {
                 return false;
             }
         }
-        prev = Some(o);
+        prev = Some((o.side, level, d));
     }
     true
 }
