@@ -698,7 +698,12 @@ pub fn decide_in(
 
     // position layer: the stop on the net exposure, then one worst-case cap per side
     m.stop_distance = stop::distance(cfg, m.volatility, m.long_run_volatility)?;
-    order::nearest_first(grid_orders, price_q);
+    // the grid orders stay in ladder order when they are (always, from a monotone ladder):
+    // the caps then merge the sides instead of sorting (same orders, see `in_ladder_order`)
+    let ladder = order::in_ladder_order(grid_orders, price_q).then_some(price_q);
+    if ladder.is_none() {
+        order::nearest_first(grid_orders, price_q);
+    }
     stop::place(
         cfg,
         market,
@@ -724,10 +729,17 @@ pub fn decide_in(
     );
 
     // order layer: max_active_orders, then the decision's order
-    order::max_active(cfg, &mut orders, grid_orders, &mut reasons, explain);
+    order::max_active(cfg, &mut orders, grid_orders, ladder, &mut reasons, explain);
     stop::record(&orders, &mut new_state);
-    orders.extend_from_slice(grid_orders);
-    orders.sort_by_key(|o| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks));
+    let key = |o: &DesiredOrder| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks);
+    if ladder.is_some() {
+        // the grid (role first) in ladder order is already in key order: sort only the rest
+        orders.sort_by_key(key);
+        orders.splice(0..0, grid_orders.iter().copied());
+    } else {
+        orders.extend_from_slice(grid_orders);
+        orders.sort_by_key(key);
+    }
     Ok(Decision {
         orders,
         state: new_state,

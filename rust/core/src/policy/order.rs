@@ -158,10 +158,30 @@ pub(super) fn grid(
         snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
     }
 
+    // each order as it is made: capped at a share of recent volume (market layer), then
+    // dropped below the market minimums (one pass; the same orders and counts as capping all
+    // then filtering all)
+    let avg_volume = stats.avg_volume;
+    let volume_cap = (avg_volume > 0.0).then(|| to_lots(cfg.max_volume_share * avg_volume));
+    let (mut capped, mut dropped) = (0usize, 0usize);
+    let mut emit = |mut o: DesiredOrder| {
+        if let Some(cap) = volume_cap {
+            if o.amount_lots > cap {
+                o.amount_lots = cap;
+                capped += 1;
+            }
+        }
+        if o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots) {
+            grid_orders.push(o);
+        } else {
+            dropped += 1;
+        }
+    };
+
     // orders for what the hedge lacks (sells above the price) or exceeds (buys below it)
     let (mut target_prev, mut cum) = (s_ref, s_ref);
     if center as f64 > price_q && s_ref > s_cur {
-        grid_orders.push(DesiredOrder {
+        emit(DesiredOrder {
             role: Role::Grid,
             side: Side::Sell,
             level: 0,
@@ -174,7 +194,7 @@ pub(super) fn grid(
         cum = (cum + lots).min(s_hi);
         let size = cum - s_cur.max(target_prev);
         if size > 0 && ticks as f64 > price_q {
-            grid_orders.push(DesiredOrder {
+            emit(DesiredOrder {
                 role: Role::Grid,
                 side: Side::Sell,
                 level,
@@ -187,7 +207,7 @@ pub(super) fn grid(
     }
     let (mut target_prev, mut cum) = (s_ref, s_ref);
     if (center as f64) < price_q && s_cur > s_ref {
-        grid_orders.push(DesiredOrder {
+        emit(DesiredOrder {
             role: Role::Grid,
             side: Side::Buy,
             level: 0,
@@ -200,7 +220,7 @@ pub(super) fn grid(
         cum = (cum - lots).max(s_lo);
         let size = s_cur.min(target_prev) - cum;
         if size > 0 && (ticks as f64) < price_q {
-            grid_orders.push(DesiredOrder {
+            emit(DesiredOrder {
                 role: Role::Grid,
                 side: Side::Buy,
                 level,
@@ -212,58 +232,73 @@ pub(super) fn grid(
         target_prev = cum;
     }
 
-    // market layer: cap each order at a share of recent volume
-    let avg_volume = stats.avg_volume;
-    if avg_volume > 0.0 {
-        let volume_cap = to_lots(cfg.max_volume_share * avg_volume);
-        let mut capped = 0;
-        for o in grid_orders.iter_mut() {
-            if o.amount_lots > volume_cap {
-                o.amount_lots = volume_cap;
-                capped += 1;
-            }
-        }
-        if capped > 0 {
-            reason(reasons, explain, "volume_cap", || {
-                format!(
-                    "{capped} order(s) capped at {:.1}% of recent volume ({})",
-                    100.0 * cfg.max_volume_share,
-                    market.lots_to_amount(volume_cap)
-                )
-            });
-        }
-    }
-    let before = grid_orders.len();
-    grid_orders
-        .retain(|o| o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots));
-    if grid_orders.len() < before {
-        reason(reasons, explain, "below_minimum", || {
+    if let (Some(volume_cap), true) = (volume_cap, capped > 0) {
+        reason(reasons, explain, "volume_cap", || {
             format!(
-                "{} order(s) below the market minimums dropped",
-                before - grid_orders.len()
+                "{capped} order(s) capped at {:.1}% of recent volume ({})",
+                100.0 * cfg.max_volume_share,
+                market.lots_to_amount(volume_cap)
             )
+        });
+    }
+    if dropped > 0 {
+        reason(reasons, explain, "below_minimum", || {
+            format!("{dropped} order(s) below the market minimums dropped")
         });
     }
 
     Ok(())
 }
 
+/// Distance of an order's price from `price_q` (ticks): the key the caps rank grid orders by.
+fn distance(o: &DesiredOrder, price_q: f64) -> f64 {
+    (o.price_ticks as f64 - price_q).abs()
+}
+
 /// Sort the grid orders nearest the price (`price_q`, ticks) first: the order the caps keep.
 pub(super) fn nearest_first(grid_orders: &mut [DesiredOrder], price_q: f64) {
-    grid_orders.sort_by(|a, b| {
-        (a.price_ticks as f64 - price_q)
-            .abs()
-            .total_cmp(&(b.price_ticks as f64 - price_q).abs())
-    });
+    grid_orders.sort_by(|a, b| distance(a, price_q).total_cmp(&distance(b, price_q)));
+}
+
+/// Whether the grid orders are in ladder order: every sell before every buy, and within a
+/// side `|level|` strictly increasing with the distance from `price_q` never decreasing (what
+/// [`grid`] builds from a monotone ladder). Then [`nearest_first`] would only interleave the
+/// two sides, so the per-side layers (the stop, the joint cap) see the same orders without
+/// it, [`max_active`] picks the same nearest ones by merging the sides, and the decision's
+/// final order (grid sells then buys by `|level|`) is this order: no sort is needed.
+pub(super) fn in_ladder_order(grid_orders: &[DesiredOrder], price_q: f64) -> bool {
+    // (side, |level|, distance) of the previous order
+    let mut prev: Option<(Side, i32, f64)> = None;
+    for o in grid_orders {
+        if o.role != Role::Grid {
+            return false;
+        }
+        let (level, d) = (o.level.abs(), distance(o, price_q));
+        if let Some((side, prev_level, prev_d)) = prev {
+            let ok = match (side, o.side) {
+                (Side::Buy, Side::Sell) => false,
+                (Side::Sell, Side::Buy) => true,
+                _ => prev_level < level && prev_d.total_cmp(&d).is_le(),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        prev = Some((o.side, level, d));
+    }
+    true
 }
 
 /// Never more than `max_active_orders`: the grid (nearest first) fills the room the other
 /// orders leave (the final sort's keys are unique, so this order only matters for what is
-/// left out).
+/// left out). `ladder`: `grid_orders` is in ladder order ([`in_ladder_order`], not sorted
+/// nearest first): the nearest ones are picked by merging the two sides (a tie goes to the
+/// sell, as the stable sort would give it) and the ladder order is kept.
 pub(super) fn max_active(
     cfg: &PolicyConfig,
     orders: &mut Vec<DesiredOrder>,
     grid_orders: &mut Vec<DesiredOrder>,
+    ladder: Option<f64>,
     reasons: &mut Vec<Reason>,
     explain: bool,
 ) {
@@ -276,7 +311,30 @@ pub(super) fn max_active(
                 cfg.max_active_orders
             )
         });
-        grid_orders.truncate(room);
+        if let Some(price_q) = ladder {
+            let n = grid_orders.len();
+            let sells = grid_orders
+                .iter()
+                .take_while(|o| o.side == Side::Sell)
+                .count();
+            let (mut i, mut j) = (0, sells);
+            for _ in 0..room {
+                let take_sell = i < sells
+                    && (j == n
+                        || distance(&grid_orders[i], price_q)
+                            .total_cmp(&distance(&grid_orders[j], price_q))
+                            .is_le());
+                if take_sell {
+                    i += 1;
+                } else {
+                    j += 1;
+                }
+            }
+            grid_orders.drain(i..sells);
+            grid_orders.truncate(i + (j - sells));
+        } else {
+            grid_orders.truncate(room);
+        }
     }
     orders.truncate(cfg.max_active_orders);
 }
@@ -296,6 +354,7 @@ fn snap_to_support_resistance(
         return;
     }
     let tick = market.tick_f64();
+    let to_price = TickPrice::of(market);
     let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
     let mut moved = 0;
     // the first level (by price) within tolerance of p lies in [p / (1 + tol), p / (1 - tol)]:
@@ -307,11 +366,11 @@ fn snap_to_support_resistance(
         // the last rung's instead of searching again; it always equals
         // `levels.partition_point(|l| l.price < floor)`
         let mut from = ladder.first().map_or(0, |r| {
-            let floor = market.ticks_to_f64(r.1) * below;
+            let floor = to_price.at(r.1) * below;
             levels.partition_point(|l| l.price < floor)
         });
         for k in 0..ladder.len() {
-            let p = market.ticks_to_f64(ladder[k].1);
+            let p = to_price.at(ladder[k].1);
             let (floor, ceiling) = (p * below, p * above);
             while from > 0 && levels[from - 1].price >= floor {
                 from -= 1;
@@ -346,5 +405,148 @@ fn snap_to_support_resistance(
         reason(reasons, explain, "support_resistance", || {
             format!("{moved} level(s) snapped in front of support/resistance")
         });
+    }
+}
+
+/// Ticks to price as [`Market::ticks_to_f64`] gives it - the nearest double of the exact
+/// `ticks x tick_size` - with the tick size's decimal mantissa and scale read once: when
+/// `ticks x mantissa` is below 2^53 and the scale at most 22, both it and 10^scale are exact
+/// doubles and one correctly rounded division is that nearest double (the same bits);
+/// otherwise the market's own conversion.
+#[derive(Debug, Clone, Copy)]
+struct TickPrice<'a> {
+    market: &'a Market,
+    mantissa: Option<i64>,
+    pow10: f64,
+}
+
+impl<'a> TickPrice<'a> {
+    fn of(market: &'a Market) -> Self {
+        let tick = market.tick_size();
+        let scale = tick.scale();
+        let mantissa = i64::try_from(tick.mantissa()).ok().filter(|_| scale <= 22);
+        TickPrice {
+            market,
+            mantissa,
+            pow10: 10f64.powi(scale.min(22) as i32),
+        }
+    }
+
+    #[inline]
+    fn at(&self, ticks: i64) -> f64 {
+        if let Some(m) = self.mantissa.and_then(|m| ticks.checked_mul(m)) {
+            if m.unsigned_abs() < (1u64 << 53) {
+                return m as f64 / self.pow10;
+            }
+        }
+        self.market.ticks_to_f64(ticks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::policy::tests::config;
+
+    fn grid_order(side: Side, level: i32, price_ticks: i64) -> DesiredOrder {
+        DesiredOrder {
+            role: Role::Grid,
+            side,
+            level,
+            kind: OrderKind::Limit,
+            price_ticks,
+            amount_lots: 1,
+        }
+    }
+
+    /// The key the decision's final sort orders by.
+    fn final_key(o: &DesiredOrder) -> (Role, bool, i32, i64) {
+        (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Reference: the two steps the ladder path skips, done plainly - a stable sort
+        /// nearest the price first, the first `room` kept, then the final key sort. The ladder
+        /// path (no sort, the sides merged) keeps the same orders in the same final order.
+        #[test]
+        fn ladder_order_keeps_what_the_sorts_keep(
+            sell_gaps in prop::collection::vec(0i64..30, 0..25),
+            buy_gaps in prop::collection::vec(0i64..30, 0..25),
+            price_q in 1000.0f64..1010.0,
+            center_sell in any::<bool>(),
+            room in 0usize..60,
+        ) {
+            // sells at or above the price outward (equal prices allowed: ties), buys below
+            let mut orders = Vec::new();
+            let mut ticks = price_q.ceil() as i64;
+            if center_sell {
+                orders.push(grid_order(Side::Sell, 0, ticks));
+            }
+            for (k, gap) in sell_gaps.iter().enumerate() {
+                ticks += gap;
+                orders.push(grid_order(Side::Sell, k as i32 + 1, ticks));
+            }
+            let mut ticks = price_q.floor() as i64;
+            for (k, gap) in buy_gaps.iter().enumerate() {
+                ticks -= gap;
+                orders.push(grid_order(Side::Buy, -(k as i32 + 1), ticks));
+            }
+            prop_assert!(in_ladder_order(&orders, price_q));
+            let cfg = PolicyConfig { max_active_orders: room, ..config() };
+
+            let mut reference = orders.clone();
+            reference.sort_by(|a, b| {
+                (a.price_ticks as f64 - price_q).abs().total_cmp(&(b.price_ticks as f64 - price_q).abs())
+            });
+            reference.truncate(room);
+            reference.sort_by_key(final_key);
+
+            let mut fast = orders;
+            max_active(&cfg, &mut Vec::new(), &mut fast, Some(price_q), &mut Vec::new(), false);
+            prop_assert_eq!(fast, reference);
+        }
+
+        /// Reference: the market's own conversion, bit for bit.
+        #[test]
+        fn tick_price_is_the_markets_conversion(
+            ticks in -(1i64 << 40)..(1i64 << 40),
+            tick in prop::sample::select(vec!["0.1", "0.01", "0.5", "1", "0.00001", "25", "0.0000000000000000000001"]),
+        ) {
+            let market = Market::new(tick, "0.001", "0.001", "10").expect("valid");
+            let to_price = TickPrice::of(&market);
+            prop_assert_eq!(to_price.at(ticks).to_bits(), market.ticks_to_f64(ticks).to_bits());
+        }
+    }
+
+    #[test]
+    fn out_of_ladder_order_is_detected() {
+        let (sell, buy) = (
+            grid_order(Side::Sell, 1, 1010),
+            grid_order(Side::Buy, -1, 990),
+        );
+        assert!(in_ladder_order(&[sell, buy], 1000.0));
+        assert!(
+            !in_ladder_order(&[buy, sell], 1000.0),
+            "a buy before a sell"
+        );
+        let outer = grid_order(Side::Sell, 2, 1005);
+        assert!(
+            !in_ladder_order(&[sell, outer], 1000.0),
+            "an outer rung nearer the price"
+        );
+        let same_level = grid_order(Side::Sell, 1, 1020);
+        assert!(
+            !in_ladder_order(&[sell, same_level], 1000.0),
+            "a level twice"
+        );
+        let stop = DesiredOrder {
+            role: Role::Stop,
+            ..sell
+        };
+        assert!(!in_ladder_order(&[stop], 1000.0), "not a grid order");
     }
 }
