@@ -3,6 +3,7 @@ layout: timestamp ms, open, high, low, close, volume), synthetic, or fetched thr
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -85,13 +86,8 @@ def load_any(path: str | os.PathLike[str]) -> Candles:
 
 def with_funding(candles: Candles, funding_time: Any, funding_rate: Any, source: str) -> Candles:
     """``candles`` with a funding series attached and its source named (validated)."""
-    return Candles(
-        candles.timestamp,
-        candles.open,
-        candles.high,
-        candles.low,
-        candles.close,
-        candles.volume,
+    return dataclasses.replace(
+        candles,
         funding_time=np.asarray(funding_time, dtype=np.int64),
         funding_rate=np.asarray(funding_rate, dtype=np.float64),
         funding_source=source,

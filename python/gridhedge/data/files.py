@@ -19,6 +19,7 @@ the column, the value and the rule.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -204,17 +205,7 @@ def _with_funding(
         )
     except CandleRuleError as p:
         raise p.to_error(label) from None
-    return Candles(
-        candles.timestamp,
-        candles.open,
-        candles.high,
-        candles.low,
-        candles.close,
-        candles.volume,
-        funding_time=ft,
-        funding_rate=fr,
-        funding_source=source,
-    )
+    return dataclasses.replace(candles, funding_time=ft, funding_rate=fr, funding_source=source)
 
 
 def funding_sidecar(path: str | os.PathLike[str]) -> Path:

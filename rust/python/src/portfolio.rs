@@ -102,10 +102,9 @@ pub fn portfolio_risk(
     let (ra, n) = matrix("returns", returns)?;
     let r = convert::slice(py, "returns", &ra)?;
     args!(py, slice exposures);
-    let w = exposures;
     let m = self::method(py, method, lam, window)?;
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
-    let p = run(py, || portfolio::portfolio_risk(r, n, w, m, c, h))?;
+    let p = run(py, || portfolio::portfolio_risk(r, n, exposures, m, c, h))?;
     Ok(PyPortfolioRisk {
         covariance: PyArray::from_vec(py, p.covariance.matrix)
             .reshape([n, n])?
@@ -176,11 +175,9 @@ pub fn var_budgets<'py>(
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Pair<'py>> {
     args!(py, slice exposures);
-    let w = exposures;
-    let ca = square(py, covariance, w.len())?;
+    let ca = square(py, covariance, exposures.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
     args!(float var_limit);
-    let limit = var_limit;
     let weights_arr = match weights {
         Some(o) if !o.is_none() => Some(convert::f64_array("weights", o)?),
         _ => None,
@@ -190,7 +187,9 @@ pub fn var_budgets<'py>(
         None => None,
     };
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
-    let b = run(py, || portfolio::budgets(w, cov, limit, ws, c, h))?;
+    let b = run(py, || {
+        portfolio::budgets(exposures, cov, var_limit, ws, c, h)
+    })?;
     let shares: Vec<f64> = b.iter().map(|x| x.share).collect();
     let allowed: Vec<f64> = b.iter().map(|x| x.allowed_exposure).collect();
     Ok((
@@ -212,13 +211,11 @@ pub fn shrink_to_limit<'py>(
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     args!(py, slice exposures);
-    let w = exposures;
-    let ca = square(py, covariance, w.len())?;
+    let ca = square(py, covariance, exposures.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
     args!(float var_limit);
-    let limit = var_limit;
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
-    let m = run(py, || portfolio::shrink(w, cov, limit, c, h))?;
+    let m = run(py, || portfolio::shrink(exposures, cov, var_limit, c, h))?;
     Ok(PyArray::from_vec(py, m))
 }
 
@@ -248,15 +245,14 @@ pub fn ewma_var_path<'py>(
     let (ra, n) = matrix("returns", returns)?;
     let r = convert::slice(py, "returns", &ra)?;
     optional!(float lam = 0.94);
-    let lambda = lam;
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let path = if let Ok(wa) = convert::f64_array("exposures", exposures) {
         let w = convert::slice(py, "exposures", &wa)?;
-        run(py, || portfolio::ewma_var_path(r, n, w, lambda, c, h))?
+        run(py, || portfolio::ewma_var_path(r, n, w, lam, c, h))?
     } else {
         let wa = f64_matrix("exposures", exposures)?;
         let w = convert::slice(py, "exposures", &wa)?;
-        run(py, || portfolio::ewma_var_path(r, n, w, lambda, c, h))?
+        run(py, || portfolio::ewma_var_path(r, n, w, lam, c, h))?
     };
     Ok(PyArray::from_vec(py, path))
 }
@@ -277,11 +273,9 @@ pub fn leg_var_limits<'py>(
     horizon: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     args!(py, slice exposures);
-    let w = exposures;
-    let ca = square(py, covariance, w.len())?;
+    let ca = square(py, covariance, exposures.len())?;
     let cov = convert::slice(py, "covariance", &ca)?;
     args!(float var_limit);
-    let limit = var_limit;
     let cfa = convert::f64_array("configured", configured)?;
     let cf = convert::slice(py, "configured", &cfa)?;
     let weights_arr = match weights {
@@ -294,7 +288,7 @@ pub fn leg_var_limits<'py>(
     };
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
     let v = run(py, || {
-        portfolio::leg_var_limits(w, cov, limit, ws, c, h, cf)
+        portfolio::leg_var_limits(exposures, cov, var_limit, ws, c, h, cf)
     })?;
     Ok(PyArray::from_vec(py, v))
 }

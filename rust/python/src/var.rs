@@ -362,11 +362,10 @@ pub fn portfolio_var(
     horizon: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyPortfolioVar> {
     args!(py, slice exposures);
-    let w = exposures;
     let ca = f64_matrix("covariance", covariance)?;
     let shape = ca.shape();
-    if shape[0] != w.len() || shape[1] != w.len() {
-        let n = w.len();
+    if shape[0] != exposures.len() || shape[1] != exposures.len() {
+        let n = exposures.len();
         return Err(invalid(
             py,
             "covariance",
@@ -376,7 +375,7 @@ pub fn portfolio_var(
     }
     let cov = convert::slice(py, "covariance", &ca)?;
     let (c, h) = convert::confidence_horizon(confidence, horizon)?;
-    let p = run(py, || var::portfolio_var(w, cov, c, h))?;
+    let p = run(py, || var::portfolio_var(exposures, cov, c, h))?;
     Ok(PyPortfolioVar {
         var: p.var,
         cvar: p.cvar,
@@ -394,10 +393,9 @@ pub fn covariance_from_correlation<'py>(
     correlation: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     args!(py, slice vols);
-    let v = vols;
     let ra = f64_matrix("correlation", correlation)?;
     let shape = ra.shape();
-    let n = v.len();
+    let n = vols.len();
     if shape[0] != n || shape[1] != n {
         return Err(invalid(
             py,
@@ -407,7 +405,7 @@ pub fn covariance_from_correlation<'py>(
         ));
     }
     let rho = convert::slice(py, "correlation", &ra)?;
-    let cov = run(py, || var::covariance_from_correlation(v, rho))?;
+    let cov = run(py, || var::covariance_from_correlation(vols, rho))?;
     PyArray::from_vec(py, cov).reshape([n, n])
 }
 

@@ -153,13 +153,11 @@ pub fn var_backtest(
     nan_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyVarBacktest> {
     args!(py, slice returns);
-    let r = returns;
-    let va = VarArg::new(var, r.len())?;
+    let va = VarArg::new(var, returns.len())?;
     let v = va.slice(py)?;
     optional!(float confidence = 0.95);
-    let c = confidence;
     let p = convert::nan_policy(nan_policy)?;
-    let b: Backtest = run(py, || bt::backtest(r, v, c, p))?;
+    let b: Backtest = run(py, || bt::backtest(returns, v, confidence, p))?;
     Ok(PyVarBacktest {
         n_obs: b.n_obs,
         n_exceptions: b.n_exceptions,
