@@ -66,7 +66,7 @@ def test_schema_1_file_migrates_and_keeps_its_fills(tmp_path: pathlib.Path) -> N
     db.commit()
     db.close()
     s = SQLiteStateManager(path, "b")
-    assert s.summary()["schema_version"] == len(MIGRATIONS) == 2
+    assert s.summary()["schema_version"] == len(MIGRATIONS) == 3
     (old,) = s.fills()
     assert (old.trade_id, old.exchange) == ("9", "")
     # the same trade fetched again after the upgrade (now with its exchange) is not doubled
@@ -155,3 +155,64 @@ def test_realised_pnl_is_cash_flow_plus_the_open_position_at_entry(
     assert pos == position
     expected = cash + cost  # cash received + value of the open position at its entry
     assert abs(realised_pnl(fills) - expected) < Decimal("1e-12")
+
+
+def test_an_orders_fills_are_read_through_an_index(tmp_path: pathlib.Path) -> None:
+    """Migration 3: summing an order's fills (on every order update) reads the fills_order
+    index, not every fill the bot ever made."""
+    s = SQLiteStateManager(tmp_path / "i.sqlite", "b")
+    plan = s._db.execute(
+        "EXPLAIN QUERY PLAN SELECT amount FROM fills WHERE client_order_id = ? AND symbol = ?",
+        ("ghX", "BTCUSDT"),
+    ).fetchall()
+    assert any("USING INDEX fills_order" in row[-1] for row in plan), plan
+    s.close()
+
+
+def test_memory_state_sums_an_orders_fills_by_order_and_symbol() -> None:
+    """The in-memory state keeps each order's filled amount as fills arrive: an order merges
+    exactly its own fills (same client id on another symbol is another order)."""
+    mem = MemoryStateManager()
+    o = Order(
+        client_order_id="ghA",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        price=Decimal("60000"),
+        amount=Decimal("0.030"),
+        key="gs1",
+    )
+    mem.record_order(o)
+    assert mem.record_fill(fill("1", "ghA", "BTCUSDT", amount="0.010"))
+    assert mem.record_fill(fill("2", "ghA", "ETHUSDT", amount="0.020"))
+    assert mem.record_fill(fill("3", "ghA", "BTCUSDT", amount="0.005"))
+    assert not mem.record_fill(fill("3", "ghA", "BTCUSDT", amount="0.005"))
+    (kept,) = mem.orders()
+    assert kept.filled == Decimal("0.015")
+
+
+def test_paper_funding_since_a_checkpoint_is_every_payment_at_or_after_it() -> None:
+    """PAPER answers the bot's funding checkpoint with the payments at or after it (a suffix
+    found by bisection, against a plain filter of every payment)."""
+    import asyncio
+
+    from gridhedge.execution.broker_factory import create_broker
+    from gridhedge.execution.paper import PaperBroker
+
+    broker = create_broker("PAPER", bars=600, seed=3)
+    assert isinstance(broker, PaperBroker)
+    broker.data_provider.advance(500)  # 1h bars after the history: a funding time each 8
+    every = asyncio.run(broker.fetch_funding_payments("BTCUSDT"))
+    assert len(every) >= 10
+    times = [t for t, _ in every]
+    for since in [
+        None,
+        0,
+        times[0],
+        times[7] - 1,
+        times[7],
+        times[7] + 1,
+        times[-1],
+        times[-1] + 1,
+    ]:
+        got = asyncio.run(broker.fetch_funding_payments("BTCUSDT", since))
+        assert got == [(t, a) for t, a in every if since is None or t >= since], since

@@ -135,7 +135,11 @@ class PaperBroker(Broker):
     ) -> list[tuple[int, Decimal]]:
         """Funding booked at or after ``since_ms`` (ms UTC, quote; + received)."""
         self._check_symbol(symbol)
-        return [(t, a) for t, a in self.funding_payments if since_ms is None or t >= since_ms]
+        if since_ms is None:
+            return list(self.funding_payments)
+        # booked bar by bar, so in time order: the payments since the checkpoint are a suffix
+        start = bisect.bisect_left(self.funding_payments, since_ms, key=lambda p: p[0])
+        return self.funding_payments[start:]
 
     async def place_order(self, order: Order, kind: str = "limit") -> Order:
         self._check_symbol(order.symbol)

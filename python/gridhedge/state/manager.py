@@ -17,6 +17,9 @@ class MemoryStateManager(StateManager):
         self._state: dict[str, Any] = {}
         self._orders: dict[str, Order] = {}
         self._fills: dict[tuple[str, str, str], Fill] = {}
+        # each order's filled amount by its fills, (client order id, symbol) -> amount: kept as
+        # fills are recorded, so an order's merge costs O(1) however many fills the run holds
+        self._filled: dict[tuple[str, str], Decimal] = {}
 
     def load(self) -> dict[str, Any]:
         return copy.deepcopy(self._state)
@@ -34,20 +37,15 @@ class MemoryStateManager(StateManager):
         self._orders[order.client_order_id] = order
 
     def _filled_by_fills(self, order: Order) -> Decimal:
-        return sum(
-            (
-                f.amount
-                for f in self._fills.values()
-                if f.client_order_id == order.client_order_id and f.symbol == order.symbol
-            ),
-            Decimal(0),
-        )
+        return self._filled.get((order.client_order_id, order.symbol), Decimal(0))
 
     def record_fill(self, fill: Fill) -> bool:
         key = (fill.exchange, fill.symbol, fill.trade_id)
         if key in self._fills:
             return False
         self._fills[key] = fill
+        by_order = (fill.client_order_id, fill.symbol)
+        self._filled[by_order] = self._filled.get(by_order, Decimal(0)) + fill.amount
         order = self._orders.get(fill.client_order_id)
         if order is not None:  # the order follows its fills
             order.merge(self._filled_by_fills(order), order.status)

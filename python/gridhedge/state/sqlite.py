@@ -114,6 +114,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (bot_id, symbol, timestamp_ms)
     );
     """,
+    # 3: an order's filled amount is summed from its fills on every order update; without an
+    # index that read scans every fill the bot ever made (a bot left running for weeks)
+    """
+    CREATE INDEX fills_order ON fills (client_order_id, symbol);
+    """,
 ]
 """Forward migrations; schema version N means the first N have been applied."""
 
