@@ -23,6 +23,7 @@ from gridhedge._core import client_order_id
 from gridhedge.common.interfaces import DataProvider
 from gridhedge.common.types import OrderStatus
 from gridhedge.data.candles import Candles
+from gridhedge.errors import ConfigError
 from gridhedge.execution.broker_factory import create_broker
 from gridhedge.execution.ccxt_broker import (
     CcxtBroker,
@@ -763,3 +764,32 @@ async def test_the_bybit_example_runs_on_the_bybit_emulator(
         else:
             assert not ours
         assert sim.unhandled == []
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_hedge_mode_account_is_refused_before_any_order(
+    tmp_path: pathlib.Path, dialect: str
+) -> None:
+    """An account in hedge mode (Binance ``dualSidePosition``, Bybit ``positionIdx`` 1/2)
+    refuses every order without a position side and splits the net position over two legs:
+    the bot stops at start with a ConfigError (exit 2) naming the setting, before it places
+    or cancels anything; switched back to one-way mode, the same bot starts and trades."""
+    ex = make_exchange(seeded_bars(n=400), start_bar=60, wallet_usdt="20000")
+    ex.dual_side = True
+    async with SimServer(ex, dialect=dialect) as sim:
+        broker = real_broker(sim)
+        bot = bot_on(broker, tmp_path / "bot.sqlite")
+        runner = LiveRunner(bot, interval_s=0.0, sleep=_no_sleep)
+        try:
+            with pytest.raises(ConfigError, match="hedge mode") as raised:
+                await runner.run(max_rebalances=3)
+            assert "one-way" in str(raised.value) and raised.value.field == "position mode"
+            assert ex.open_orders(None, algo=None) == []
+            assert all(not b.orders for b in ex.books.values())
+            ex.dual_side = False
+            bot2 = bot_on(broker, tmp_path / "bot2.sqlite")
+            summary = await LiveRunner(bot2, interval_s=0.0, sleep=_no_sleep).run(max_rebalances=2)
+            assert summary.rebalances == 2
+            assert ex.open_orders(None, algo=None), "one-way again: the grid is placed"
+        finally:
+            await broker.close()

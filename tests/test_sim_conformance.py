@@ -499,6 +499,39 @@ async def test_leverage_margin_mode_position_mode_status_and_public_trades() -> 
         assert sim.unhandled == []
 
 
+async def test_position_mode_switch_rules_and_4061() -> None:
+    """Change Position Mode (``POST /fapi/v1/positionSide/dual``, account-wide): -4059 "No need
+    to change position side." when it already is; -4067 with an open order and -4068 with a
+    position (USD-M error codes). An order's ``positionSide`` must match the mode, -4061
+    "Order's position side does not match user's setting." (dev.binance.vision: hedge mode
+    with no positionSide or BOTH; one-way mode with LONG or SHORT)."""
+    async with running() as (sim, ex):
+        try:
+            await ex.load_markets()
+            with pytest.raises(ccxt.ExchangeError, match="-4059"):
+                await ex.set_position_mode(False)
+            with pytest.raises(ccxt.ExchangeError, match="-4061"):
+                await ex.create_order(PERP, "limit", "buy", 0.01, 30_000, {"positionSide": "LONG"})
+            order = await ex.create_order(PERP, "limit", "buy", 0.01, 30_000)
+            with pytest.raises(ccxt.ExchangeError, match="-4067"):
+                await ex.set_position_mode(True)
+            await ex.cancel_order(order["id"], PERP)
+            await _long(ex, sim)
+            with pytest.raises(ccxt.ExchangeError, match="-4068"):
+                await ex.set_position_mode(True)
+            await ex.create_order(PERP, "market", "sell", 0.01, None, {"reduceOnly": True})
+            assert (await ex.set_position_mode(True))["code"] == 200
+            assert (await ex.fetch_position_mode(PERP))["hedged"] is True
+            for params in ({}, {"positionSide": "BOTH"}):
+                with pytest.raises(ccxt.ExchangeError, match="-4061"):
+                    await ex.create_order(PERP, "limit", "buy", 0.01, 30_000, params)
+            assert (await ex.set_position_mode(False))["code"] == 200
+            assert (await ex.fetch_position_mode(PERP))["hedged"] is False
+        finally:
+            await ex.close()
+        assert sim.unhandled == []
+
+
 # ----------------------------------------------------------------------------- row 19
 async def test_every_documented_kline_interval() -> None:
     """Kline Candlestick Data, ``interval``: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w

@@ -450,3 +450,39 @@ async def test_a_stop_is_cancelled_on_the_algo_route_by_its_client_id() -> None:
         )
     finally:
         await broker.close()
+
+
+def _account_config(pos_mode: str) -> dict[str, Any]:
+    """Get account configuration (``/api/v5/account/config``), the fields of OKX's v5 example
+    answer; ``posMode``: ``long_short_mode`` (hedge) or ``net_mode`` (one-way)."""
+    row = {
+        "acctLv": "2",
+        "autoLoan": False,
+        "ctIsoMode": "automatic",
+        "greeksType": "PA",
+        "level": "Lv1",
+        "levelTmp": "",
+        "mgnIsoMode": "automatic",
+        "posMode": pos_mode,
+        "uid": "44705892343619584",
+    }
+    return {"code": "0", "data": [row], "msg": ""}
+
+
+async def test_a_long_short_mode_account_is_refused_net_mode_accepted() -> None:
+    """Get account configuration: ``posMode`` ``long_short_mode`` is OKX's hedge mode (orders
+    need ``posSide``; the position is split in two): the broker's account check refuses it with
+    a ConfigError naming the setting; ``net_mode`` passes."""
+    for pos_mode, refused in (("long_short_mode", True), ("net_mode", False)):
+        broker, okx = broker_on({"/api/v5/account/config": _account_config(pos_mode)})
+        try:
+            await broker.load_market(SYMBOL)
+            if refused:
+                with pytest.raises(ConfigError, match="hedge mode") as raised:
+                    await broker.check_account(SYMBOL)
+                assert "net_mode" in str(raised.value)
+            else:
+                await broker.check_account(SYMBOL)
+            assert ("GET", "/api/v5/account/config") in [(m, p) for m, p, _ in okx.requests]
+        finally:
+            await broker.close()

@@ -448,6 +448,25 @@ class CcxtBroker(Broker):
         return _dec(amount) * self._contract.get(symbol, Decimal(1))
 
     # ------------------------------------------------------------------------- book
+    async def check_account(self, symbol: str) -> None:
+        """Refuse an account the bot cannot trade safely, before it touches an order: in
+        hedge mode (two-sided positions) the exchange refuses every order without a position
+        side (Binance -4061, Bybit 10001) and the net position the bot hedges would be split
+        over two legs it does not read. A ``ConfigError`` (exit 2) says where to switch."""
+        sym = await self._ccxt_symbol(symbol)
+        hedged = await self._call(
+            "position mode", lambda: self.venue.hedge_mode(self.exchange, sym)
+        )
+        if hedged:
+            raise ConfigError(
+                f"{self.venue.name}: the account is in hedge mode (two-sided positions) on "
+                f"{sym}; gridhedge trades one net position per symbol: switch it to one-way "
+                f"mode ({self.venue.position_mode_setting}) and start again",
+                field="position mode",
+                value="hedge",
+                rule="the futures account must be in one-way (net) position mode",
+            )
+
     async def fetch_position(self, symbol: str) -> Position:
         """The one-way (net) position: hedge-mode legs are not the bot's and are ignored."""
         sym = await self._ccxt_symbol(symbol)

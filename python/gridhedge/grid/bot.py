@@ -186,6 +186,9 @@ class GridHedgeBot:
     async def start(self) -> None:
         """Load the market rules and the saved state; log the start."""
         self._market = await self.broker.load_market(self.symbol)
+        check_account = getattr(self.broker, "check_account", None)
+        if check_account is not None:  # an exchange account (REAL, or read for advice)
+            await check_account(self.symbol)
         self._engine = PolicyEngine(self._policy, self._market, self.config.data.history_bars)
         saved = self.state.load()
         self._policy_state.update(saved.get("policy", {}))

@@ -95,6 +95,14 @@ ERRORS: dict[str, Err] = {
     "bad_side": Err(400, -1117, "Invalid side."),
     "bad_tif": Err(400, -1115, "Invalid timeInForce."),
     "bad_recv_window": Err(400, -1131, "recvWindow must be less than 60000"),
+    # position mode (dev.binance.vision "Order's position side does not match user's setting")
+    "position_side": Err(400, -4061, "Order's position side does not match user's setting."),
+    "same_position_mode": Err(400, -4059, "No need to change position side."),
+    "mode_open_orders": Err(
+        400, -4067, "Position side cannot be changed if there exists open orders."
+    ),
+    "mode_position": Err(400, -4068, "Position side cannot be changed if there exists position."),
+    "unsupported": Err(400, -1020, "This operation is not supported."),
 }
 
 

@@ -18,7 +18,9 @@ parsers read, which retCode becomes which exception). Tests: ``tests/test_sim_by
 | execution list | ``startTime``/``endTime`` at most 7 days apart (10001), none: the last 7 days; ``limit`` <= 100; ``nextPageCursor`` pages | ``test_execution_list_seven_days_and_cursor`` |
 | other refusals | filter, margin and reduce-only failures keep the engine's rule with Bybit's codes (``RET_CODES``) | ``test_engine_refusals_carry_bybit_codes`` |
 
-Not emulated: hedge mode (``positionIdx`` 1/2), classic accounts, the spot order routes (the
+Not emulated: hedge-mode positions (a hedge-mode account, ``SimExchange.dual_side``, lists its two
+legs at size 0 and refuses ``positionIdx`` 0 with 10001; legs 1/2 are refused too), classic
+accounts, the spot order routes (the
 inventory is read from the unified wallet), Bybit's own rate-limit figures (the Binance limiter
 counts, refusals answer 10006), websocket streams.
 """
@@ -359,8 +361,12 @@ def create_order(ex: SimExchange, p: Params) -> JsonDict:
     side = {"Buy": "BUY", "Sell": "SELL"}.get(p.get("side", ""))
     if side is None:
         raise BybitError(10001, "params error: side invalid")
-    if p.get("positionIdx") not in (None, "", "0"):
+    idx = p.get("positionIdx") or "0"
+    if idx not in ("0", "1", "2") or (idx == "0") == ex.dual_side:
+        # one-way mode takes positionIdx 0, hedge mode 1 (Buy leg) or 2 (Sell leg)
         raise BybitError(10001, "params error: position idx not match position mode")
+    if idx != "0":
+        raise BybitError(10001, "params error: hedge-mode positions are not emulated")
     otype = {"Limit": "LIMIT", "Market": "MARKET"}.get(p.get("orderType", ""))
     if otype is None:
         raise BybitError(10001, "params error: orderType invalid")
@@ -565,7 +571,9 @@ def executions(ex: SimExchange, p: Params) -> JsonDict:
 
 
 def positions(ex: SimExchange, p: Params) -> JsonDict:
-    """GET /v5/position/list (one-way mode: ``positionIdx`` 0, side Buy/Sell/"")."""
+    """GET /v5/position/list: in one-way mode one row, ``positionIdx`` 0, side Buy/Sell/"";
+    in hedge mode the two legs, ``positionIdx`` 1 (Buy) and 2 (Sell), listed at size 0 (the
+    emulator holds no hedge-mode legs)."""
     cat = _category(p)
     syms = [_symbol(ex, p)] if p.get("symbol") else list(ex.books)
     rows = []
@@ -573,6 +581,11 @@ def positions(ex: SimExchange, p: Params) -> JsonDict:
         book = ex.books[sym]
         a = book.account
         mark = Decimal(repr(ex.mark_price(sym)))
+        if ex.dual_side:
+            rows.extend(
+                _hedge_leg(ex, sym, idx, side, mark) for idx, side in ((1, "Buy"), (2, "Sell"))
+            )
+            continue
         rows.append(
             {
                 "positionIdx": 0,
@@ -606,6 +619,27 @@ def positions(ex: SimExchange, p: Params) -> JsonDict:
             }
         )
     return {"category": cat, "list": rows, "nextPageCursor": ""}
+
+
+def _hedge_leg(ex: SimExchange, sym: str, idx: int, side: str, mark: Decimal) -> JsonDict:
+    """A hedge-mode leg as Get Position Info lists it with nothing held."""
+    return {
+        "positionIdx": idx,
+        "symbol": sym,
+        "side": side,
+        "size": "0",
+        "avgPrice": "0",
+        "positionValue": "0",
+        "tradeMode": 0,
+        "positionStatus": "Normal",
+        "leverage": str(ex.books[sym].leverage),
+        "markPrice": dec(mark),
+        "unrealisedPnl": "0",
+        "cumRealisedPnl": "0",
+        "createdTime": str(ex.now_ms),
+        "updatedTime": str(ex.now_ms),
+        "isReduceOnly": False,
+    }
 
 
 def wallet_balance(ex: SimExchange, p: Params) -> JsonDict:

@@ -294,6 +294,9 @@ class SimExchange:
         """(symbol, funding time ms, rate, mark) of every funding time passed."""
         self.margin_types: dict[str, str] = {}
         """Margin type per symbol (``POST /fapi/v1/marginType``); margin is computed cross."""
+        self.dual_side = False
+        """Hedge mode (``POST /fapi/v1/positionSide/dual``, account-wide on USD-M): orders must
+        then name LONG or SHORT, which the emulator does not model (it answers -1020)."""
         self.store = store
         self._dirty: set[tuple[str, int]] = set()
         self._new_trades: list[tuple[Any, ...]] = []
@@ -494,6 +497,7 @@ class SimExchange:
                 "ledger_seq": str(self._ledger_seq),
                 "account_trade_id": str(self._account_trade_id),
                 "margin_types": json.dumps(self.margin_types, sort_keys=True),
+                "dual_side": "1" if self.dual_side else "0",
             },
             books=[(s, b.leverage, b.next_trade_id) for s, b in self.books.items()],
             orders=[self.books[s].orders[oid].row() for s, oid in sorted(self._dirty)],
@@ -515,6 +519,7 @@ class SimExchange:
         self._ledger_seq = int(meta["ledger_seq"])
         self._account_trade_id = int(meta.get("account_trade_id", "1"))
         self.margin_types = dict(json.loads(meta.get("margin_types", "{}")))
+        self.dual_side = meta.get("dual_side", "0") == "1"
         for symbol, leverage, next_trade_id in store.rows(
             "books", "symbol, leverage, next_trade_id", "symbol"
         ):
@@ -688,6 +693,28 @@ class SimExchange:
         if qty > spec.max_qty:
             raise BinanceError.of("qty_max")
 
+    def _check_position_side(self, position_side: str | None) -> None:
+        """``positionSide`` against the account's position mode: BOTH (the default) in one-way
+        mode, LONG or SHORT in hedge mode, else -4061 (dev.binance.vision, "Order's position
+        side does not match user's setting", cases A-C). Hedge-mode legs are not emulated."""
+        side = (position_side or "BOTH").upper()
+        if side not in ("BOTH", "LONG", "SHORT") or (side == "BOTH") == self.dual_side:
+            raise BinanceError.of("position_side")
+        if side != "BOTH":
+            raise BinanceError.of("unsupported", "(the emulator has no hedge-mode positions)")
+
+    def set_position_mode(self, dual: bool) -> None:
+        """POST /fapi/v1/positionSide/dual (account-wide): -4059 if it is already so, -4067
+        with an open order, -4068 with a position, on any symbol."""
+        if dual == self.dual_side:
+            raise BinanceError.of("same_position_mode")
+        if self.open_orders(None):
+            raise BinanceError.of("mode_open_orders")
+        if any(b.account.position_lots != 0 for b in self.books.values()):
+            raise BinanceError.of("mode_position")
+        self.dual_side = dual
+        self.touch_meta()
+
     def place_order(self, params: Mapping[str, str], *, algo: bool = False) -> SimOrder:
         """POST /fapi/v1/order: validate as USD-M does, then fill at once as taker what
         crosses the book and rest the rest in the core FillBook."""
@@ -701,6 +728,7 @@ class SimExchange:
             raise BinanceError.of("bad_type")
         if _truthy(params.get("closePosition")):
             raise BinanceError.of("bad_param", "(closePosition is not supported; send quantity)")
+        self._check_position_side(params.get("positionSide"))
         tif = (params.get("timeInForce") or "GTC").upper()
         if otype == "LIMIT" and tif not in TIME_IN_FORCE:
             raise BinanceError.of("bad_tif")

@@ -35,10 +35,12 @@ sources: developers.binance.com/docs/derivatives/usds-margined-futures and ccxt'
 | ``allOrders`` | ``orderId=X``: the first ``limit`` from X; else the latest of the last 7 days; canceled/expired without fills hidden after 3 days, all after 90 | ``test_all_orders_from_order_id_are_the_first_from_it`` |
 | ccxt ``load_markets()`` defaults | sapi capital/config/getall and margin/allPairs answered | ``test_load_markets_with_ccxt_default_options`` |
 | leverage, margin mode, position mode, status, public trades | symbolConfig, marginType (-4046/-4047/-4048), positionSide/dual, system/status, aggTrades/trades | ``test_leverage_margin_mode_position_mode_status_and_public_trades`` |
+| position mode | ``POST positionSide/dual`` account-wide, -4059 same mode, -4067 open orders, -4068 position; an order's ``positionSide`` must match the mode, -4061 | ``test_position_mode_switch_rules_and_4061`` |
 | kline intervals | 1m ... 1w (weeks from Monday), 1M (calendar months); others -1120 | ``test_every_documented_kline_interval`` |
 | secret | read from ``GRIDHEDGE_SIM_API_SECRET`` or ``--api-secret-file``, never argv | ``test_cli_restart_on_state_with_secret_from_env`` |
 
-Not emulated: hedge mode, isolated margin accounting (``marginType`` is recorded only),
+Not emulated: hedge-mode positions (the mode is kept and enforced: an order's ``positionSide``
+must match it, -4061; LONG/SHORT legs answer -1020), isolated margin accounting (``marginType`` is recorded only),
 liquidation, PERCENT_PRICE, the 6-month limit of ``userTrades``.
 """
 
@@ -827,8 +829,17 @@ def server_time(ex: SimExchange, p: Params) -> JsonDict:
 
 
 def position_side(ex: SimExchange, p: Params) -> JsonDict:
-    """GET /fapi/v1/positionSide/dual: one-way mode (the emulator has no hedge mode)."""
-    return {"dualSidePosition": False}
+    """GET /fapi/v1/positionSide/dual: true in hedge mode, false in one-way mode."""
+    return {"dualSidePosition": ex.dual_side}
+
+
+def change_position_side(ex: SimExchange, p: Params) -> JsonDict:
+    """POST /fapi/v1/positionSide/dual with ``dualSidePosition`` "true" / "false"."""
+    value = (p.get("dualSidePosition") or "").lower()
+    if value not in ("true", "false"):
+        raise BinanceError.of("bad_param", "(dualSidePosition must be true or false)")
+    ex.set_position_mode(value == "true")
+    return {"code": 200, "msg": "success"}
 
 
 def margin_type(ex: SimExchange, p: Params) -> JsonDict:
@@ -869,7 +880,7 @@ def account_config(ex: SimExchange, p: Params) -> JsonDict:
         "canTrade": True,
         "canDeposit": True,
         "canWithdraw": True,
-        "dualSidePosition": False,
+        "dualSidePosition": ex.dual_side,
         "updateTime": 0,
         "multiAssetsMargin": False,
         "tradeGroupId": -1,
@@ -1027,6 +1038,7 @@ def _routes() -> list[Route]:
         sig("POST", "/fapi/v1/leverage", set_leverage),
         sig("POST", "/fapi/v1/marginType", margin_type),
         sig("GET", "/fapi/v1/positionSide/dual", position_side, 30),
+        sig("POST", "/fapi/v1/positionSide/dual", change_position_side),
         sig("GET", "/fapi/v1/symbolConfig", symbol_config, 5),
         sig("GET", "/fapi/v1/accountConfig", account_config, 5),
         sig("GET", "/fapi/v1/leverageBracket", leverage_bracket),

@@ -63,6 +63,8 @@ class Venue:
     cursor_keeps_window: bool = False
     """Whether the trade-history cursor is sent with the same time window (Bybit) or alone
     (Binance ``fromId``, which refuses a time range)."""
+    position_mode_setting: str = "the exchange's position mode setting"
+    """Where a trader switches the account to one-way mode (for the error that asks to)."""
 
     # ----------------------------------------------------------------- errors
     def code(self, error: BaseException) -> str | None:
@@ -177,6 +179,11 @@ class Venue:
 
     def prepare(self, exchange: Any, *, local: bool) -> None:
         """Adjust a constructed ccxt client (``local``: it talks to an emulator)."""
+
+    async def hedge_mode(self, exchange: Any, symbol: str) -> bool:
+        """Whether the account keeps two-sided (hedge-mode) positions on ``symbol`` (ccxt's
+        unified ``fetch_position_mode``); the bot trades one net position per symbol."""
+        return bool((await exchange.fetch_position_mode(symbol))["hedged"])
 
 
 def _registry() -> dict[str, Venue]:

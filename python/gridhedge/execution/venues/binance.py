@@ -47,6 +47,8 @@ class BinanceVenue(Venue):
 
 BINANCE = BinanceVenue(
     name="binance",
+    # Change Position Mode: POST /fapi/v1/positionSide/dual, account-wide
+    position_mode_setting="Position Mode: One-way, or positionSide/dual dualSidePosition=false",
     futures_id="binanceusdm",
     spot_id="binance",
     # New Order: newClientOrderId matches ^[\.A-Z\:/a-z0-9_-]{1,36}$

@@ -77,6 +77,13 @@ class BybitVenue(Venue):
         (> 0) or received (< 0); the broker counts received as +."""
         return -Decimal(str(row["info"]["execFee"]))
 
+    async def hedge_mode(self, exchange: Any, symbol: str) -> bool:
+        """Get Position Info: ``positionIdx`` 0 is one-way mode, 1 and 2 the hedge-mode Buy
+        and Sell legs (ccxt's ``hedged``); a symbol is listed even without a position. ccxt
+        has no ``fetch_position_mode`` for Bybit."""
+        rows = await exchange.fetch_positions([symbol])
+        return any(r.get("hedged") is True for r in rows if r.get("symbol") == symbol)
+
     def prepare(self, exchange: Any, *, local: bool) -> None:
         """``load_markets`` calls the private ``/v5/asset/coin/query-info`` whenever keys are
         set (ccxt ignores the ``fetchCurrencies`` option here): coin networks the bot never
@@ -86,6 +93,8 @@ class BybitVenue(Venue):
 
 BYBIT = BybitVenue(
     name="bybit",
+    # Switch Position Mode: POST /v5/position/switch-mode, per symbol or settle coin
+    position_mode_setting="Position Mode: One-Way, or /v5/position/switch-mode mode 0",
     futures_id="bybit",
     spot_id="bybit",
     # Create Order: orderLinkId at most 36 characters of numbers, letters, "-" and "_"

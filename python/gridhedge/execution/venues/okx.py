@@ -72,6 +72,8 @@ class OkxVenue(Venue):
 
 OKX = OkxVenue(
     name="okx",
+    # Set position mode: POST /api/v5/account/set-position-mode, account-wide
+    position_mode_setting="Position mode: net_mode, or account/set-position-mode",
     futures_id="okx",
     spot_id="okx",
     client_id_max=32,
