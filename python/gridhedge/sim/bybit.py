@@ -576,7 +576,7 @@ def positions(ex: SimExchange, p: Params) -> JsonDict:
     emulator holds no hedge-mode legs)."""
     cat = _category(p)
     syms = [_symbol(ex, p)] if p.get("symbol") else list(ex.books)
-    rows = []
+    rows: list[JsonDict] = []
     for sym in syms:
         book = ex.books[sym]
         a = book.account
