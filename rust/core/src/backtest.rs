@@ -473,7 +473,11 @@ pub fn kupiec_pof(n: usize, x: usize, p: f64) -> (f64, f64) {
 /// Check a run's settings against its data (shared by [`run`] and [`LegSim::new`]).
 fn check_run(cfg: &BacktestConfig, data: &Series<'_>) -> Result<()> {
     data.validate()?;
-    let n = data.timestamp.len();
+    check_settings(cfg, data.timestamp.len())
+}
+
+/// [`check_run`] on data already validated, of `n` bars.
+fn check_settings(cfg: &BacktestConfig, n: usize) -> Result<()> {
     if cfg.start >= n {
         return Err(Error::invalid(
             "start",
@@ -832,19 +836,28 @@ impl<'a> LegSim<'a> {
 
     /// The policy decides on bar `j` and the order manager's diff is applied.
     pub fn decide(&mut self, j: usize) -> Result<()> {
+        self.decide_shared(j, None)
+    }
+
+    /// [`LegSim::decide`], with `shared`: on the statistics of that engine (synced to bar `j`
+    /// and its statistics computed, see [`PolicyEngine::decide_on`]) instead of this leg's
+    /// own engine, which is then never fed (a sweep's group of legs, see [`sweep`]).
+    pub(crate) fn decide_shared(&mut self, j: usize, shared: Option<&PolicyEngine>) -> Result<()> {
         let cfg = self.cfg;
         let data = &self.data;
         let close = data.close[j];
         self.met.decisions += 1;
-        let from = (j + 1).saturating_sub(cfg.history_bars);
-        self.engine.sync(
-            &data.timestamp[from..=j],
-            &data.open[from..=j],
-            &data.high[from..=j],
-            &data.low[from..=j],
-            &data.close[from..=j],
-            &data.volume[from..=j],
-        )?;
+        if shared.is_none() {
+            let from = (j + 1).saturating_sub(cfg.history_bars);
+            self.engine.sync(
+                &data.timestamp[from..=j],
+                &data.open[from..=j],
+                &data.high[from..=j],
+                &data.low[from..=j],
+                &data.close[from..=j],
+                &data.volume[from..=j],
+            )?;
+        }
         let close_ms = data.timestamp[j] + self.bar_ms;
         let ft = data.funding_time;
         while self.rate_ptr < ft.len() && ft[self.rate_ptr] <= close_ms {
@@ -881,13 +894,20 @@ impl<'a> LegSim<'a> {
             equity: equity_f,
             high_water_mark: self.hwm_f,
         };
-        let decision = self
-            .engine
-            .decide(close, funding_rate, &book_in, &self.state, false)?;
+        let decision = match shared {
+            None => self
+                .engine
+                .decide(close, funding_rate, &book_in, &self.state, false)?,
+            Some(s) => {
+                self.engine
+                    .decide_on(s, close, funding_rate, &book_in, &self.state, false)?
+            }
+        };
         // decide just refreshed the statistics
-        self.var_fraction = self.engine.last_stats().var_fraction;
-        self.var95 = self.engine.var_fraction_at(0.95);
-        self.var99 = self.engine.var_fraction_at(0.99);
+        let stats = shared.unwrap_or(&self.engine);
+        self.var_fraction = stats.last_stats().var_fraction;
+        self.var95 = stats.var_fraction_at(0.95);
+        self.var99 = stats.var_fraction_at(0.99);
         self.state = decision.state;
         if decision.resumed {
             // a halt's cooldown ran out: the drawdown restarts from here
@@ -1295,71 +1315,5 @@ pub use plain::plain_levels;
 #[cfg(test)]
 pub(crate) mod tests;
 
-/// Run many configurations over the same data on `threads` rayon threads (0: all cores),
-/// metrics only; `done` counts finished runs (for a progress bar). Results in input order.
-pub fn sweep(
-    configs: &[BacktestConfig],
-    market: &Market,
-    data: &Series<'_>,
-    threads: usize,
-    done: &std::sync::atomic::AtomicUsize,
-) -> Result<Vec<Result<Metrics>>> {
-    Ok(sweep_excess(configs, market, data, threads, done, None)?
-        .into_iter()
-        .map(|r| r.map(|(m, _)| m))
-        .collect())
-}
-
-/// One run of [`sweep_excess`]: its metrics and, when asked for, its excess's interval.
-pub type SweptRun = (Metrics, Option<baseline::Excess>);
-
-/// [`sweep`] with, when `bootstrap = Some((resamples, seed))`, each run's excess over the
-/// static hedge and its moving-block-bootstrap interval ([`baseline::excess_bootstrap`] of
-/// its equity and static-equity series, default block; None for a run of fewer than 3 bars).
-/// The series are recorded for the bootstrap and dropped after it.
-pub fn sweep_excess(
-    configs: &[BacktestConfig],
-    market: &Market,
-    data: &Series<'_>,
-    threads: usize,
-    done: &std::sync::atomic::AtomicUsize,
-    bootstrap: Option<(usize, u64)>,
-) -> Result<Vec<Result<SweptRun>>> {
-    use rayon::prelude::*;
-    data.validate()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::numerical("threads", e.to_string()))?;
-    let record = Record {
-        events: false,
-        series: bootstrap.is_some(),
-    };
-    Ok(pool.install(|| {
-        configs
-            .par_iter()
-            .with_max_len(1)
-            .map(|cfg| {
-                let r = run(cfg, market, data, record).and_then(|r| {
-                    let excess = match bootstrap {
-                        Some((resamples, seed))
-                            if r.equity.len() >= 3 && r.static_equity.len() == r.equity.len() =>
-                        {
-                            Some(baseline::excess_bootstrap(
-                                &r.equity,
-                                &r.static_equity,
-                                0,
-                                resamples,
-                                seed,
-                            )?)
-                        }
-                        _ => None,
-                    };
-                    Ok((r.metrics, excess))
-                });
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                r
-            })
-            .collect()
-    }))
-}
+mod sweep;
+pub use sweep::{sweep, sweep_excess, sweep_with, Statistics, SweptRun};

@@ -1,0 +1,354 @@
+//! Sweeps: many configurations over the same data, metrics only, on rayon threads, with the
+//! market statistics computed once for every configuration that shares them.
+//!
+//! Configurations that differ only in what the decision reads (grid spacing, levels, band,
+//! stop, sizing, risk limits, fees, cash...) see the same window statistics at the same bars
+//! when their statistics settings agree: every policy field [`PolicyEngine`]'s statistics
+//! read (estimator, VaR confidence, method, horizon and window, support/resistance and its
+//! tolerance, the trend guard's window; any field not known to be decision-only counts),
+//! `history_bars`, and the decision bars (`start`, `cadence`: the engine ingests bars at
+//! decisions, restarts when they are more than a window apart, and tracks the lows and highs
+//! since the last one). Such a group is cut into chunks (enough for every thread to get
+//! work, at most [`CHUNK`] legs); a chunk steps its legs in lockstep from one decision to the
+//! next, and one engine computes the statistics at each decision for all of them
+//! ([`LegSim::decide_shared`]). Nothing is stored per bar for the statistics: a chunk holds
+//! one engine and its legs, whatever the number of bars.
+//!
+//! Each configuration's metrics are bit for bit those of [`run`] alone: the same engine code
+//! fed the same bars, the same decision code on the same statistics. A chunk whose shared
+//! engine fails reruns its remaining legs alone, so even the errors are the same.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustc_hash::FxHashMap;
+
+use super::{
+    add_baselines, baseline, check_settings, run, BacktestConfig, BacktestResult, LegSim, Metrics,
+    Record, Series,
+};
+use crate::error::{Error, Result};
+use crate::money::Market;
+use crate::policy::{PolicyConfig, PolicyEngine};
+
+/// One run of [`sweep_excess`]: its metrics and, when asked for, its excess's interval.
+pub type SweptRun = (Metrics, Option<baseline::Excess>);
+
+/// How a sweep gets each configuration's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistics {
+    /// Once per decision for each group of configurations sharing them (the default).
+    Shared,
+    /// Every configuration's own engine computes them (each run exactly [`run`]; the
+    /// baseline the benches compare the shared sweep against).
+    PerConfig,
+}
+
+/// Most legs a chunk steps together (a bootstrap keeps each leg's series: [`CHUNK_SERIES`]).
+pub const CHUNK: usize = 64;
+/// Most legs a chunk steps together when their per-bar series are kept.
+pub const CHUNK_SERIES: usize = 4;
+
+/// Run many configurations over the same data on `threads` rayon threads (0: all cores),
+/// metrics only; `done` counts finished runs (for a progress bar). Results in input order.
+pub fn sweep(
+    configs: &[BacktestConfig],
+    market: &Market,
+    data: &Series<'_>,
+    threads: usize,
+    done: &AtomicUsize,
+) -> Result<Vec<Result<Metrics>>> {
+    Ok(sweep_excess(configs, market, data, threads, done, None)?
+        .into_iter()
+        .map(|r| r.map(|(m, _)| m))
+        .collect())
+}
+
+/// [`sweep`] with, when `bootstrap = Some((resamples, seed))`, each run's excess over the
+/// static hedge and its moving-block-bootstrap interval ([`baseline::excess_bootstrap`] of
+/// its equity and static-equity series, default block; None for a run of fewer than 3 bars).
+/// The series are recorded for the bootstrap and dropped after it.
+pub fn sweep_excess(
+    configs: &[BacktestConfig],
+    market: &Market,
+    data: &Series<'_>,
+    threads: usize,
+    done: &AtomicUsize,
+    bootstrap: Option<(usize, u64)>,
+) -> Result<Vec<Result<SweptRun>>> {
+    sweep_with(
+        configs,
+        market,
+        data,
+        threads,
+        done,
+        bootstrap,
+        Statistics::Shared,
+    )
+}
+
+/// [`sweep_excess`] with the statistics shared or not (the same results either way).
+pub fn sweep_with(
+    configs: &[BacktestConfig],
+    market: &Market,
+    data: &Series<'_>,
+    threads: usize,
+    done: &AtomicUsize,
+    bootstrap: Option<(usize, u64)>,
+    statistics: Statistics,
+) -> Result<Vec<Result<SweptRun>>> {
+    let cap = match (statistics, bootstrap) {
+        (Statistics::PerConfig, _) => 1,
+        (Statistics::Shared, None) => CHUNK,
+        (Statistics::Shared, Some(_)) => CHUNK_SERIES,
+    };
+    sweep_chunked(configs, market, data, threads, done, bootstrap, cap)
+}
+
+/// The sweep with chunks of at most `cap` legs (1: every configuration alone).
+pub(crate) fn sweep_chunked(
+    configs: &[BacktestConfig],
+    market: &Market,
+    data: &Series<'_>,
+    threads: usize,
+    done: &AtomicUsize,
+    bootstrap: Option<(usize, u64)>,
+    cap: usize,
+) -> Result<Vec<Result<SweptRun>>> {
+    use rayon::prelude::*;
+    data.validate()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::numerical("threads", e.to_string()))?;
+    let record = Record {
+        events: false,
+        series: bootstrap.is_some(),
+    };
+    let chunks = chunks(configs, pool.current_num_threads(), cap);
+    let job = Job {
+        configs,
+        market,
+        data,
+        record,
+        bootstrap,
+        done,
+    };
+    let parts: Vec<Vec<(usize, Result<SweptRun>)>> = pool.install(|| {
+        chunks
+            .par_iter()
+            .with_max_len(1)
+            .map(|c| job.chunk(c))
+            .collect()
+    });
+    let mut out: Vec<Option<Result<SweptRun>>> = (0..configs.len()).map(|_| None).collect();
+    for (i, r) in parts.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.ok_or_else(|| Error::numerical("sweep", "a configuration was not run")))
+        .collect()
+}
+
+/// The configurations' indexes cut into chunks of the same statistics (in input order
+/// within a group; a plain grid alone): `ceil(group / threads)` legs a chunk, so every
+/// thread gets work even when all share one group, at most `cap`.
+pub(crate) fn chunks(configs: &[BacktestConfig], threads: usize, cap: usize) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut at: FxHashMap<String, usize> = FxHashMap::default();
+    for (i, cfg) in configs.iter().enumerate() {
+        match statistics_key(cfg) {
+            Some(key) if cap > 1 => {
+                let g = *at.entry(key).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push(i);
+            }
+            _ => groups.push(vec![i]),
+        }
+    }
+    let threads = threads.max(1);
+    let mut out = Vec::new();
+    for g in groups {
+        let size = g.len().div_ceil(threads).clamp(1, cap.max(1));
+        out.extend(g.chunks(size).map(<[usize]>::to_vec));
+    }
+    out
+}
+
+/// What a configuration's statistics depend on (None: the plain grid has none): its policy
+/// with the decision-only fields set to fixed values (a field not listed here, e.g. one added
+/// later, stays in the key), `history_bars`, `start` and `cadence`.
+pub(crate) fn statistics_key(cfg: &BacktestConfig) -> Option<String> {
+    if cfg.plain_grid {
+        return None;
+    }
+    let p = &cfg.policy;
+    let statistics_only = PolicyConfig {
+        grid_spacing_pct: 0.0,
+        num_levels: 0,
+        min_price_distance: 0.0,
+        grid_mode: crate::grid::GridMode::Geometric,
+        dynamic_spacing: false,
+        volatility_multiplier: 0.0,
+        spacing_horizon_bars: 0,
+        recenter_threshold_pct: 0.0,
+        max_position_size: 0.0,
+        max_drawdown: 0.0,
+        stop_loss_pct: 0.0,
+        var_limit: 0.0,
+        var_shrink_ratio: 0.0,
+        sizing_vol_target_pct: 0.0,
+        sizing_var_share: 0.0,
+        stop_scale_min: 0.0,
+        stop_scale_max: 0.0,
+        max_volume_share: 0.0,
+        max_active_orders: 0,
+        hedge_ratio: 0.0,
+        hedge_ratio_min: 0.0,
+        hedge_ratio_max: 0.0,
+        funding_tilt: false,
+        funding_sensitivity: 0.0,
+        halt_hedge_ratio: 0.0,
+        halt_cooldown: 0,
+        stop_cooldown: 0,
+        review_hedge_ratio: None,
+        trend_guard_pct: 0.0,
+        ..p.clone()
+    };
+    Some(format!(
+        "{statistics_only:?} history_bars={} start={} cadence={}",
+        cfg.history_bars, cfg.start, cfg.cadence
+    ))
+}
+
+/// What every chunk of one sweep shares.
+struct Job<'s, 'd> {
+    configs: &'s [BacktestConfig],
+    market: &'s Market,
+    data: &'s Series<'d>,
+    record: Record,
+    bootstrap: Option<(usize, u64)>,
+    done: &'s AtomicUsize,
+}
+
+impl Job<'_, '_> {
+    /// Configuration `i` run alone ([`run`]).
+    fn alone(&self, i: usize) -> (usize, Result<SweptRun>) {
+        let r =
+            run(&self.configs[i], self.market, self.data, self.record).and_then(|r| self.swept(r));
+        self.done.fetch_add(1, Ordering::Relaxed);
+        (i, r)
+    }
+
+    /// A finished run's metrics and, with the bootstrap, its excess's interval.
+    fn swept(&self, r: BacktestResult) -> Result<SweptRun> {
+        let excess = match self.bootstrap {
+            Some((resamples, seed))
+                if r.equity.len() >= 3 && r.static_equity.len() == r.equity.len() =>
+            {
+                Some(baseline::excess_bootstrap(
+                    &r.equity,
+                    &r.static_equity,
+                    0,
+                    resamples,
+                    seed,
+                )?)
+            }
+            _ => None,
+        };
+        Ok((r.metrics, excess))
+    }
+
+    /// A failed leg's result.
+    fn failed(&self, i: usize, e: Error) -> (usize, Result<SweptRun>) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        (i, Err(e))
+    }
+
+    /// The configurations `idx` (one statistics key) stepped together on one engine's
+    /// statistics; results as `(index, result)`.
+    fn chunk(&self, idx: &[usize]) -> Vec<(usize, Result<SweptRun>)> {
+        if idx.len() == 1 {
+            return vec![self.alone(idx[0])];
+        }
+        let (configs, data) = (self.configs, self.data);
+        let n = data.timestamp.len();
+        let mut out = Vec::with_capacity(idx.len());
+        let mut legs: Vec<(usize, LegSim<'_>)> = Vec::with_capacity(idx.len());
+        for &i in idx {
+            let cfg = &configs[i];
+            // `run` without its per-run data validation (the sweep validated the data)
+            match check_settings(cfg, n)
+                .and_then(|()| LegSim::checked(cfg, self.market, data, self.record))
+            {
+                Ok(leg) => legs.push((i, leg)),
+                Err(e) => out.push(self.failed(i, e)),
+            }
+        }
+        let Some((_, first)) = legs.first() else {
+            return out;
+        };
+        let cfg = first.cfg;
+        let (history, start) = (cfg.history_bars, cfg.start);
+        let Ok(mut shared) = PolicyEngine::new(cfg.policy.clone(), self.market.clone(), history)
+        else {
+            out.extend(legs.into_iter().map(|(i, _)| self.alone(i)));
+            return out;
+        };
+        let mut j = start;
+        while j < n && !legs.is_empty() {
+            // the legs share the decision bars: step them from this decision to the next
+            let next = (j + 1..n).find(|&k| legs[0].1.decides_at(k)).unwrap_or(n);
+            let from = (j + 1).saturating_sub(history);
+            let ready = shared
+                .sync(
+                    &data.timestamp[from..=j],
+                    &data.open[from..=j],
+                    &data.high[from..=j],
+                    &data.low[from..=j],
+                    &data.close[from..=j],
+                    &data.volume[from..=j],
+                )
+                .and_then(|_| shared.stats().map(drop));
+            if ready.is_err() {
+                // rerun the remaining legs alone: the same results, errors included
+                out.extend(legs.drain(..).map(|(i, _)| self.alone(i)));
+                break;
+            }
+            legs.retain_mut(|(i, leg)| {
+                let stepped = (j..next).try_for_each(|b| {
+                    if b > start {
+                        leg.on_bar(b)?;
+                    }
+                    if b == j {
+                        leg.decide_shared(b, Some(&shared))?;
+                    }
+                    leg.mark(b);
+                    Ok::<(), Error>(())
+                });
+                match stepped {
+                    Ok(()) => true,
+                    Err(e) => {
+                        out.push(self.failed(*i, e));
+                        false
+                    }
+                }
+            });
+            shared.end_shared_decision();
+            j = next;
+        }
+        for (i, leg) in legs {
+            let cfg = &configs[i];
+            let mut r = leg.finish();
+            let r = add_baselines(&mut r, cfg, self.market, data, self.record.series)
+                .and_then(|()| self.swept(r));
+            self.done.fetch_add(1, Ordering::Relaxed);
+            out.push((i, r));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
