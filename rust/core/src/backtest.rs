@@ -612,11 +612,11 @@ pub struct LegSim<'a> {
     hedge_sum: f64,
     prev_equity: f64,
     prev_net_exposure: f64,
-    /// VaR fractions at 95% and 99% from the latest decision, and each bar's exceptions.
+    /// VaR fractions at 95% and 99% from the latest decision, and the bars' exceptions tallied.
     var95: f64,
     var99: f64,
-    exc95: Vec<bool>,
-    exc99: Vec<bool>,
+    exc95: crate::var_backtest::ExceptionTally,
+    exc99: crate::var_backtest::ExceptionTally,
     /// Lowest equity marked.
     min_equity: f64,
     /// Inventory drift: the futures position (base units) held from one close to the next
@@ -715,8 +715,8 @@ impl<'a> LegSim<'a> {
             prev_net_exposure: 0.0,
             var95: 0.0,
             var99: 0.0,
-            exc95: Vec::with_capacity(n - cfg.start),
-            exc99: Vec::with_capacity(n - cfg.start),
+            exc95: crate::var_backtest::ExceptionTally::default(),
+            exc99: crate::var_backtest::ExceptionTally::default(),
             min_equity: f64::INFINITY,
             drift: 0.0,
             prev_position: 0.0,
@@ -1142,19 +1142,19 @@ impl<'a> LegSim<'a> {
                 &mut met.conditional_coverage_p_99,
             ),
         ] {
-            *x = exc.iter().filter(|&&e| e).count();
+            *x = exc.n_exceptions as usize;
             let p = |t: Result<crate::var_backtest::LrTest>| t.map_or(f64::NAN, |t| t.p_value);
             *pk = p(crate::var_backtest::kupiec_pof(
-                exc.len() as u64,
-                *x as u64,
+                exc.n_obs,
+                exc.n_exceptions,
                 c,
             ));
-            *pc = if exc.is_empty() {
+            *pc = if exc.n_obs == 0 {
                 f64::NAN
             } else {
-                p(crate::var_backtest::christoffersen_independence(exc))
+                p(exc.independence())
             };
-            *pcc = p(crate::var_backtest::conditional_coverage(exc, c));
+            *pcc = p(exc.conditional_coverage(c));
         }
         met.funding_pnl = to_f64(account.funding());
         met.fees = to_f64(account.fees());

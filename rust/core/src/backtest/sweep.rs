@@ -282,7 +282,11 @@ impl Job<'_, '_> {
             match check_settings(cfg, n)
                 .and_then(|()| LegSim::checked(cfg, self.market, data, self.record))
             {
-                Ok(leg) => legs.push((i, leg)),
+                Ok(mut leg) => {
+                    // the leg decides on the chunk's statistics: its own windows stay empty
+                    leg.engine.release();
+                    legs.push((i, leg));
+                }
                 Err(e) => out.push(self.failed(i, e)),
             }
         }

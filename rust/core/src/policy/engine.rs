@@ -180,6 +180,17 @@ impl PolicyEngine {
         self.sr_dirty = true;
     }
 
+    /// Forget every bar and give the windows' memory back: an engine that only decides on
+    /// another's statistics ([`PolicyEngine::decide_on`]) needs none (fed again, they regrow).
+    pub fn release(&mut self) {
+        self.reset();
+        self.bars.shrink_to_fit();
+        self.returns.shrink_to_fit();
+        self.losses.shrink_to_fit();
+        self.pivots.shrink_to_fit();
+        self.fhs.release();
+    }
+
     /// Feed one complete bar (open time in ms, OHLCV): prices finite and > 0, volume >= 0.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
