@@ -87,8 +87,10 @@ impl Series<'_> {
         if ts.len() < 2 {
             return 3_600_000;
         }
-        if ts.len() == 2 {
-            return ts[1] - ts[0];
+        let first = ts[1] - ts[0];
+        if ts.windows(2).all(|w| w[1] - w[0] == first) {
+            // evenly spaced (the usual case): the median without sorting a copy
+            return first;
         }
         let mut steps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
         let mid = (steps.len() - 1) / 2;
