@@ -55,18 +55,24 @@ def metric_columns(out: dict[str, Any]) -> dict[str, np.ndarray]:
     groups=st.lists(statistics, min_size=1, max_size=3),
     picks=st.lists(st.tuples(st.integers(0, 2), decision), min_size=2, max_size=8),
     threads=st.sampled_from([1, 2]),
+    bootstrap=st.sampled_from([None, 200]),
 )
 def test_a_shared_sweep_is_each_spec_run_alone(
-    groups: list[dict[str, Any]], picks: list[tuple[int, dict[str, Any]]], threads: int
+    groups: list[dict[str, Any]],
+    picks: list[tuple[int, dict[str, Any]]],
+    threads: int,
+    bootstrap: int | None,
 ) -> None:
     specs = [
         spec_for(with_overrides(BASE, {**groups[g % len(groups)], **d}), CANDLES) for g, d in picks
     ]
-    shared = _core.sweep(specs, MARKET, *DATA, threads=threads)
-    alone = _core.sweep(specs, MARKET, *DATA, threads=threads, share_statistics=False)
+    boot = {"bootstrap_resamples": bootstrap, "seed": 3}
+    shared = _core.sweep(specs, MARKET, *DATA, threads=threads, **boot)
+    alone = _core.sweep(specs, MARKET, *DATA, threads=threads, share_statistics=False, **boot)
     assert shared["error"] == alone["error"]
     cols, ref = metric_columns(shared), metric_columns(alone)
     assert len(cols) > 40
+    assert bootstrap is None or "excess_ci_low" in cols
     assert cols.keys() == ref.keys()
     for k in cols:
         assert np.array_equal(cols[k], ref[k], equal_nan=cols[k].dtype.kind == "f"), k

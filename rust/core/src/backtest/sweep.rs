@@ -12,7 +12,9 @@
 //! work, at most [`CHUNK`] legs); a chunk steps its legs in lockstep from one decision to the
 //! next, and one engine computes the statistics at each decision for all of them
 //! ([`LegSim::decide_shared`]). Nothing is stored per bar for the statistics: a chunk holds
-//! one engine and its legs, whatever the number of bars.
+//! one engine and its legs (about 8 KB each), whatever the number of bars. With the
+//! bootstrap a leg keeps only its equity per bar (the one series the bootstrap reads; the
+//! chunk is cut so these stay under [`CHUNK_EQUITY_BYTES`]).
 //!
 //! Each configuration's metrics are bit for bit those of [`run`] alone: the same engine code
 //! fed the same bars, the same decision code on the same statistics. A chunk whose shared
@@ -30,6 +32,12 @@ use crate::error::{Error, Result};
 use crate::money::Market;
 use crate::policy::{PolicyConfig, PolicyEngine};
 
+/// What a shared sweep's legs record themselves: nothing (the chunk keeps their equity).
+const LEAN: Record = Record {
+    events: false,
+    series: false,
+};
+
 /// One run of [`sweep_excess`]: its metrics and, when asked for, its excess's interval.
 pub type SweptRun = (Metrics, Option<baseline::Excess>);
 
@@ -43,12 +51,13 @@ pub enum Statistics {
     PerConfig,
 }
 
-/// Most legs a chunk steps together (a bootstrap keeps each leg's series: [`CHUNK_SERIES`]).
+/// Most legs a chunk steps together (with the bootstrap, also [`CHUNK_EQUITY_BYTES`]).
 /// A leg without series holds about 8 KB (full policy), so 256 legs on each of 2 threads
 /// add about 4 MB, and the statistics cost 1/256 of a lone run's per leg.
 pub const CHUNK: usize = 256;
-/// Most legs a chunk steps together when their per-bar series are kept.
-pub const CHUNK_SERIES: usize = 4;
+/// With the bootstrap a chunk keeps each leg's equity per bar (8 bytes a bar, the only
+/// series the bootstrap reads): at most this many bytes of them (at least one leg).
+pub const CHUNK_EQUITY_BYTES: usize = 32 << 20;
 
 /// Run many configurations over the same data on `threads` rayon threads (0: all cores),
 /// metrics only; `done` counts finished runs (for a progress bar). Results in input order.
@@ -101,7 +110,9 @@ pub fn sweep_with(
     let cap = match (statistics, bootstrap) {
         (Statistics::PerConfig, _) => 1,
         (Statistics::Shared, None) => CHUNK,
-        (Statistics::Shared, Some(_)) => CHUNK_SERIES,
+        (Statistics::Shared, Some(_)) => {
+            (CHUNK_EQUITY_BYTES / (8 * data.timestamp.len().max(1))).clamp(1, CHUNK)
+        }
     };
     sweep_chunked(configs, market, data, threads, done, bootstrap, cap)
 }
@@ -277,29 +288,35 @@ impl Job<'_, '_> {
         let (configs, data) = (self.configs, self.data);
         let n = data.timestamp.len();
         let mut out = Vec::with_capacity(idx.len());
-        let mut legs: Vec<(usize, LegSim<'_>)> = Vec::with_capacity(idx.len());
+        // each leg with its equity per bar when the bootstrap needs it (nothing else recorded)
+        let keep = self.record.series;
+        let mut legs: Vec<(usize, LegSim<'_>, Vec<f64>)> = Vec::with_capacity(idx.len());
         for &i in idx {
             let cfg = &configs[i];
             // `run` without its per-run data validation (the sweep validated the data)
             match check_settings(cfg, n)
-                .and_then(|()| LegSim::checked(cfg, self.market, data, self.record))
+                .and_then(|()| LegSim::checked(cfg, self.market, data, LEAN))
             {
                 Ok(mut leg) => {
                     // the leg decides on the chunk's statistics: its own windows stay empty
                     leg.engine.release();
-                    legs.push((i, leg));
+                    legs.push((
+                        i,
+                        leg,
+                        Vec::with_capacity(if keep { n - cfg.start } else { 0 }),
+                    ));
                 }
                 Err(e) => out.push(self.failed(i, e)),
             }
         }
-        let Some((_, first)) = legs.first() else {
+        let Some((_, first, _)) = legs.first() else {
             return out;
         };
         let cfg = first.cfg;
         let (history, start) = (cfg.history_bars, cfg.start);
         let Ok(mut shared) = PolicyEngine::new(cfg.policy.clone(), self.market.clone(), history)
         else {
-            out.extend(legs.into_iter().map(|(i, _)| self.alone(i)));
+            out.extend(legs.into_iter().map(|(i, ..)| self.alone(i)));
             return out;
         };
         let mut j = start;
@@ -319,10 +336,10 @@ impl Job<'_, '_> {
                 .and_then(|_| shared.stats().map(drop));
             if ready.is_err() {
                 // rerun the remaining legs alone: the same results, errors included
-                out.extend(legs.drain(..).map(|(i, _)| self.alone(i)));
+                out.extend(legs.drain(..).map(|(i, ..)| self.alone(i)));
                 break;
             }
-            legs.retain_mut(|(i, leg)| {
+            legs.retain_mut(|(i, leg, equity)| {
                 let stepped = (j..next).try_for_each(|b| {
                     if b > start {
                         leg.on_bar(b)?;
@@ -330,7 +347,10 @@ impl Job<'_, '_> {
                     if b == j {
                         leg.decide_shared(b, Some(&shared))?;
                     }
-                    leg.mark(b);
+                    let e = leg.mark(b);
+                    if keep {
+                        equity.push(e);
+                    }
                     Ok::<(), Error>(())
                 });
                 match stepped {
@@ -344,11 +364,13 @@ impl Job<'_, '_> {
             shared.end_shared_decision();
             j = next;
         }
-        for (i, leg) in legs {
+        for (i, leg, equity) in legs {
             let cfg = &configs[i];
             let mut r = leg.finish();
-            let r = add_baselines(&mut r, cfg, self.market, data, self.record.series)
-                .and_then(|()| self.swept(r));
+            // the equity a recorded run keeps: what `mark` returned on each bar
+            r.equity = equity;
+            let r =
+                add_baselines(&mut r, cfg, self.market, data, keep).and_then(|()| self.swept(r));
             self.done.fetch_add(1, Ordering::Relaxed);
             out.push((i, r));
         }

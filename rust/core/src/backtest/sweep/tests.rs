@@ -124,7 +124,7 @@ proptest! {
     #[test]
     fn a_shared_sweep_is_each_config_run_alone(
         seed in any::<u64>(), bars in 300usize..700, count in 2usize..14, groups in 1usize..4,
-        cap in 1usize..7, threads in 1usize..3, poison in 0u8..4,
+        cap in 1usize..7, threads in 1usize..3, poison in 0u8..4, boot in any::<bool>(),
     ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut d = walk(seed, bars);
@@ -143,12 +143,20 @@ proptest! {
         }
         let data = series(&d);
         let done = AtomicUsize::new(0);
-        let swept = sweep_chunked(&configs, &market(), &data, threads, &done, None, cap)
+        let bootstrap = boot.then_some((100, seed));
+        let swept = sweep_chunked(&configs, &market(), &data, threads, &done, bootstrap, cap)
             .expect("sweep");
         prop_assert_eq!(done.into_inner(), count);
         for (cfg, got) in configs.iter().zip(&swept) {
-            let alone = run(cfg, &market(), &data, Record { events: false, series: false })
-                .map(|r| (r.metrics, None));
+            let alone = run(cfg, &market(), &data, Record { events: false, series: boot })
+                .and_then(|r| {
+                    let excess = if boot && r.equity.len() >= 3 {
+                        Some(baseline::excess_bootstrap(&r.equity, &r.static_equity, 0, 100, seed)?)
+                    } else {
+                        None
+                    };
+                    Ok((r.metrics, excess))
+                });
             prop_assert_eq!(metrics_of(got), metrics_of(&alone));
         }
     }
