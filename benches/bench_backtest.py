@@ -21,6 +21,7 @@
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
     python benches/bench_backtest.py --quick    # CI size (< 40 s)
+    python benches/bench_backtest.py --sweeps-only [--quick]  # the full-policy sweeps alone
 """
 
 from __future__ import annotations
@@ -341,10 +342,10 @@ for share in (False, True):
 def sweep_rates(
     specs: list[Any], market: Any, data: Any, bars: int, repeat: int
 ) -> dict[tuple[int, bool], tuple[float, float]]:
-    """Config-bars per second (best wall time) and the CPU seconds of that call, for 1 and 2
-    threads, per-spec statistics (share_statistics=False: the baseline) and shared, the four
-    alternating in each round so a shared machine's load hits them alike. The two give the
-    same metrics (checked)."""
+    """Config-bars per second of wall time (the best call) and per CPU-second of that call
+    (steadier on a shared machine), for 1 and 2 threads, per-spec statistics
+    (share_statistics=False: the baseline) and shared, the four alternating in each round so
+    a shared machine's load hits them alike. The two give the same metrics (checked)."""
     best: dict[tuple[int, bool], tuple[float, float]] = {}
     outs: dict[bool, Any] = {}
     for _ in range(repeat):
@@ -361,7 +362,7 @@ def sweep_rates(
         x, y = np.asarray(a[k]), np.asarray(b[k])
         if not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
             raise SystemExit(f"the shared sweep differs from the per-spec sweep in {k}")
-    return {k: (len(specs) * bars / w, c) for k, (w, c) in best.items()}
+    return {k: (len(specs) * bars / w, len(specs) * bars / c) for k, (w, c) in best.items()}
 
 
 def print_sweep_rates(label: str, rates: dict[tuple[int, bool], tuple[float, float]]) -> None:
@@ -369,8 +370,8 @@ def print_sweep_rates(label: str, rates: dict[tuple[int, bool], tuple[float, flo
         (before, cb), (after, ca) = rates[(threads, False)], rates[(threads, True)]
         print(
             f"  {label}, {threads} thread{'s' * (threads > 1)}: per-spec statistics "
-            f"{before:.3g} config-bars/s, shared {after:.3g} -> {after / before:.2f}x "
-            f"(CPU s of the best calls {cb:.2f} vs {ca:.2f})"
+            f"{before:.3g} config-bars/s, shared {after:.3g} -> {after / before:.2f}x; per "
+            f"CPU-second {cb:.3g} vs {ca:.3g} -> {ca / cb:.2f}x"
         )
     for share in (False, True):
         one, two = rates[(1, share)][0], rates[(2, share)][0]
@@ -553,16 +554,49 @@ def sweep_specs(base: dict[str, Any], candles: Any, n: int) -> list[Any]:
     ]
 
 
+def main_sweeps(quick: bool) -> None:
+    """The full policy's sweeps (issue 18, item 4): config-bars/s with the statistics shared
+    against per-spec statistics (the named baseline) on 1 and 2 threads, and the peak RSS of
+    a 10,000-config sweep (1,000 in quick mode) both ways."""
+    sweep_bars = 10_000 if quick else 100_000
+    n_full_sweep = 16 if quick else 32
+    n_rss = 1_000 if quick else 10_000
+    rss_bars = 1_000 if quick else 2_000  # a sweep's memory grows with the chunks, not bars
+    market = default_market("BTCUSDT")
+    load = os.getloadavg()[0]
+    sc = candles_for(sweep_bars)
+    sa = arrays(sc)
+    print(
+        f"full-policy sweeps, {n_full_sweep} configs (grid spacing varied) x {sweep_bars} bars, "
+        "config-bars/s (best of 3, alternating), per-spec statistics (the baseline: each config "
+        "its own engine) vs shared (issue 18 item 4: once per decision for a chunk of configs):"
+    )
+    specs = sweep_specs(FULL, sc, n_full_sweep)
+    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, 3))
+    hourly = sweep_specs(with_overrides(FULL, {"rebalance_interval": "3600"}), sc, n_full_sweep)
+    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, 3))
+    print(
+        f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
+        "2 threads below 2x with CPU time near the 1-thread call's means the other processes "
+        "held the second CPU)"
+    )
+    per_spec_mb, shared_mb = rss_of_sweep(n_rss, rss_bars)
+    print(
+        f"peak RSS of a {n_rss}-config full-policy sweep x {rss_bars} bars on 2 threads, beyond "
+        f"the input: per-spec statistics {per_spec_mb:.1f} MB, shared {shared_mb:.1f} MB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sweeps-only", action="store_true", help="only the full-policy sweeps")
     args = ap.parse_args()
+    if args.sweeps_only:
+        main_sweeps(args.quick)
+        return
     bars = 50_000 if args.quick else 525_600
-    sweep_bars = 10_000 if args.quick else 100_000
     n_sweep = 100 if args.quick else 1_000
-    n_full_sweep = 16 if args.quick else 32
-    n_rss = 1_000 if args.quick else 10_000
-    rss_bars = 1_000 if args.quick else 2_000  # a sweep's memory grows with the chunks, not bars
     market = default_market("BTCUSDT")
     c = candles_for(bars)
     a = arrays(c)
@@ -646,8 +680,7 @@ def main() -> None:
         f"{t_plain / t_simple:.2f}x"
     )
 
-    # --- sweeps: 1 vs 2 threads (the machine may be shared: see the note printed) ---
-    load = os.getloadavg()[0]
+    # --- sweeps: 1 vs 2 threads (the machine may be shared: see the notes printed) ---
     n_plain = n_sweep
     pspecs = [
         spec_for(with_overrides(PLAIN, {"grid_spacing_pct": f"{s:.6f}"}), c, plain_grid=True)
@@ -666,27 +699,7 @@ def main() -> None:
         f"{busy2 / busy1:.2f}x on this machine now; CPU time {cpu1:.2f} s vs {cpu2:.2f} s -> "
         f"efficiency per CPU received {cpu1 / cpu2:.2f} (1.0: nothing serialises or contends)"
     )
-    sc = c.slice(0, sweep_bars) if sweep_bars < bars else c
-    sa = arrays(sc)
-    print(
-        f"full-policy sweeps, {n_full_sweep} configs (grid spacing varied) x {sweep_bars} bars, "
-        "config-bars/s (best of 3, alternating), per-spec statistics (the baseline: each config "
-        "its own engine) vs shared (issue 18 item 4: once per decision for a chunk of configs):"
-    )
-    specs = sweep_specs(FULL, sc, n_full_sweep)
-    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, 3))
-    hourly = sweep_specs(with_overrides(FULL, {"rebalance_interval": "3600"}), sc, n_full_sweep)
-    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, 3))
-    print(
-        f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
-        "2 threads below 2x with CPU time near the 1-thread call's means the other processes "
-        "held the second CPU)"
-    )
-    per_spec_mb, shared_mb = rss_of_sweep(n_rss, rss_bars)
-    print(
-        f"peak RSS of a {n_rss}-config full-policy sweep x {rss_bars} bars on 2 threads, beyond "
-        f"the input: per-spec statistics {per_spec_mb:.1f} MB, shared {shared_mb:.1f} MB"
-    )
+    main_sweeps(args.quick)
     _ = resource
 
 
