@@ -60,7 +60,8 @@ pub const CHUNK: usize = 256;
 pub const CHUNK_EQUITY_BYTES: usize = 32 << 20;
 
 /// Run many configurations over the same data on `threads` rayon threads (0: all cores),
-/// metrics only; `done` counts finished runs (for a progress bar). Results in input order.
+/// metrics only; `done` counts finished runs (for a progress bar; runs stepped together count
+/// as their share of the bars while they run). Results in input order.
 pub fn sweep(
     configs: &[BacktestConfig],
     market: &Market,
@@ -250,7 +251,6 @@ impl Job<'_, '_> {
     fn alone(&self, i: usize) -> (usize, Result<SweptRun>) {
         let r =
             run(&self.configs[i], self.market, self.data, self.record).and_then(|r| self.swept(r));
-        self.done.fetch_add(1, Ordering::Relaxed);
         (i, r)
     }
 
@@ -273,18 +273,23 @@ impl Job<'_, '_> {
         Ok((r.metrics, excess))
     }
 
-    /// A failed leg's result.
-    fn failed(&self, i: usize, e: Error) -> (usize, Result<SweptRun>) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-        (i, Err(e))
+    /// The configurations `idx` (one statistics key) stepped together on one engine's
+    /// statistics; results as `(index, result)`. `done` moves on by the chunk's runs' worth
+    /// of bars stepped (its legs advance together, so none finishes before the last bar),
+    /// reaching `idx.len()` more when the chunk is through.
+    fn chunk(&self, idx: &[usize]) -> Vec<(usize, Result<SweptRun>)> {
+        let mut credited = 0;
+        let out = if idx.len() == 1 {
+            vec![self.alone(idx[0])]
+        } else {
+            self.lockstep(idx, &mut credited)
+        };
+        self.done.fetch_add(idx.len() - credited, Ordering::Relaxed);
+        out
     }
 
-    /// The configurations `idx` (one statistics key) stepped together on one engine's
-    /// statistics; results as `(index, result)`.
-    fn chunk(&self, idx: &[usize]) -> Vec<(usize, Result<SweptRun>)> {
-        if idx.len() == 1 {
-            return vec![self.alone(idx[0])];
-        }
+    /// [`Job::chunk`] of two or more legs; `credited`: the runs' worth added to `done`.
+    fn lockstep(&self, idx: &[usize], credited: &mut usize) -> Vec<(usize, Result<SweptRun>)> {
         let (configs, data) = (self.configs, self.data);
         let n = data.timestamp.len();
         let mut out = Vec::with_capacity(idx.len());
@@ -306,7 +311,7 @@ impl Job<'_, '_> {
                         Vec::with_capacity(if keep { n - cfg.start } else { 0 }),
                     ));
                 }
-                Err(e) => out.push(self.failed(i, e)),
+                Err(e) => out.push((i, Err(e))),
             }
         }
         let Some((_, first, _)) = legs.first() else {
@@ -356,12 +361,18 @@ impl Job<'_, '_> {
                 match stepped {
                     Ok(()) => true,
                     Err(e) => {
-                        out.push(self.failed(*i, e));
+                        out.push((*i, Err(e)));
                         false
                     }
                 }
             });
             shared.end_shared_decision();
+            // progress: the share of the bars stepped, short of the chunk's end
+            let worth = (idx.len() * (next - start) / (n - start)).min(idx.len() - 1);
+            if worth > *credited {
+                self.done.fetch_add(worth - *credited, Ordering::Relaxed);
+                *credited = worth;
+            }
             j = next;
         }
         for (i, leg, equity) in legs {
@@ -371,7 +382,6 @@ impl Job<'_, '_> {
             r.equity = equity;
             let r =
                 add_baselines(&mut r, cfg, self.market, data, keep).and_then(|()| self.swept(r));
-            self.done.fetch_add(1, Ordering::Relaxed);
             out.push((i, r));
         }
         out
