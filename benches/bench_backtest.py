@@ -11,7 +11,7 @@
   config-bars/s with the statistics shared (issue 18, item 4) against each config computing
   its own (`share_statistics=False`, the named baseline) in the same run, deciding every bar
   and every 60 bars;
-- peak RSS of a 10,000-config full-policy sweep (1,000 in quick mode), both ways;
+- peak RSS of a 10,000-config full-policy sweep (500 in quick mode), both ways;
 - the user's path (issue 18, item 1): `run_backtest()` with its default recording next to the
   metrics-only engine call on the same bars (alternating, best of each), and the memory a
   recorded run adds per bar at its peak (RSS high-water mark in a fresh process; the frames
@@ -557,24 +557,26 @@ def sweep_specs(base: dict[str, Any], candles: Any, n: int) -> list[Any]:
 def main_sweeps(quick: bool) -> None:
     """The full policy's sweeps (issue 18, item 4): config-bars/s with the statistics shared
     against per-spec statistics (the named baseline) on 1 and 2 threads, and the peak RSS of
-    a 10,000-config sweep (1,000 in quick mode) both ways."""
+    a 10,000-config sweep (500 in quick mode) both ways."""
     sweep_bars = 10_000 if quick else 100_000
     n_full_sweep = 16 if quick else 32
-    n_rss = 1_000 if quick else 10_000
+    n_rss = 500 if quick else 10_000
     rss_bars = 1_000 if quick else 2_000  # a sweep's memory grows with the chunks, not bars
+    repeat = 2 if quick else 3
     market = default_market("BTCUSDT")
     load = os.getloadavg()[0]
     sc = candles_for(sweep_bars)
     sa = arrays(sc)
     print(
         f"full-policy sweeps, {n_full_sweep} configs (grid spacing varied) x {sweep_bars} bars, "
-        "config-bars/s (best of 3, alternating), per-spec statistics (the baseline: each config "
-        "its own engine) vs shared (issue 18 item 4: once per decision for a chunk of configs):"
+        f"config-bars/s (best of {repeat}, alternating), per-spec statistics (the baseline: "
+        "each config its own engine) vs shared (issue 18 item 4: once per decision for a chunk "
+        "of configs):"
     )
     specs = sweep_specs(FULL, sc, n_full_sweep)
-    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, 3))
+    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, repeat))
     hourly = sweep_specs(with_overrides(FULL, {"rebalance_interval": "3600"}), sc, n_full_sweep)
-    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, 3))
+    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, repeat))
     print(
         f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
         "2 threads below 2x with CPU time near the 1-thread call's means the other processes "
