@@ -539,20 +539,41 @@ pub(crate) fn add_baselines(
     data: &Series<'_>,
     keep_series: bool,
 ) -> Result<()> {
+    let (u, s) = baselines(cfg, market, data, keep_series)?;
+    set_baselines(out, u, s);
+    Ok(())
+}
+
+/// The static hedge's settings of a run.
+pub(crate) fn static_hedge_of(cfg: &BacktestConfig) -> baseline::StaticHedge {
+    baseline::StaticHedge {
+        start: cfg.start,
+        spot_amount: cfg.spot_amount,
+        cash: cfg.cash,
+        ratio: cfg.policy.hedge_ratio,
+        rebalance_bars: cfg.baseline_rebalance_bars,
+        taker_fee: cfg.fill.taker_fee,
+    }
+}
+
+/// The unhedged inventory's and the static hedge's runs for `cfg` (see [`baseline`]).
+pub(crate) fn baselines(
+    cfg: &BacktestConfig,
+    market: &Market,
+    data: &Series<'_>,
+    keep_series: bool,
+) -> Result<(baseline::Baseline, baseline::Baseline)> {
     let u = baseline::unhedged(data, cfg.start, cfg.spot_amount, cfg.cash, keep_series)?;
-    let s = baseline::static_hedge(
-        market,
-        data,
-        &baseline::StaticHedge {
-            start: cfg.start,
-            spot_amount: cfg.spot_amount,
-            cash: cfg.cash,
-            ratio: cfg.policy.hedge_ratio,
-            rebalance_bars: cfg.baseline_rebalance_bars,
-            taker_fee: cfg.fill.taker_fee,
-        },
-        keep_series,
-    )?;
+    let s = baseline::static_hedge(market, data, &static_hedge_of(cfg), keep_series)?;
+    Ok((u, s))
+}
+
+/// Put the baselines' figures (and series) in a run's result.
+pub(crate) fn set_baselines(
+    out: &mut BacktestResult,
+    u: baseline::Baseline,
+    s: baseline::Baseline,
+) {
     let m = &mut out.metrics;
     m.unhedged_pnl = u.pnl;
     m.static_pnl = s.pnl;
@@ -561,7 +582,6 @@ pub(crate) fn add_baselines(
     m.excess_pnl = m.pnl - s.pnl;
     out.unhedged_equity = u.equity;
     out.static_equity = s.equity;
-    Ok(())
 }
 
 /// One leg's backtest as a steppable engine: [`run`] is `new`, [`LegSim::step`] on every bar

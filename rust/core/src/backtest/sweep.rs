@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rustc_hash::FxHashMap;
 
 use super::{
-    add_baselines, baseline, check_settings, run, BacktestConfig, BacktestResult, LegSim, Metrics,
-    Record, Series,
+    baseline, check_settings, run, set_baselines, static_hedge_of, BacktestConfig, BacktestResult,
+    LegSim, Metrics, Record, Series,
 };
 use crate::error::{Error, Result};
 use crate::money::Market;
@@ -236,6 +236,26 @@ pub(crate) fn statistics_key(cfg: &BacktestConfig) -> Option<String> {
     ))
 }
 
+/// The same static hedge, bit for bit (f64 settings by their bits, decimals by value and
+/// scale).
+fn same_hedge(a: &baseline::StaticHedge, b: &baseline::StaticHedge) -> bool {
+    // every field (a new one fails to compile here until it is compared)
+    let baseline::StaticHedge {
+        start: _,
+        spot_amount: _,
+        cash: _,
+        ratio: _,
+        rebalance_bars: _,
+        taker_fee: _,
+    } = a;
+    a.start == b.start
+        && a.spot_amount.serialize() == b.spot_amount.serialize()
+        && a.cash.serialize() == b.cash.serialize()
+        && a.ratio.to_bits() == b.ratio.to_bits()
+        && a.rebalance_bars == b.rebalance_bars
+        && a.taker_fee.serialize() == b.taker_fee.serialize()
+}
+
 /// What every chunk of one sweep shares.
 struct Job<'s, 'd> {
     configs: &'s [BacktestConfig],
@@ -375,13 +395,27 @@ impl Job<'_, '_> {
             }
             j = next;
         }
+        // the baselines depend on a few settings only: once per distinct static hedge
+        let mut baselines: Vec<(
+            baseline::StaticHedge,
+            (baseline::Baseline, baseline::Baseline),
+        )> = Vec::new();
         for (i, leg, equity) in legs {
             let cfg = &configs[i];
             let mut r = leg.finish();
             // the equity a recorded run keeps: what `mark` returned on each bar
             r.equity = equity;
-            let r =
-                add_baselines(&mut r, cfg, self.market, data, keep).and_then(|()| self.swept(r));
+            let key = static_hedge_of(cfg);
+            let both = match baselines.iter().find(|(k, _)| same_hedge(k, &key)) {
+                Some((_, b)) => Ok(b.clone()),
+                None => super::baselines(cfg, self.market, data, keep).inspect(|b| {
+                    baselines.push((key, b.clone()));
+                }),
+            };
+            let r = both.and_then(|(u, s)| {
+                set_baselines(&mut r, u, s);
+                self.swept(r)
+            });
             out.push((i, r));
         }
         out

@@ -96,7 +96,8 @@ fn decision(base: &BacktestConfig, rng: &mut ChaCha8Rng) -> BacktestConfig {
             max_drawdown: rng.random_range(0.01..0.3),
             max_position_size: rng.random_range(0.3..4.0),
             hedge_ratio_min: lo,
-            hedge_ratio: rng.random_range(lo..=hi),
+            // few distinct static hedges (ratio, cash, spot), so legs share their baselines
+            hedge_ratio: [1.0, lo][rng.random_range(0..2)],
             hedge_ratio_max: hi,
             halt_cooldown: rng.random_range(0..3) * 20,
             funding_tilt: rng.random(),
@@ -105,7 +106,7 @@ fn decision(base: &BacktestConfig, rng: &mut ChaCha8Rng) -> BacktestConfig {
             ..p.clone()
         },
         spot_amount: Decimal::from(rng.random_range(1..4)),
-        cash: Decimal::from(rng.random_range(0..20_000)),
+        cash: Decimal::from([0, 10_000][rng.random_range(0..2)]),
         max_active_orders: rng.random_range(1..40),
         plain_grid: rng.random_range(0..12) == 0,
         ..base.clone()
