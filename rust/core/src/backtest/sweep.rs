@@ -164,8 +164,9 @@ pub(crate) fn sweep_chunked(
 }
 
 /// The configurations' indexes cut into chunks of the same statistics (in input order
-/// within a group; a plain grid alone): `ceil(group / threads)` legs a chunk, so every
-/// thread gets work even when all share one group, at most `cap`.
+/// within a group; a plain grid alone): at most `cap` legs a chunk, and a group cut into a
+/// multiple of `threads` chunks of even sizes, so every thread gets work even when all share
+/// one group.
 pub(crate) fn chunks(configs: &[BacktestConfig], threads: usize, cap: usize) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut at: FxHashMap<String, usize> = FxHashMap::default();
@@ -184,8 +185,15 @@ pub(crate) fn chunks(configs: &[BacktestConfig], threads: usize, cap: usize) -> 
     let threads = threads.max(1);
     let mut out = Vec::new();
     for g in groups {
-        let size = g.len().div_ceil(threads).clamp(1, cap.max(1));
-        out.extend(g.chunks(size).map(<[usize]>::to_vec));
+        // as few chunks as the cap allows, a multiple of the threads, sizes within one
+        let count = (g.len().div_ceil(cap.max(1)).div_ceil(threads) * threads).min(g.len());
+        let (size, longer) = (g.len() / count, g.len() % count);
+        let mut at = 0;
+        for c in 0..count {
+            let len = size + usize::from(c < longer);
+            out.push(g[at..at + len].to_vec());
+            at += len;
+        }
     }
     out
 }

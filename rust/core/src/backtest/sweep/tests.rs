@@ -239,14 +239,17 @@ fn chunks_group_by_the_statistics_and_split_for_the_threads() {
         chunks(&configs, 1, 4),
         vec![
             (0..4).collect(),
-            (4..8).collect(),
-            vec![8, 9],
+            (4..7).collect(),
+            (7..10).collect(),
             vec![10],
             vec![11],
             vec![12]
         ]
     );
     assert_eq!(chunks(&configs, 2, 1).len(), configs.len());
+    // 10 legs at most 3 a chunk on 2 threads: 4 chunks as even as can be, not 3 + 3 + 3 + 1
+    let sizes: Vec<usize> = chunks(&configs[..10], 2, 3).iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![3, 3, 2, 2]);
     // a field not known to be the decision's stays in the key
     assert_ne!(statistics_key(&configs[0]), statistics_key(&configs[10]));
     assert_eq!(statistics_key(&configs[0]), statistics_key(&configs[9]));
