@@ -7,8 +7,11 @@
   version of exactly the same logic (validated fill by fill against the engine first), plus
   the previous simplified numba kernel for reference;
 - sweeps 1 vs 2 threads (plain grid at full size, the full policy on a slice) with the CPU
-  time received, so a shared machine's load can be told from serialisation;
-- peak RSS of a 10,000-config metrics-only sweep;
+  time received, so a shared machine's load can be told from serialisation; the full policy's
+  config-bars/s with the statistics shared (issue 18, item 4) against each config computing
+  its own (`share_statistics=False`, the named baseline) in the same run, deciding every bar
+  and every 60 bars;
+- peak RSS of a 10,000-config full-policy sweep (500 in quick mode), both ways;
 - the user's path (issue 18, item 1): `run_backtest()` with its default recording next to the
   metrics-only engine call on the same bars (alternating, best of each), and the memory a
   recorded run adds per bar at its peak (RSS high-water mark in a fresh process; the frames
@@ -18,6 +21,7 @@
 
     python benches/bench_backtest.py            # full size (525,600 one-minute bars)
     python benches/bench_backtest.py --quick    # CI size (< 40 s)
+    python benches/bench_backtest.py --sweeps-only [--quick]  # the full-policy sweeps alone
 """
 
 from __future__ import annotations
@@ -305,8 +309,9 @@ def numba_simple_grid() -> Any:
     return run
 
 
-def rss_of_sweep(configs: int, bars: int) -> float:
-    """Peak RSS (MB) of a metrics-only sweep beyond the input, in a fresh process."""
+def rss_of_sweep(configs: int, bars: int) -> tuple[float, float]:
+    """Peak RSS (MB) beyond the input of a metrics-only full-policy sweep of `configs` specs,
+    per-spec statistics then shared (one fresh process, the peak reset between the two)."""
     code = f"""
 import resource, sys
 sys.path.insert(0, 'benches')
@@ -316,17 +321,64 @@ from gridhedge.execution.paper import default_market
 c = candles_for({bars})
 a = arrays(c)
 specs = sweep_specs(FULL, c, {configs})
+market = default_market('BTCUSDT')
 def status(key):
     for line in open('/proc/self/status'):
         if line.startswith(key):
             return int(line.split()[1])
-open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to the current RSS
-before = status('VmRSS:')
-_core.sweep(specs, default_market('BTCUSDT'), *a, threads=2)
-print((status('VmHWM:') - before) / 1024)
+for share in (False, True):
+    open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to the current RSS
+    before = status('VmRSS:')
+    out = _core.sweep(specs, market, *a, threads=2, share_statistics=share)
+    assert all(e is None for e in out['error'])
+    print((status('VmHWM:') - before) / 1024)
+    del out
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    per_spec, shared = out.stdout.strip().splitlines()[-2:]
+    return float(per_spec), float(shared)
+
+
+def sweep_rates(
+    specs: list[Any], market: Any, data: Any, bars: int, repeat: int
+) -> dict[tuple[int, bool], tuple[float, float]]:
+    """Config-bars per second of wall time (the best call) and per CPU-second of that call
+    (steadier on a shared machine), for 1 and 2 threads, per-spec statistics
+    (share_statistics=False: the baseline) and shared, the four alternating in each round so
+    a shared machine's load hits them alike. The two give the same metrics (checked)."""
+    best: dict[tuple[int, bool], tuple[float, float]] = {}
+    outs: dict[bool, Any] = {}
+    for _ in range(repeat):
+        for threads in (1, 2):
+            for share in (False, True):
+                w, p = time.perf_counter(), time.process_time()
+                out = _core.sweep(specs, market, *data, threads=threads, share_statistics=share)
+                wall, cpu = time.perf_counter() - w, time.process_time() - p
+                outs[share] = out
+                if (threads, share) not in best or wall < best[(threads, share)][0]:
+                    best[(threads, share)] = (wall, cpu)
+    a, b = outs[False], outs[True]
+    for k in a:
+        x, y = np.asarray(a[k]), np.asarray(b[k])
+        if not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+            raise SystemExit(f"the shared sweep differs from the per-spec sweep in {k}")
+    return {k: (len(specs) * bars / w, len(specs) * bars / c) for k, (w, c) in best.items()}
+
+
+def print_sweep_rates(label: str, rates: dict[tuple[int, bool], tuple[float, float]]) -> None:
+    for threads in (1, 2):
+        (before, cb), (after, ca) = rates[(threads, False)], rates[(threads, True)]
+        print(
+            f"  {label}, {threads} thread{'s' * (threads > 1)}: per-spec statistics "
+            f"{before:.3g} config-bars/s, shared {after:.3g} -> {after / before:.2f}x; per "
+            f"CPU-second {cb:.3g} vs {ca:.3g} -> {ca / cb:.2f}x"
+        )
+    for share in (False, True):
+        one, two = rates[(1, share)][0], rates[(2, share)][0]
+        print(
+            f"  {label}, {'shared' if share else 'per-spec'}: 2 threads / 1 thread = "
+            f"{two / one:.2f}x"
+        )
 
 
 def cpu_of(fn: Any) -> float:
@@ -502,16 +554,51 @@ def sweep_specs(base: dict[str, Any], candles: Any, n: int) -> list[Any]:
     ]
 
 
+def main_sweeps(quick: bool) -> None:
+    """The full policy's sweeps (issue 18, item 4): config-bars/s with the statistics shared
+    against per-spec statistics (the named baseline) on 1 and 2 threads, and the peak RSS of
+    a 10,000-config sweep (500 in quick mode) both ways."""
+    sweep_bars = 10_000 if quick else 100_000
+    n_full_sweep = 16 if quick else 32
+    n_rss = 500 if quick else 10_000
+    rss_bars = 1_000 if quick else 2_000  # a sweep's memory grows with the chunks, not bars
+    repeat = 2 if quick else 3
+    market = default_market("BTCUSDT")
+    load = os.getloadavg()[0]
+    sc = candles_for(sweep_bars)
+    sa = arrays(sc)
+    print(
+        f"full-policy sweeps, {n_full_sweep} configs (grid spacing varied) x {sweep_bars} bars, "
+        f"config-bars/s (best of {repeat}, alternating), per-spec statistics (the baseline: "
+        "each config its own engine) vs shared (issue 18 item 4: once per decision for a chunk "
+        "of configs):"
+    )
+    specs = sweep_specs(FULL, sc, n_full_sweep)
+    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, repeat))
+    hourly = sweep_specs(with_overrides(FULL, {"rebalance_interval": "3600"}), sc, n_full_sweep)
+    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, repeat))
+    print(
+        f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
+        "2 threads below 2x with CPU time near the 1-thread call's means the other processes "
+        "held the second CPU)"
+    )
+    per_spec_mb, shared_mb = rss_of_sweep(n_rss, rss_bars)
+    print(
+        f"peak RSS of a {n_rss}-config full-policy sweep x {rss_bars} bars on 2 threads, beyond "
+        f"the input: per-spec statistics {per_spec_mb:.1f} MB, shared {shared_mb:.1f} MB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sweeps-only", action="store_true", help="only the full-policy sweeps")
     args = ap.parse_args()
+    if args.sweeps_only:
+        main_sweeps(args.quick)
+        return
     bars = 50_000 if args.quick else 525_600
-    sweep_bars = 20_000 if args.quick else 100_000
     n_sweep = 100 if args.quick else 1_000
-    n_full_sweep = 8 if args.quick else 16
-    n_rss = 1_000 if args.quick else 10_000
-    rss_bars = 1_000  # the metrics do not grow with the bars; the runs do
     market = default_market("BTCUSDT")
     c = candles_for(bars)
     a = arrays(c)
@@ -595,8 +682,7 @@ def main() -> None:
         f"{t_plain / t_simple:.2f}x"
     )
 
-    # --- sweeps: 1 vs 2 threads (the machine may be shared: see the note printed) ---
-    load = os.getloadavg()[0]
+    # --- sweeps: 1 vs 2 threads (the machine may be shared: see the notes printed) ---
     n_plain = n_sweep
     pspecs = [
         spec_for(with_overrides(PLAIN, {"grid_spacing_pct": f"{s:.6f}"}), c, plain_grid=True)
@@ -615,24 +701,7 @@ def main() -> None:
         f"{busy2 / busy1:.2f}x on this machine now; CPU time {cpu1:.2f} s vs {cpu2:.2f} s -> "
         f"efficiency per CPU received {cpu1 / cpu2:.2f} (1.0: nothing serialises or contends)"
     )
-    sc = c.slice(0, sweep_bars) if sweep_bars < bars else c
-    sa = arrays(sc)
-    specs = sweep_specs(FULL, sc, n_full_sweep)
-    t1, cpu1 = wall_and_cpu(lambda: _core.sweep(specs, market, *sa, threads=1))
-    t2, cpu2 = wall_and_cpu(lambda: _core.sweep(specs, market, *sa, threads=2))
-    rate = n_full_sweep * sweep_bars / t2
-    print(
-        f"full-policy sweep {n_full_sweep} configs x {sweep_bars} bars: 1 thread {t1:.2f} s, "
-        f"2 threads {t2:.2f} s, speed-up {t1 / t2:.2f}x; {rate:.3g} config-bars/s; CPU time "
-        f"{cpu1:.2f} s vs {cpu2:.2f} s, CPUs busy {cpu2 / t2:.2f}"
-    )
-    print(
-        f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
-        "a speed-up below 2x with 'CPUs busy' well below 2 means the other processes held "
-        "the second CPU)"
-    )
-    mb = rss_of_sweep(n_rss, rss_bars)
-    print(f"peak RSS of a {n_rss}-config metrics-only sweep beyond the input: {mb:.1f} MB (< 50)")
+    main_sweeps(args.quick)
     _ = resource
 
 

@@ -1477,11 +1477,15 @@ def sweep(
     progress: Callable[[int, int], object] | None = None,
     bootstrap_resamples: int | None = None,  # None: no excess interval
     seed: int | None = None,  # None: 0
+    share_statistics: bool | None = None,  # None: True
 ) -> dict[str, Any]:
     """Metrics of every spec over the same data on rayon threads (GIL released): columns of
     metrics in spec order and ``error`` (None or a message per spec); with
     ``bootstrap_resamples`` (>= 100) also ``excess_ci_low``, ``excess_ci_high`` and
-    ``excess_t`` (the excess over the static hedge's moving-block-bootstrap interval)."""
+    ``excess_t`` (the excess over the static hedge's moving-block-bootstrap interval).
+    ``share_statistics`` (default True): the market statistics computed once per decision for
+    the specs sharing their statistics settings; False: every spec on its own (the benches'
+    baseline, the same results)."""
 
 def excess_bootstrap(
     grid: npt.NDArray[np.float64],

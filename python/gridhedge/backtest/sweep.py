@@ -66,7 +66,10 @@ def sweep(
 
     ``backend='rayon'`` runs on ``threads`` threads of this machine (0: all cores);
     ``'ray'`` splits the configs into ``chunks`` tasks on the connected Ray cluster (each a
-    rayon sweep on its node). Returns one row per config: the overrides then the metrics,
+    rayon sweep on its node). Configs that differ only in what the decision reads (spacing,
+    levels, band, stop, sizing, ...) share the market statistics' computation: overrides of
+    the statistics' settings (estimator, VaR, support/resistance, history, cadence) split the
+    sharing, never the results. Returns one row per config: the overrides then the metrics,
     among them ``excess_pnl`` over the static hedge with its moving-block-bootstrap 95%
     interval and t-statistic (``excess_ci_low``, ``excess_ci_high``, ``excess_t``: the
     figures `run_backtest` gives with the same ``seed`` and ``bootstrap_resamples``;

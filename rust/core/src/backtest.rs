@@ -87,8 +87,10 @@ impl Series<'_> {
         if ts.len() < 2 {
             return 3_600_000;
         }
-        if ts.len() == 2 {
-            return ts[1] - ts[0];
+        let first = ts[1] - ts[0];
+        if ts.windows(2).all(|w| w[1] - w[0] == first) {
+            // evenly spaced (the usual case): the median without sorting a copy
+            return first;
         }
         let mut steps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
         let mid = (steps.len() - 1) / 2;
@@ -473,7 +475,11 @@ pub fn kupiec_pof(n: usize, x: usize, p: f64) -> (f64, f64) {
 /// Check a run's settings against its data (shared by [`run`] and [`LegSim::new`]).
 fn check_run(cfg: &BacktestConfig, data: &Series<'_>) -> Result<()> {
     data.validate()?;
-    let n = data.timestamp.len();
+    check_settings(cfg, data.timestamp.len())
+}
+
+/// [`check_run`] on data already validated, of `n` bars.
+fn check_settings(cfg: &BacktestConfig, n: usize) -> Result<()> {
     if cfg.start >= n {
         return Err(Error::invalid(
             "start",
@@ -533,20 +539,41 @@ pub(crate) fn add_baselines(
     data: &Series<'_>,
     keep_series: bool,
 ) -> Result<()> {
+    let (u, s) = baselines(cfg, market, data, keep_series)?;
+    set_baselines(out, u, s);
+    Ok(())
+}
+
+/// The static hedge's settings of a run.
+pub(crate) fn static_hedge_of(cfg: &BacktestConfig) -> baseline::StaticHedge {
+    baseline::StaticHedge {
+        start: cfg.start,
+        spot_amount: cfg.spot_amount,
+        cash: cfg.cash,
+        ratio: cfg.policy.hedge_ratio,
+        rebalance_bars: cfg.baseline_rebalance_bars,
+        taker_fee: cfg.fill.taker_fee,
+    }
+}
+
+/// The unhedged inventory's and the static hedge's runs for `cfg` (see [`baseline`]).
+pub(crate) fn baselines(
+    cfg: &BacktestConfig,
+    market: &Market,
+    data: &Series<'_>,
+    keep_series: bool,
+) -> Result<(baseline::Baseline, baseline::Baseline)> {
     let u = baseline::unhedged(data, cfg.start, cfg.spot_amount, cfg.cash, keep_series)?;
-    let s = baseline::static_hedge(
-        market,
-        data,
-        &baseline::StaticHedge {
-            start: cfg.start,
-            spot_amount: cfg.spot_amount,
-            cash: cfg.cash,
-            ratio: cfg.policy.hedge_ratio,
-            rebalance_bars: cfg.baseline_rebalance_bars,
-            taker_fee: cfg.fill.taker_fee,
-        },
-        keep_series,
-    )?;
+    let s = baseline::static_hedge(market, data, &static_hedge_of(cfg), keep_series)?;
+    Ok((u, s))
+}
+
+/// Put the baselines' figures (and series) in a run's result.
+pub(crate) fn set_baselines(
+    out: &mut BacktestResult,
+    u: baseline::Baseline,
+    s: baseline::Baseline,
+) {
     let m = &mut out.metrics;
     m.unhedged_pnl = u.pnl;
     m.static_pnl = s.pnl;
@@ -555,7 +582,6 @@ pub(crate) fn add_baselines(
     m.excess_pnl = m.pnl - s.pnl;
     out.unhedged_equity = u.equity;
     out.static_equity = s.equity;
-    Ok(())
 }
 
 /// One leg's backtest as a steppable engine: [`run`] is `new`, [`LegSim::step`] on every bar
@@ -608,11 +634,11 @@ pub struct LegSim<'a> {
     hedge_sum: f64,
     prev_equity: f64,
     prev_net_exposure: f64,
-    /// VaR fractions at 95% and 99% from the latest decision, and each bar's exceptions.
+    /// VaR fractions at 95% and 99% from the latest decision, and the bars' exceptions tallied.
     var95: f64,
     var99: f64,
-    exc95: Vec<bool>,
-    exc99: Vec<bool>,
+    exc95: crate::var_backtest::ExceptionTally,
+    exc99: crate::var_backtest::ExceptionTally,
     /// Lowest equity marked.
     min_equity: f64,
     /// Inventory drift: the futures position (base units) held from one close to the next
@@ -711,8 +737,8 @@ impl<'a> LegSim<'a> {
             prev_net_exposure: 0.0,
             var95: 0.0,
             var99: 0.0,
-            exc95: Vec::with_capacity(n - cfg.start),
-            exc99: Vec::with_capacity(n - cfg.start),
+            exc95: crate::var_backtest::ExceptionTally::default(),
+            exc99: crate::var_backtest::ExceptionTally::default(),
             min_equity: f64::INFINITY,
             drift: 0.0,
             prev_position: 0.0,
@@ -832,19 +858,28 @@ impl<'a> LegSim<'a> {
 
     /// The policy decides on bar `j` and the order manager's diff is applied.
     pub fn decide(&mut self, j: usize) -> Result<()> {
+        self.decide_shared(j, None)
+    }
+
+    /// [`LegSim::decide`], with `shared`: on the statistics of that engine (synced to bar `j`
+    /// and its statistics computed, see [`PolicyEngine::decide_on`]) instead of this leg's
+    /// own engine, which is then never fed (a sweep's group of legs, see [`sweep`]).
+    pub(crate) fn decide_shared(&mut self, j: usize, shared: Option<&PolicyEngine>) -> Result<()> {
         let cfg = self.cfg;
         let data = &self.data;
         let close = data.close[j];
         self.met.decisions += 1;
-        let from = (j + 1).saturating_sub(cfg.history_bars);
-        self.engine.sync(
-            &data.timestamp[from..=j],
-            &data.open[from..=j],
-            &data.high[from..=j],
-            &data.low[from..=j],
-            &data.close[from..=j],
-            &data.volume[from..=j],
-        )?;
+        if shared.is_none() {
+            let from = (j + 1).saturating_sub(cfg.history_bars);
+            self.engine.sync(
+                &data.timestamp[from..=j],
+                &data.open[from..=j],
+                &data.high[from..=j],
+                &data.low[from..=j],
+                &data.close[from..=j],
+                &data.volume[from..=j],
+            )?;
+        }
         let close_ms = data.timestamp[j] + self.bar_ms;
         let ft = data.funding_time;
         while self.rate_ptr < ft.len() && ft[self.rate_ptr] <= close_ms {
@@ -881,13 +916,20 @@ impl<'a> LegSim<'a> {
             equity: equity_f,
             high_water_mark: self.hwm_f,
         };
-        let decision = self
-            .engine
-            .decide(close, funding_rate, &book_in, &self.state, false)?;
+        let decision = match shared {
+            None => self
+                .engine
+                .decide(close, funding_rate, &book_in, &self.state, false)?,
+            Some(s) => {
+                self.engine
+                    .decide_on(s, close, funding_rate, &book_in, &self.state, false)?
+            }
+        };
         // decide just refreshed the statistics
-        self.var_fraction = self.engine.last_stats().var_fraction;
-        self.var95 = self.engine.var_fraction_at(0.95);
-        self.var99 = self.engine.var_fraction_at(0.99);
+        let stats = shared.unwrap_or(&self.engine);
+        self.var_fraction = stats.last_stats().var_fraction;
+        self.var95 = stats.var_fraction_at(0.95);
+        self.var99 = stats.var_fraction_at(0.99);
         self.state = decision.state;
         if decision.resumed {
             // a halt's cooldown ran out: the drawdown restarts from here
@@ -1122,19 +1164,19 @@ impl<'a> LegSim<'a> {
                 &mut met.conditional_coverage_p_99,
             ),
         ] {
-            *x = exc.iter().filter(|&&e| e).count();
+            *x = exc.n_exceptions as usize;
             let p = |t: Result<crate::var_backtest::LrTest>| t.map_or(f64::NAN, |t| t.p_value);
             *pk = p(crate::var_backtest::kupiec_pof(
-                exc.len() as u64,
-                *x as u64,
+                exc.n_obs,
+                exc.n_exceptions,
                 c,
             ));
-            *pc = if exc.is_empty() {
+            *pc = if exc.n_obs == 0 {
                 f64::NAN
             } else {
-                p(crate::var_backtest::christoffersen_independence(exc))
+                p(exc.independence())
             };
-            *pcc = p(crate::var_backtest::conditional_coverage(exc, c));
+            *pcc = p(exc.conditional_coverage(c));
         }
         met.funding_pnl = to_f64(account.funding());
         met.fees = to_f64(account.fees());
@@ -1295,71 +1337,5 @@ pub use plain::plain_levels;
 #[cfg(test)]
 pub(crate) mod tests;
 
-/// Run many configurations over the same data on `threads` rayon threads (0: all cores),
-/// metrics only; `done` counts finished runs (for a progress bar). Results in input order.
-pub fn sweep(
-    configs: &[BacktestConfig],
-    market: &Market,
-    data: &Series<'_>,
-    threads: usize,
-    done: &std::sync::atomic::AtomicUsize,
-) -> Result<Vec<Result<Metrics>>> {
-    Ok(sweep_excess(configs, market, data, threads, done, None)?
-        .into_iter()
-        .map(|r| r.map(|(m, _)| m))
-        .collect())
-}
-
-/// One run of [`sweep_excess`]: its metrics and, when asked for, its excess's interval.
-pub type SweptRun = (Metrics, Option<baseline::Excess>);
-
-/// [`sweep`] with, when `bootstrap = Some((resamples, seed))`, each run's excess over the
-/// static hedge and its moving-block-bootstrap interval ([`baseline::excess_bootstrap`] of
-/// its equity and static-equity series, default block; None for a run of fewer than 3 bars).
-/// The series are recorded for the bootstrap and dropped after it.
-pub fn sweep_excess(
-    configs: &[BacktestConfig],
-    market: &Market,
-    data: &Series<'_>,
-    threads: usize,
-    done: &std::sync::atomic::AtomicUsize,
-    bootstrap: Option<(usize, u64)>,
-) -> Result<Vec<Result<SweptRun>>> {
-    use rayon::prelude::*;
-    data.validate()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::numerical("threads", e.to_string()))?;
-    let record = Record {
-        events: false,
-        series: bootstrap.is_some(),
-    };
-    Ok(pool.install(|| {
-        configs
-            .par_iter()
-            .with_max_len(1)
-            .map(|cfg| {
-                let r = run(cfg, market, data, record).and_then(|r| {
-                    let excess = match bootstrap {
-                        Some((resamples, seed))
-                            if r.equity.len() >= 3 && r.static_equity.len() == r.equity.len() =>
-                        {
-                            Some(baseline::excess_bootstrap(
-                                &r.equity,
-                                &r.static_equity,
-                                0,
-                                resamples,
-                                seed,
-                            )?)
-                        }
-                        _ => None,
-                    };
-                    Ok((r.metrics, excess))
-                });
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                r
-            })
-            .collect()
-    }))
-}
+mod sweep;
+pub use sweep::{sweep, sweep_excess, sweep_with, Statistics, SweptRun};

@@ -144,9 +144,54 @@ pub fn transitions(exceptions: &[bool]) -> Transitions {
     n
 }
 
+/// An exception series kept as its counts (constant memory, whatever its length): what
+/// Kupiec's, Christoffersen's and the conditional coverage tests read of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExceptionTally {
+    /// Observations and exceptions among them.
+    pub n_obs: u64,
+    pub n_exceptions: u64,
+    pub transitions: Transitions,
+    last: Option<bool>,
+}
+
+impl ExceptionTally {
+    /// Append one observation (true: an exception).
+    pub fn push(&mut self, exception: bool) {
+        if let Some(prev) = self.last {
+            let t = &mut self.transitions;
+            match (prev, exception) {
+                (false, false) => t.n00 += 1,
+                (false, true) => t.n01 += 1,
+                (true, false) => t.n10 += 1,
+                (true, true) => t.n11 += 1,
+            }
+        }
+        self.last = Some(exception);
+        self.n_obs += 1;
+        self.n_exceptions += u64::from(exception);
+    }
+
+    /// [`christoffersen_independence`] of the series tallied.
+    pub fn independence(&self) -> Result<LrTest> {
+        independence_of(&self.transitions)
+    }
+
+    /// [`conditional_coverage`] of the series tallied at confidence `c` (needs >= 1 bar).
+    pub fn conditional_coverage(&self, c: f64) -> Result<LrTest> {
+        let pof = kupiec_pof(self.n_obs, self.n_exceptions, c)?;
+        let ind = self.independence()?;
+        chi2_test(pof.lr + ind.lr, 2.0)
+    }
+}
+
 /// Christoffersen's independence test of an exception series; see the module docs.
 pub fn christoffersen_independence(exceptions: &[bool]) -> Result<LrTest> {
-    let n = transitions(exceptions);
+    independence_of(&transitions(exceptions))
+}
+
+/// Christoffersen's independence test from an exception series' transition counts.
+fn independence_of(n: &Transitions) -> Result<LrTest> {
     let (n00, n01, n10, n11) = (n.n00 as f64, n.n01 as f64, n.n10 as f64, n.n11 as f64);
     let total = n00 + n01 + n10 + n11;
     if total == 0.0 {

@@ -499,9 +499,12 @@ pub(crate) fn result_dict<'py>(
 /// `error` list (None, or the message of a run that failed). With `bootstrap_resamples`
 /// (>= 100) each row also gets the excess over the static hedge's moving-block-bootstrap 95%
 /// interval and t-statistic (`excess_ci_low`, `excess_ci_high`, `excess_t`; NaN for a failed
-/// or too short run), as `backtest` with the same `seed` gives them.
+/// or too short run), as `backtest` with the same `seed` gives them. `share_statistics`
+/// (default True) computes the market statistics once per decision for the specs that share
+/// their statistics settings; False runs every spec on its own (the benches' baseline; the
+/// same results).
 #[pyfunction]
-#[pyo3(signature = (specs, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, threads = None, progress = None, bootstrap_resamples = None, seed = None))]
+#[pyo3(signature = (specs, market, timestamp, open, high, low, close, volume, funding_time, funding_rate, *, threads = None, progress = None, bootstrap_resamples = None, seed = None, share_statistics = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep<'py>(
     py: Python<'py>,
@@ -519,8 +522,15 @@ pub fn sweep<'py>(
     progress: Option<Py<PyAny>>,
     bootstrap_resamples: Option<&Bound<'py, PyAny>>,
     seed: Option<&Bound<'py, PyAny>>,
+    share_statistics: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     optional!(count threads = 0);
+    optional!(boolean share_statistics = true);
+    let statistics = if share_statistics {
+        core_bt::Statistics::Shared
+    } else {
+        core_bt::Statistics::PerConfig
+    };
     let bootstrap = match bootstrap_resamples {
         Some(v) if !v.is_none() => {
             let n = convert::count("bootstrap_resamples", v)?;
@@ -572,12 +582,16 @@ pub fn sweep<'py>(
         run(py, move || {
             if progress.is_none() {
                 // nothing to report: run on this thread, no polling
-                return core_bt::sweep_excess(configs, mk, data, threads, done, bootstrap);
+                return core_bt::sweep_with(
+                    configs, mk, data, threads, done, bootstrap, statistics,
+                );
             }
             std::thread::scope(|s| {
                 let caller = std::thread::current();
                 let worker = s.spawn(move || {
-                    let r = core_bt::sweep_excess(configs, mk, data, threads, done, bootstrap);
+                    let r = core_bt::sweep_with(
+                        configs, mk, data, threads, done, bootstrap, statistics,
+                    );
                     caller.unpark(); // wake the reporting loop now, not at its next tick
                     r
                 });

@@ -127,7 +127,8 @@ pub fn static_hedge(
     let mut fptr = 0;
     let mut first_equity = 0.0;
     let mut last_equity = 0.0;
-    let mut cached = 0.0;
+    // the account's figures as f64, converted when they change (a trade or funding)
+    let (mut cached, mut entry, mut position) = (0.0, 0.0, 0.0);
     for j in s.start..n {
         let close = data.close[j];
         let mut dirty = false;
@@ -152,15 +153,15 @@ pub fn static_hedge(
         // equity = cash + spot x close + base + (close - entry) x position
         if dirty || j == s.start {
             cached = to_f64(account.realized_pnl() + account.funding() - account.fees());
+            entry = to_f64(account.entry_price());
+            position = to_f64(account.position());
         }
         let e = if j == s.start {
             // marked before the opening trade, so the first change carries its fee
             first_equity = cash + spot * close;
             first_equity
         } else {
-            cash + spot * close
-                + cached
-                + (close - to_f64(account.entry_price())) * to_f64(account.position())
+            cash + spot * close + cached + (close - entry) * position
         };
         last_equity = e;
         if keep_series {

@@ -419,3 +419,32 @@ fn order_table_rows_read_back_what_was_pushed() {
     assert_eq!(t.rows().collect::<Vec<_>>(), rows);
     assert_eq!(t.cancelled_bar, [5, -1, 25, -1]);
 }
+
+proptest::proptest! {
+    /// The bar length is the lower median of the steps (reference: sort the steps), evenly
+    /// spaced or not.
+    #[test]
+    fn the_bar_length_is_the_sorted_steps_lower_median(
+        steps in proptest::collection::vec(proptest::prop_oneof![3 => proptest::strategy::Just(60_000i64), 1 => 1i64..200_000], 1..40),
+    ) {
+        let mut ts = vec![1_700_000_000_000i64];
+        for s in &steps {
+            ts.push(ts[ts.len() - 1] + s);
+        }
+        let n = ts.len();
+        let zeros = vec![1.0; n];
+        let data = Series {
+            timestamp: &ts,
+            open: &zeros,
+            high: &zeros,
+            low: &zeros,
+            close: &zeros,
+            volume: &zeros,
+            funding_time: &[],
+            funding_rate: &[],
+        };
+        let mut sorted = steps.clone();
+        sorted.sort_unstable();
+        proptest::prop_assert_eq!(data.bar_ms(), sorted[(sorted.len() - 1) / 2]);
+    }
+}

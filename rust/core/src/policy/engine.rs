@@ -180,6 +180,17 @@ impl PolicyEngine {
         self.sr_dirty = true;
     }
 
+    /// Forget every bar and give the windows' memory back: an engine that only decides on
+    /// another's statistics ([`PolicyEngine::decide_on`]) needs none (fed again, they regrow).
+    pub fn release(&mut self) {
+        self.reset();
+        self.bars.shrink_to_fit();
+        self.returns.shrink_to_fit();
+        self.losses.shrink_to_fit();
+        self.pivots.shrink_to_fit();
+        self.fhs.release();
+    }
+
     /// Feed one complete bar (open time in ms, OHLCV): prices finite and > 0, volume >= 0.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
@@ -519,6 +530,47 @@ impl PolicyEngine {
         self.since = None;
         decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
         Ok(decision)
+    }
+
+    /// The decision of this engine's configuration on the statistics of `shared` (a sweep's
+    /// configurations that differ only in what the decision reads share one engine's
+    /// statistics): `shared` has the same statistics settings (every field the statistics
+    /// read, the same `history_bars`), was fed the same bars and has just computed
+    /// [`PolicyEngine::stats`] for this bar, with no restart pending (`state.decided_bar_ms`
+    /// 0 at its first decision). Bit for bit [`PolicyEngine::decide`] of an engine fed those
+    /// bars itself; this engine's own window is not read. Once every engine sharing it has
+    /// decided, call [`PolicyEngine::end_shared_decision`] on `shared`.
+    pub fn decide_on(
+        &mut self,
+        shared: &PolicyEngine,
+        price: f64,
+        funding_rate: f64,
+        book: &Book,
+        state: &PolicyState,
+        explain: bool,
+    ) -> Result<Decision> {
+        let mut decision = decide_in(
+            &self.cfg,
+            &self.market,
+            price,
+            funding_rate,
+            &shared.stats,
+            book,
+            state,
+            explain,
+            &mut self.scratch,
+        )?;
+        self.decided_at = shared.last_timestamp();
+        decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
+        Ok(decision)
+    }
+
+    /// Close a decision taken on this engine's statistics by [`PolicyEngine::decide_on`]:
+    /// the bookkeeping [`PolicyEngine::decide`] does after deciding (the lows and highs since
+    /// the decision restart).
+    pub fn end_shared_decision(&mut self) {
+        self.decided_at = self.last_timestamp();
+        self.since = None;
     }
 }
 

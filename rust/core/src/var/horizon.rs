@@ -59,6 +59,14 @@ impl FhsHorizonVar {
         self.sorted.clear();
     }
 
+    /// Forget every return and give the windows' memory back (they regrow when fed).
+    pub fn release(&mut self) {
+        self.reset();
+        self.z.shrink_to_fit();
+        self.sums.shrink_to_fit();
+        self.sorted.shrink_to_fit();
+    }
+
     /// Horizon sums held (at most `window`).
     pub fn len(&self) -> usize {
         self.sums.len()

@@ -83,3 +83,22 @@ proptest! {
         prop_assert!((cc.lr - pof.lr - ind.lr).abs() <= 1e-9 * cc.lr.max(1.0));
     }
 }
+
+proptest! {
+    /// The tally's tests are the slice functions' on the same series, bit for bit (the
+    /// reference: `transitions`, `kupiec_pof`, `christoffersen_independence`,
+    /// `conditional_coverage` of the whole series).
+    #[test]
+    fn a_tally_tests_as_its_series(exc in prop::collection::vec(any::<bool>(), 1..300), c in 0.5f64..0.999) {
+        let mut t = ExceptionTally::default();
+        for &e in &exc {
+            t.push(e);
+        }
+        prop_assert_eq!(t.n_obs, exc.len() as u64);
+        prop_assert_eq!(t.n_exceptions, exc.iter().filter(|&&e| e).count() as u64);
+        prop_assert_eq!(t.transitions, transitions(&exc));
+        let bits = |r: Result<LrTest>| r.map(|t| (t.lr.to_bits(), t.p_value.to_bits()));
+        prop_assert_eq!(bits(t.independence()), bits(christoffersen_independence(&exc)));
+        prop_assert_eq!(bits(t.conditional_coverage(c)), bits(conditional_coverage(&exc, c)));
+    }
+}
