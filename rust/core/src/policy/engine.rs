@@ -321,13 +321,13 @@ impl PolicyEngine {
         }
         let i = len - 1 - w;
         let centre = self.bars[i];
-        let span = i - w..=i + w;
-        if span.clone().all(|k| self.bars[k].high <= centre.high) {
+        let span = self.bars.range(i - w..=i + w);
+        if span.clone().all(|r| r.high <= centre.high) {
             self.pivots.push_back((centre.seq, centre.high));
             self.clusters.insert(centre.high);
             self.sr_dirty = true;
         }
-        if span.into_iter().all(|k| self.bars[k].low >= centre.low) {
+        if span.into_iter().all(|r| r.low >= centre.low) {
             self.pivots.push_back((centre.seq, centre.low));
             self.clusters.insert(centre.low);
             self.sr_dirty = true;
