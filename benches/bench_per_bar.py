@@ -8,7 +8,11 @@ copy of main's) the two builds are measured alternately in child processes, so b
 same machine load, and the ratio against DIR is printed per configuration.
 
     python benches/bench_per_bar.py                         # 50,000 bars
-    python benches/bench_per_bar.py --against /tmp/main-build --rounds 3
+    python benches/bench_per_bar.py --against /tmp/main-build/python --rounds 3
+
+where /tmp/main-build/python is another commit's `python/` tree with its compiled module, e.g.
+`git archive main python | tar -x -C /tmp/main-build` and that build's `_core.abi3.so` copied
+into `/tmp/main-build/python/gridhedge/`.
 """
 
 from __future__ import annotations
