@@ -87,14 +87,31 @@ pub fn cluster(pivots: &mut [f64], tolerance: f64, min_touches: u32) -> Vec<SrLe
 /// same, so the old clusters are kept, their start indices shifted). The levels are exactly
 /// those of [`cluster`] over the same prices (a property test checks it); a change typically
 /// costs O(log P + cluster size) instead of O(P).
+///
+/// The regrouping waits until the levels are read: the changes since the last read make one
+/// changed span of pivots (from the lowest changed index to the first of the unchanged pivots
+/// after the last change), regrouped in one pass, so a policy deciding every hour on minute
+/// bars regroups once an hour, not at every new pivot.
 #[derive(Debug, Clone, Default)]
 pub struct PivotClusters {
     prices: Vec<f64>,
+    /// The clusters of the prices as they were at the last regrouping.
     clusters: Vec<Group>,
+    /// The prices changed since then (None: the clusters are those of `prices`).
+    pending: Option<Changed>,
     tolerance: f64,
     /// The regrouped clusters before they are spliced in (a buffer kept to avoid an
     /// allocation per change).
     spare: Vec<Group>,
+}
+
+/// The prices changed since the last regrouping: at indices `lo..hi` (in the current prices);
+/// those below `lo` are unchanged in place, those from `hi` on unchanged `net` places away.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Changed {
+    lo: usize,
+    hi: usize,
+    net: isize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,6 +170,7 @@ impl PivotClusters {
     pub fn clear(&mut self) {
         self.prices.clear();
         self.clusters.clear();
+        self.pending = None;
     }
 
     /// Change the tolerance (every cluster is regrouped).
@@ -160,6 +178,7 @@ impl PivotClusters {
         if tolerance != self.tolerance {
             self.tolerance = tolerance;
             self.clusters.clear();
+            self.pending = None;
             let mut fresh = std::mem::take(&mut self.spare);
             fresh.clear();
             self.regroup(0, 0, 0, 0, &mut fresh);
@@ -172,7 +191,7 @@ impl PivotClusters {
     pub fn insert(&mut self, price: f64) {
         let at = self.prices.partition_point(|&y| y < price);
         self.prices.insert(at, price);
-        self.changed(at, 1);
+        self.note(at, 1);
     }
 
     /// Remove one pivot at `price` (no-op when there is none).
@@ -180,13 +199,16 @@ impl PivotClusters {
         let at = self.prices.partition_point(|&y| y < price);
         if at < self.prices.len() && self.prices[at] == price {
             self.prices.remove(at);
-            self.changed(at, -1);
+            self.note(at, -1);
         }
     }
 
     /// The levels (clusters of at least `min_touches` pivots at their mean price), sorted by
     /// price, into `out` (cleared first).
-    pub fn levels_into(&self, min_touches: u32, out: &mut Vec<SrLevel>) {
+    pub fn levels_into(&mut self, min_touches: u32, out: &mut Vec<SrLevel>) {
+        if let Some(c) = self.pending.take() {
+            self.changed(c);
+        }
         out.clear();
         out.extend(
             self.clusters
@@ -199,9 +221,33 @@ impl PivotClusters {
         );
     }
 
-    /// Regroup after the prices changed at index `at` (`delta` +1: inserted there; -1: the
-    /// pivot there was removed).
-    fn changed(&mut self, at: usize, delta: isize) {
+    /// Record a change at index `at` (`delta` +1: inserted there; -1: the pivot there was
+    /// removed) into the changed span.
+    fn note(&mut self, at: usize, delta: isize) {
+        let hi_alone = if delta > 0 { at + 1 } else { at };
+        self.pending = Some(match self.pending {
+            None => Changed {
+                lo: at,
+                hi: hi_alone,
+                net: delta,
+            },
+            Some(c) => Changed {
+                lo: c.lo.min(at),
+                // a change before `hi` moves the unchanged pivots; one at or after it leaves
+                // those before it `net` away and those after it `net + delta`: changed from it
+                hi: if at < c.hi {
+                    (c.hi as isize + delta) as usize
+                } else {
+                    hi_alone
+                },
+                net: c.net + delta,
+            },
+        });
+    }
+
+    /// Regroup after the prices changed (see [`Changed`]).
+    fn changed(&mut self, c: Changed) {
+        let (at, same, delta) = (c.lo, c.hi, c.net);
         // restart from the cluster holding the pivot before the change: that cluster may now
         // take (or lose) the pivots after it
         let from = if at == 0 {
@@ -210,7 +256,6 @@ impl PivotClusters {
             self.clusters.partition_point(|g| g.start < at) - 1
         };
         // pivots at new index >= `same` are unchanged (old index = new index - delta)
-        let same = if delta > 0 { at + 1 } else { at };
         let begin = self.clusters.get(from).map_or(0, |g| g.start);
         let mut fresh = std::mem::take(&mut self.spare);
         fresh.clear();
@@ -301,11 +346,11 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Any sequence of inserts and removals leaves exactly the levels of a fresh
-        /// [`cluster`] pass over the same prices.
+        /// Any sequence of inserts and removals, the levels read after every few changes,
+        /// leaves exactly the levels of a fresh [`cluster`] pass over the same prices.
         #[test]
         fn incremental_clusters_equal_a_fresh_pass(
-            ops in prop::collection::vec((any::<bool>(), 0usize..40), 1..200),
+            ops in prop::collection::vec((any::<bool>(), 0usize..40, 0u8..4), 1..200),
             tol in 0.0005f64..0.05,
             min_touches in 1u32..4,
         ) {
@@ -314,7 +359,7 @@ mod tests {
             let mut inc = PivotClusters::new(tol);
             let mut plain: Vec<f64> = Vec::new();
             let mut got = Vec::new();
-            for (add, i) in ops {
+            for (add, i, read) in ops {
                 let p = price(i);
                 if add || plain.is_empty() {
                     inc.insert(p);
@@ -325,10 +370,15 @@ mod tests {
                     let at = plain.iter().position(|&x| x == q).expect("present");
                     plain.remove(at);
                 }
-                inc.levels_into(min_touches, &mut got);
-                let want = cluster(&mut plain.clone(), tol, min_touches);
-                prop_assert_eq!(&got, &want);
+                // the levels read after some changes only (several changes regrouped at once)
+                if read == 0 {
+                    inc.levels_into(min_touches, &mut got);
+                    let want = cluster(&mut plain.clone(), tol, min_touches);
+                    prop_assert_eq!(&got, &want);
+                }
             }
+            inc.levels_into(min_touches, &mut got);
+            prop_assert_eq!(&got, &cluster(&mut plain.clone(), tol, min_touches));
             let mut sorted = plain.clone();
             sorted.sort_by(f64::total_cmp);
             prop_assert_eq!(inc.prices(), &sorted[..]);

@@ -6,8 +6,8 @@
 //! the same [`super::decide_with`] logic: parity by construction.
 //!
 //! Each bar costs O(1) for the moments (running sums with an exact recomputation every
-//! `history_bars` bars, which bounds the drift) and O(log W + W/8) for the VaR quantile (a
-//! sorted window of losses: binary search plus a short memmove). Statistics over the window
+//! `history_bars` bars, which bounds the drift) and O(W/64 + 64) for the VaR quantile (the
+//! window's losses in a [`SortedWindow`]). Statistics over the window
 //! of the last `history_bars` candles:
 //! - close-to-close volatility: sample standard deviation (ddof 1) of the window's returns;
 //! - EWMA volatility: the RiskMetrics recursion over every return fed since the engine was
@@ -17,22 +17,21 @@
 //! - historical VaR: numpy's 'linear' quantile of the window's losses, exact;
 //! - horizon VaR ([`crate::var::horizon`]): filtered historical simulation over the last
 //!   `var_window_bars` overlapping horizon sums of every return fed since the (re)start,
-//!   O(horizon + log W) plus a memmove per bar;
+//!   O(horizon + W/64 + 64) per bar;
 //! - support/resistance: pivots found as soon as the bars after them arrive, clustered when a
 //!   decision needs them.
 
 use std::collections::VecDeque;
 
 use super::{
-    decide_in, historical_var_from_sorted, horizon_var_fraction, Book, DecideScratch, Decision,
-    MarketStats, PolicyConfig, PolicyState, VarMethod, VolEstimator, SR_HALF_WINDOW,
-    SR_MIN_TOUCHES, VOLUME_BARS,
+    decide_in, horizon_var_fraction, Book, DecideScratch, Decision, MarketStats, PolicyConfig,
+    PolicyState, VarMethod, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
 };
 use crate::error::{check, Error, Result};
 use crate::levels::PivotClusters;
 use crate::money::Market;
 use crate::var::horizon::FhsHorizonVar;
-use crate::var::sorted::{insert_sorted, loss_of, remove_sorted, replace_sorted};
+use crate::var::sorted::{loss_of, SortedWindow};
 
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -63,8 +62,8 @@ pub struct PolicyEngine {
     term_sum: f64,
     since_exact: usize,
     ewma_s2: Option<f64>,
-    /// The window's losses (-return), sorted ascending.
-    losses: Vec<f64>,
+    /// The window's losses (-return), in order.
+    losses: SortedWindow,
     /// The horizon VaR's filtered historical simulation, fed every return (its window of
     /// `var_window_bars` sums reaches beyond the candle window).
     fhs: FhsHorizonVar,
@@ -104,7 +103,7 @@ impl PolicyEngine {
             term_sum: 0.0,
             since_exact: 0,
             ewma_s2: None,
-            losses: Vec::with_capacity(history_bars),
+            losses: SortedWindow::with_capacity(history_bars),
             pivots: VecDeque::new(),
             clusters,
             sr_dirty: true,
@@ -253,14 +252,15 @@ impl PolicyEngine {
             }
             if let Some(r) = self.returns.pop_front() {
                 self.remove_return(r);
-                match new_return {
-                    // the window slid: one shift of the losses between the two positions
-                    Some(n) => replace_sorted(&mut self.losses, loss_of(r), loss_of(n)),
-                    None => remove_sorted(&mut self.losses, loss_of(r)),
-                }
+                // the window slid: its oldest loss out, the newest in (always held: it entered)
+                let _held = match new_return {
+                    Some(n) => self.losses.replace(loss_of(r), loss_of(n)),
+                    None => self.losses.remove(loss_of(r)),
+                };
+                debug_assert!(_held, "the leaving loss is in the window");
             }
         } else if let Some(n) = new_return {
-            insert_sorted(&mut self.losses, loss_of(n));
+            self.losses.insert(loss_of(n));
         }
         self.since_exact += 1;
         if self.since_exact >= self.capacity {
@@ -332,13 +332,13 @@ impl PolicyEngine {
         }
         let i = len - 1 - w;
         let centre = self.bars[i];
-        let span = i - w..=i + w;
-        if span.clone().all(|k| self.bars[k].high <= centre.high) {
+        let span = self.bars.range(i - w..=i + w);
+        if span.clone().all(|r| r.high <= centre.high) {
             self.pivots.push_back((centre.seq, centre.high));
             self.clusters.insert(centre.high);
             self.sr_dirty = true;
         }
-        if span.into_iter().all(|k| self.bars[k].low >= centre.low) {
+        if span.into_iter().all(|r| r.low >= centre.low) {
             self.pivots.push_back((centre.seq, centre.low));
             self.clusters.insert(centre.low);
             self.sr_dirty = true;
@@ -447,7 +447,7 @@ impl PolicyEngine {
             self.bars.range(n - recent..).map(|r| r.volume).sum::<f64>() / recent.max(1) as f64;
         self.stats.volatility = volatility;
         self.stats.long_run_volatility = long_run;
-        self.stats.var_fraction = historical_var_from_sorted(&self.losses, self.cfg.var_confidence);
+        self.stats.var_fraction = self.var_fraction_at(self.cfg.var_confidence);
         self.stats.var_horizon_fraction =
             horizon_var_fraction(&self.cfg, self.stats.var_fraction, &self.fhs);
         self.stats.avg_volume = avg_volume;
@@ -483,7 +483,10 @@ impl PolicyEngine {
     /// `confidence`, as `last_stats().var_fraction` is at the configured one (the
     /// backtester's VaR test at 95% and 99%).
     pub fn var_fraction_at(&self, confidence: f64) -> f64 {
-        super::historical_var_from_sorted(&self.losses, confidence)
+        // as policy::historical_var_from_sorted on the sorted losses
+        self.losses
+            .quantile_linear(confidence)
+            .map_or(0.0, |q| q.max(0.0))
     }
 
     /// Give a decision's vectors back for the next decision to reuse (optional).

@@ -11,12 +11,12 @@
 //! overlapping sums carry the residuals' own horizon dependence and fat tails instead of the
 //! square-root-of-time rule. Validated on real hourly BTC by `benches/bench_var_horizon.py`.
 //!
-//! Cost per return: O(h) for the sum, O(log W) searches and a memmove of the losses between the
-//! leaving and the entering one.
+//! Cost per return: O(h) for the sum and a slide of the sorted losses ([`SortedWindow`]:
+//! O(W / 64 + 64)).
 
 use std::collections::VecDeque;
 
-use super::sorted::{insert_sorted, loss_of, replace_sorted};
+use super::sorted::{loss_of, SortedWindow};
 use crate::error::{check, Result};
 
 /// The RiskMetrics decay of the EWMA filter.
@@ -33,7 +33,7 @@ pub struct FhsHorizonVar {
     z: VecDeque<f64>,
     /// Losses of the overlapping horizon sums, oldest first, and the same sorted ascending.
     sums: VecDeque<f64>,
-    sorted: Vec<f64>,
+    sorted: SortedWindow,
 }
 
 impl FhsHorizonVar {
@@ -47,7 +47,7 @@ impl FhsHorizonVar {
             s2: None,
             z: VecDeque::with_capacity(horizon + 1),
             sums: VecDeque::with_capacity(window + 1),
-            sorted: Vec::with_capacity(window),
+            sorted: SortedWindow::with_capacity(window),
         })
     }
 
@@ -89,10 +89,10 @@ impl FhsHorizonVar {
                 self.sums.push_back(loss);
                 if self.sums.len() > self.window {
                     if let Some(old) = self.sums.pop_front() {
-                        replace_sorted(&mut self.sorted, old, loss);
+                        self.sorted.replace(old, loss);
                     }
                 } else {
-                    insert_sorted(&mut self.sorted, loss);
+                    self.sorted.insert(loss);
                 }
             }
         }
@@ -110,13 +110,7 @@ impl FhsHorizonVar {
     /// The `h`-bar VaR (fraction of exposure, positive loss, floored at 0) at `confidence`;
     /// None while no horizon sum is held.
     pub fn var_fraction(&self, confidence: f64) -> Option<f64> {
-        use super::historical::{quantile_from, quantile_position};
-        if self.sorted.is_empty() {
-            return None;
-        }
-        let n = self.sorted.len();
-        let (lo, g) = quantile_position(n, confidence, super::QuantileMethod::Linear);
-        let q = quantile_from(self.sorted[lo], self.sorted[(lo + 1).min(n - 1)], g);
+        let q = self.sorted.quantile_linear(confidence)?;
         Some((q * self.sigma_next()).max(0.0))
     }
 }
