@@ -75,6 +75,17 @@ impl<const CAP: usize> SortedWindow<CAP> {
         }
     }
 
+    /// Give back the memory not in use: an empty window drops to one block (a sweep's leg,
+    /// whose statistics are computed once for its group, never fills its own).
+    pub fn shrink_to_fit(&mut self) {
+        if self.len == 0 {
+            *self = Self::new();
+        } else {
+            self.scratch = Vec::new();
+            self.free.shrink_to_fit();
+        }
+    }
+
     /// An empty window with room for about `n` values without allocating.
     pub fn with_capacity(n: usize) -> Self {
         let mut w = Self::new();
