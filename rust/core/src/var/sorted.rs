@@ -309,6 +309,27 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Giving memory back keeps the values and the window usable, full or empty.
+    #[test]
+    fn shrink_to_fit_keeps_the_values() {
+        let mut w: SortedWindow<4> = SortedWindow::with_capacity(100);
+        for x in [3.0, 1.0, 2.0, 5.0, 4.0, 1.0] {
+            w.insert(x);
+        }
+        w.shrink_to_fit();
+        assert_eq!(
+            w.iter().collect::<Vec<_>>(),
+            vec![1.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        );
+        for x in [1.0, 1.0, 2.0, 3.0, 4.0, 5.0] {
+            assert!(w.remove(x));
+        }
+        w.shrink_to_fit();
+        assert!(w.is_empty());
+        w.insert(7.0);
+        assert_eq!((w.len(), w.get(0)), (1, 7.0));
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Insert(i32),
