@@ -77,7 +77,8 @@ F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range
 F_HALT_H, F_REVIEW_H = 27, 28
 F_SIZE_VOL, F_SIZE_VAR = 29, 30  # sizing_vol_target_pct, sizing_var_share
 F_TREND_PCT = 31
-N_F = 32
+F_STOP_TOL = 32  # stop_refresh_tolerance
+N_F = 33
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
@@ -91,7 +92,8 @@ FHS_MIN_SUMS = 100  # policy::FHS_MIN_SUMS
 P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
     9
 )
-N_P = 9
+P_SELL_LOTS, P_BUY_LOTS = 9, 10  # the recorded stops' amounts
+N_P = 11
 # an order row (desired orders: 6 columns; live orders: 8)
 C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
@@ -891,6 +893,27 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 and sticks >= 1
             ):
                 past = pt <= sticks if is_long else pt >= sticks
+                # the resting stop stays still within the tolerance (stop.rs: place)
+                if is_long:
+                    rest, rest_lots, rest_fired = st[P_SELL_STOP], st[P_SELL_LOTS], sell_fired
+                else:
+                    rest, rest_lots, rest_fired = st[P_BUY_STOP], st[P_BUY_LOTS], buy_fired
+                if (
+                    not past
+                    and rest > 0
+                    and rest_lots > 0
+                    and not rest_fired
+                    and rest != sticks
+                    and float(abs(rest - sticks)) <= cf[F_STOP_TOL] * distance * float(reference)
+                    and (pt > rest if is_long else pt < rest)
+                ):
+                    rest_ahead = 0
+                    for k in range(ng):
+                        gp = go[k * OC + C_PRICE]
+                        if go[k * OC + C_SIDE] == gside and (gp > rest if is_long else gp < rest):
+                            rest_ahead += go[k * OC + C_LOTS]
+                    if abs(net) + rest_ahead == rest_lots:
+                        sticks = rest
                 kept = 0
                 ahead = 0
                 for k in range(ng):
@@ -968,12 +991,16 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         n = min(n, ci[I_POLICY_MAX_ACTIVE])
         sell_stop = 0
         buy_stop = 0
+        sell_lots = 0
+        buy_lots = 0
         for k in range(n):
             if od[k * OC + C_ROLE] == STOP and od[k * OC + C_KIND] == STOP_MARKET:
                 if od[k * OC + C_SIDE] == SELL:
                     sell_stop = od[k * OC + C_PRICE]
+                    sell_lots = od[k * OC + C_LOTS]
                 else:
                     buy_stop = od[k * OC + C_PRICE]
+                    buy_lots = od[k * OC + C_LOTS]
         for k in range(ng):
             for m in range(OC):
                 od[(n + k) * OC + m] = go[k * OC + m]
@@ -1003,6 +1030,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         st[P_STOP_REF] = stop_ref
         st[P_SELL_STOP] = sell_stop
         st[P_BUY_STOP] = buy_stop
+        st[P_SELL_LOTS] = sell_lots
+        st[P_BUY_LOTS] = buy_lots
         st[P_PAUSE_B] = pause_b
         st[P_PAUSE_S] = pause_s
         return n, resumed
@@ -1712,6 +1741,7 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_SIZE_VOL] = float(r.sizing_vol_target_pct)
     cf[F_SIZE_VAR] = float(r.sizing_var_share)
     cf[F_TREND_PCT] = float(g.trend_guard_pct)
+    cf[F_STOP_TOL] = float(r.stop_refresh_tolerance)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1

@@ -59,6 +59,7 @@ def policy_config(
         sizing_var_share=r.sizing_var_share,
         stop_scale_min=r.stop_scale_min,
         stop_scale_max=r.stop_scale_max,
+        stop_refresh_tolerance=r.stop_refresh_tolerance,
         max_volume_share=r.max_volume_share,
         max_active_orders=e.max_active_orders,
         hedge_ratio=h.hedge_ratio,

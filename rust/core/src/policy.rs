@@ -89,6 +89,10 @@ impl FromStr for VarMethod {
 /// rule (the 99% quantile of fewer is the sample's maximum).
 pub const FHS_MIN_SUMS: usize = 100;
 
+/// The largest `stop_refresh_tolerance`: a resting stop is never kept more than half its
+/// distance away from where the stop rule puts it.
+pub const MAX_STOP_REFRESH_TOLERANCE: f64 = 0.5;
+
 /// Everything the decision needs from the configuration (units as in the Python config).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
@@ -123,6 +127,10 @@ pub struct PolicyConfig {
     pub var_window_bars: usize,
     pub stop_scale_min: f64,
     pub stop_scale_max: f64,
+    /// The protective stop stays where it rests while the stop rule's new price is within
+    /// this fraction of the stop distance of it and its amount is unchanged (fraction of the
+    /// distance, in [0, 0.5]; 0: the stop follows every tick). See `policy/stop.rs`.
+    pub stop_refresh_tolerance: f64,
     pub max_volume_share: f64,
     pub max_active_orders: usize,
     pub hedge_ratio: f64,
@@ -201,6 +209,16 @@ impl PolicyConfig {
                 "stop_scale_min",
                 self.stop_scale_min,
                 "must be <= stop_scale_max",
+            ));
+        }
+        check::non_negative("stop_refresh_tolerance", self.stop_refresh_tolerance)?;
+        if self.stop_refresh_tolerance > MAX_STOP_REFRESH_TOLERANCE {
+            return Err(Error::invalid(
+                "stop_refresh_tolerance",
+                self.stop_refresh_tolerance,
+                format!(
+                    "must be <= {MAX_STOP_REFRESH_TOLERANCE} (a fraction of the stop distance)"
+                ),
             ));
         }
         check::open_interval("max_volume_share", self.max_volume_share, 0.0, 1.0)?;
@@ -283,6 +301,9 @@ pub struct PolicyState {
     /// The sell / buy stop the last decision placed (ticks; 0: none).
     pub sell_stop_ticks: i64,
     pub buy_stop_ticks: i64,
+    /// Their amounts (lots; 0: none or unknown): a stop stays still only at the same amount.
+    pub sell_stop_lots: i64,
+    pub buy_stop_lots: i64,
     /// Decisions the buy / sell side of the grid stays paused after a stop fired.
     pub pause_buys: u32,
     pub pause_sells: u32,
@@ -622,7 +643,7 @@ pub fn decide_in(
     );
     // position layer: a stop that traded since the last decision pauses its grid side; the
     // halt's de-risking or the band's rebalancing market order
-    stop::cooldown(
+    let fired = stop::cooldown(
         cfg,
         market,
         state,
@@ -711,6 +732,7 @@ pub fn decide_in(
         snap(spot / lot, Round::Down) - s_cur,
         m.stop_distance,
         state,
+        fired,
         &mut new_state,
         grid_orders,
         &mut orders,
