@@ -93,6 +93,7 @@ def test_unknown_keys_get_a_did_you_mean() -> None:
         ("grid_mode", "spiral", "grid.grid_mode", "'geometric' or 'arithmetic'"),
         ("stop_refresh_tolerance", "0.6", "risk.stop_refresh_tolerance", "less than or equal"),
         ("stop_refresh_tolerance", "-0.1", "risk.stop_refresh_tolerance", "greater than or equal"),
+        ("grid_refresh_tolerance", "0.6", "grid.grid_refresh_tolerance", "less than or equal"),
     ],
 )
 def test_bad_values_name_key_value_and_rule(key: str, value: Any, field: str, rule: str) -> None:

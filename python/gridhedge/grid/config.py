@@ -60,6 +60,13 @@ class GridSettings(_Section):
     """Snap levels near detected support/resistance to just in front of them."""
     sr_tolerance_pct: Fraction = Decimal("0.003")
     """A level within this fraction of an S/R level snaps to it."""
+    grid_refresh_tolerance: Annotated[
+        Decimal, Field(ge=0, le=Decimal("0.5"), allow_inf_nan=False)
+    ] = Decimal("0")
+    """Fraction of the spacing (0 to 0.5) within which the resting grid keeps its prices under
+    dynamic spacing: the last decision's spacing stays while the new one is within this
+    fraction of it divided by ``num_levels`` (every rung then within about this fraction of a
+    spacing of where the new spacing puts it); 0 re-prices the grid on every change."""
     trend_guard_bars: Annotated[int, Field(ge=0, le=100000)] = 0
     """Trend guard (0: off): bars of the moving mean close (at most ``data.history_bars``).
     When the price stands more than ``trend_guard_pct`` above that mean the sell rungs beyond

@@ -46,6 +46,7 @@ def policy_config(
         recenter_threshold_pct=g.recenter_threshold_pct,
         support_resistance=g.support_resistance,
         sr_tolerance_pct=g.sr_tolerance_pct,
+        grid_refresh_tolerance=g.grid_refresh_tolerance,
         max_position_size=r.max_position_size,
         max_drawdown=r.max_drawdown,
         stop_loss_pct=r.stop_loss_pct,

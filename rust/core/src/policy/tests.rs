@@ -29,6 +29,7 @@ pub(crate) fn config() -> PolicyConfig {
         stop_scale_min: 0.5,
         stop_scale_max: 2.0,
         stop_refresh_tolerance: 0.0,
+        grid_refresh_tolerance: 0.0,
         max_volume_share: 0.5,
         max_active_orders: 50,
         hedge_ratio: 1.0,
@@ -894,14 +895,91 @@ fn a_resting_stop_stays_within_the_tolerance_at_the_same_amount() {
 }
 
 #[test]
-fn stop_refresh_tolerance_is_named_when_invalid() {
+fn refresh_tolerances_are_named_when_invalid() {
     for bad in [-0.01, 0.51, f64::NAN] {
-        let err = PolicyConfig {
-            stop_refresh_tolerance: bad,
-            ..config()
+        for (field, cfg) in [
+            (
+                "stop_refresh_tolerance",
+                PolicyConfig {
+                    stop_refresh_tolerance: bad,
+                    ..config()
+                },
+            ),
+            (
+                "grid_refresh_tolerance",
+                PolicyConfig {
+                    grid_refresh_tolerance: bad,
+                    ..config()
+                },
+            ),
+        ] {
+            let err = cfg.validate().expect_err("invalid");
+            assert!(err.to_string().contains(field), "{err}");
         }
-        .validate()
-        .expect_err("invalid");
-        assert!(err.to_string().contains("stop_refresh_tolerance"), "{err}");
+    }
+}
+
+/// With dynamic spacing, the last decision's spacing stays while the new one is within
+/// `grid_refresh_tolerance x last / num_levels` of it, and the grid keeps its prices; farther,
+/// below the floor, or with the tolerance off, the new spacing is used.
+#[test]
+fn dynamic_spacing_keeps_the_last_spacing_within_the_grid_tolerance() {
+    let d = data(200, 50_000.0, 0.01);
+    let snap_in = snapshot(&d, 50_000.0, 0.0);
+    let b = book(1.0, -1000);
+    let cfg = |tol: f64| PolicyConfig {
+        grid_spacing_pct: 0.001,
+        dynamic_spacing: true,
+        volatility_multiplier: 3.0,
+        grid_refresh_tolerance: tol,
+        ..config()
+    };
+    let first =
+        decide(&cfg(0.0), &market(), &snap_in, &b, &PolicyState::default()).expect("decision");
+    let rule = first.metrics.spacing;
+    assert!(rule > 0.001, "volatility widens the spacing: {rule}");
+    assert_eq!(f64::from_bits(first.state.grid_spacing_bits as u64), rule);
+    let grid = |dec: &Decision| -> Vec<(i32, i64)> {
+        dec.orders
+            .iter()
+            .filter(|o| o.role == Role::Grid)
+            .map(|o| (o.level, o.price_ticks))
+            .collect()
+    };
+    let levels = config().num_levels as f64;
+    let room = 0.2 * rule / levels;
+    let with_last = |last: f64| PolicyState {
+        grid_spacing_bits: last.to_bits() as i64,
+        ..first.state
+    };
+    for last in [rule - 0.9 * room, rule + 0.9 * room] {
+        let kept = decide(&cfg(0.2), &market(), &snap_in, &b, &with_last(last)).expect("decision");
+        assert_eq!(kept.metrics.spacing, last, "kept {last}");
+        assert_eq!(f64::from_bits(kept.state.grid_spacing_bits as u64), last);
+        // the same ladder as a decision at that spacing with the tolerance off
+        let at_last = decide(
+            &PolicyConfig {
+                grid_spacing_pct: last,
+                dynamic_spacing: false,
+                ..cfg(0.0)
+            },
+            &market(),
+            &snap_in,
+            &b,
+            &with_last(last),
+        )
+        .expect("decision");
+        assert_eq!(grid(&kept), grid(&at_last));
+    }
+    for (last, tol) in [
+        (rule - 1.2 * room, 0.2), // farther than the tolerance (of the last spacing)
+        (rule + 1.2 * room, 0.2),
+        (rule - 0.5 * room, 0.0), // the tolerance off
+        (0.0009, 0.5),            // below the floor (a config changed since)
+        (f64::NAN, 0.5),          // no spacing recorded
+    ] {
+        let dec = decide(&cfg(tol), &market(), &snap_in, &b, &with_last(last)).expect("decision");
+        assert_eq!(dec.metrics.spacing, rule, "re-priced from {last}");
+        assert_eq!(grid(&dec), grid(&first));
     }
 }
