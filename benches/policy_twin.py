@@ -77,7 +77,9 @@ F_TICK_DIV, F_LOT_DIV, F_SPOT, F_CASH, F_PARTICIPATION, F_MAKER, F_TAKER = range
 F_HALT_H, F_REVIEW_H = 27, 28
 F_SIZE_VOL, F_SIZE_VAR = 29, 30  # sizing_vol_target_pct, sizing_var_share
 F_TREND_PCT = 31
-N_F = 32
+F_STOP_TOL = 32  # stop_refresh_tolerance
+F_GRID_TOL = 33  # grid_refresh_tolerance
+N_F = 34
 # integer settings (ci)
 I_LEVELS, I_MODE, I_DYNAMIC, I_ESTIMATOR, I_HORIZON, I_SR, I_VAR_HORIZON = range(7)
 I_POLICY_MAX_ACTIVE, I_TILT, I_TICK_MANT, I_LOT_MANT, I_MIN_QTY, I_MIN_NOTIONAL = range(7, 13)
@@ -91,12 +93,14 @@ FHS_MIN_SUMS = 100  # policy::FHS_MIN_SUMS
 P_CENTER, P_REF, P_HALTED, P_AGE, P_STOP_REF, P_SELL_STOP, P_BUY_STOP, P_PAUSE_B, P_PAUSE_S = range(
     9
 )
-N_P = 9
+P_SELL_LOTS, P_BUY_LOTS = 9, 10  # the recorded stops' amounts
+N_P = 11
 # an order row (desired orders: 6 columns; live orders: 8)
 C_ROLE, C_SIDE, C_LEVEL, C_KIND, C_PRICE, C_LOTS, C_PLACED, C_SEQ = range(8)
 OC, LC = 6, 8
 # engine state: floats (ef) and ints (ei)
 E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING, E_FHS_S2 = range(6)
+E_LAST_SPACING = 6  # the policy state's grid_spacing_bits, as the float
 E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
 # the horizon VaR's filtered historical simulation (var::horizon::FhsHorizonVar): whether its
 # EWMA has a forecast, the ring of the last `horizon` standardised returns (head, count) and
@@ -718,8 +722,19 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         spacing = cf[F_SPACING]
         if ci[I_DYNAMIC]:
             dynamic = cf[F_VOL_MULT] * vol * math.sqrt(float(ci[I_HORIZON]))
-            if dynamic > spacing:
-                spacing = min(dynamic, 0.5)
+            new = min(dynamic, 0.5) if dynamic > spacing else spacing
+            # the last decision's spacing stays within the tolerance (market.rs: spacing)
+            last = ef[E_LAST_SPACING]
+            if (
+                cf[F_GRID_TOL] > 0.0
+                and last >= cf[F_SPACING]
+                and last <= 0.5
+                and abs(new - last) <= cf[F_GRID_TOL] * last / float(ci[I_LEVELS])
+            ):
+                new = last
+            if new > spacing:
+                spacing = new
+        ef[E_LAST_SPACING] = spacing
         h_target = cf[F_H]
         if ci[I_TILT] and frate != 0.0:
             h_target = min(max(cf[F_H] + cf[F_FUND_SENS] * frate, cf[F_H_MIN]), cf[F_H_MAX])
@@ -891,6 +906,27 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                 and sticks >= 1
             ):
                 past = pt <= sticks if is_long else pt >= sticks
+                # the resting stop stays still within the tolerance (stop.rs: place)
+                if is_long:
+                    rest, rest_lots, rest_fired = st[P_SELL_STOP], st[P_SELL_LOTS], sell_fired
+                else:
+                    rest, rest_lots, rest_fired = st[P_BUY_STOP], st[P_BUY_LOTS], buy_fired
+                if (
+                    not past
+                    and rest > 0
+                    and rest_lots > 0
+                    and not rest_fired
+                    and rest != sticks
+                    and float(abs(rest - sticks)) <= cf[F_STOP_TOL] * distance * float(reference)
+                    and (pt > rest if is_long else pt < rest)
+                ):
+                    rest_ahead = 0
+                    for k in range(ng):
+                        gp = go[k * OC + C_PRICE]
+                        if go[k * OC + C_SIDE] == gside and (gp > rest if is_long else gp < rest):
+                            rest_ahead += go[k * OC + C_LOTS]
+                    if abs(net) + rest_ahead == rest_lots:
+                        sticks = rest
                 kept = 0
                 ahead = 0
                 for k in range(ng):
@@ -968,12 +1004,16 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         n = min(n, ci[I_POLICY_MAX_ACTIVE])
         sell_stop = 0
         buy_stop = 0
+        sell_lots = 0
+        buy_lots = 0
         for k in range(n):
             if od[k * OC + C_ROLE] == STOP and od[k * OC + C_KIND] == STOP_MARKET:
                 if od[k * OC + C_SIDE] == SELL:
                     sell_stop = od[k * OC + C_PRICE]
+                    sell_lots = od[k * OC + C_LOTS]
                 else:
                     buy_stop = od[k * OC + C_PRICE]
+                    buy_lots = od[k * OC + C_LOTS]
         for k in range(ng):
             for m in range(OC):
                 od[(n + k) * OC + m] = go[k * OC + m]
@@ -1003,6 +1043,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         st[P_STOP_REF] = stop_ref
         st[P_SELL_STOP] = sell_stop
         st[P_BUY_STOP] = buy_stop
+        st[P_SELL_LOTS] = sell_lots
+        st[P_BUY_LOTS] = buy_lots
         st[P_PAUSE_B] = pause_b
         st[P_PAUSE_S] = pause_s
         return n, resumed
@@ -1022,7 +1064,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         cash = cf[F_CASH]
         bar_ms = ts[1] - ts[0] if n_bars >= 2 else 3_600_000
         # engine state
-        ef = zf(6)
+        ef = zf(7)
         ei = zi(16)
         zr = zf(max(ci[I_VAR_HORIZON], 1))
         fsr = zf(max(ci[I_VAR_WINDOW], 1))
@@ -1712,6 +1754,8 @@ def twin_settings(config: Any, spec: Any, market: Any) -> tuple[Any, Any]:
     cf[F_SIZE_VOL] = float(r.sizing_vol_target_pct)
     cf[F_SIZE_VAR] = float(r.sizing_var_share)
     cf[F_TREND_PCT] = float(g.trend_guard_pct)
+    cf[F_STOP_TOL] = float(r.stop_refresh_tolerance)
+    cf[F_GRID_TOL] = float(g.grid_refresh_tolerance)
     ci = np.zeros(N_I, np.int64)
     ci[I_LEVELS] = g.num_levels
     ci[I_MODE] = 0 if g.grid_mode == "geometric" else 1
@@ -1916,6 +1960,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "tight_stops_20_levels": {
         "risk": {"stop_loss_pct": "0.002"},
         "grid": {"num_levels": 20, "grid_spacing_pct": "0.0005", "dynamic_spacing": False},
+    },
+    "grid_and_stop_kept_still": {
+        "risk": {"stop_refresh_tolerance": "0.2"},
+        # a spacing floor the volatility passes, so the dynamic spacing moves and is kept
+        "grid": {"grid_refresh_tolerance": "0.3", "grid_spacing_pct": "0.0005"},
     },
 }
 

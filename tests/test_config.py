@@ -91,6 +91,9 @@ def test_unknown_keys_get_a_did_you_mean() -> None:
         ("rebalance_interval", "0", "execution.rebalance_interval", "greater than 0"),
         ("min_price_distance", "-1", "grid.min_price_distance", "greater than or equal to 0"),
         ("grid_mode", "spiral", "grid.grid_mode", "'geometric' or 'arithmetic'"),
+        ("stop_refresh_tolerance", "0.6", "risk.stop_refresh_tolerance", "less than or equal"),
+        ("stop_refresh_tolerance", "-0.1", "risk.stop_refresh_tolerance", "greater than or equal"),
+        ("grid_refresh_tolerance", "0.6", "grid.grid_refresh_tolerance", "less than or equal"),
     ],
 )
 def test_bad_values_name_key_value_and_rule(key: str, value: Any, field: str, rule: str) -> None:

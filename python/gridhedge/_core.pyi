@@ -1220,6 +1220,8 @@ class PolicyConfig:
     ``halt_hedge_ratio`` (1.0), ``halt_cooldown`` and ``stop_cooldown`` (decisions; 0, 24),
     ``var_method`` ("fhs"), ``var_window_bars`` (2000), ``sizing_vol_target_pct`` and
     ``sizing_var_share`` (0: sizing from risk off; the bot's config turns it on),
+    ``stop_refresh_tolerance`` (0: the stop follows every tick; the bot's config sets it),
+    ``grid_refresh_tolerance`` (0: the spacing follows every change),
     ``trend_guard_bars`` (0: the trend guard is off) and ``trend_guard_pct`` (0.02).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
@@ -1279,7 +1281,9 @@ class Decision:
         """The whole policy state for the next decision's ``state=``: center_ticks,
         ref_short_lots, halted, halt_age, stop_ref_ticks (> 0 trailing high while net long,
         < 0 minus the trailing low while net short), sell_stop_ticks, buy_stop_ticks,
-        pause_buys, pause_sells (decisions), decided_bar_ms (open time of the latest bar a
+        sell_stop_lots, buy_stop_lots (the stops the decision placed: price ticks, amount
+        lots; 0 none; a stop stays still only at its recorded amount), grid_spacing_bits (the
+        spacing the decision used, as the bits of its float64; 0 none), pause_buys, pause_sells (decisions), decided_bar_ms (open time of the latest bar a
         ``PolicyEngine`` decision saw: a restarted engine checks the recorded stops against
         the bars after it; 0 unknown)."""
     @property

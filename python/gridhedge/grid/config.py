@@ -60,6 +60,13 @@ class GridSettings(_Section):
     """Snap levels near detected support/resistance to just in front of them."""
     sr_tolerance_pct: Fraction = Decimal("0.003")
     """A level within this fraction of an S/R level snaps to it."""
+    grid_refresh_tolerance: Annotated[
+        Decimal, Field(ge=0, le=Decimal("0.5"), allow_inf_nan=False)
+    ] = Decimal("0")
+    """Fraction of the spacing (0 to 0.5) within which the resting grid keeps its prices under
+    dynamic spacing: the last decision's spacing stays while the new one is within this
+    fraction of it divided by ``num_levels`` (every rung then within about this fraction of a
+    spacing of where the new spacing puts it); 0 re-prices the grid on every change."""
     trend_guard_bars: Annotated[int, Field(ge=0, le=100000)] = 0
     """Trend guard (0: off): bars of the moving mean close (at most ``data.history_bars``).
     When the price stands more than ``trend_guard_pct`` above that mean the sell rungs beyond
@@ -111,6 +118,14 @@ class RiskSettings(_Section):
     """Lower bound of the volatility scale applied to stop_loss_pct."""
     stop_scale_max: Positive = Decimal("2.0")
     """Upper bound of the volatility scale applied to stop_loss_pct."""
+    stop_refresh_tolerance: Annotated[
+        Decimal, Field(ge=0, le=Decimal("0.5"), allow_inf_nan=False)
+    ] = Decimal("0.05")
+    """Fraction of the stop distance (0 to 0.5) within which the resting protective stop is
+    kept still instead of cancelled and re-placed: while the stop rule's new price is within
+    this fraction of the distance of the resting one and the amount is unchanged, the stop
+    stays (so it protects at most this fraction of its distance less than the rule); 0 moves
+    it on every tick. Precedent: Hummingbot's ``order_refresh_tolerance_pct``."""
     max_volume_share: Fraction = Decimal("0.05")
     """Cap each order at this share of recent per-bar volume (market impact)."""
     halt_hedge_ratio: Annotated[Decimal, Field(ge=0, le=2)] = Decimal("1.0")

@@ -33,6 +33,7 @@ LAYER_OF: dict[str, str] = {
     "joint_cap": "position",
     "stop": "position",
     "stop_fired": "position",
+    "stop_kept": "position",
     "stop_clear": "order",
     "stop_cooldown": "order",
     "review": "market",

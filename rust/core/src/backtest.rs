@@ -26,7 +26,7 @@ use crate::fills::{Bar, FillBook, FillParams, OrderKind, SimOrder};
 use crate::money::decimal_to_f64 as to_f64;
 use crate::money::{Market, Side};
 use crate::orders::{self, OpenOrder, OrderKey};
-use crate::policy::{Book, PolicyConfig, PolicyEngine, PolicyState, Role};
+use crate::policy::{Book, DesiredOrder, PolicyConfig, PolicyEngine, PolicyState, Role};
 
 /// Candles (open times in ms, OHLCV) and a funding series (times in ms, rates per interval).
 #[derive(Debug, Clone, Copy)]
@@ -612,6 +612,11 @@ pub struct LegSim<'a> {
     open_rows: Vec<OpenOrder>,
     /// The order manager's diff and its reused buffers.
     differ: orders::Differ,
+    /// The orders the last decision sent to the diff, and whether the book changed since by
+    /// anything but that decision (a fill, a cancel of all): while it did not, the live
+    /// orders are exactly those, and the same orders again need no diff (nothing to send).
+    last_want: Vec<DesiredOrder>,
+    book_moved: bool,
     /// The latest grid center in ticks and in quote (as recorded).
     center: (i64, f64),
     next_id: u64,
@@ -718,6 +723,8 @@ impl<'a> LegSim<'a> {
             live: Vec::new(),
             open_rows: Vec::new(),
             differ: orders::Differ::default(),
+            last_want: Vec::new(),
+            book_moved: true,
             center: (0, 0.0),
             next_id: 1,
             out,
@@ -773,6 +780,7 @@ impl<'a> LegSim<'a> {
         let close = data.close[j];
         let fills = self.book.on_bar(j as i64, &data.bar(j))?;
         if !fills.is_empty() {
+            self.book_moved = true;
             for f in &fills {
                 self.account
                     .apply_fill(f.side, f.price_ticks, f.lots, f.fee)?;
@@ -831,6 +839,7 @@ impl<'a> LegSim<'a> {
 
     /// Cancel every open order on bar `j` (a halt), in placement order.
     pub fn cancel_all(&mut self, j: usize) {
+        self.book_moved = true;
         for l in self.live.drain(..) {
             self.book.cancel(l.id);
             self.met.orders_cancelled += 1;
@@ -943,6 +952,15 @@ impl<'a> LegSim<'a> {
             return Ok(());
         }
         let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
+        // the same orders as last time on an untouched book: the diff would keep every live
+        // order (a market order never matches a live one, so it is always sent)
+        if !self.book_moved
+            && want == &self.last_want[..]
+            && want.iter().all(|d| d.kind != OrderKind::Market)
+        {
+            self.engine.recycle(decision);
+            return Ok(());
+        }
         self.open_rows.clear();
         self.open_rows.extend(self.live.iter().map(|l| OpenOrder {
             key: l.key,
@@ -1022,6 +1040,9 @@ impl<'a> LegSim<'a> {
                 remaining: d.amount_lots,
             });
         }
+        self.last_want.clear();
+        self.last_want.extend_from_slice(want);
+        self.book_moved = false;
         self.engine.recycle(decision);
         Ok(())
     }

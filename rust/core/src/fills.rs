@@ -192,6 +192,9 @@ pub struct FillBook {
     orders: Vec<SimOrder>,
     /// The largest id ever placed: a larger one cannot already rest (no scan needed).
     max_id: Option<u64>,
+    /// Every order was placed with an id above all before it: the book is in ascending id
+    /// order (removals keep it), so a sorted cancel walks it beside the ids.
+    ascending: bool,
 }
 
 /// A crossing found on the path: where along the path, and which order.
@@ -210,6 +213,7 @@ impl FillBook {
             params,
             orders: Vec::new(),
             max_id: None,
+            ascending: true,
         }
     }
 
@@ -250,6 +254,7 @@ impl FillBook {
                 "must not already rest in the book",
             ));
         }
+        self.ascending &= fresh;
         self.max_id = Some(self.max_id.map_or(order.id, |m| m.max(order.id)));
         self.orders.push(order);
         Ok(())
@@ -266,7 +271,18 @@ impl FillBook {
     pub fn cancel_sorted(&mut self, ids: &[u64]) -> usize {
         debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must ascend");
         let before = self.orders.len();
-        self.orders.retain(|o| ids.binary_search(&o.id).is_err());
+        if self.ascending {
+            // both ascend: one merge walk
+            let mut k = 0;
+            self.orders.retain(|o| {
+                while k < ids.len() && ids[k] < o.id {
+                    k += 1;
+                }
+                !(k < ids.len() && ids[k] == o.id)
+            });
+        } else {
+            self.orders.retain(|o| ids.binary_search(&o.id).is_err());
+        }
         before - self.orders.len()
     }
 

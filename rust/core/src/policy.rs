@@ -89,6 +89,11 @@ impl FromStr for VarMethod {
 /// rule (the 99% quantile of fewer is the sample's maximum).
 pub const FHS_MIN_SUMS: usize = 100;
 
+/// The largest `stop_refresh_tolerance` and `grid_refresh_tolerance`: a resting stop is never
+/// kept more than half its distance, a rung more than about half a spacing, away from where
+/// the rule puts it.
+pub const MAX_STOP_REFRESH_TOLERANCE: f64 = 0.5;
+
 /// Everything the decision needs from the configuration (units as in the Python config).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
@@ -123,6 +128,15 @@ pub struct PolicyConfig {
     pub var_window_bars: usize,
     pub stop_scale_min: f64,
     pub stop_scale_max: f64,
+    /// The protective stop stays where it rests while the stop rule's new price is within
+    /// this fraction of the stop distance of it and its amount is unchanged (fraction of the
+    /// distance, in [0, 0.5]; 0: the stop follows every tick). See `policy/stop.rs`.
+    pub stop_refresh_tolerance: f64,
+    /// With dynamic spacing, the spacing the last decision used stays while the new one is
+    /// within this fraction of it divided by `num_levels` (fraction, in [0, 0.5]; 0: the
+    /// spacing follows every change): every rung then stays within about this fraction of a
+    /// spacing of where the new spacing puts it, and keeps its price. See `policy/market.rs`.
+    pub grid_refresh_tolerance: f64,
     pub max_volume_share: f64,
     pub max_active_orders: usize,
     pub hedge_ratio: f64,
@@ -202,6 +216,27 @@ impl PolicyConfig {
                 self.stop_scale_min,
                 "must be <= stop_scale_max",
             ));
+        }
+        for (field, v, of) in [
+            (
+                "stop_refresh_tolerance",
+                self.stop_refresh_tolerance,
+                "the stop distance",
+            ),
+            (
+                "grid_refresh_tolerance",
+                self.grid_refresh_tolerance,
+                "the grid spacing",
+            ),
+        ] {
+            check::non_negative(field, v)?;
+            if v > MAX_STOP_REFRESH_TOLERANCE {
+                return Err(Error::invalid(
+                    field,
+                    v,
+                    format!("must be <= {MAX_STOP_REFRESH_TOLERANCE} (a fraction of {of})"),
+                ));
+            }
         }
         check::open_interval("max_volume_share", self.max_volume_share, 0.0, 1.0)?;
         check::count_in("max_active_orders", self.max_active_orders, 1, 10_000)?;
@@ -283,6 +318,11 @@ pub struct PolicyState {
     /// The sell / buy stop the last decision placed (ticks; 0: none).
     pub sell_stop_ticks: i64,
     pub buy_stop_ticks: i64,
+    /// Their amounts (lots; 0: none or unknown): a stop stays still only at the same amount.
+    pub sell_stop_lots: i64,
+    pub buy_stop_lots: i64,
+    /// The grid spacing the last decision used, as the bits of its f64 (0: none).
+    pub grid_spacing_bits: i64,
     /// Decisions the buy / sell side of the grid stays paused after a stop fired.
     pub pause_buys: u32,
     pub pause_sells: u32,
@@ -605,7 +645,14 @@ pub fn decide_in(
         ..*state
     };
     // market layer: spacing, funding tilt, reviews (tighten-only, last)
-    m.spacing = market::spacing(cfg, m.volatility, &mut reasons, explain);
+    m.spacing = market::spacing(
+        cfg,
+        m.volatility,
+        f64::from_bits(state.grid_spacing_bits as u64),
+        &mut reasons,
+        explain,
+    );
+    new_state.grid_spacing_bits = m.spacing.to_bits() as i64;
     m.target_hedge_ratio = market::target_hedge_ratio(cfg, funding_rate, &mut reasons, explain);
     // position layer: the band capped by max_position_size
     let band = position::band(cfg, spot, lot, m.target_hedge_ratio, &mut reasons, explain);
@@ -622,7 +669,7 @@ pub fn decide_in(
     );
     // position layer: a stop that traded since the last decision pauses its grid side; the
     // halt's de-risking or the band's rebalancing market order
-    stop::cooldown(
+    let fired = stop::cooldown(
         cfg,
         market,
         state,
@@ -711,6 +758,7 @@ pub fn decide_in(
         snap(spot / lot, Round::Down) - s_cur,
         m.stop_distance,
         state,
+        fired,
         &mut new_state,
         grid_orders,
         &mut orders,

@@ -63,6 +63,8 @@ impl PyPolicyConfig {
             "halt_hedge_ratio",
             "halt_cooldown",
             "stop_cooldown",
+            "stop_refresh_tolerance",
+            "grid_refresh_tolerance",
             "review_hedge_ratio",
             "trend_guard_bars",
             "trend_guard_pct",
@@ -136,6 +138,8 @@ impl PyPolicyConfig {
             },
             stop_scale_min: f("stop_scale_min")?,
             stop_scale_max: f("stop_scale_max")?,
+            stop_refresh_tolerance: opt_f("stop_refresh_tolerance", 0.0)?,
+            grid_refresh_tolerance: opt_f("grid_refresh_tolerance", 0.0)?,
             max_volume_share: f("max_volume_share")?,
             max_active_orders: n("max_active_orders")?,
             hedge_ratio: f("hedge_ratio")?,
@@ -287,7 +291,7 @@ pub fn book_and_state(
 }
 
 /// The policy state's fields, by name.
-const STATE_KEYS: [&str; 10] = [
+const STATE_KEYS: [&str; 13] = [
     "center_ticks",
     "ref_short_lots",
     "halted",
@@ -295,6 +299,9 @@ const STATE_KEYS: [&str; 10] = [
     "stop_ref_ticks",
     "sell_stop_ticks",
     "buy_stop_ticks",
+    "sell_stop_lots",
+    "buy_stop_lots",
+    "grid_spacing_bits",
     "pause_buys",
     "pause_sells",
     "decided_bar_ms",
@@ -327,6 +334,9 @@ fn state_from_py(d: &Bound<'_, PyAny>) -> PyResult<PolicyState> {
             "stop_ref_ticks" => st.stop_ref_ticks = convert::int64(&k, &v)?,
             "sell_stop_ticks" => st.sell_stop_ticks = convert::int64(&k, &v)?,
             "buy_stop_ticks" => st.buy_stop_ticks = convert::int64(&k, &v)?,
+            "sell_stop_lots" => st.sell_stop_lots = convert::int64(&k, &v)?,
+            "buy_stop_lots" => st.buy_stop_lots = convert::int64(&k, &v)?,
+            "grid_spacing_bits" => st.grid_spacing_bits = convert::int64(&k, &v)?,
             "pause_buys" => st.pause_buys = u(&v)?,
             "pause_sells" => st.pause_sells = u(&v)?,
             "decided_bar_ms" => st.decided_bar_ms = convert::int64(&k, &v)?,
@@ -356,6 +366,9 @@ fn state_to_py<'py>(py: Python<'py>, st: &PolicyState) -> PyResult<Bound<'py, Py
     d.set_item("stop_ref_ticks", st.stop_ref_ticks)?;
     d.set_item("sell_stop_ticks", st.sell_stop_ticks)?;
     d.set_item("buy_stop_ticks", st.buy_stop_ticks)?;
+    d.set_item("sell_stop_lots", st.sell_stop_lots)?;
+    d.set_item("buy_stop_lots", st.buy_stop_lots)?;
+    d.set_item("grid_spacing_bits", st.grid_spacing_bits)?;
     d.set_item("pause_buys", st.pause_buys)?;
     d.set_item("pause_sells", st.pause_sells)?;
     d.set_item("decided_bar_ms", st.decided_bar_ms)?;

@@ -240,6 +240,36 @@ fn bad_bars_and_params_are_named_errors() {
 }
 
 proptest! {
+
+    /// Reference: filtering the placement-ordered ids by membership in a set. A sorted cancel
+    /// leaves the same orders in the same order, whether the ids were placed ascending (the
+    /// merge walk) or not (the binary search).
+    #[test]
+    fn a_sorted_cancel_removes_exactly_the_listed_resting_ids(
+        gaps in prop::collection::vec(1u64..5, 0..40),
+        shuffle in any::<bool>(),
+        picks in prop::collection::vec(any::<bool>(), 40),
+        strays in prop::collection::vec(0u64..200, 0..5),
+    ) {
+        let mut ids: Vec<u64> = gaps.iter().scan(0, |at, g| { *at += g; Some(*at) }).collect();
+        if shuffle {
+            ids.reverse();
+        }
+        let mut b = book(1.0);
+        for &id in &ids {
+            b.place(limit(id, Side::Buy, 90, 1, 0)).expect("place");
+        }
+        let mut cancel: Vec<u64> = ids.iter().zip(&picks).filter(|(_, p)| **p).map(|(id, _)| *id).collect();
+        cancel.extend(&strays);
+        cancel.sort_unstable();
+        cancel.dedup();
+        let set: std::collections::BTreeSet<u64> = cancel.iter().copied().collect();
+        let expect: Vec<u64> = ids.iter().copied().filter(|id| !set.contains(id)).collect();
+        let removed = b.cancel_sorted(&cancel);
+        let left: Vec<u64> = b.orders().iter().map(|o| o.id).collect();
+        prop_assert_eq!(removed, ids.len() - expect.len());
+        prop_assert_eq!(left, expect);
+    }
     #[test]
     fn fills_respect_the_model(
         orders in prop::collection::vec((any::<bool>(), 80i64..120, 1i64..50), 0..20),

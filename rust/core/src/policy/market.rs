@@ -6,10 +6,14 @@
 use super::{reason, PolicyConfig, Reason};
 
 /// The grid spacing (fraction): `grid_spacing_pct`, widened with dynamic spacing to
-/// `volatility_multiplier x volatility x sqrt(spacing_horizon_bars)` (at most 0.5).
+/// `volatility_multiplier x volatility x sqrt(spacing_horizon_bars)` (at most 0.5). With
+/// dynamic spacing, the last decision's spacing `last` (0 or NaN: none) stays while the new
+/// one is within `grid_refresh_tolerance x last / num_levels` of it (and `last` is a spacing
+/// the config allows), so the ladder keeps its prices.
 pub(super) fn spacing(
     cfg: &PolicyConfig,
     volatility: f64,
+    last: f64,
     reasons: &mut Vec<Reason>,
     explain: bool,
 ) -> f64 {
@@ -17,8 +21,18 @@ pub(super) fn spacing(
     if cfg.dynamic_spacing {
         let dynamic =
             cfg.volatility_multiplier * volatility * (cfg.spacing_horizon_bars as f64).sqrt();
-        if dynamic > spacing {
-            spacing = dynamic.min(0.5);
+        let new = if dynamic > spacing {
+            dynamic.min(0.5)
+        } else {
+            spacing
+        };
+        let keep = cfg.grid_refresh_tolerance > 0.0
+            && last >= cfg.grid_spacing_pct
+            && last <= 0.5
+            && (new - last).abs() <= cfg.grid_refresh_tolerance * last / cfg.num_levels as f64;
+        let used = if keep { last } else { new };
+        if used > spacing {
+            spacing = used;
             reason(reasons, explain, "dynamic_spacing", || {
                 format!(
                     "spacing widened to {:.3}% by volatility {:.3}% per bar",

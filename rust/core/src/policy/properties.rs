@@ -310,4 +310,78 @@ proptest! {
             prop_assert!(short + sum(Side::Sell) <= hi && short - sum(Side::Buy) >= lo);
         }
     }
+
+    /// Reference: the stop rule itself (the same decision with the tolerance off). A stop
+    /// resting `delta` ticks from the rule's level at the rule's amount: with
+    /// `stop_refresh_tolerance` on, the stop placed is the rule's or the resting one; the
+    /// resting one only within `tolerance x distance x reference` ticks of the rule's, at its
+    /// amount and with the price beyond it (never through it); and a resting stop tighter than
+    /// the rule, within the tolerance, untraded, with no grid order between the two levels and
+    /// no cap clipping or `max_active_orders` cut (the grid orders the stop's amount counts are
+    /// then the ones placed) is always kept.
+    #[test]
+    fn a_kept_stop_is_within_the_tolerance_of_the_rule(
+        cfg in configs(), d in bars(), spot in 0.01f64..5.0, hedge in 0.0f64..2.0,
+        price_move in -0.02f64..0.02, tol in 0.0f64..=0.5, frac in -1.2f64..1.2,
+    ) {
+        let b = book(spot, -((spot * hedge / LOT).floor() as i64));
+        let price = d.close[d.close.len() - 1] * (1.0 + price_move);
+        let snap_in = snapshot(&d, price, 0.0);
+        let off = PolicyConfig { stop_refresh_tolerance: 0.0, ..cfg.clone() };
+        let on = PolicyConfig { stop_refresh_tolerance: tol, ..cfg };
+        let stop_of = |dec: &Decision| {
+            dec.orders
+                .iter()
+                .find(|o| o.role == Role::Stop && o.kind == OrderKind::StopMarket)
+                .copied()
+        };
+        let first = decide(&off, &market(), &snap_in, &b, &PolicyState::default())
+            .expect("decision");
+        let Some(stop) = stop_of(&first) else { return Ok(()) };
+        let reference = first.state.stop_ref_ticks.abs() as f64;
+        let room = tol * first.metrics.stop_distance * reference;
+        let rest = stop.price_ticks + (frac * room).round() as i64;
+        prop_assume!(rest > 0);
+        let mut state = first.state;
+        match stop.side {
+            Side::Sell => (state.sell_stop_ticks, state.sell_stop_lots) = (rest, stop.amount_lots),
+            Side::Buy => (state.buy_stop_ticks, state.buy_stop_lots) = (rest, stop.amount_lots),
+        }
+        let base = decide(&off, &market(), &snap_in, &b, &state).expect("decision");
+        let kept = decide(&on, &market(), &snap_in, &b, &state).expect("decision");
+        let (Some(rule), Some(placed)) = (stop_of(&base), stop_of(&kept)) else {
+            prop_assert_eq!(stop_of(&base).is_some(), stop_of(&kept).is_some());
+            return Ok(());
+        };
+        let price_ticks = (price / 0.1).floor() as i64;
+        let sell = rule.side == Side::Sell;
+        if placed.price_ticks != rule.price_ticks {
+            prop_assert_eq!(placed.price_ticks, rest, "only the resting stop is kept");
+            let room = tol * kept.metrics.stop_distance * kept.state.stop_ref_ticks.abs() as f64;
+            prop_assert!(((rest - rule.price_ticks).abs() as f64) <= room,
+                "kept {} ticks from the rule's {}, room {}", rest, rule.price_ticks, room);
+            prop_assert_eq!(placed.amount_lots, stop.amount_lots, "at the resting amount");
+            prop_assert!(if sell { price_ticks > rest } else { price_ticks < rest },
+                "the price {} is beyond the kept stop {}", price_ticks, rest);
+        } else {
+            prop_assert_eq!(placed, rule, "otherwise the rule's stop");
+        }
+        // completeness: a tighter resting stop the rule's would replace for nothing
+        let tighter = if sell { rest > rule.price_ticks } else { rest < rule.price_ticks };
+        let (lo, hi) = (rest.min(rule.price_ticks), rest.max(rule.price_ticks));
+        let between = base.orders.iter().any(|o| {
+            o.role == Role::Grid && o.side != rule.side && o.price_ticks >= lo && o.price_ticks <= hi
+        });
+        let (last_low, last_high) = (d.low[d.low.len() - 1] / 0.1, d.high[d.high.len() - 1] / 0.1);
+        let untraded = if sell { last_low > (rest + 1) as f64 } else { last_high < (rest - 1) as f64 };
+        let beyond = if sell { price_ticks > rest + 1 } else { price_ticks + 1 < rest };
+        if tighter && ((rest - rule.price_ticks).abs() as f64) < room * (1.0 - 1e-9) && !between
+            && untraded && beyond && rule.amount_lots == stop.amount_lots
+            && !base.reasons.iter().any(|r| r.code == "joint_cap" || r.code == "max_active_orders")
+            && base.state.stop_ref_ticks == first.state.stop_ref_ticks
+            && base.metrics.stop_distance == first.metrics.stop_distance
+        {
+            prop_assert_eq!(placed.price_ticks, rest, "a tighter stop within the tolerance stays");
+        }
+    }
 }

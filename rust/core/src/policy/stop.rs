@@ -10,6 +10,12 @@
 //!   fill before the price reaches it), so the stop returns the book to a full hedge.
 //! - Same-side grid orders at or beyond the stop would fill through it in the same move and
 //!   undo it: they are not placed.
+//! - Kept still: while the book keeps the side of its net exposure, the stop the last decision
+//!   placed stays where it rests when the rule's new level is within `stop_refresh_tolerance`
+//!   of the stop distance of it (in either direction), the new amount is the one resting, it
+//!   did not trade and the price is not through it; so it protects at most that fraction of
+//!   the distance less than the rule, and is not cancelled and re-placed for every tick the
+//!   trailing reference or the volatility scale moves it.
 //! - Cooldown: after a stop fires (the path since the previous decision touched it, the fill
 //!   model's trigger), the grid side that would rebuild the exposure pauses for
 //!   `stop_cooldown` decisions (buys after a sell stop, sells after a buy stop).
@@ -33,7 +39,7 @@ pub(super) fn distance(cfg: &PolicyConfig, sigma: f64, long_run: f64) -> crate::
 
 /// Whether the previous decision's stops traded since (given the lowest and highest price
 /// since that decision), and the grid sides' pauses that follow. Clears the recorded stops
-/// (this decision records its own).
+/// (this decision records its own). Returns whether the (sell, buy) stop traded.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn cooldown(
     cfg: &PolicyConfig,
@@ -44,7 +50,7 @@ pub(super) fn cooldown(
     new_state: &mut PolicyState,
     reasons: &mut Vec<Reason>,
     explain: bool,
-) {
+) -> (bool, bool) {
     let tick = market.tick_f64();
     let sell_fired = state.sell_stop_ticks > 0
         && low_since > 0.0
@@ -64,6 +70,8 @@ pub(super) fn cooldown(
     };
     new_state.sell_stop_ticks = 0;
     new_state.buy_stop_ticks = 0;
+    new_state.sell_stop_lots = 0;
+    new_state.buy_stop_lots = 0;
     for (fired, side, paused) in [(sell_fired, "sell", "buy"), (buy_fired, "buy", "sell")] {
         if fired {
             reason(reasons, explain, "stop_fired", || {
@@ -74,6 +82,7 @@ pub(super) fn cooldown(
             });
         }
     }
+    (sell_fired, buy_fired)
 }
 
 /// Drop the grid side a stop paused (`new_state`'s pauses).
@@ -98,7 +107,8 @@ pub(super) fn pause_grid(
 
 /// The stop on the net exposure `net` (lots, positive = long), appended to `orders`; grid
 /// orders it would be undone by are removed from `grid_orders`. Updates the trailing
-/// reference in `new_state` (and a pause when the book is already past its stop).
+/// reference in `new_state` (and a pause when the book is already past its stop). `fired`:
+/// whether the last decision's (sell, buy) stop traded since ([`cooldown`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn place(
     cfg: &PolicyConfig,
@@ -107,6 +117,7 @@ pub(super) fn place(
     net: i64,
     distance: f64,
     state: &PolicyState,
+    fired: (bool, bool),
     new_state: &mut PolicyState,
     grid_orders: &mut Vec<DesiredOrder>,
     orders: &mut Vec<DesiredOrder>,
@@ -176,21 +187,52 @@ pub(super) fn place(
         return;
     }
     // same-side grid orders at or beyond the stop would fill through it in the same move
-    let before = grid_orders.len();
-    grid_orders.retain(|o| {
+    let in_front = |o: &DesiredOrder, stop_ticks: i64| {
         o.side != grid_side
             || if long {
-                o.price_ticks > stop.ticks
+                o.price_ticks > stop_ticks
             } else {
-                o.price_ticks < stop.ticks
+                o.price_ticks < stop_ticks
             }
-    });
+    };
+    let ahead_of = |stop_ticks: i64| -> i64 {
+        grid_orders
+            .iter()
+            .filter(|o| o.side == grid_side && in_front(o, stop_ticks))
+            .map(|o| o.amount_lots)
+            .sum()
+    };
+    // the resting stop stays still when the rule's level moved less than the tolerance
+    let (rest_ticks, rest_lots, rest_fired) = if long {
+        (state.sell_stop_ticks, state.sell_stop_lots, fired.0)
+    } else {
+        (state.buy_stop_ticks, state.buy_stop_lots, fired.1)
+    };
+    let stop_ticks = if rest_ticks > 0
+        && rest_lots > 0
+        && !rest_fired
+        && rest_ticks != stop.ticks
+        && (rest_ticks - stop.ticks).abs() as f64
+            <= cfg.stop_refresh_tolerance * distance * reference as f64
+        && if long {
+            price_ticks > rest_ticks
+        } else {
+            price_ticks < rest_ticks
+        }
+        && net.abs() + ahead_of(rest_ticks) == rest_lots
+    {
+        rest_ticks
+    } else {
+        stop.ticks
+    };
+    let before = grid_orders.len();
+    grid_orders.retain(|o| in_front(o, stop_ticks));
     let dropped = before - grid_orders.len();
     if dropped > 0 {
         reason(reasons, explain, "stop_clear", || {
             format!(
                 "{dropped} grid order(s) beyond the stop {} left out (they would undo it)",
-                market.ticks_to_f64(stop.ticks)
+                market.ticks_to_f64(stop_ticks)
             )
         });
     }
@@ -200,15 +242,25 @@ pub(super) fn place(
         .map(|o| o.amount_lots)
         .sum();
     let amount = net.abs() + ahead;
-    if market.meets_minimums(stop.ticks, amount) {
+    if market.meets_minimums(stop_ticks, amount) {
         orders.push(DesiredOrder {
             role: Role::Stop,
             side,
             level: 0,
             kind: OrderKind::StopMarket,
-            price_ticks: stop.ticks,
+            price_ticks: stop_ticks,
             amount_lots: amount,
         });
+        if stop_ticks != stop.ticks {
+            reason(reasons, explain, "stop_kept", || {
+                format!(
+                    "the stop stays at {} (the rule's {} is within {:.1}% of its distance)",
+                    market.ticks_to_f64(stop_ticks),
+                    market.ticks_to_f64(stop.ticks),
+                    100.0 * cfg.stop_refresh_tolerance
+                )
+            });
+        }
     }
 }
 
@@ -217,8 +269,14 @@ pub(super) fn record(orders: &[DesiredOrder], new_state: &mut PolicyState) {
     for o in orders {
         if o.role == Role::Stop && o.kind == OrderKind::StopMarket {
             match o.side {
-                Side::Sell => new_state.sell_stop_ticks = o.price_ticks,
-                Side::Buy => new_state.buy_stop_ticks = o.price_ticks,
+                Side::Sell => {
+                    new_state.sell_stop_ticks = o.price_ticks;
+                    new_state.sell_stop_lots = o.amount_lots;
+                }
+                Side::Buy => {
+                    new_state.buy_stop_ticks = o.price_ticks;
+                    new_state.buy_stop_lots = o.amount_lots;
+                }
             }
         }
     }

@@ -28,6 +28,8 @@ pub(crate) fn config() -> PolicyConfig {
         var_window_bars: 2000,
         stop_scale_min: 0.5,
         stop_scale_max: 2.0,
+        stop_refresh_tolerance: 0.0,
+        grid_refresh_tolerance: 0.0,
         max_volume_share: 0.5,
         max_active_orders: 50,
         hedge_ratio: 1.0,
@@ -818,4 +820,166 @@ fn var_and_sizing_settings_are_named_when_invalid() {
         }
     }
     assert!("garch".parse::<VarMethod>().is_err());
+}
+
+/// The stop the last decision placed stays still while the rule's new level is within
+/// `stop_refresh_tolerance` of the stop distance of it and its amount is the one resting;
+/// otherwise (too far, another amount, the tolerance off) the rule's level is placed.
+#[test]
+fn a_resting_stop_stays_within_the_tolerance_at_the_same_amount() {
+    let d = data(200, 50_000.0, 0.002);
+    let snap_in = snapshot(&d, 50_000.0, 0.0);
+    let b = book(1.0, -500); // net long 0.5: a sell stop
+    let cfg = |tol: f64| PolicyConfig {
+        hedge_ratio_min: 0.3,
+        stop_refresh_tolerance: tol,
+        ..config()
+    };
+    let first =
+        decide(&cfg(0.0), &market(), &snap_in, &b, &PolicyState::default()).expect("decision");
+    let stop_of = |dec: &Decision| {
+        let s: Vec<_> = dec.orders.iter().filter(|o| o.role == Role::Stop).collect();
+        assert_eq!(s.len(), 1, "one stop: {:?}", dec.orders);
+        (s[0].side, s[0].price_ticks, s[0].amount_lots)
+    };
+    let (side, rule, amount) = stop_of(&first);
+    assert_eq!(side, Side::Sell);
+    assert_eq!(
+        (first.state.sell_stop_ticks, first.state.sell_stop_lots),
+        (rule, amount),
+        "the state records the stop's price and amount"
+    );
+    // the tolerance in ticks: 2% of the distance from the reference (no grid buy lies
+    // within it of the rule's level, so the amount in front of the stop is the same)
+    let reference = first.state.stop_ref_ticks;
+    let room = (0.02 * first.metrics.stop_distance * reference as f64).floor() as i64;
+    assert!(room > 10, "a room of {room} ticks");
+    let resting = |at: i64, lots: i64| PolicyState {
+        sell_stop_ticks: at,
+        sell_stop_lots: lots,
+        ..first.state
+    };
+    for at in [rule - room, rule - 1, rule + 1, rule + room] {
+        let dec =
+            decide(&cfg(0.02), &market(), &snap_in, &b, &resting(at, amount)).expect("decision");
+        assert_eq!(stop_of(&dec), (Side::Sell, at, amount), "kept at {at}");
+        assert_eq!(dec.state.sell_stop_ticks, at);
+        assert!(dec.reasons.iter().any(|r| r.code == "stop_kept"));
+    }
+    for (at, lots, tol) in [
+        (rule - room - 1, amount, 0.02), // farther than the tolerance (looser)
+        (rule + room + 1, amount, 0.02), // farther than the tolerance (tighter)
+        (rule - 1, amount + 1, 0.02),    // another amount
+        (rule - 1, amount, 0.0),         // the tolerance off
+        (rule - 1, 0, 0.02),             // no recorded amount (an older state)
+    ] {
+        let dec = decide(&cfg(tol), &market(), &snap_in, &b, &resting(at, lots)).expect("decision");
+        assert_eq!(
+            stop_of(&dec),
+            (Side::Sell, rule, amount),
+            "re-placed from {at}"
+        );
+    }
+    // a resting stop the price already went through (the price at it) is not kept: the
+    // reference stays the high-water, so the rule's level is the same
+    let at = rule + room;
+    let through = snapshot(&d, market().ticks_to_f64(at), 0.0);
+    for lots in [
+        amount,
+        stop_of(&decide(&cfg(0.0), &market(), &through, &b, &first.state).expect("decision")).2,
+    ] {
+        let dec =
+            decide(&cfg(0.02), &market(), &through, &b, &resting(at, lots)).expect("decision");
+        assert_eq!(stop_of(&dec).1, rule, "not kept at the price");
+    }
+}
+
+#[test]
+fn refresh_tolerances_are_named_when_invalid() {
+    for bad in [-0.01, 0.51, f64::NAN] {
+        for (field, cfg) in [
+            (
+                "stop_refresh_tolerance",
+                PolicyConfig {
+                    stop_refresh_tolerance: bad,
+                    ..config()
+                },
+            ),
+            (
+                "grid_refresh_tolerance",
+                PolicyConfig {
+                    grid_refresh_tolerance: bad,
+                    ..config()
+                },
+            ),
+        ] {
+            let err = cfg.validate().expect_err("invalid");
+            assert!(err.to_string().contains(field), "{err}");
+        }
+    }
+}
+
+/// With dynamic spacing, the last decision's spacing stays while the new one is within
+/// `grid_refresh_tolerance x last / num_levels` of it, and the grid keeps its prices; farther,
+/// below the floor, or with the tolerance off, the new spacing is used.
+#[test]
+fn dynamic_spacing_keeps_the_last_spacing_within_the_grid_tolerance() {
+    let d = data(200, 50_000.0, 0.01);
+    let snap_in = snapshot(&d, 50_000.0, 0.0);
+    let b = book(1.0, -1000);
+    let cfg = |tol: f64| PolicyConfig {
+        grid_spacing_pct: 0.001,
+        dynamic_spacing: true,
+        volatility_multiplier: 3.0,
+        grid_refresh_tolerance: tol,
+        ..config()
+    };
+    let first =
+        decide(&cfg(0.0), &market(), &snap_in, &b, &PolicyState::default()).expect("decision");
+    let rule = first.metrics.spacing;
+    assert!(rule > 0.001, "volatility widens the spacing: {rule}");
+    assert_eq!(f64::from_bits(first.state.grid_spacing_bits as u64), rule);
+    let grid = |dec: &Decision| -> Vec<(i32, i64)> {
+        dec.orders
+            .iter()
+            .filter(|o| o.role == Role::Grid)
+            .map(|o| (o.level, o.price_ticks))
+            .collect()
+    };
+    let levels = config().num_levels as f64;
+    let room = 0.2 * rule / levels;
+    let with_last = |last: f64| PolicyState {
+        grid_spacing_bits: last.to_bits() as i64,
+        ..first.state
+    };
+    for last in [rule - 0.9 * room, rule + 0.9 * room] {
+        let kept = decide(&cfg(0.2), &market(), &snap_in, &b, &with_last(last)).expect("decision");
+        assert_eq!(kept.metrics.spacing, last, "kept {last}");
+        assert_eq!(f64::from_bits(kept.state.grid_spacing_bits as u64), last);
+        // the same ladder as a decision at that spacing with the tolerance off
+        let at_last = decide(
+            &PolicyConfig {
+                grid_spacing_pct: last,
+                dynamic_spacing: false,
+                ..cfg(0.0)
+            },
+            &market(),
+            &snap_in,
+            &b,
+            &with_last(last),
+        )
+        .expect("decision");
+        assert_eq!(grid(&kept), grid(&at_last));
+    }
+    for (last, tol) in [
+        (rule - 1.2 * room, 0.2), // farther than the tolerance (of the last spacing)
+        (rule + 1.2 * room, 0.2),
+        (rule - 0.5 * room, 0.0), // the tolerance off
+        (0.0009, 0.5),            // below the floor (a config changed since)
+        (f64::NAN, 0.5),          // no spacing recorded
+    ] {
+        let dec = decide(&cfg(tol), &market(), &snap_in, &b, &with_last(last)).expect("decision");
+        assert_eq!(dec.metrics.spacing, rule, "re-priced from {last}");
+        assert_eq!(grid(&dec), grid(&first));
+    }
 }
