@@ -63,6 +63,14 @@ PLAIN: dict[str, Any] = {
 }
 
 
+SUMMARY: list[str] = []
+"""One line per floor of issue 18, printed together at the end of the run."""
+
+
+def floor_line(what: str, value: str, floor: str, met: bool) -> None:
+    SUMMARY.append(f"  {'met    ' if met else 'NOT met'}  {what}: {value} (floor {floor})")
+
+
 def wall_and_cpu(fn: Any) -> tuple[float, float]:
     """Wall time and this process's CPU time (all threads) of one call."""
     w, p = time.perf_counter(), time.process_time()
@@ -513,6 +521,8 @@ def main_user_path(quick: bool) -> None:
         f"{t_core / run_bars * 1e9:.0f} ns/bar"
     )
     print(f"  run_backtest / metrics-only = {t_user / t_core:.2f}x (floor <= 1.5x)")
+    ratio = t_user / t_core
+    floor_line("item 1, run_backtest / metrics-only", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
     user_b, lean_b, mem_bars = recorded_bytes_per_bar(bars)
     five_years = 5 * 525_600
     print(
@@ -521,11 +531,12 @@ def main_user_path(quick: bool) -> None:
         f"a five-year one-minute run ({five_years:,} bars) records about "
         f"{user_b * five_years / 1e9:.2f} GB"
     )
+    floor_line("item 1, recorded bytes per bar", f"{user_b:.0f} B", "< 200 B", user_b < 200)
     n, same_price, same_both = stop_replacements(20_000 if quick else 100_000)
     print(
         f"  the stop's re-placements: {n}, of which {same_price} at the same price with a new "
         f"amount and {same_both} unchanged; the rest ({n - same_price - same_both}) move its "
-        "price (keeping it still is the policy's part, issue 18 item 3)"
+        "price by more than the default stop_refresh_tolerance (0.05 of its distance)"
     )
     lv_bars = 20_000 if quick else 100_000
     for churn, what in (
@@ -537,6 +548,8 @@ def main_user_path(quick: bool) -> None:
             f"order manager in levels, full policy, {lv_bars} bars, every order sent, {what}, "
             "CPU time: " + ", ".join(f"{lv} levels a side {v:.0f} ns/bar" for lv, v in ns.items())
         )
+        scale = ns[100] / ns[10]
+        floor_line(f"item 2, 100 / 10 levels, {what}", f"{scale:.2f}x", "<= 3x", scale <= 3)
         print(
             f"  100 / 10 levels = {ns[100] / ns[10]:.2f}x (floor <= 3x); 10 / 5 = "
             f"{ns[10] / ns[5]:.2f}x  (load average {load:.1f} on {os.cpu_count()} CPUs)"
@@ -574,9 +587,20 @@ def main_sweeps(quick: bool) -> None:
         "of configs):"
     )
     specs = sweep_specs(FULL, sc, n_full_sweep)
-    print_sweep_rates("decision every bar", sweep_rates(specs, market, sa, sweep_bars, repeat))
+    every = sweep_rates(specs, market, sa, sweep_bars, repeat)
+    print_sweep_rates("decision every bar", every)
     hourly = sweep_specs(with_overrides(FULL, {"rebalance_interval": "3600"}), sc, n_full_sweep)
-    print_sweep_rates("decision every 60 bars", sweep_rates(hourly, market, sa, sweep_bars, repeat))
+    rates60 = sweep_rates(hourly, market, sa, sweep_bars, repeat)
+    print_sweep_rates("decision every 60 bars", rates60)
+    for label, r in (("every bar", every), ("every 60 bars", rates60)):
+        SUMMARY.append(
+            f"  report   item 4, shared / per-spec config-bars per CPU-second, decision {label}: "
+            + ", ".join(
+                f"{t} thread{'s' * (t > 1)} {r[(t, True)][1] / r[(t, False)][1]:.2f}x "
+                f"({r[(t, True)][0]:.3g} config-bars/s wall)"
+                for t in (1, 2)
+            )
+        )
     print(
         f"  (load average {load:.1f} on {os.cpu_count()} CPUs at the start of the sweeps: "
         "2 threads below 2x with CPU time near the 1-thread call's means the other processes "
@@ -586,6 +610,10 @@ def main_sweeps(quick: bool) -> None:
     print(
         f"peak RSS of a {n_rss}-config full-policy sweep x {rss_bars} bars on 2 threads, beyond "
         f"the input: per-spec statistics {per_spec_mb:.1f} MB, shared {shared_mb:.1f} MB"
+    )
+    SUMMARY.append(
+        f"  report   item 4, peak RSS of a {n_rss}-config sweep: shared {shared_mb:.1f} MB "
+        f"(per-spec {per_spec_mb:.1f} MB)"
     )
 
 
@@ -598,14 +626,20 @@ def main() -> None:
         main_sweeps(args.quick)
         return
     bars = 50_000 if args.quick else 525_600
-    n_sweep = 100 if args.quick else 1_000
+    n_sweep = 400 if args.quick else 1_000
     market = default_market("BTCUSDT")
     c = candles_for(bars)
     a = arrays(c)
 
     # --- the full policy vs its faithful twin (benches/policy_twin.py: the same logic as pure
     # Python and under numba, validated event for event against the engine first) ---
-    main_twin(args.quick)
+    eng_ns, nb_ns = main_twin(args.quick)
+    floor_line(
+        "item 3, full policy at 5 levels a side",
+        f"{eng_ns:.0f} ns/bar (numba twin {nb_ns:.0f}, {nb_ns / eng_ns:.2f}x)",
+        "<= 300 ns/bar",
+        eng_ns <= 300,
+    )
     print()
 
     # --- the user's path vs the engine, recorded memory, the order manager in levels ---
@@ -702,6 +736,8 @@ def main() -> None:
         f"efficiency per CPU received {cpu1 / cpu2:.2f} (1.0: nothing serialises or contends)"
     )
     main_sweeps(args.quick)
+    print("\nissue 18, each floor in this run:")
+    print("\n".join(SUMMARY))
     _ = resource
 
 

@@ -1994,7 +1994,7 @@ def best_of(fn: Any, repeat: int) -> float:
     return min(times)
 
 
-def main_twin(quick: bool = False) -> None:
+def main_twin(quick: bool = False) -> tuple[float, float]:
     """Validate (the engine's 1-minute bars of seeds 1, 2, 3: 20,000 bars in quick mode, the
     full year otherwise), then time the engine, the numba twin and the pure-Python twin."""
     from gridhedge import _core
@@ -2055,7 +2055,15 @@ def main_twin(quick: bool = False) -> None:
         f"  pure Python / engine = {t_py / t_eng:.0f}x (floor >= 50x); numba / engine = "
         f"{t_nb / t_eng:.2f}x (floor > 1x: the engine faster than the numba twin)"
     )
+    eng_ns = t_eng / run_bars * 1e9
+    print(
+        f"  issue 18 item 3 floor: full policy <= 300 ns/bar at 5 levels a side: "
+        f"{eng_ns:.0f} ns/bar, {'met' if eng_ns <= 300 else 'NOT met'} "
+        f"(in the twin's units: <= {t_nb / run_bars * 1e9 / 300:.1f}x faster than numba needed, "
+        f"{t_nb / t_eng:.2f}x now)"
+    )
     print(f"  (load average {load:.1f} on {os.cpu_count()} CPUs before the timings)")
+    return eng_ns, t_nb / run_bars * 1e9
 
 
 if __name__ == "__main__":
