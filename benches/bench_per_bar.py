@@ -107,7 +107,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="alternations with --against")
     ap.add_argument("--against", help="directory holding another build's gridhedge package")
     ap.add_argument("--engine-json", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="CI size: 2 runs each")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 2)
     if args.engine_json:
         print(json.dumps(engine_ns_per_bar(args.bars, args.repeat)))
         return

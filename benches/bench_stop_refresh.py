@@ -12,7 +12,7 @@ placed), the orders placed, fills, PnL, excess PnL over the static hedge, fees, 
 
 Tolerance 0 is the stop following every tick (the policy before the setting existed).
 
-    python benches/bench_stop_refresh.py [--data PATH] [--tolerances 0 0.02 0.05 0.1 0.2]
+    python benches/bench_stop_refresh.py [--data PATH] [--tolerances 0 0.02 0.05 0.1 0.2] [--quick]
 """
 
 from __future__ import annotations
@@ -66,13 +66,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA)
     ap.add_argument("--tolerances", nargs="+", default=["0", "0.02", "0.05", "0.1", "0.2"])
+    ap.add_argument("--quick", action="store_true", help="CI size: tolerances 0 and 0.05")
     args = ap.parse_args()
+    if args.quick:
+        args.tolerances = ["0", "0.05"]
     if args.data.exists():
         report("real 1h, default config", {}, load_candles(args.data), args.tolerances)
     else:
         print(f"real candles not found at {args.data}: skipped")
-    syn = synthetic_candles(seed=1, bars=50_000, timeframe="1m", start_price=40_000.0)
-    report("synthetic 1m (50,000 bars), FULL config", FULL, syn, args.tolerances)
+    bars = 20_000 if args.quick else 50_000
+    syn = synthetic_candles(seed=1, bars=bars, timeframe="1m", start_price=40_000.0)
+    report(f"synthetic 1m ({bars:,} bars), FULL config", FULL, syn, args.tolerances)
 
 
 if __name__ == "__main__":
