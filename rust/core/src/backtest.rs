@@ -115,6 +115,25 @@ impl Series<'_> {
         (gaps, missing)
     }
 
+    /// Feed `engine` the window of candles it sees at bar `j`: the last `history_bars` up to
+    /// and including `j` (see [`PolicyEngine::sync`]; returns the bars it ingested).
+    pub(crate) fn feed(
+        &self,
+        engine: &mut PolicyEngine,
+        history_bars: usize,
+        j: usize,
+    ) -> Result<usize> {
+        let from = (j + 1).saturating_sub(history_bars);
+        engine.sync(
+            &self.timestamp[from..=j],
+            &self.open[from..=j],
+            &self.high[from..=j],
+            &self.low[from..=j],
+            &self.close[from..=j],
+            &self.volume[from..=j],
+        )
+    }
+
     fn bar(&self, j: usize) -> Bar {
         Bar {
             open: self.open[j],
@@ -879,15 +898,7 @@ impl<'a> LegSim<'a> {
         let close = data.close[j];
         self.met.decisions += 1;
         if shared.is_none() {
-            let from = (j + 1).saturating_sub(cfg.history_bars);
-            self.engine.sync(
-                &data.timestamp[from..=j],
-                &data.open[from..=j],
-                &data.high[from..=j],
-                &data.low[from..=j],
-                &data.close[from..=j],
-                &data.volume[from..=j],
-            )?;
+            data.feed(&mut self.engine, cfg.history_bars, j)?;
         }
         let close_ms = data.timestamp[j] + self.bar_ms;
         let ft = data.funding_time;

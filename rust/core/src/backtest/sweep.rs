@@ -356,16 +356,8 @@ impl Job<'_, '_> {
         while j < n && !legs.is_empty() {
             // the legs share the decision bars: step them from this decision to the next
             let next = (j + 1..n).find(|&k| legs[0].1.decides_at(k)).unwrap_or(n);
-            let from = (j + 1).saturating_sub(history);
-            let ready = shared
-                .sync(
-                    &data.timestamp[from..=j],
-                    &data.open[from..=j],
-                    &data.high[from..=j],
-                    &data.low[from..=j],
-                    &data.close[from..=j],
-                    &data.volume[from..=j],
-                )
+            let ready = data
+                .feed(&mut shared, history, j)
                 .and_then(|_| shared.stats().map(drop));
             if ready.is_err() {
                 // rerun the remaining legs alone: the same results, errors included

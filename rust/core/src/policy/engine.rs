@@ -529,8 +529,7 @@ impl PolicyEngine {
             explain,
             &mut self.scratch,
         )?;
-        self.decided_at = self.last_timestamp();
-        self.since = None;
+        self.end_shared_decision();
         decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
         Ok(decision)
     }
@@ -568,9 +567,9 @@ impl PolicyEngine {
         Ok(decision)
     }
 
-    /// Close a decision taken on this engine's statistics by [`PolicyEngine::decide_on`]:
-    /// the bookkeeping [`PolicyEngine::decide`] does after deciding (the lows and highs since
-    /// the decision restart).
+    /// Close a decision taken on this engine's statistics (by [`PolicyEngine::decide`], or by
+    /// the engines that [`PolicyEngine::decide_on`] it): the lows and highs since the decision
+    /// restart.
     pub fn end_shared_decision(&mut self) {
         self.decided_at = self.last_timestamp();
         self.since = None;
