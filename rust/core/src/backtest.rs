@@ -624,6 +624,7 @@ pub struct LegSim<'a> {
     hwm: Decimal,
     hwm_f: f64,
     state: PolicyState,
+    /// Orders placed so far under each key (kept only while events are recorded).
     sequences: FxHashMap<OrderKey, u64>,
     /// Ids of the orders a decision cancels (reused).
     cancel_ids: Vec<u64>,
@@ -1010,9 +1011,6 @@ impl<'a> LegSim<'a> {
         for &i in places {
             let d = want[i];
             let key = OrderKey::from(&d);
-            let seq = self.sequences.entry(key).or_insert(0);
-            *seq += 1;
-            let sequence = *seq;
             let id = self.next_id;
             self.next_id += 1;
             self.book.place(SimOrder {
@@ -1030,6 +1028,10 @@ impl<'a> LegSim<'a> {
             self.met.orders_placed += 1;
             let row = self.out.orders.len();
             if self.record.events {
+                // the n-th order placed under its key (only the recorded rows carry it)
+                let seq = self.sequences.entry(key).or_insert(0);
+                *seq += 1;
+                let sequence = *seq;
                 self.out.orders.push(&OrderRow {
                     key,
                     sequence,

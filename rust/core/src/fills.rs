@@ -195,6 +195,45 @@ pub struct FillBook {
     /// Every order was placed with an id above all before it: the book is in ascending id
     /// order (removals keep it), so a sorted cancel walks it beside the ids.
     ascending: bool,
+    /// A bound on what the resting orders need to trade (see [`Reach`]).
+    reach: Reach,
+}
+
+/// What a bar must reach for any resting order to trade: the lowest rising threshold (a sell
+/// limit's price plus a tick, a buy stop's price), the highest falling one (a buy limit's
+/// price less a tick, a sell stop's price), and whether a market order rests. Conservative:
+/// placing an order tightens it, a removal leaves it as it was (so it may promise a trade that
+/// cannot happen, never hide one), and a bar that reaches it rescans the book and makes it
+/// exact again.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    rise: i64,
+    fall: i64,
+    market: bool,
+}
+
+impl Reach {
+    const NONE: Reach = Reach {
+        rise: i64::MAX,
+        fall: i64::MIN,
+        market: false,
+    };
+
+    fn add(&mut self, o: &SimOrder) {
+        match (o.kind, o.side) {
+            (OrderKind::Market, _) => self.market = true,
+            (OrderKind::Limit, Side::Sell) => self.rise = self.rise.min(o.price_ticks + 1),
+            (OrderKind::StopMarket, Side::Buy) => self.rise = self.rise.min(o.price_ticks),
+            (OrderKind::Limit, Side::Buy) => self.fall = self.fall.max(o.price_ticks - 1),
+            (OrderKind::StopMarket, Side::Sell) => self.fall = self.fall.max(o.price_ticks),
+        }
+    }
+
+    /// Whether a bar whose path reaches at most `high` ticks (rounded down) and at least `low`
+    /// ticks (rounded up) can trade an order (`first_crossing`'s tests at the extremes).
+    fn reached(&self, high: i64, low: i64) -> bool {
+        self.market || high >= self.rise || low <= self.fall
+    }
 }
 
 /// A crossing found on the path: where along the path, and which order.
@@ -214,6 +253,7 @@ impl FillBook {
             orders: Vec::new(),
             max_id: None,
             ascending: true,
+            reach: Reach::NONE,
         }
     }
 
@@ -256,6 +296,7 @@ impl FillBook {
         }
         self.ascending &= fresh;
         self.max_id = Some(self.max_id.map_or(order.id, |m| m.max(order.id)));
+        self.reach.add(&order);
         self.orders.push(order);
         Ok(())
     }
@@ -286,6 +327,14 @@ impl FillBook {
         before - self.orders.len()
     }
 
+    /// Make [`Reach`] exact for the orders resting now.
+    fn rescan_reach(&mut self) {
+        self.reach = Reach::NONE;
+        for o in &self.orders {
+            self.reach.add(o);
+        }
+    }
+
     /// Fill the book against bar `bar_index`; returns the fills in path order.
     pub fn on_bar(&mut self, bar_index: i64, bar: &Bar) -> Result<Vec<FillEvent>> {
         bar.check("bar")?;
@@ -295,6 +344,11 @@ impl FillBook {
         // `up` to test buys/sell-stops (reached <= level)
         let down: [i64; 4] = path.map(|p| snap(p / tick, Round::Down));
         let up: [i64; 4] = path.map(|p| snap(p / tick, Round::Up));
+        let high = down.iter().copied().max().unwrap_or(i64::MIN);
+        let low = up.iter().copied().min().unwrap_or(i64::MAX);
+        if !self.reach.reached(high, low) {
+            return Ok(Vec::new()); // most bars: no resting order is within the bar's range
+        }
         let mut crossings: Vec<Crossing> = Vec::new();
         for (slot, o) in self.orders.iter().enumerate() {
             if o.placed_bar >= bar_index {
@@ -305,7 +359,8 @@ impl FillBook {
             }
         }
         if crossings.is_empty() {
-            return Ok(Vec::new()); // most bars: nothing reached, nothing to budget or remove
+            self.rescan_reach(); // the bound promised a trade: make it exact again
+            return Ok(Vec::new());
         }
         crossings.sort_by_key(|c| (c.segment, c.key, c.slot));
         let mut budget = self
@@ -359,6 +414,7 @@ impl FillBook {
             });
         }
         self.orders.retain(|o| o.remaining_lots > 0);
+        self.rescan_reach();
         Ok(fills)
     }
 }

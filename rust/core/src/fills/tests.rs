@@ -307,4 +307,44 @@ proptest! {
             }
         }
     }
+
+    /// The reach bound only skips work: over random places (every kind and side), cancels
+    /// and bars, a book using it fills exactly as one forced to scan every order every bar.
+    #[test]
+    fn the_reach_bound_never_hides_a_fill(
+        steps in prop::collection::vec(
+            (0u8..4, any::<bool>(), 80i64..120, 1i64..30, 85.0f64..115.0, 0.0f64..12.0, 0.0f64..12.0, 0.0f64..1.0),
+            1..60,
+        ),
+    ) {
+        let mut fast = book(0.5);
+        let mut scan = book(0.5);
+        let mut next_id = 0u64;
+        for (bar_index, (op, is_buy, price, lots, o, up, down, c_frac)) in steps.into_iter().enumerate() {
+            let bar_index = bar_index as i64;
+            let side = if is_buy { Side::Buy } else { Side::Sell };
+            match op {
+                0 | 1 => {
+                    let kind = [OrderKind::Limit, OrderKind::StopMarket, OrderKind::Market][(price % 3) as usize];
+                    let order = SimOrder { kind, ..limit(next_id, side, price, lots, bar_index - 1) };
+                    next_id += 1;
+                    fast.place(order).expect("place");
+                    scan.place(order).expect("place");
+                }
+                2 => {
+                    let id = (price as u64) % next_id.max(1);
+                    prop_assert_eq!(fast.cancel(id), scan.cancel(id));
+                }
+                _ => {
+                    let (high, low) = (o + up, o - down);
+                    let b0 = bar(o, high, low, low + (high - low) * c_frac, 200.0);
+                    scan.reach = Reach { market: true, ..Reach::NONE };
+                    let a = fast.on_bar(bar_index, &b0).expect("bar");
+                    let b = scan.on_bar(bar_index, &b0).expect("bar");
+                    prop_assert_eq!(format!("{a:?}"), format!("{b:?}"));
+                    prop_assert_eq!(fast.orders(), scan.orders());
+                }
+            }
+        }
+    }
 }
