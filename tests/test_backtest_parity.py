@@ -81,6 +81,9 @@ CASES = {
     ),
     # the trend guard on (a 24-bar mean, 0.5%): rungs pause in trends, both drivers alike
     "trend_guard": config(grid={"trend_guard_bars": 24, "trend_guard_pct": "0.005"}),
+    # the requote gate (a decision every bar keeps the last one while its inputs stay within
+    # 0.3): the bot's engine keeps exactly the decisions the backtester's does
+    "requote_gate": config(execution={"rebalance_interval": "3600", "requote_tolerance": "0.3"}),
 }
 
 
@@ -106,6 +109,12 @@ def test_backtest_logs_the_paper_bots_events(case: str, tmp_path: pathlib.Path) 
     assert result.metrics["decisions"] == len(bot.stats.timestamps)
     if case == "halt_every_bar":
         assert result.metrics["halted"] and bot.get_status()["halted"]
+    if case == "requote_gate":
+        # the gate acted on these bars: deciding every bar in full logs more orders
+        every = run_backtest(
+            config(execution={"rebalance_interval": "3600"}), candles, symbol=SYMBOL, start=start
+        )
+        assert len(every.event_log()) > len(backtest)
     if case == "trend_guard":
         # the guard acted on these bars: without it the log differs
         unguarded = run_backtest(config(), candles, symbol=SYMBOL, start=start)

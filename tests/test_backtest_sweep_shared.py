@@ -42,6 +42,7 @@ decision = st.fixed_dictionaries(
         "stop_loss_pct": st.sampled_from(["0.01", "0.04", "0.2"]),
         "max_drawdown": st.sampled_from(["0.01", "0.1", "0.5"]),
         "dynamic_spacing": st.booleans(),
+        "requote_tolerance": st.sampled_from(["0", "0.1", "0.5"]),
     }
 )
 

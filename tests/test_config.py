@@ -94,6 +94,9 @@ def test_unknown_keys_get_a_did_you_mean() -> None:
         ("stop_refresh_tolerance", "0.6", "risk.stop_refresh_tolerance", "less than or equal"),
         ("stop_refresh_tolerance", "-0.1", "risk.stop_refresh_tolerance", "greater than or equal"),
         ("grid_refresh_tolerance", "0.6", "grid.grid_refresh_tolerance", "less than or equal"),
+        ("requote_tolerance", "0.6", "execution.requote_tolerance", "less than or equal"),
+        ("requote_tolerance", "-1", "execution.requote_tolerance", "greater than or equal"),
+        ("requote_max_skips", 0, "execution.requote_max_skips", "greater than or equal to 1"),
     ],
 )
 def test_bad_values_name_key_value_and_rule(key: str, value: Any, field: str, rule: str) -> None:

@@ -1222,7 +1222,8 @@ class PolicyConfig:
     ``sizing_var_share`` (0: sizing from risk off; the bot's config turns it on),
     ``stop_refresh_tolerance`` (0: the stop follows every tick; the bot's config sets it),
     ``grid_refresh_tolerance`` (0: the spacing follows every change),
-    ``trend_guard_bars`` (0: the trend guard is off) and ``trend_guard_pct`` (0.02).
+    ``trend_guard_bars`` (0: the trend guard is off), ``trend_guard_pct`` (0.02),
+    ``requote_tolerance`` (0: the requote gate is off) and ``requote_max_skips`` (60).
 
     Build it with ``gridhedge.grid.policy.policy_config(config)``.
     """

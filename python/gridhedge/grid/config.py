@@ -162,6 +162,16 @@ class ExecutionSettings(_Section):
     """Taker fee as a fraction of notional."""
     participation: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.1")
     """Largest share of a bar's volume one order can fill (simulated fills)."""
+    requote_tolerance: Annotated[Decimal, Field(ge=0, le=Decimal("0.5"), allow_inf_nan=False)] = (
+        Decimal("0")
+    )
+    """The requote gate (0: off, every decision is taken in full): a decision keeps the last
+    full decision's orders while the price stays within this fraction of a grid spacing of
+    it, the volatility, VaR, mean volume and equity within this fraction of their values then,
+    and nothing filled, no order was reached, no risk limit was crossed and no paused side
+    resumes. Fewer cancels and re-placements (queue priority, rate limits); see the README."""
+    requote_max_skips: Annotated[int, Field(ge=1, le=100000)] = 60
+    """Most decisions in a row the requote gate keeps before one is taken in full again."""
 
 
 class HedgeSettings(_Section):

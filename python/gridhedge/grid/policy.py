@@ -74,4 +74,6 @@ def policy_config(
         review_hedge_ratio=review_hedge_ratio,
         trend_guard_bars=g.trend_guard_bars,
         trend_guard_pct=g.trend_guard_pct,
+        requote_tolerance=e.requote_tolerance,
+        requote_max_skips=e.requote_max_skips,
     )

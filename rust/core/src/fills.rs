@@ -339,16 +339,19 @@ impl FillBook {
     pub fn on_bar(&mut self, bar_index: i64, bar: &Bar) -> Result<Vec<FillEvent>> {
         bar.check("bar")?;
         let tick = self.market.tick_f64();
+        // the path's extremes in ticks: the high and the low are path points and snapping is
+        // monotone, so these are the largest `down` and the smallest `up` below
+        let high = snap(bar.high / tick, Round::Down);
+        let low = snap(bar.low / tick, Round::Up);
+        if !self.reach.reached(high, low) {
+            return Ok(Vec::new()); // most bars: no resting order is within the bar's range
+        }
         let path = bar.path();
         // each path point as ticks: `down` to test sells/buy-stops (reached >= level),
         // `up` to test buys/sell-stops (reached <= level)
         let down: [i64; 4] = path.map(|p| snap(p / tick, Round::Down));
         let up: [i64; 4] = path.map(|p| snap(p / tick, Round::Up));
-        let high = down.iter().copied().max().unwrap_or(i64::MIN);
-        let low = up.iter().copied().min().unwrap_or(i64::MAX);
-        if !self.reach.reached(high, low) {
-            return Ok(Vec::new()); // most bars: no resting order is within the bar's range
-        }
+        debug_assert!(down.iter().max() == Some(&high) && up.iter().min() == Some(&low));
         let mut crossings: Vec<Crossing> = Vec::new();
         for (slot, o) in self.orders.iter().enumerate() {
             if o.placed_bar >= bar_index {

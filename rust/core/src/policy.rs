@@ -157,6 +157,14 @@ pub struct PolicyConfig {
     pub trend_guard_bars: usize,
     /// How far (fraction) the price must stand from that mean to count as a trend.
     pub trend_guard_pct: f64,
+    /// The requote gate (see `policy/requote.rs`; fraction, in [0, 0.5]; 0: off, every
+    /// decision is taken in full): a decision whose inputs all stayed within this tolerance of
+    /// the last full decision's (the price within this fraction of a grid spacing; volatility,
+    /// VaR, volume and equity within this fraction of themselves), with no order reached, no
+    /// fill, no risk limit crossed and no paused side resuming, keeps that decision's orders.
+    pub requote_tolerance: f64,
+    /// Most decisions in a row the gate keeps before one is taken in full again (>= 1).
+    pub requote_max_skips: u32,
 }
 
 impl PolicyConfig {
@@ -237,6 +245,21 @@ impl PolicyConfig {
                     format!("must be <= {MAX_STOP_REFRESH_TOLERANCE} (a fraction of {of})"),
                 ));
             }
+        }
+        check::non_negative("requote_tolerance", self.requote_tolerance)?;
+        if self.requote_tolerance > MAX_STOP_REFRESH_TOLERANCE {
+            return Err(Error::invalid(
+                "requote_tolerance",
+                self.requote_tolerance,
+                format!("must be <= {MAX_STOP_REFRESH_TOLERANCE} (a fraction of the inputs)"),
+            ));
+        }
+        if self.requote_max_skips == 0 {
+            return Err(Error::invalid(
+                "requote_max_skips",
+                self.requote_max_skips,
+                "must be >= 1 (decisions the requote gate may keep in a row)",
+            ));
         }
         check::open_interval("max_volume_share", self.max_volume_share, 0.0, 1.0)?;
         check::count_in("max_active_orders", self.max_active_orders, 1, 10_000)?;
@@ -847,6 +870,7 @@ mod market;
 mod order;
 mod portfolio;
 mod position;
+mod requote;
 mod stop;
 pub mod trend;
 pub use engine::PolicyEngine;

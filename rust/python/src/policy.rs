@@ -68,6 +68,8 @@ impl PyPolicyConfig {
             "review_hedge_ratio",
             "trend_guard_bars",
             "trend_guard_pct",
+            "requote_tolerance",
+            "requote_max_skips",
         ];
         for key in kw.keys() {
             let k = key.extract::<String>()?;
@@ -160,6 +162,9 @@ impl PyPolicyConfig {
                 None => 0,
             },
             trend_guard_pct: opt_f("trend_guard_pct", 0.02)?,
+            // the requote gate is optional (default: off)
+            requote_tolerance: opt_f("requote_tolerance", 0.0)?,
+            requote_max_skips: opt_u32("requote_max_skips", 60)?,
         };
         run(py, || inner.validate())?;
         Ok(PyPolicyConfig { inner })

@@ -236,6 +236,8 @@ pub(crate) fn statistics_key(cfg: &BacktestConfig) -> Option<String> {
         stop_cooldown: 0,
         review_hedge_ratio: None,
         trend_guard_pct: 0.0,
+        requote_tolerance: 0.0,
+        requote_max_skips: 0,
         ..p.clone()
     };
     Some(format!(

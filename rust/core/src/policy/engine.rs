@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 
+use super::requote::Gate;
 use super::{
     decide_in, horizon_var_fraction, Book, DecideScratch, Decision, MarketStats, PolicyConfig,
     PolicyState, VarMethod, VolEstimator, SR_HALF_WINDOW, SR_MIN_TOUCHES, VOLUME_BARS,
@@ -79,6 +80,8 @@ pub struct PolicyEngine {
     decided_at: Option<i64>,
     /// Lowest low and highest high of the bars newer than `decided_at` (None: no such bar).
     since: Option<(f64, f64)>,
+    /// The requote gate's kept decision (`requote_tolerance` > 0).
+    gate: Gate,
 }
 
 impl PolicyEngine {
@@ -111,6 +114,7 @@ impl PolicyEngine {
             scratch: DecideScratch::default(),
             decided_at: None,
             since: None,
+            gate: Gate::default(),
         })
     }
 
@@ -132,6 +136,7 @@ impl PolicyEngine {
         {
             self.reset();
         }
+        self.gate.clear();
         if cfg.sr_tolerance_pct != self.cfg.sr_tolerance_pct {
             self.clusters.set_tolerance(cfg.sr_tolerance_pct);
             self.sr_dirty = true;
@@ -177,6 +182,7 @@ impl PolicyEngine {
         self.pivots.clear();
         self.clusters.clear();
         self.sr_dirty = true;
+        self.gate.clear();
     }
 
     /// Forget every bar and give the windows' memory back: an engine that only decides on
@@ -518,16 +524,16 @@ impl PolicyEngine {
                 });
         }
         self.stats()?;
-        let mut decision = decide_in(
+        let mut decision = quiet_or_full(
             &self.cfg,
             &self.market,
-            price,
-            funding_rate,
+            (price, funding_rate),
             &self.stats,
             book,
             state,
             explain,
             &mut self.scratch,
+            &mut self.gate,
         )?;
         self.end_shared_decision();
         decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
@@ -551,16 +557,16 @@ impl PolicyEngine {
         state: &PolicyState,
         explain: bool,
     ) -> Result<Decision> {
-        let mut decision = decide_in(
+        let mut decision = quiet_or_full(
             &self.cfg,
             &self.market,
-            price,
-            funding_rate,
+            (price, funding_rate),
             &shared.stats,
             book,
             state,
             explain,
             &mut self.scratch,
+            &mut self.gate,
         )?;
         self.decided_at = shared.last_timestamp();
         decision.state.decided_bar_ms = self.decided_at.unwrap_or(0);
@@ -573,6 +579,65 @@ impl PolicyEngine {
     pub fn end_shared_decision(&mut self) {
         self.decided_at = self.last_timestamp();
         self.since = None;
+    }
+}
+
+/// The decision on ready statistics through the requote gate: the kept decision when the
+/// gate is on and quiet, else [`decide_in`] (remembered by the gate).
+#[allow(clippy::too_many_arguments)]
+fn quiet_or_full(
+    cfg: &PolicyConfig,
+    market: &Market,
+    (price, funding_rate): (f64, f64),
+    stats: &MarketStats,
+    book: &Book,
+    state: &PolicyState,
+    explain: bool,
+    scratch: &mut DecideScratch,
+    gate: &mut Gate,
+) -> Result<Decision> {
+    if cfg.requote_tolerance > 0.0 {
+        let spare = (
+            std::mem::take(&mut scratch.spare_orders),
+            std::mem::take(&mut scratch.spare_reasons),
+        );
+        match gate.quiet(
+            cfg,
+            market,
+            price,
+            funding_rate,
+            stats,
+            book,
+            state,
+            explain,
+            spare,
+        ) {
+            Ok(decision) => return Ok(decision),
+            Err((orders, reasons)) => {
+                scratch.spare_orders = orders;
+                scratch.spare_reasons = reasons;
+            }
+        }
+    }
+    match decide_in(
+        cfg,
+        market,
+        price,
+        funding_rate,
+        stats,
+        book,
+        state,
+        explain,
+        scratch,
+    ) {
+        Ok(decision) => {
+            gate.remember(cfg, market, price, funding_rate, stats, book, &decision);
+            Ok(decision)
+        }
+        Err(e) => {
+            gate.clear();
+            Err(e)
+        }
     }
 }
 

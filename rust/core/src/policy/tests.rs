@@ -43,6 +43,8 @@ pub(crate) fn config() -> PolicyConfig {
         review_hedge_ratio: None,
         trend_guard_bars: 0,
         trend_guard_pct: 0.02,
+        requote_tolerance: 0.0,
+        requote_max_skips: 60,
     }
 }
 
