@@ -50,6 +50,8 @@ pub struct UpperTail {
     top: Vec<f64>,
     /// Values in the window.
     len: usize,
+    /// `(n, K, K')` for the window length `n` last sized for (they change only with `n`).
+    sized: (usize, usize, usize),
     /// Rebuilds so far (tests bound how often they happen).
     #[cfg(test)]
     rebuilds: usize,
@@ -102,6 +104,7 @@ impl UpperTail {
             confidences: confidences.to_vec(),
             top: Vec::new(),
             len: 0,
+            sized: (0, 0, SLACK),
             #[cfg(test)]
             rebuilds: 0,
         }
@@ -127,9 +130,14 @@ impl UpperTail {
         self.top.shrink_to_fit();
     }
 
-    /// Most top values held before the smallest is dropped: `K' = 2K + 16`.
-    fn cap(&self) -> usize {
-        2 * needed(self.len, &self.confidences) + SLACK
+    /// `K`, the most top values a declared read needs at the window's length, and the most
+    /// held before the smallest is dropped, `K' = 2K + 16`.
+    fn sizes(&mut self) -> (usize, usize) {
+        if self.sized.0 != self.len {
+            let need = needed(self.len, &self.confidences);
+            self.sized = (self.len, need, 2 * need + SLACK);
+        }
+        (self.sized.1, self.sized.2)
     }
 
     /// `T` holds every value of the window.
@@ -142,7 +150,7 @@ impl UpperTail {
         if held_all || self.top.first().is_some_and(|&m| x >= m) {
             let at = self.top.partition_point(|&y| y < x);
             self.top.insert(at, x);
-            let excess = self.top.len().saturating_sub(self.cap());
+            let excess = self.top.len().saturating_sub(self.sizes().1);
             self.top.drain(..excess);
         }
     }
@@ -162,7 +170,7 @@ impl UpperTail {
     /// Rebuild `T` from `window` (the window's values, any order) when a declared read could
     /// not be answered from it.
     fn refill(&mut self, window: impl IntoIterator<Item = f64>) {
-        if self.top.len() >= needed(self.len, &self.confidences) {
+        if self.top.len() >= self.sizes().0 {
             return;
         }
         self.top.clear();
@@ -173,7 +181,7 @@ impl UpperTail {
             "the window passed is the window held"
         );
         self.len = self.top.len();
-        let cut = self.len.saturating_sub(self.cap());
+        let cut = self.len.saturating_sub(self.sizes().1);
         if cut > 0 {
             self.top.select_nth_unstable_by(cut, f64::total_cmp);
             self.top.drain(..cut);
