@@ -28,7 +28,7 @@
 //! O(n), at most once per `K' - K = K + 16` removals from `T`, so O(n / K) = O(1 / (1 - c))
 //! amortised per slide (a constant for a fixed confidence), and far less for returns in
 //! random order. A read at a declared confidence is O(1); one at any other confidence is
-//! O(1) when `T` reaches it, else O(n) (exact, on a copy of the window).
+//! O(1) when `T` reaches it, else O(n) (exact, on a fresh copy of the window).
 
 use super::historical::{quantile_from, quantile_position};
 use super::sorted::SortedWindow;
