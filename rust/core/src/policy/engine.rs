@@ -502,8 +502,8 @@ impl PolicyEngine {
 
     /// One-bar historical VaR (fraction of exposure, positive loss) of the current window at
     /// `confidence`, as `last_stats().var_fraction` is at the configured one (the
-    /// backtester's VaR test at 95% and 99%). O(1) at those three confidences (see
-    /// [`read_confidences`]); exact at any other, but O(W) when it is not a high quantile.
+    /// backtester's VaR test at 95% and 99%). O(1) at those three confidences; exact at any
+    /// other, but O(W) when it is not a high quantile.
     pub fn var_fraction_at(&self, confidence: f64) -> f64 {
         // as policy::historical_var_from_sorted on the sorted losses
         let window = self.returns.iter().map(|&r| loss_of(r));

@@ -3,7 +3,7 @@
 //! the declared quantiles need a large tail.
 //!
 //! numpy's 'linear' quantile at `c` of `n` values sorted ascending reads the values at
-//! ascending indices `i = floor((n-1) c)` and `i + 1` (see [`super::historical`]), so a read
+//! ascending indices `i = floor((n-1) c)` and `i + 1` (see [`mod@super::historical`]), so a read
 //! needs only the top `n - i` values. A VaR reads high quantiles (0.95, 0.99), so the top
 //! 5% of the window answers it: the tail holds `T`, the exact multiset of the `|T|` largest
 //! values of the window, sorted, with `K <= |T| <= K'` (`K` the most top values a declared
