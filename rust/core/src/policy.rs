@@ -522,7 +522,11 @@ impl MarketStats {
         let returns: Vec<f64> = c.close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
         let recent = &c.volume[n.saturating_sub(VOLUME_BARS)..];
         let var_fraction = historical_var_fraction(&returns, cfg.var_confidence);
-        let mut fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+        let mut fhs = FhsHorizonVar::new(
+            cfg.var_horizon_bars,
+            cfg.var_window_bars,
+            cfg.var_confidence,
+        )?;
         if cfg.var_method == VarMethod::Fhs {
             returns.iter().for_each(|&r| fhs.push(r));
         }

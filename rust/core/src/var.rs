@@ -29,6 +29,7 @@ pub mod parametric;
 pub mod portfolio;
 pub mod rolling;
 pub mod sorted;
+pub mod tail;
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,10 @@
 //! the same [`super::decide_with`] logic: parity by construction.
 //!
 //! Each bar costs O(1) for the moments (running sums with an exact recomputation every
-//! `history_bars` bars, which bounds the drift) and O(W/64 + 64) for the VaR quantile (the
-//! window's losses in a [`SortedWindow`]). Statistics over the window
-//! of the last `history_bars` candles:
+//! `history_bars` bars, which bounds the drift) and O(K) amortised for the VaR quantiles (the
+//! `K ~ W (1 - c)` largest losses of the window that the reads at `var_confidence`, 95% and
+//! 99% need, in a [`HighQuantiles`]; O(W/64 + 64) when `var_confidence` < 0.875 keeps the
+//! whole window sorted). Statistics over the window of the last `history_bars` candles:
 //! - close-to-close volatility: sample standard deviation (ddof 1) of the window's returns;
 //! - EWMA volatility: the RiskMetrics recursion over every return fed since the engine was
 //!   (re)started, seeded with the first squared return (a window recomputation seeds at the
@@ -17,7 +18,7 @@
 //! - historical VaR: numpy's 'linear' quantile of the window's losses, exact;
 //! - horizon VaR ([`crate::var::horizon`]): filtered historical simulation over the last
 //!   `var_window_bars` overlapping horizon sums of every return fed since the (re)start,
-//!   O(horizon + W/64 + 64) per bar;
+//!   O(horizon + K) amortised per bar (see the module);
 //! - support/resistance: pivots found as soon as the bars after them arrive, clustered when a
 //!   decision needs them.
 
@@ -32,7 +33,8 @@ use crate::error::{check, Error, Result};
 use crate::levels::PivotClusters;
 use crate::money::Market;
 use crate::var::horizon::FhsHorizonVar;
-use crate::var::sorted::{loss_of, SortedWindow};
+use crate::var::sorted::loss_of;
+use crate::var::tail::HighQuantiles;
 
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -63,8 +65,8 @@ pub struct PolicyEngine {
     term_sum: f64,
     since_exact: usize,
     ewma_s2: Option<f64>,
-    /// The window's losses (-return), in order.
-    losses: SortedWindow,
+    /// The upper tail of the window's losses (-return), read at [`read_confidences`].
+    losses: HighQuantiles,
     /// The horizon VaR's filtered historical simulation, fed every return (its window of
     /// `var_window_bars` sums reaches beyond the candle window).
     fhs: FhsHorizonVar,
@@ -91,7 +93,12 @@ impl PolicyEngine {
         check::count_in("history_bars", history_bars, 3, 10_000_000)?;
         within_window(&cfg, history_bars)?;
         let clusters = PivotClusters::new(cfg.sr_tolerance_pct);
-        let fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+        let fhs = FhsHorizonVar::new(
+            cfg.var_horizon_bars,
+            cfg.var_window_bars,
+            cfg.var_confidence,
+        )?;
+        let losses = HighQuantiles::new(history_bars, &read_confidences(&cfg));
         Ok(PolicyEngine {
             fhs,
             cfg,
@@ -106,7 +113,7 @@ impl PolicyEngine {
             term_sum: 0.0,
             since_exact: 0,
             ewma_s2: None,
-            losses: SortedWindow::with_capacity(history_bars),
+            losses,
             pivots: VecDeque::new(),
             clusters,
             sr_dirty: true,
@@ -128,7 +135,13 @@ impl PolicyEngine {
             || cfg.var_horizon_bars != self.cfg.var_horizon_bars
             || cfg.var_window_bars != self.cfg.var_window_bars;
         if var_changed {
-            self.fhs = FhsHorizonVar::new(cfg.var_horizon_bars, cfg.var_window_bars)?;
+            self.fhs = FhsHorizonVar::new(
+                cfg.var_horizon_bars,
+                cfg.var_window_bars,
+                cfg.var_confidence,
+            )?;
+        } else if cfg.var_confidence != self.cfg.var_confidence {
+            self.fhs.set_confidence(cfg.var_confidence);
         }
         if cfg.volatility_estimator != self.cfg.volatility_estimator
             || cfg.support_resistance != self.cfg.support_resistance
@@ -137,6 +150,13 @@ impl PolicyEngine {
             self.reset();
         }
         self.gate.clear();
+        if cfg.var_confidence != self.cfg.var_confidence {
+            self.losses = HighQuantiles::from_window(
+                self.capacity,
+                &read_confidences(&cfg),
+                self.returns.iter().map(|&r| loss_of(r)),
+            );
+        }
         if cfg.sr_tolerance_pct != self.cfg.sr_tolerance_pct {
             self.clusters.set_tolerance(cfg.sr_tolerance_pct);
             self.sr_dirty = true;
@@ -258,15 +278,16 @@ impl PolicyEngine {
             }
             if let Some(r) = self.returns.pop_front() {
                 self.remove_return(r);
-                // the window slid: its oldest loss out, the newest in (always held: it entered)
-                let _held = match new_return {
-                    Some(n) => self.losses.replace(loss_of(r), loss_of(n)),
-                    None => self.losses.remove(loss_of(r)),
-                };
-                debug_assert!(_held, "the leaving loss is in the window");
+                // the window slid: its oldest loss out, the newest in
+                let window = self.returns.iter().map(|&r| loss_of(r));
+                match new_return {
+                    Some(n) => self.losses.replace(loss_of(r), loss_of(n), window),
+                    None => self.losses.remove(loss_of(r), window),
+                }
             }
         } else if let Some(n) = new_return {
-            self.losses.insert(loss_of(n));
+            let window = self.returns.iter().map(|&r| loss_of(r));
+            self.losses.insert(loss_of(n), window);
         }
         self.since_exact += 1;
         if self.since_exact >= self.capacity {
@@ -487,11 +508,13 @@ impl PolicyEngine {
 
     /// One-bar historical VaR (fraction of exposure, positive loss) of the current window at
     /// `confidence`, as `last_stats().var_fraction` is at the configured one (the
-    /// backtester's VaR test at 95% and 99%).
+    /// backtester's VaR test at 95% and 99%). O(1) at those three confidences; exact at any
+    /// other, but O(W) when it is not a high quantile.
     pub fn var_fraction_at(&self, confidence: f64) -> f64 {
         // as policy::historical_var_from_sorted on the sorted losses
+        let window = self.returns.iter().map(|&r| loss_of(r));
         self.losses
-            .quantile_linear(confidence)
+            .quantile_linear(confidence, window)
             .map_or(0.0, |q| q.max(0.0))
     }
 
@@ -639,6 +662,12 @@ fn quiet_or_full(
             Err(e)
         }
     }
+}
+
+/// The confidences [`PolicyEngine::var_fraction_at`] reads in O(1): the configured
+/// `var_confidence` and the backtester's VaR test at 95% and 99%.
+fn read_confidences(cfg: &PolicyConfig) -> [f64; 3] {
+    [cfg.var_confidence, 0.95, 0.99]
 }
 
 /// The trend guard's mean must fit in the window the engine keeps.

@@ -568,6 +568,84 @@ fn engine_sync_feeds_only_new_bars_and_restarts_on_gaps() {
     assert!(short.stats().is_err());
 }
 
+/// The VaR reads are exact at every confidence (the engine keeps only the upper tail of its
+/// losses the configured, 95% and 99% reads need), and a configuration whose `var_confidence`
+/// changes mid-stream reads as an engine started with it, bit for bit.
+#[test]
+fn var_reads_are_exact_through_confidence_changes() {
+    let (n, w) = (1200, 400);
+    let d = data(n, 50_000.0, 0.01);
+    let ts: Vec<i64> = (0..n as i64).map(|i| i * 60_000).collect();
+    let cfg = |c: f64| PolicyConfig {
+        var_confidence: c,
+        var_window_bars: 300,
+        ..config()
+    };
+    let mut engine = PolicyEngine::new(cfg(0.95), market(), w).expect("engine");
+    let switches = [
+        (150, 0.5),
+        (400, 0.99),
+        (700, 0.9),
+        (900, 0.975),
+        (1000, 0.95),
+    ];
+    for end in 0..n {
+        if let Some(&(_, c)) = switches.iter().find(|&&(at, _)| at == end) {
+            engine.set_config(cfg(c)).expect("config");
+        }
+        engine
+            .push(
+                ts[end],
+                d.open[end],
+                d.high[end],
+                d.low[end],
+                d.close[end],
+                d.volume[end],
+            )
+            .expect("push");
+        let from = (end + 1).saturating_sub(w);
+        let returns: Vec<f64> = d.close[from..=end]
+            .windows(2)
+            .map(|p| p[1] / p[0] - 1.0)
+            .collect();
+        let own = engine.config().var_confidence;
+        for c in [own, 0.95, 0.99, 0.5, 0.7, 0.999] {
+            assert_eq!(
+                engine.var_fraction_at(c).to_bits(),
+                historical_var_fraction(&returns, c).to_bits(),
+                "bar {end} at {c}"
+            );
+        }
+        if end % 97 == 0 && end >= 3 {
+            let mut fresh = PolicyEngine::new(cfg(own), market(), w).expect("engine");
+            fresh
+                .sync(
+                    &ts[..=end],
+                    &d.open[..=end],
+                    &d.high[..=end],
+                    &d.low[..=end],
+                    &d.close[..=end],
+                    &d.volume[..=end],
+                )
+                .expect("sync");
+            let (a, b) = (
+                engine.stats().expect("stats").clone(),
+                fresh.stats().expect("stats"),
+            );
+            assert_eq!(
+                a.var_fraction.to_bits(),
+                b.var_fraction.to_bits(),
+                "bar {end}"
+            );
+            assert_eq!(
+                a.var_horizon_fraction.to_bits(),
+                b.var_horizon_fraction.to_bits(),
+                "bar {end}"
+            );
+        }
+    }
+}
+
 proptest! {
     /// The engine's decisions reuse one scratch (grid plan, cached ladders, buffers) from call to
     /// call; whatever it held, each decision equals a fresh [`decide_with`] on the same

@@ -11,12 +11,16 @@
 //! overlapping sums carry the residuals' own horizon dependence and fat tails instead of the
 //! square-root-of-time rule. Validated on real hourly BTC by `benches/bench_var_horizon.py`.
 //!
-//! Cost per return: O(h) for the sum and a slide of the sorted losses ([`SortedWindow`]:
-//! O(W / 64 + 64)).
+//! Cost per return: O(h) for the sum and a slide of the losses' upper tail
+//! ([`HighQuantiles`]: O(K) for the `K ~ W (1 - c)` top losses a read at the declared
+//! confidence `c` needs, amortised; O(W / 64 + 64) when `c` < 0.875 keeps them all sorted).
+//! A read at the declared confidence is O(1); at another, exact but O(W) when the tail does
+//! not reach it.
 
 use std::collections::VecDeque;
 
-use super::sorted::{loss_of, SortedWindow};
+use super::sorted::loss_of;
+use super::tail::HighQuantiles;
 use crate::error::{check, Result};
 
 /// The RiskMetrics decay of the EWMA filter.
@@ -31,14 +35,16 @@ pub struct FhsHorizonVar {
     s2: Option<f64>,
     /// The last `horizon` standardised returns, oldest first.
     z: VecDeque<f64>,
-    /// Losses of the overlapping horizon sums, oldest first, and the same sorted ascending.
+    /// Losses of the overlapping horizon sums, oldest first, and their upper tail.
     sums: VecDeque<f64>,
-    sorted: SortedWindow,
+    tail: HighQuantiles,
 }
 
 impl FhsHorizonVar {
-    /// Horizon `h` in bars (>= 1) and the number of overlapping sums kept (>= 1).
-    pub fn new(horizon: usize, window: usize) -> Result<Self> {
+    /// Horizon `h` in bars (>= 1), the number of overlapping sums kept (>= 1) and the
+    /// confidence whose VaR [`FhsHorizonVar::var_fraction`] reads in O(1) (in [0, 1]: 0.99 is
+    /// the 99% quantile of the losses; a read at another confidence is exact but may be O(W)).
+    pub fn new(horizon: usize, window: usize, confidence: f64) -> Result<Self> {
         check::count_in("var_horizon_bars", horizon, 1, super::MAX_HORIZON)?;
         check::count_in("var_window_bars", window, 1, 10_000_000)?;
         Ok(FhsHorizonVar {
@@ -47,8 +53,14 @@ impl FhsHorizonVar {
             s2: None,
             z: VecDeque::with_capacity(horizon + 1),
             sums: VecDeque::with_capacity(window + 1),
-            sorted: SortedWindow::with_capacity(window),
+            tail: HighQuantiles::new(window, &[confidence]),
         })
+    }
+
+    /// Read the VaR in O(1) at `confidence` from now on (the sums held carry over).
+    pub fn set_confidence(&mut self, confidence: f64) {
+        self.tail =
+            HighQuantiles::from_window(self.window, &[confidence], self.sums.iter().copied());
     }
 
     /// Forget every return.
@@ -56,7 +68,7 @@ impl FhsHorizonVar {
         self.s2 = None;
         self.z.clear();
         self.sums.clear();
-        self.sorted.clear();
+        self.tail.clear();
     }
 
     /// Forget every return and give the windows' memory back (they regrow when fed).
@@ -64,7 +76,7 @@ impl FhsHorizonVar {
         self.reset();
         self.z.shrink_to_fit();
         self.sums.shrink_to_fit();
-        self.sorted.shrink_to_fit();
+        self.tail.shrink_to_fit();
     }
 
     /// Horizon sums held (at most `window`).
@@ -89,10 +101,10 @@ impl FhsHorizonVar {
                 self.sums.push_back(loss);
                 if self.sums.len() > self.window {
                     if let Some(old) = self.sums.pop_front() {
-                        self.sorted.replace(old, loss);
+                        self.tail.replace(old, loss, self.sums.iter().copied());
                     }
                 } else {
-                    self.sorted.insert(loss);
+                    self.tail.insert(loss, self.sums.iter().copied());
                 }
             }
         }
@@ -108,9 +120,12 @@ impl FhsHorizonVar {
     }
 
     /// The `h`-bar VaR (fraction of exposure, positive loss, floored at 0) at `confidence`;
-    /// None while no horizon sum is held.
+    /// None while no horizon sum is held. O(1) at the confidence declared (see
+    /// [`FhsHorizonVar::new`]).
     pub fn var_fraction(&self, confidence: f64) -> Option<f64> {
-        let q = self.sorted.quantile_linear(confidence)?;
+        let q = self
+            .tail
+            .quantile_linear(confidence, self.sums.iter().copied())?;
         Some((q * self.sigma_next()).max(0.0))
     }
 }
@@ -126,7 +141,7 @@ pub fn fhs_horizon_series(
 ) -> Result<(Vec<f64>, Vec<u64>)> {
     crate::series::finite_series("returns", returns, 0, crate::series::NanPolicy::Raise)?;
     crate::series::confidence("confidence", confidence)?;
-    let mut f = FhsHorizonVar::new(horizon, window)?;
+    let mut f = FhsHorizonVar::new(horizon, window, confidence)?;
     let mut var = Vec::with_capacity(returns.len());
     let mut held = Vec::with_capacity(returns.len());
     for &r in returns {
@@ -172,16 +187,19 @@ mod tests {
         #[test]
         fn incremental_fhs_equals_the_definition(
             r in prop::collection::vec(-0.05f64..0.05, 1..200),
-            h in 1usize..30, window in 1usize..120, conf in 0.5f64..0.999,
+            h in 1usize..30, window in 1usize..120, conf in 0.5f64..0.999, other in 0.0f64..1.0,
         ) {
-            let mut f = FhsHorizonVar::new(h, window).expect("valid");
+            let mut f = FhsHorizonVar::new(h, window, conf).expect("valid");
             for &x in &r {
                 f.push(x);
             }
-            match (f.var_fraction(conf), reference(&r, h, window, conf)) {
-                (None, None) => {}
-                (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{} vs {}", a, b),
-                (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+            // the declared confidence, and another one (read exactly from the sums)
+            for c in [conf, other] {
+                match (f.var_fraction(c), reference(&r, h, window, c)) {
+                    (None, None) => {}
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{} vs {}", a, b),
+                    (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+                }
             }
         }
     }
@@ -189,7 +207,7 @@ mod tests {
     #[test]
     fn bad_sizes_are_named() {
         for (h, w, field) in [(0, 10, "var_horizon_bars"), (24, 0, "var_window_bars")] {
-            match FhsHorizonVar::new(h, w) {
+            match FhsHorizonVar::new(h, w, 0.99) {
                 Err(e) => assert!(e.to_string().contains(field), "{e}"),
                 Ok(_) => panic!("({h}, {w}) accepted"),
             }
