@@ -660,7 +660,8 @@ def main() -> None:
     print(
         f"the requote gate's effect on the same {bars} bars: "
         + "; ".join(
-            f"{label}: {m['orders_placed']:,} orders placed, {m['orders_cancelled']:,} "
+            f"{label}: {m['decisions_kept']:,} of {m['decisions']:,} decisions kept, "
+            f"{m['orders_placed']:,} orders placed, {m['orders_cancelled']:,} "
             f"cancelled, {m['fills']:,} fills, max drawdown {m['max_drawdown']:.2%}"
             for label, m in effect.items()
         )

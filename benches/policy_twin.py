@@ -1145,6 +1145,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         k_lo = 0.0
         k_hi = 0.0
         k_nsr = 0
+        k_gmax = 0  # the largest grid order's lots
         k_sr = zf(2 * cap + 4)
         fptr = 0
         rptr = 0
@@ -1418,7 +1419,15 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                         and near(vol, k_vol, rq_tol)
                         and near(long_run, k_lrv, rq_tol)
                         and near(var_h, k_varh, rq_tol)
-                        and near(avg_volume, k_avgv, rq_tol)
+                        and (
+                            near(avg_volume, k_avgv, rq_tol)
+                            or (
+                                avg_volume > 0.0
+                                and k_avgv > 0.0
+                                and snap(cf[F_VOL_SHARE] * avg_volume / lot, False) > k_gmax
+                                and snap(cf[F_VOL_SHARE] * k_avgv / lot, False) > k_gmax
+                            )
+                        )
                         and near(equity, k_eq, rq_tol)
                         and frate == k_frate
                         and dd < cf[F_MAX_DD]
@@ -1558,6 +1567,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                         k_rise = I64MAX
                         lo_t = I64MAX
                         hi_t = -I64MAX - 1
+                        gmax = 0
                         for x in range(nd):
                             q = x * OC
                             kind = od[q + C_KIND]
@@ -1570,6 +1580,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                             if od[q + C_ROLE] == GRID:
                                 lo_t = min(lo_t, od[q + C_PRICE])
                                 hi_t = max(hi_t, od[q + C_PRICE])
+                                gmax = max(gmax, od[q + C_LOTS])
                         if k_ok:
                             k_skips = 0
                             k_price = close
@@ -1583,6 +1594,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                             k_trend = trend_now
                             k_spacing = ef[E_LAST_SPACING]
                             k_vw = ef[E_VAR_WORST]
+                            k_gmax = gmax
                             if lo_t <= hi_t:
                                 reach = 2.0 * cf[F_SR_TOL]
                                 k_lo = float(lo_t * ci[I_TICK_MANT]) / cf[F_TICK_DIV]

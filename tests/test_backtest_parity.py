@@ -115,6 +115,8 @@ def test_backtest_logs_the_paper_bots_events(case: str, tmp_path: pathlib.Path) 
             config(execution={"rebalance_interval": "3600"}), candles, symbol=SYMBOL, start=start
         )
         assert len(every.event_log()) > len(backtest)
+        assert 0 < result.metrics["decisions_kept"] < result.metrics["decisions"]
+        assert every.metrics["decisions_kept"] == 0
     if case == "trend_guard":
         # the guard acted on these bars: without it the log differs
         unguarded = run_backtest(config(), candles, symbol=SYMBOL, start=start)

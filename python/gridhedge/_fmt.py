@@ -33,6 +33,7 @@ METRIC_KINDS: dict[str, Kind] = {
     "var_exception_rate": "pct",
     "bars": "count",
     "decisions": "count",
+    "decisions_kept": "count",
     "orders_placed": "count",
     "orders_cancelled": "count",
     "fills": "count",

@@ -352,6 +352,9 @@ pub struct FillRow {
 pub struct Metrics {
     pub bars: usize,
     pub decisions: usize,
+    /// Decisions the requote gate kept (the last full decision's orders stood; counted in
+    /// `decisions`; 0 with the gate off).
+    pub decisions_kept: usize,
     pub initial_equity: f64,
     pub final_equity: f64,
     pub total_return: f64,
@@ -948,6 +951,13 @@ impl<'a> LegSim<'a> {
         };
         // decide just refreshed the statistics
         let stats = shared.unwrap_or(&self.engine);
+        if decision
+            .reasons
+            .first()
+            .is_some_and(|r| r.code == "requote_gate")
+        {
+            self.met.decisions_kept += 1;
+        }
         self.var_fraction = stats.last_stats().var_fraction;
         self.var95 = stats.var_fraction_at(0.95);
         self.var99 = stats.var_fraction_at(0.99);

@@ -349,10 +349,11 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
-fn count_fields(m: &Metrics) -> [(&'static str, usize); 11] {
+fn count_fields(m: &Metrics) -> [(&'static str, usize); 12] {
     [
         ("bars", m.bars),
         ("decisions", m.decisions),
+        ("decisions_kept", m.decisions_kept),
         ("orders_placed", m.orders_placed),
         ("orders_cancelled", m.orders_cancelled),
         ("fills", m.fills),

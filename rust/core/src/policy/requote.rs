@@ -14,8 +14,9 @@
 //!   between its highest buy (limit, or sell stop) and its lowest sell (limit, or buy stop),
 //!   a touch counting as reached;
 //! - the price is within `requote_tolerance` of a grid spacing of the decision's price; the
-//!   volatility, the long-run volatility, the horizon VaR fraction, the mean volume and the
-//!   equity each within `requote_tolerance` of their value then (relative); the funding rate
+//!   volatility, the long-run volatility, the horizon VaR fraction and the equity each within
+//!   `requote_tolerance` of their value then (relative), and the mean volume too unless the
+//!   volume cap (`max_volume_share` of it) is above every grid order at both values; the funding rate
 //!   and the trend guard's verdict unchanged; the support/resistance levels near the grid
 //!   (within twice `sr_tolerance_pct` of its orders' price span, the only ones that can move
 //!   a rung) as many as then, each within `requote_tolerance` of a grid spacing of its price;
@@ -67,6 +68,8 @@ pub(super) struct Kept {
     /// stop waits at (i64::MIN / i64::MAX: none).
     fall: i64,
     rise: i64,
+    /// The largest grid order's amount (lots; 0: none).
+    grid_lots_max: i64,
     /// Decisions kept in a row since it was taken.
     skips: u32,
 }
@@ -104,6 +107,14 @@ fn same_levels(now: impl Iterator<Item = SrLevel>, kept: &[SrLevel], tol: f64) -
         }
     }
     n == kept.len()
+}
+
+/// The volume cap (`max_volume_share` x the mean volume, in lots) is above every grid order
+/// both at the mean volume the kept decision saw and at the one now: it capped none then and
+/// would cap none now, so the mean volume's move does not matter.
+fn volume_cap_idle(cfg: &PolicyConfig, market: &Market, now: f64, then: f64, most: i64) -> bool {
+    let cap = |v: f64| snap(cfg.max_volume_share * v / market.lot_f64(), Round::Down);
+    now > 0.0 && then > 0.0 && cap(now) > most && cap(then) > most
 }
 
 /// The states equal but for the decided bar (the driver's bookkeeping).
@@ -174,11 +185,13 @@ impl Gate {
         kept.futures_lots = book.futures_lots;
         kept.trend = (cfg.trend_guard_bars > 0)
             .then(|| trend::classify(price, stats.trend_mean, cfg.trend_guard_pct));
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let (mut lo, mut hi, mut most) = (i64::MAX, i64::MIN, 0);
         for o in decision.orders.iter().filter(|o| o.role == Role::Grid) {
             lo = lo.min(o.price_ticks);
             hi = hi.max(o.price_ticks);
+            most = most.max(o.amount_lots);
         }
+        kept.grid_lots_max = most;
         let reach = 2.0 * cfg.sr_tolerance_pct;
         kept.sr_span = if lo <= hi {
             (
@@ -241,7 +254,8 @@ impl Gate {
             && near(stats.volatility, k.volatility, tol)
             && near(stats.long_run_volatility, k.long_run_volatility, tol)
             && near(stats.var_horizon_fraction, k.var_horizon_fraction, tol)
-            && near(stats.avg_volume, k.avg_volume, tol)
+            && (near(stats.avg_volume, k.avg_volume, tol)
+                || volume_cap_idle(cfg, market, stats.avg_volume, k.avg_volume, k.grid_lots_max))
             && near(book.equity, k.equity, tol)
             && funding_rate == k.funding_rate
             && drawdown < cfg.max_drawdown
