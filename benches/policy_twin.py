@@ -14,9 +14,13 @@ objects in the loop) and as pure Python on lists. It mirrors, step by step:
 - ``PolicyEngine``: the window of the last ``history_bars`` candles kept incrementally -
   Welford moments of the returns with an exact two-pass recomputation every ``history_bars``
   bars, the trailing run of identical returns, the EWMA (RiskMetrics) recursion, the range
-  estimators' term sum, a sorted window of losses for numpy's 'linear' VaR quantile, and the
-  pivots of support/resistance with their clusters kept incrementally as ``PivotClusters``
-  does (only the clusters from the one before a change are regrouped);
+  estimators' term sum, a sorted window of losses for numpy's 'linear' VaR quantile (the core
+  keeps only the upper tail it reads, ``var::tail``: the same values), and the pivots of
+  support/resistance with their clusters kept incrementally as ``PivotClusters`` does (only
+  the clusters from the one before a change are regrouped);
+- ``policy/requote.rs`` (``requote_tolerance`` > 0): a decision keeps the last full one's
+  orders while its inputs stay within the tolerance (no decide, no diff), the pauses counted
+  down; the same tests in the same order;
 - ``policy::decide_in``: drawdown halt, dynamic spacing, funding tilt, the band in lots, VaR of
   the worst in-band exposure (warn / shrink), the rebalance market order, recentring, the
   ladders from ``GridPlan`` (geometric or arithmetic levels with ``powi`` as the core computes
@@ -33,7 +37,7 @@ could differ only if the drawdown came within ~1e-12 of the limit. ``validate`` 
 event log against the engine's.
 
     python benches/policy_twin.py --quick   # validate, then time 50,000 bars (< 60 s)
-    python benches/policy_twin.py           # validate, then time 525,600 bars
+    python benches/policy_twin.py           # validate, then time 525,600 bars (also gated)
     python benches/policy_twin.py --variants  # validate configurations beyond FULL
 """
 
