@@ -184,13 +184,20 @@ def test_resume_cli_lifts_a_saved_halt(tmp_path: pathlib.Path) -> None:
     not REAL_FILE.exists(),
     reason=f"the real candle file {REAL_FILE} is not in this checkout (CI has it)",
 )
-def test_default_config_on_real_hourly_btc() -> None:
+@pytest.mark.parametrize("requote", ["0", "0.2"])
+def test_default_config_on_real_hourly_btc(requote: str) -> None:
+    """The cap, the stop and the halt on the real candles, deciding every bar in full and with
+    the requote gate (which keeps decisions but must hold back none of these)."""
     from gridhedge.backtest.engine import run_backtest
     from gridhedge.data.files import load_candles
     from gridhedge.grid.config import GridHedgeConfig
 
     candles = load_candles(REAL_FILE)
-    config = {**QUIET, "data": {"timeframe": "1h"}}
+    config = {
+        **QUIET,
+        "data": {"timeframe": "1h"},
+        "execution": {"requote_tolerance": requote},
+    }
     cap = float(GridHedgeConfig.load(config).risk.max_position_size)
     r = run_backtest(config, candles)
     s = r.series
@@ -215,6 +222,8 @@ def test_default_config_on_real_hourly_btc() -> None:
         # de-risking market order filled (the bar after the halt decision)
         assert float(after.abs().max()) <= 0.001 + 1e-9
         assert worst < 0.15, "the halt stops the drawdown near max_drawdown (it reached 54%)"
+    if requote != "0":
+        assert r.metrics["decisions_kept"] > 0, "the gate kept decisions on these bars"
 
 
 class Reviewer(RiskAnalyzer):
