@@ -333,15 +333,7 @@ mod tests {
     fn fed(cfg: PolicyConfig, bars: &super::super::tests::Data, n: usize) -> PolicyEngine {
         let mut e = PolicyEngine::new(cfg, market(), 200).expect("engine");
         for i in 0..n {
-            e.push(
-                i as i64 * 60_000,
-                bars.open[i],
-                bars.high[i],
-                bars.low[i],
-                bars.close[i],
-                bars.volume[i],
-            )
-            .expect("bar");
+            push(&mut e, bars, i);
         }
         e
     }
