@@ -5,6 +5,13 @@
 //! price) or exceeds (buys below it) at each rung, each order capped at `max_volume_share` of
 //! recent volume (the market layer's impact cap), the market minimums, and at the end
 //! `max_active_orders` (nearest the price first).
+//!
+//! Costs per decision, in the rungs `n` a side: the ladders are reused while their shape
+//! holds (else built again, O(n)); support/resistance snapping checks each rung against the
+//! sorted levels with a multiplication and runs the exact rule (a division and a binary search
+//! of the levels) only for the rungs a level may lie near; the orders are made in one pass that
+//! also sees whether they are in ladder order, so the caps need no sort (O(n); a sort only
+//! when that order does not hold).
 
 use super::{reason, DesiredOrder, MarketStats, PolicyConfig, PolicyState, Reason, Role};
 use crate::error::Result;
