@@ -940,7 +940,7 @@ impl<'a> LegSim<'a> {
             equity: equity_f,
             high_water_mark: self.hwm_f,
         };
-        let decision = match shared {
+        let mut decision = match shared {
             None => self
                 .engine
                 .decide(close, funding_rate, &book_in, &self.state, false)?,
@@ -1063,8 +1063,11 @@ impl<'a> LegSim<'a> {
                 remaining: d.amount_lots,
             });
         }
-        self.last_want.clear();
-        self.last_want.extend_from_slice(want);
+        // keep the decision's orders as the last wanted (no copy); the engine gets the old
+        // buffer back to fill
+        let wanted = want.len();
+        std::mem::swap(&mut self.last_want, &mut decision.orders);
+        self.last_want.truncate(wanted);
         self.book_moved = false;
         self.engine.recycle(decision);
         Ok(())

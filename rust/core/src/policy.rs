@@ -732,6 +732,9 @@ pub fn decide_in(
     sells.clear();
     buys.clear();
     grid_orders.clear();
+    // the grid layer sees its orders in ladder order (then so are the ones the pause and the
+    // trend guard leave; none while halted)
+    let mut seen_in_order = true;
     if !halt.halted {
         let risk = crate::sizing::LevelRisk {
             sigma: m.volatility,
@@ -741,7 +744,7 @@ pub fn decide_in(
             var_limit: cfg.var_limit,
             var_share: cfg.sizing_var_share,
         };
-        order::grid(
+        seen_in_order = order::grid(
             cfg,
             market,
             price,
@@ -774,7 +777,8 @@ pub fn decide_in(
     m.stop_distance = stop::distance(cfg, m.volatility, m.long_run_volatility)?;
     // the grid orders stay in ladder order when they are (always, from a monotone ladder):
     // the caps then merge the sides instead of sorting (same orders, see `in_ladder_order`)
-    let ladder = order::in_ladder_order(grid_orders, price_q).then_some(price_q);
+    debug_assert!(!seen_in_order || order::in_ladder_order(grid_orders, price_q));
+    let ladder = (seen_in_order || order::in_ladder_order(grid_orders, price_q)).then_some(price_q);
     if ladder.is_none() {
         order::nearest_first(grid_orders, price_q);
     }
@@ -809,8 +813,11 @@ pub fn decide_in(
     let key = |o: &DesiredOrder| (o.role, o.side == Side::Buy, o.level.abs(), o.price_ticks);
     if ladder.is_some() {
         // the grid (role first) in ladder order is already in key order: sort only the rest
+        // and append it to the grid, whose buffer the decision takes (the scratch keeps the
+        // other: no copy of the grid)
         orders.sort_by_key(key);
-        orders.splice(0..0, grid_orders.iter().copied());
+        grid_orders.extend_from_slice(&orders);
+        std::mem::swap(&mut orders, grid_orders);
     } else {
         orders.extend_from_slice(grid_orders);
         orders.sort_by_key(key);

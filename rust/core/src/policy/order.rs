@@ -5,6 +5,13 @@
 //! price) or exceeds (buys below it) at each rung, each order capped at `max_volume_share` of
 //! recent volume (the market layer's impact cap), the market minimums, and at the end
 //! `max_active_orders` (nearest the price first).
+//!
+//! Costs per decision, in the rungs `n` a side: the ladders are reused while their shape
+//! holds (else built again, O(n)); support/resistance snapping checks each rung against the
+//! sorted levels with a multiplication and runs the exact rule (a division and a binary search
+//! of the levels) only for the rungs a level may lie near; the orders are made in one pass that
+//! also sees whether they are in ladder order, so the caps need no sort (O(n); a sort only
+//! when that order does not hold).
 
 use super::{reason, DesiredOrder, MarketStats, PolicyConfig, PolicyState, Reason, Role};
 use crate::error::Result;
@@ -26,7 +33,9 @@ pub(super) struct LadderCache {
 
 /// The order layer's grid for a book that is not halted: the center (recentred on drift),
 /// the ladders, support/resistance, the orders for what the hedge lacks or exceeds at each
-/// rung, the volume cap and the market minimums, into `grid_orders`.
+/// rung, the volume cap and the market minimums, into `grid_orders`. Returns true when those
+/// are seen to be in ladder order ([`in_ladder_order`], as is any subsequence of them); false
+/// leaves it open.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn grid(
     cfg: &PolicyConfig,
@@ -45,7 +54,7 @@ pub(super) fn grid(
     grid_orders: &mut Vec<DesiredOrder>,
     reasons: &mut Vec<Reason>,
     explain: bool,
-) -> Result<()> {
+) -> Result<bool> {
     let lot = market.lot_f64();
     let to_lots = |base: f64| snap(base / lot, Round::Down);
 
@@ -164,6 +173,10 @@ pub(super) fn grid(
     let avg_volume = stats.avg_volume;
     let volume_cap = (avg_volume > 0.0).then(|| to_lots(cfg.max_volume_share * avg_volume));
     let (mut capped, mut dropped) = (0usize, 0usize);
+    // whether the orders kept are in ladder order ([`in_ladder_order`]), on integers: sells lie
+    // above the price and buys below it, so a side's distance never decreases where its price
+    // moves away (a sufficient check: when it fails the caller checks the full rule)
+    let (mut in_order, mut prev) = (true, None::<(Side, i32, i64)>);
     let mut emit = |mut o: DesiredOrder| {
         if let Some(cap) = volume_cap {
             if o.amount_lots > cap {
@@ -172,6 +185,16 @@ pub(super) fn grid(
             }
         }
         if o.amount_lots > 0 && market.meets_minimums(o.price_ticks, o.amount_lots) {
+            let level = o.level.abs();
+            if let Some((side, prev_level, prev_ticks)) = prev {
+                in_order &= match (side, o.side) {
+                    (Side::Sell, Side::Buy) => true,
+                    (Side::Buy, Side::Sell) => false,
+                    (Side::Sell, Side::Sell) => prev_level < level && prev_ticks <= o.price_ticks,
+                    (Side::Buy, Side::Buy) => prev_level < level && prev_ticks >= o.price_ticks,
+                };
+            }
+            prev = Some((o.side, level, o.price_ticks));
             grid_orders.push(o);
         } else {
             dropped += 1;
@@ -247,7 +270,7 @@ pub(super) fn grid(
         });
     }
 
-    Ok(())
+    Ok(in_order)
 }
 
 /// Distance of an order's price from `price_q` (ticks): the key the caps rank grid orders by.
@@ -353,58 +376,139 @@ fn snap_to_support_resistance(
     if levels.is_empty() {
         return;
     }
-    let tick = market.tick_f64();
-    let to_price = TickPrice::of(market);
-    let gap = snap(cfg.min_price_distance / tick, Round::Up).max(1);
-    let mut moved = 0;
-    // the first level (by price) within tolerance of p lies in [p / (1 + tol), p / (1 - tol)]:
-    // the scan starts at a binary search for that range, widened by a margin far above rounding
-    let below = (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct);
-    let above = (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct);
-    for (ladder, is_sell) in [(sells, true), (buys, false)] {
+    let snapper = Snapper::of(cfg, market);
+    let moved = snapper.side(levels, sells, true) + snapper.side(levels, buys, false);
+    if moved > 0 {
+        reason(reasons, explain, "support_resistance", || {
+            format!("{moved} level(s) snapped in front of support/resistance")
+        });
+    }
+}
+
+/// One side's support/resistance snapping, with what it needs from the config and market.
+#[derive(Debug, Clone, Copy)]
+struct Snapper<'a> {
+    tolerance: f64,
+    tick: f64,
+    to_price: TickPrice<'a>,
+    /// The least distance (ticks) between a snapped rung and its neighbours.
+    gap: i64,
+    /// The first level (by price) within tolerance of p lies in [p x below, p x above]: the
+    /// range p / (1 + tol) .. p / (1 - tol) widened by a margin far above rounding.
+    below: f64,
+    above: f64,
+}
+
+impl<'a> Snapper<'a> {
+    fn of(cfg: &PolicyConfig, market: &'a Market) -> Self {
+        let tick = market.tick_f64();
+        Snapper {
+            tolerance: cfg.sr_tolerance_pct,
+            tick,
+            to_price: TickPrice::of(market),
+            gap: snap(cfg.min_price_distance / tick, Round::Up).max(1),
+            below: (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct),
+            above: (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct),
+        }
+    }
+
+    /// Snap one side's ladder; returns how many rungs moved. Only a rung whose range
+    /// `[p x below, p x above]` holds a level can move: with the levels sorted by price, each
+    /// rung's range is first checked on a cheap price (`ticks x tick`, within 1e-15 of the
+    /// exact one) widened by 1e-12, a multiplication instead of [`TickPrice::at`]'s division,
+    /// and only the rungs it may hold a level for get the exact [`Snapper::rung`] (the same
+    /// result as [`Snapper::side_scan`], which any other input gets).
+    fn side(&self, levels: &[SrLevel], ladder: &mut [(i32, i64, i64)], is_sell: bool) -> usize {
+        if !levels.is_sorted_by(|a, b| a.price <= b.price) {
+            return self.side_scan(levels, ladder, is_sell);
+        }
+        let (below, above) = (self.below * (1.0 - 1e-12), self.above * (1.0 + 1e-12));
+        let (mut near, mut moved) = (0, 0);
+        for k in 0..ladder.len() {
+            let ticks = ladder[k].1;
+            let p = ticks as f64 * self.tick;
+            let (floor, ceiling) = (p * below, p * above);
+            // the first level at or above the wide floor (walked: the rungs move monotonically)
+            while near > 0 && levels[near - 1].price >= floor {
+                near -= 1;
+            }
+            while near < levels.len() && levels[near].price < floor {
+                near += 1;
+            }
+            if ticks > 0 && levels.get(near).is_none_or(|l| l.price > ceiling) {
+                continue; // no level within the wide range, so none within the exact one
+            }
+            let floor = self.to_price.at(ticks) * self.below;
+            let from = levels.partition_point(|l| l.price < floor);
+            moved += usize::from(self.rung(levels, from, ladder, k, is_sell));
+        }
+        moved
+    }
+
+    /// [`Snapper::side`] plainly: every rung in turn (any ladder).
+    fn side_scan(
+        &self,
+        levels: &[SrLevel],
+        ladder: &mut [(i32, i64, i64)],
+        is_sell: bool,
+    ) -> usize {
+        let mut moved = 0;
         // the start of the range moves with the rungs (outward, monotonically): walk it from
         // the last rung's instead of searching again; it always equals
         // `levels.partition_point(|l| l.price < floor)`
         let mut from = ladder.first().map_or(0, |r| {
-            let floor = to_price.at(r.1) * below;
+            let floor = self.to_price.at(r.1) * self.below;
             levels.partition_point(|l| l.price < floor)
         });
         for k in 0..ladder.len() {
-            let p = to_price.at(ladder[k].1);
-            let (floor, ceiling) = (p * below, p * above);
+            let floor = self.to_price.at(ladder[k].1) * self.below;
             while from > 0 && levels[from - 1].price >= floor {
                 from -= 1;
             }
             while from < levels.len() && levels[from].price < floor {
                 from += 1;
             }
-            let Some(sr) = levels[from..]
-                .iter()
-                .take_while(|l| l.price <= ceiling)
-                .find(|l| (p - l.price).abs() <= cfg.sr_tolerance_pct * l.price)
-            else {
-                continue;
-            };
-            // in front: a sell just below resistance, a buy just above support
-            let target = if is_sell {
-                snap(sr.price / tick, Round::Down) - 1
-            } else {
-                snap(sr.price / tick, Round::Up) + 1
-            };
-            let inner_ok = k == 0 || (target - ladder[k - 1].1).abs() >= gap;
-            let outer_ok = k + 1 == ladder.len() || (ladder[k + 1].1 - target).abs() >= gap;
-            let ordered = (k == 0 || (target > ladder[k - 1].1) == is_sell)
-                && (k + 1 == ladder.len() || (ladder[k + 1].1 > target) == is_sell);
-            if target > 0 && target != ladder[k].1 && inner_ok && outer_ok && ordered {
-                ladder[k].1 = target;
-                moved += 1;
-            }
+            moved += usize::from(self.rung(levels, from, ladder, k, is_sell));
         }
+        moved
     }
-    if moved > 0 {
-        reason(reasons, explain, "support_resistance", || {
-            format!("{moved} level(s) snapped in front of support/resistance")
-        });
+
+    /// Snap rung `k` to the first level from `from` (the first at or above its range's floor)
+    /// within tolerance of it, when that keeps the ladder ordered and spaced; whether it moved.
+    fn rung(
+        &self,
+        levels: &[SrLevel],
+        from: usize,
+        ladder: &mut [(i32, i64, i64)],
+        k: usize,
+        is_sell: bool,
+    ) -> bool {
+        let p = self.to_price.at(ladder[k].1);
+        let ceiling = p * self.above;
+        let Some(sr) = levels[from..]
+            .iter()
+            .take_while(|l| l.price <= ceiling)
+            .find(|l| (p - l.price).abs() <= self.tolerance * l.price)
+        else {
+            return false;
+        };
+        // in front: a sell just below resistance, a buy just above support
+        let target = if is_sell {
+            snap(sr.price / self.tick, Round::Down) - 1
+        } else {
+            snap(sr.price / self.tick, Round::Up) + 1
+        };
+        let gap = self.gap;
+        let inner_ok = k == 0 || (target - ladder[k - 1].1).abs() >= gap;
+        let outer_ok = k + 1 == ladder.len() || (ladder[k + 1].1 - target).abs() >= gap;
+        let ordered = (k == 0 || (target > ladder[k - 1].1) == is_sell)
+            && (k + 1 == ladder.len() || (ladder[k + 1].1 > target) == is_sell);
+        if target > 0 && target != ladder[k].1 && inner_ok && outer_ok && ordered {
+            ladder[k].1 = target;
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -508,6 +612,54 @@ mod tests {
             let mut fast = orders;
             max_active(&cfg, &mut Vec::new(), &mut fast, Some(price_q), &mut Vec::new(), false);
             prop_assert_eq!(fast, reference);
+        }
+
+        /// Reference: the rung-by-rung scan. The cheap prefilter moves the same rungs to the
+        /// same ticks, on rising, falling (ties included) and unordered ladders.
+        #[test]
+        fn snapping_prefilter_moves_what_the_scan_moves(
+            gaps in prop::collection::vec(0i64..400, 0..40),
+            shape in 0u8..3,
+            near in prop::collection::vec((0usize..40, -30i64..30), 0..12),
+            far in prop::collection::vec(900i64..1200, 0..4),
+            tolerance in 0.0001f64..0.02,
+            min_distance in 0.0f64..30.0,
+            tick in prop::sample::select(vec!["0.1", "0.01", "1"]),
+            shuffle in any::<u64>(),
+        ) {
+            let market = Market::new(tick, "0.001", "0.001", "10").expect("valid");
+            // rising (sells), falling (buys) or unordered rungs around 100,000 ticks
+            let mut ticks = 100_000i64;
+            let mut ladder: Vec<(i32, i64, i64)> = gaps.iter().enumerate().map(|(k, g)| {
+                ticks += if shape == 1 { -g } else { *g };
+                (k as i32 + 1, ticks, 1)
+            }).collect();
+            if shape == 2 && ladder.len() > 1 {
+                let n = ladder.len();
+                ladder.swap(shuffle as usize % n, (shuffle >> 32) as usize % n);
+            }
+            // levels near some rungs (within a few ticks) and a few anywhere, sorted by price
+            let mut levels: Vec<SrLevel> = near.iter().filter_map(|&(k, d)| {
+                ladder.get(k % ladder.len().max(1)).map(|r| SrLevel {
+                    price: market.ticks_to_f64(r.1 + d) * (1.0 + tolerance * (d as f64) / 40.0),
+                    touches: 2,
+                })
+            }).chain(far.iter().map(|&t| SrLevel { price: market.ticks_to_f64(t * 100), touches: 2 }))
+            .collect();
+            levels.sort_by(|a, b| a.price.total_cmp(&b.price));
+            let cfg = PolicyConfig {
+                sr_tolerance_pct: tolerance,
+                min_price_distance: min_distance * market.tick_f64(),
+                ..config()
+            };
+            let snapper = Snapper::of(&cfg, &market);
+            for is_sell in [true, false] {
+                let (mut fast, mut plain) = (ladder.clone(), ladder.clone());
+                let moved = snapper.side(&levels, &mut fast, is_sell);
+                let moved_plain = snapper.side_scan(&levels, &mut plain, is_sell);
+                prop_assert_eq!(&fast, &plain);
+                prop_assert_eq!(moved, moved_plain);
+            }
         }
 
         /// Reference: the market's own conversion, bit for bit.

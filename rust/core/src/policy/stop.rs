@@ -92,6 +92,9 @@ pub(super) fn pause_grid(
     reasons: &mut Vec<Reason>,
     explain: bool,
 ) {
+    if new_state.pause_buys == 0 && new_state.pause_sells == 0 {
+        return;
+    }
     let before = grid_orders.len();
     grid_orders.retain(|o| match o.side {
         Side::Buy => new_state.pause_buys == 0,
@@ -225,8 +228,15 @@ pub(super) fn place(
     } else {
         stop.ticks
     };
-    let before = grid_orders.len();
-    grid_orders.retain(|o| in_front(o, stop_ticks));
+    // one pass: drop the orders beyond the stop, sum the same-side ones left in front of it
+    let (before, mut ahead) = (grid_orders.len(), 0i64);
+    grid_orders.retain(|o| {
+        let keep = in_front(o, stop_ticks);
+        if keep && o.side == grid_side {
+            ahead += o.amount_lots;
+        }
+        keep
+    });
     let dropped = before - grid_orders.len();
     if dropped > 0 {
         reason(reasons, explain, "stop_clear", || {
@@ -236,11 +246,6 @@ pub(super) fn place(
             )
         });
     }
-    let ahead: i64 = grid_orders
-        .iter()
-        .filter(|o| o.side == grid_side)
-        .map(|o| o.amount_lots)
-        .sum();
     let amount = net.abs() + ahead;
     if market.meets_minimums(stop_ticks, amount) {
         orders.push(DesiredOrder {
