@@ -124,7 +124,13 @@ class GridOrderManager(OrderManager):
 
     async def sync(self, desired: Sequence[Planned], market: Market) -> SyncResult:
         open_orders = await self.own_open_orders()
-        open_rows = [(o.key, o.kind, *self._ticks_and_lots(o, market)) for o in open_orders]
+        exact = self._exact
+        open_rows = []
+        for o in open_orders:  # the cache read inline (a hot loop); see _ticks_and_lots
+            cached = exact.get(o.client_order_id)
+            if cached is None or cached[0] != o.filled:
+                cached = (o.filled, *self._ticks_and_lots(o, market))
+            open_rows.append((o.key, o.kind, cached[1], cached[2]))
         if len(self._exact) > 4 * len(open_orders) + 64:  # forget orders no longer open
             live = {o.client_order_id for o in open_orders}
             self._exact = {k: v for k, v in self._exact.items() if k in live}
@@ -226,6 +232,12 @@ class GridOrderManager(OrderManager):
         self.rejections.pop(d.key, None)
         self.state.record_order(order)
         crash_point("ack_received")
+        if not self._refusable and (d.kind == "market" or d.price_ticks > 0):
+            # an in-process book lists the very order placed, at the price and amount built
+            # from these ticks and lots: the next sync reads them without converting back
+            # (an exchange's listing is converted from what it reports, as before)
+            ticks = 1 if d.kind == "market" else d.price_ticks
+            self._exact[cid] = (Decimal(0), ticks, d.amount_lots)
         return order
 
     def _on_rejected(self, order: Order, error: OrderRejectedError) -> None:
