@@ -154,8 +154,9 @@ class GridOrderManager(OrderManager):
                 if o.key in held_stops and row not in desired_rows:
                     want.append(PlannedOrder(o.key, o.kind, o.side.value, row[2], row[3]))
                     desired_rows.append(row)
-        wanted = {d.key for d in want}
-        self._rejected = {k: h for k, h in self._rejected.items() if k in wanted or k in skip}
+        if self._rejected:
+            wanted = {d.key for d in want}
+            self._rejected = {k: h for k, h in self._rejected.items() if k in wanted or k in skip}
         cancel_idx, place_idx = diff_orders(open_rows, desired_rows)
         # a stop being moved is replaced new-first: the old one is cancelled only once the new
         # one is on the book, so a refused replacement never leaves the position unprotected
