@@ -237,27 +237,23 @@ class Candles:
         if ft is not None and fr is not None:
             # funding times are strictly increasing: two binary searches, no masks
             t0 = self.timestamp[lo] if lo < len(self) else np.iinfo(np.int64).max
-            a = int(np.searchsorted(ft, t0, side="left"))
-            b = (
-                int(np.searchsorted(ft, self.timestamp[hi], side="left"))
-                if hi < len(self)
-                else len(ft)
-            )
+            a = int(ft.searchsorted(t0, side="left"))
+            b = int(ft.searchsorted(self.timestamp[hi], side="left")) if hi < len(self) else len(ft)
             ft, fr = ft[a : max(a, b)], fr[a : max(a, b)]
         # a slice of validated bars is valid: no second validation (a hot path of the bot)
+        # (the fields written straight into the frozen instance's __dict__, in one call)
         view = object.__new__(Candles)
-        for name, value in (
-            ("timestamp", self.timestamp[s]),
-            ("open", self.open[s]),
-            ("high", self.high[s]),
-            ("low", self.low[s]),
-            ("close", self.close[s]),
-            ("volume", self.volume[s]),
-            ("funding_time", ft),
-            ("funding_rate", fr),
-            ("funding_source", self.funding_source),
-        ):
-            object.__setattr__(view, name, value)
+        view.__dict__.update(
+            timestamp=self.timestamp[s],
+            open=self.open[s],
+            high=self.high[s],
+            low=self.low[s],
+            close=self.close[s],
+            volume=self.volume[s],
+            funding_time=ft,
+            funding_rate=fr,
+            funding_source=self.funding_source,
+        )
         return view
 
     def log_returns(self) -> F64:

@@ -96,7 +96,7 @@ class ReplayDataProvider(DataProvider):
         times, rates = self.candles.funding_time, self.candles.funding_rate
         if times is None or rates is None or len(times) == 0:
             return 0.0
-        k = int(np.searchsorted(times, timestamp_ms, side="right")) - 1
+        k = int(times.searchsorted(timestamp_ms, side="right")) - 1
         return float(rates[k]) if k >= 0 else 0.0
 
     def funding_events(self, index: int) -> list[tuple[int, float]]:

@@ -10,7 +10,13 @@ from typing import Protocol
 
 from loguru import logger
 
-from gridhedge._core import Market, client_order_id, diff_orders, parse_client_order_id
+from gridhedge._core import (
+    DesiredOrder,
+    Market,
+    client_order_id,
+    diff_orders,
+    parse_client_order_id,
+)
 from gridhedge.chaos import crash_point
 from gridhedge.common.interfaces import Broker, OrderManager, StateManager, SyncResult
 from gridhedge.common.types import Order, OrderStatus, Side, TradingMode
@@ -52,6 +58,9 @@ class PlannedOrder:
         return (self.key, self.kind, self.price_ticks, self.amount_lots)
 
 
+_SIDES: dict[str, Side] = {s.value: s for s in Side}
+"""A side by its string (a dict lookup: cheaper than ``Side(...)`` once per order placed)."""
+
 REJECT_BACKOFF_MAX = 64
 """The longest pause, in syncs, before an identically rejected order is tried again."""
 
@@ -84,6 +93,8 @@ class GridOrderManager(OrderManager):
         saved = state.load().get("sequences", {})
         self.sequences: dict[str, int] = {str(k): int(v) for k, v in saved.items()}
         self._exact: dict[str, tuple[Decimal, int, int]] = {}
+        self._owned: dict[str, bool] = {}
+        """Client order id -> whether it is this bot's (parsed once per id, not per sync)."""
         self._rejected: dict[str, tuple[str, int, int]] = {}
         """Order key -> (reason, syncs to skip left, current backoff) of its last rejection."""
         self.rejections: dict[str, str] = {}
@@ -100,7 +111,12 @@ class GridOrderManager(OrderManager):
 
     def owns(self, order: Order) -> bool:
         """Whether ``order`` carries one of this bot's client ids (its bot id and symbol)."""
-        return parse_client_order_id(self.bot_id, self.symbol, order.client_order_id) is not None
+        cid = order.client_order_id
+        owned = self._owned.get(cid)
+        if owned is None:
+            owned = parse_client_order_id(self.bot_id, self.symbol, cid) is not None
+            self._owned[cid] = owned
+        return owned
 
     async def own_open_orders(self) -> list[Order]:
         """The exchange's open orders on the symbol that are this bot's."""
@@ -108,10 +124,18 @@ class GridOrderManager(OrderManager):
 
     async def sync(self, desired: Sequence[Planned], market: Market) -> SyncResult:
         open_orders = await self.own_open_orders()
-        open_rows = [(o.key, o.kind, *self._ticks_and_lots(o, market)) for o in open_orders]
+        exact = self._exact
+        open_rows = []
+        for o in open_orders:  # the cache read inline (a hot loop); see _ticks_and_lots
+            cached = exact.get(o.client_order_id)
+            if cached is None or cached[0] != o.filled:
+                cached = (o.filled, *self._ticks_and_lots(o, market))
+            open_rows.append((o.key, o.kind, cached[1], cached[2]))
         if len(self._exact) > 4 * len(open_orders) + 64:  # forget orders no longer open
             live = {o.client_order_id for o in open_orders}
             self._exact = {k: v for k, v in self._exact.items() if k in live}
+        if len(self._owned) > 4 * len(open_orders) + 64:
+            self._owned = {}
         want = list(desired)[: self.max_active_orders]
         desired_rows = [d.row for d in want]
         # an order the exchange rejected waits out its backoff (its key: the price and size
@@ -130,8 +154,9 @@ class GridOrderManager(OrderManager):
                 if o.key in held_stops and row not in desired_rows:
                     want.append(PlannedOrder(o.key, o.kind, o.side.value, row[2], row[3]))
                     desired_rows.append(row)
-        wanted = {d.key for d in want}
-        self._rejected = {k: h for k, h in self._rejected.items() if k in wanted or k in skip}
+        if self._rejected:
+            wanted = {d.key for d in want}
+            self._rejected = {k: h for k, h in self._rejected.items() if k in wanted or k in skip}
         cancel_idx, place_idx = diff_orders(open_rows, desired_rows)
         # a stop being moved is replaced new-first: the old one is cancelled only once the new
         # one is on the book, so a refused replacement never leaves the position unprotected
@@ -175,13 +200,21 @@ class GridOrderManager(OrderManager):
     async def _place(self, d: Planned, market: Market) -> Order | None:
         """Send one desired order (its intent durable first); None if it was not placed."""
         cid, seq = self._next_id(d.key)
-        price = Decimal(0) if d.kind == "market" else market.ticks_to_price(d.price_ticks)
+        # a policy order carries its exact price and amount, converted by the same market
+        # rules: reused rather than converted again (a Python-built order is converted here)
+        exact = d if isinstance(d, DesiredOrder) else None
+        if d.kind == "market":
+            price = Decimal(0)
+        elif exact is not None and exact.price is not None:
+            price = exact.price
+        else:
+            price = market.ticks_to_price(d.price_ticks)
         order = Order(
             client_order_id=cid,
             symbol=self.symbol,
-            side=Side(d.side),
+            side=_SIDES.get(d.side) or Side(d.side),
             price=price,
-            amount=market.lots_to_amount(d.amount_lots),
+            amount=exact.amount if exact is not None else market.lots_to_amount(d.amount_lots),
             key=d.key,
             kind=d.kind,
             sequence=seq,
@@ -200,6 +233,12 @@ class GridOrderManager(OrderManager):
         self.rejections.pop(d.key, None)
         self.state.record_order(order)
         crash_point("ack_received")
+        if not self._refusable and (d.kind == "market" or d.price_ticks > 0):
+            # an in-process book lists the very order placed, at the price and amount built
+            # from these ticks and lots: the next sync reads them without converting back
+            # (an exchange's listing is converted from what it reports, as before)
+            ticks = 1 if d.kind == "market" else d.price_ticks
+            self._exact[cid] = (Decimal(0), ticks, d.amount_lots)
         return order
 
     def _on_rejected(self, order: Order, error: OrderRejectedError) -> None:

@@ -134,6 +134,8 @@ class GridHedgeBot:
         self._running = False
         self.last_report: ExecutionReport | None = None
         self._fills_since: int | None = None
+        self._owned: dict[str, bool] = {}
+        """Client order id -> whether it is this bot's (see ``owns``; each id parsed once)."""
         self._funding_since: int | None = None
         self.stats = RunStats()
 
@@ -207,7 +209,13 @@ class GridHedgeBot:
         """Whether ``client_order_id`` is one of this bot's (its bot id and symbol): every
         cancel and every adoption is limited to these; a manual order or another bot's is
         never touched."""
-        return parse_client_order_id(self.bot_id, self.symbol, client_order_id) is not None
+        owned = self._owned.get(client_order_id)
+        if owned is None:
+            owned = parse_client_order_id(self.bot_id, self.symbol, client_order_id) is not None
+            if len(self._owned) >= 4096:  # parsed again if seen again: only a cache
+                self._owned.clear()
+            self._owned[client_order_id] = owned
+        return owned
 
     async def sync_fills(self) -> int:
         """Record this bot's fills since the checkpoint (each once, keyed by exchange, symbol
@@ -320,7 +328,8 @@ class GridHedgeBot:
     async def execute(self, current_price: Decimal | float | str) -> ExecutionReport:
         """One rebalance at ``current_price``: decide, report risk, sync orders."""
         market = self.market
-        price = Decimal(str(current_price))
+        # a Decimal is taken as it is (the same value, digits and exponent as through str)
+        price = current_price if type(current_price) is Decimal else Decimal(str(current_price))
         candles = await self.data_provider.get_ohlcv(
             self.symbol, self.config.data.timeframe, self.config.data.history_bars
         )
