@@ -108,11 +108,17 @@ OC, LC = 6, 8
 E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING, E_FHS_S2 = range(6)
 E_LAST_SPACING = 6  # the policy state's grid_spacing_bits, as the float
 E_VAR_WORST = 7  # the decision's VaR of the worst in-band exposure (Metrics::var_worst)
+# the slid sums (re-summed in order every `len` slides): the last VOLUME_BARS volumes (the
+# engine's volume_sum) and the horizon VaR's last `horizon` standardised returns (z_sum)
+E_VSUM, E_ZSUM = 8, 9
+N_EF = 10
 E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
 # the horizon VaR's filtered historical simulation (var::horizon::FhsHorizonVar): whether its
 # EWMA has a forecast, the ring of the last `horizon` standardised returns (head, count) and
 # the ring of the last `var_window_bars` horizon-sum losses (head, count; also kept sorted)
 E_FHS_HAS, E_Z_HEAD, E_Z_N, E_S_HEAD, E_S_N = range(11, 16)
+E_VSLIDES, E_ZSLIDES = 16, 17  # slides since each slid sum was last taken in order
+N_EI = 18
 # an event row
 EV_COLS = 8  # bar, kind, role, side, level, sequence, price ticks, lots
 
@@ -211,27 +217,42 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         ei[E_Z_N] = 0
         ei[E_S_HEAD] = 0
         ei[E_S_N] = 0
+        ef[E_VSUM] = 0.0
+        ei[E_VSLIDES] = 0
+        ef[E_ZSUM] = 0.0
+        ei[E_ZSLIDES] = 0
 
     @jit
     def fhs_push(r, ci, ef, ei, zr, fsr, fs):  # type: ignore[no-untyped-def]
         # FhsHorizonVar::push: standardise r by the forecast made before it, the loss of the
-        # latest `horizon` standardised returns summed oldest first, the sum window slides
+        # latest `horizon` standardised returns summed (slid, afresh in order every `horizon`)
         hz = ci[I_VAR_HORIZON]
         w = ci[I_VAR_WINDOW]
         if ei[E_FHS_HAS]:
             sigma = math.sqrt(ef[E_FHS_S2])
             z = r / sigma if sigma > 0.0 else 0.0
+            slid = False
+            oldest = 0.0
             if ei[E_Z_N] < hz:
                 zr[(ei[E_Z_HEAD] + ei[E_Z_N]) % hz] = z
                 ei[E_Z_N] += 1
             else:
+                oldest = zr[ei[E_Z_HEAD]]
+                slid = True
                 zr[ei[E_Z_HEAD]] = z
                 ei[E_Z_HEAD] = (ei[E_Z_HEAD] + 1) % hz
             if ei[E_Z_N] == hz:
-                t = 0.0
-                for i in range(hz):
-                    t += zr[(ei[E_Z_HEAD] + i) % hz]
-                loss = -t + 0.0
+                # the sum slides, and is taken afresh in order every `hz` sums
+                if slid and ei[E_ZSLIDES] + 1 < hz:
+                    ei[E_ZSLIDES] += 1
+                    ef[E_ZSUM] = ef[E_ZSUM] - oldest + z
+                else:
+                    ei[E_ZSLIDES] = 0
+                    t = 0.0
+                    for i in range(hz):
+                        t += zr[(ei[E_Z_HEAD] + i) % hz]
+                    ef[E_ZSUM] = t
+                loss = -ef[E_ZSUM] + 0.0
                 sn = ei[E_S_N]
                 if sn < w:
                     fsr[(ei[E_S_HEAD] + sn) % w] = loss
@@ -262,7 +283,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
 
     @jit
     def engine_push(  # type: ignore[no-untyped-def]
-        o, h, low, c, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old, zr, fsr, fs
+        o, h, low, c, v, k, cf, ci, ef, ei, losses, pv_seq, pv_price, pp, gr, old, zr, fsr, fs
     ):
         # PolicyEngine::push of bar k (the window is bars ei[E_LO] .. +ei[E_N]-1, sequence
         # numbers are bar indexes; returns r_i = c[i] / c[i-1] - 1 for the bars after the first)
@@ -313,6 +334,18 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             ei[E_RUN] = min(ei[E_RUN], nr)
             rem(losses, ei[E_NLOSS], -r)
             ei[E_NLOSS] -= 1
+        # the mean volume's sum of the last min(VOLUME_BARS, cap) volumes: slid once they
+        # are all held (before this bar: min(bars held, held)), taken in order every `held`
+        held = min(VOLUME_BARS, cap)
+        if min(ei[E_N], held) == held and ei[E_VSLIDES] + 1 < held:
+            ei[E_VSLIDES] += 1
+            ef[E_VSUM] = ef[E_VSUM] - v[k - held] + v[k]
+        else:
+            ei[E_VSLIDES] = 0
+            sv = 0.0
+            for i in range(k + 1 - min(nb, held), k + 1):
+                sv += v[i]
+            ef[E_VSUM] = sv
         ei[E_N] = nb
         ei[E_SINCE] += 1
         lo = ei[E_LO]
@@ -1079,8 +1112,8 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         cash = cf[F_CASH]
         bar_ms = ts[1] - ts[0] if n_bars >= 2 else 3_600_000
         # engine state
-        ef = zf(8)
-        ei = zi(16)
+        ef = zf(N_EF)
+        ei = zi(N_EI)
         zr = zf(max(ci[I_VAR_HORIZON], 1))
         fsr = zf(max(ci[I_VAR_WINDOW], 1))
         fs = sbuf(ci[I_VAR_WINDOW] + 2)
@@ -1334,6 +1367,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                         h,
                         low,
                         c,
+                        v,
                         k,
                         cf,
                         ci,
@@ -1369,11 +1403,7 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
                     vol = math.sqrt(ef[E_EWMA]) if ei[E_HAS_EWMA] else 0.0
                 else:
                     vol = math.sqrt(max(ef[E_TERMS] / nb, 0.0))
-                recent = min(nb, VOLUME_BARS)
-                sv = 0.0
-                for k in range(ei[E_LO] + nb - recent, ei[E_LO] + nb):
-                    sv += v[k]
-                avg_volume = sv / max(recent, 1)
+                avg_volume = ef[E_VSUM] / max(min(nb, VOLUME_BARS), 1)
                 # the trend guard's mean close of the window's last trend_guard_bars bars
                 tk = min(nb, ci[I_TREND_BARS])
                 tmean = 0.0

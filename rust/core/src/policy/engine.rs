@@ -6,7 +6,8 @@
 //! the same [`super::decide_with`] logic: parity by construction.
 //!
 //! Each bar costs O(1) for the moments (running sums with an exact recomputation every
-//! `history_bars` bars, which bounds the drift) and O(K) amortised for the VaR quantiles (the
+//! `history_bars` bars, which bounds the drift) and the mean volume (a sum slid over the last
+//! [`VOLUME_BARS`] volumes, taken afresh in order every `VOLUME_BARS` bars) and O(K) amortised for the VaR quantiles (the
 //! `K ~ W (1 - c)` largest losses of the window that the reads at `var_confidence`, 95% and
 //! 99% need, in a [`HighQuantiles`]; O(W/64 + 64) when `var_confidence` < 0.875 keeps the
 //! whole window sorted). Statistics over the window of the last `history_bars` candles:
@@ -43,7 +44,6 @@ struct Row {
     high: f64,
     low: f64,
     close: f64,
-    volume: f64,
     /// The range estimator's per-bar term (0 for the return-based estimators).
     term: f64,
 }
@@ -64,6 +64,12 @@ pub struct PolicyEngine {
     run: usize,
     term_sum: f64,
     since_exact: usize,
+    /// The volumes of the last `VOLUME_BARS` bars of the window (fewer while it fills, or when
+    /// the window is shorter), oldest first, and their sum: summed in order when the window
+    /// first fills and after every `len - 1` slides, slid in between (`sum - oldest + newest`).
+    volumes: VecDeque<f64>,
+    volume_sum: f64,
+    volume_slides: usize,
     ewma_s2: Option<f64>,
     /// The upper tail of the window's losses (-return), read at [`read_confidences`].
     losses: HighQuantiles,
@@ -112,6 +118,9 @@ impl PolicyEngine {
             run: 0,
             term_sum: 0.0,
             since_exact: 0,
+            volumes: VecDeque::with_capacity(VOLUME_BARS.min(history_bars) + 1),
+            volume_sum: 0.0,
+            volume_slides: 0,
             ewma_s2: None,
             losses,
             pivots: VecDeque::new(),
@@ -196,6 +205,9 @@ impl PolicyEngine {
         self.run = 0;
         self.term_sum = 0.0;
         self.since_exact = 0;
+        self.volumes.clear();
+        self.volume_sum = 0.0;
+        self.volume_slides = 0;
         self.ewma_s2 = None;
         self.fhs.reset();
         self.losses.clear();
@@ -267,11 +279,11 @@ impl PolicyEngine {
             high,
             low,
             close,
-            volume,
             term,
         });
         self.next_seq += 1;
         self.term_sum += term;
+        self.add_volume(volume);
         if self.bars.len() > self.capacity {
             if let Some(old) = self.bars.pop_front() {
                 self.term_sum -= old.term;
@@ -297,6 +309,27 @@ impl PolicyEngine {
             self.update_pivots();
         }
         Ok(())
+    }
+
+    /// Slide the volume window (see `volumes`): the mean volume reads its sum in O(1).
+    fn add_volume(&mut self, volume: f64) {
+        let held = VOLUME_BARS.min(self.capacity);
+        self.volumes.push_back(volume);
+        let oldest = if self.volumes.len() > held {
+            self.volumes.pop_front()
+        } else {
+            None
+        };
+        self.volume_sum = match oldest {
+            Some(o) if self.volume_slides + 1 < held => {
+                self.volume_slides += 1;
+                self.volume_sum - o + volume
+            }
+            _ => {
+                self.volume_slides = 0;
+                self.volumes.iter().sum::<f64>()
+            }
+        };
     }
 
     fn add_return(&mut self, r: f64) {
@@ -469,9 +502,7 @@ impl PolicyEngine {
                 "overflow: the inputs are too large in magnitude for a finite volatility",
             ));
         }
-        let recent = n.min(VOLUME_BARS);
-        let avg_volume =
-            self.bars.range(n - recent..).map(|r| r.volume).sum::<f64>() / recent.max(1) as f64;
+        let avg_volume = self.volume_sum / self.volumes.len().max(1) as f64;
         self.stats.volatility = volatility;
         self.stats.long_run_volatility = long_run;
         self.stats.var_fraction = self.var_fraction_at(self.cfg.var_confidence);

@@ -516,7 +516,8 @@ fn engine_matches_the_window_recomputation() {
                 1e-9
             ));
             assert_eq!(inc.var_fraction, batch.var_fraction);
-            assert_eq!(inc.avg_volume, batch.avg_volume);
+            // the engine slides the volume sum (re-summed in order every VOLUME_BARS bars)
+            assert!(close(inc.avg_volume, batch.avg_volume, 1e-12));
             assert_eq!(inc.sr_levels, batch.sr_levels);
             assert_eq!(inc.trend_mean, batch.trend_mean);
             if est != VolEstimator::Ewma {
@@ -1061,5 +1062,45 @@ fn dynamic_spacing_keeps_the_last_spacing_within_the_grid_tolerance() {
         let dec = decide(&cfg(tol), &market(), &snap_in, &b, &with_last(last)).expect("decision");
         assert_eq!(dec.metrics.spacing, rule, "re-priced from {last}");
         assert_eq!(grid(&dec), grid(&first));
+    }
+}
+
+proptest! {
+    /// The engine's slid volume sum (re-summed in order every `VOLUME_BARS` bars) keeps the
+    /// mean volume of the last min(bars held, 24) bars within rounding of the in-order mean,
+    /// whatever the window (shorter or longer than 24 bars), restarts included, with volumes
+    /// spread over nine orders of magnitude.
+    #[test]
+    fn the_slid_mean_volume_stays_the_in_order_mean(
+        volumes in prop::collection::vec(-3.0f64..6.0, 1..300),
+        history in 3usize..60,
+        restart_at in 0usize..300,
+    ) {
+        let mut engine = PolicyEngine::new(config(), market(), history).expect("engine");
+        let mut held: Vec<f64> = Vec::new();
+        for (k, e) in volumes.iter().enumerate() {
+            if k == restart_at {
+                engine.reset();
+                held.clear();
+            }
+            let v = 10f64.powf(*e);
+            engine
+                .push(k as i64 * 60_000, 100.0, 101.0, 99.0, 100.0 + (k % 7) as f64, v)
+                .expect("push");
+            held.push(v);
+            if held.len() < 3 {
+                continue;
+            }
+            let window = &held[held.len().saturating_sub(history.min(VOLUME_BARS))..];
+            let want = window.iter().sum::<f64>() / window.len() as f64;
+            let got = engine.stats().expect("stats").avg_volume;
+            // the rounding of fewer than VOLUME_BARS slides (2 operations each on partial sums
+            // of at most VOLUME_BARS volumes) since the last in-order sum: relative to the
+            // largest volume those sums held (the last 2 x VOLUME_BARS bars)
+            let recent = &held[held.len().saturating_sub(2 * VOLUME_BARS)..];
+            let largest = recent.iter().fold(0.0f64, |a, &b| a.max(b));
+            let bound = 2.0 * (VOLUME_BARS * VOLUME_BARS) as f64 * f64::EPSILON * largest;
+            prop_assert!((got - want).abs() <= bound, "{} vs {} at bar {}", got, want, k);
+        }
     }
 }
