@@ -108,17 +108,16 @@ OC, LC = 6, 8
 E_MEAN, E_M2, E_TERMS, E_EWMA, E_SPACING, E_FHS_S2 = range(6)
 E_LAST_SPACING = 6  # the policy state's grid_spacing_bits, as the float
 E_VAR_WORST = 7  # the decision's VaR of the worst in-band exposure (Metrics::var_worst)
-# the slid sums (re-summed in order every `len` slides): the last VOLUME_BARS volumes (the
-# engine's volume_sum) and the horizon VaR's last `horizon` standardised returns (z_sum)
-E_VSUM, E_ZSUM = 8, 9
-N_EF = 10
+# the slid sum of the last VOLUME_BARS volumes (the engine's volume_sum; see add_volume)
+E_VSUM = 8
+N_EF = 9
 E_LO, E_N, E_RUN, E_SINCE, E_HAS_EWMA, E_NLOSS, E_PV_HEAD, E_PV_N, E_NPP, E_DIRTY, E_NCL = range(11)
 # the horizon VaR's filtered historical simulation (var::horizon::FhsHorizonVar): whether its
 # EWMA has a forecast, the ring of the last `horizon` standardised returns (head, count) and
 # the ring of the last `var_window_bars` horizon-sum losses (head, count; also kept sorted)
 E_FHS_HAS, E_Z_HEAD, E_Z_N, E_S_HEAD, E_S_N = range(11, 16)
-E_VSLIDES, E_ZSLIDES = 16, 17  # slides since each slid sum was last taken in order
-N_EI = 18
+E_VSLIDES = 16  # slides since the volume sum was last taken in order
+N_EI = 17
 # an event row
 EV_COLS = 8  # bar, kind, role, side, level, sequence, price ticks, lots
 
@@ -219,40 +218,27 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
         ei[E_S_N] = 0
         ef[E_VSUM] = 0.0
         ei[E_VSLIDES] = 0
-        ef[E_ZSUM] = 0.0
-        ei[E_ZSLIDES] = 0
 
     @jit
     def fhs_push(r, ci, ef, ei, zr, fsr, fs):  # type: ignore[no-untyped-def]
         # FhsHorizonVar::push: standardise r by the forecast made before it, the loss of the
-        # latest `horizon` standardised returns summed (slid, afresh in order every `horizon`)
+        # latest `horizon` standardised returns summed oldest first, the sum window slides
         hz = ci[I_VAR_HORIZON]
         w = ci[I_VAR_WINDOW]
         if ei[E_FHS_HAS]:
             sigma = math.sqrt(ef[E_FHS_S2])
             z = r / sigma if sigma > 0.0 else 0.0
-            slid = False
-            oldest = 0.0
             if ei[E_Z_N] < hz:
                 zr[(ei[E_Z_HEAD] + ei[E_Z_N]) % hz] = z
                 ei[E_Z_N] += 1
             else:
-                oldest = zr[ei[E_Z_HEAD]]
-                slid = True
                 zr[ei[E_Z_HEAD]] = z
                 ei[E_Z_HEAD] = (ei[E_Z_HEAD] + 1) % hz
             if ei[E_Z_N] == hz:
-                # the sum slides, and is taken afresh in order every `hz` sums
-                if slid and ei[E_ZSLIDES] + 1 < hz:
-                    ei[E_ZSLIDES] += 1
-                    ef[E_ZSUM] = ef[E_ZSUM] - oldest + z
-                else:
-                    ei[E_ZSLIDES] = 0
-                    t = 0.0
-                    for i in range(hz):
-                        t += zr[(ei[E_Z_HEAD] + i) % hz]
-                    ef[E_ZSUM] = t
-                loss = -ef[E_ZSUM] + 0.0
+                t = 0.0
+                for i in range(hz):
+                    t += zr[(ei[E_Z_HEAD] + i) % hz]
+                loss = -t + 0.0
                 sn = ei[E_S_N]
                 if sn < w:
                     fsr[(ei[E_S_HEAD] + sn) % w] = loss
@@ -335,9 +321,14 @@ def _make(jit: Any, zi: Any, zf: Any, sbuf: Any, ins: Any, rem: Any, emit: Any) 
             rem(losses, ei[E_NLOSS], -r)
             ei[E_NLOSS] -= 1
         # the mean volume's sum of the last min(VOLUME_BARS, cap) volumes: slid once they
-        # are all held (before this bar: min(bars held, held)), taken in order every `held`
+        # are all held (before this bar: min(bars held, held)) unless the volume leaving is
+        # over half the sum, taken in order every `held` bars
         held = min(VOLUME_BARS, cap)
-        if min(ei[E_N], held) == held and ei[E_VSLIDES] + 1 < held:
+        if (
+            min(ei[E_N], held) == held
+            and ei[E_VSLIDES] + 1 < held
+            and v[k - held] <= 0.5 * ef[E_VSUM]
+        ):
             ei[E_VSLIDES] += 1
             ef[E_VSUM] = ef[E_VSUM] - v[k - held] + v[k]
         else:

@@ -7,7 +7,8 @@
 //!
 //! Each bar costs O(1) for the moments (running sums with an exact recomputation every
 //! `history_bars` bars, which bounds the drift) and the mean volume (a sum slid over the last
-//! [`VOLUME_BARS`] volumes, taken afresh in order every `VOLUME_BARS` bars) and O(K) amortised for the VaR quantiles (the
+//! [`VOLUME_BARS`] volumes, taken afresh in order every `VOLUME_BARS` bars and when a
+//! spike leaves) and O(K) amortised for the VaR quantiles (the
 //! `K ~ W (1 - c)` largest losses of the window that the reads at `var_confidence`, 95% and
 //! 99% need, in a [`HighQuantiles`]; O(W/64 + 64) when `var_confidence` < 0.875 keeps the
 //! whole window sorted). Statistics over the window of the last `history_bars` candles:
@@ -66,7 +67,8 @@ pub struct PolicyEngine {
     since_exact: usize,
     /// The volumes of the last `VOLUME_BARS` bars of the window (fewer while it fills, or when
     /// the window is shorter), oldest first, and their sum: summed in order when the window
-    /// first fills and after every `len - 1` slides, slid in between (`sum - oldest + newest`).
+    /// first fills, after every `len - 1` slides and when the volume leaving is over half the
+    /// sum; slid in between (`sum - oldest + newest`).
     volumes: VecDeque<f64>,
     volume_sum: f64,
     volume_slides: usize,
@@ -320,8 +322,11 @@ impl PolicyEngine {
         } else {
             None
         };
+        // a slide's rounding is relative to the sum before it: taken in order instead when the
+        // volume leaving is over half the sum (a spike leaving a small remainder), so the
+        // slides between two in-order sums cannot shrink the sum more than 2^24-fold
         self.volume_sum = match oldest {
-            Some(o) if self.volume_slides + 1 < held => {
+            Some(o) if self.volume_slides + 1 < held && o <= 0.5 * self.volume_sum => {
                 self.volume_slides += 1;
                 self.volume_sum - o + volume
             }

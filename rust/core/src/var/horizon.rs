@@ -3,17 +3,15 @@
 //!
 //! Each return `r_t` is standardised by the EWMA (RiskMetrics, lambda 0.94) volatility forecast
 //! made before it, `z_t = r_t / sigma_t` (0 while the forecast is 0); the losses of the
-//! overlapping sums of `h` consecutive `z` (`-(z_{t-h+1} + ... + z_t)`) of the last `window`
-//! sums are kept sorted. Each sum slides from the previous one (`- z_{t-h} + z_t`) and is
-//! taken afresh in order (oldest first) every `h` sums, so its rounding never builds up over
-//! more than `h` steps (the twin in `benches/policy_twin.py` slides it the same way). The `h`-bar VaR as a fraction of exposure
+//! overlapping sums of `h` consecutive `z` (`-(z_{t-h+1} + ... + z_t)`, summed oldest first)
+//! of the last `window` sums are kept sorted. The `h`-bar VaR as a fraction of exposure
 //! (positive loss) is numpy's 'linear' quantile of those losses at the confidence, times the
 //! forecast for the next bar `sigma_{T+1}`, floored at 0. The filter removes volatility
 //! clustering, so a long window of residuals is near stationary and fills the 99% tail; the
 //! overlapping sums carry the residuals' own horizon dependence and fat tails instead of the
 //! square-root-of-time rule. Validated on real hourly BTC by `benches/bench_var_horizon.py`.
 //!
-//! Cost per return: O(1) amortised for the sum and a slide of the losses' upper tail
+//! Cost per return: O(h) for the sum and a slide of the losses' upper tail
 //! ([`HighQuantiles`]: O(K) for the `K ~ W (1 - c)` top losses a read at the declared
 //! confidence `c` needs, amortised; O(W / 64 + 64) when `c` < 0.875 keeps them all sorted).
 //! A read at the declared confidence is O(1); at another, exact but O(W) when the tail does
@@ -37,12 +35,6 @@ pub struct FhsHorizonVar {
     s2: Option<f64>,
     /// The last `horizon` standardised returns, oldest first.
     z: VecDeque<f64>,
-    /// Their sum once `horizon` are held: summed in order (oldest first) when the window
-    /// first fills and after every `horizon - 1` slides, slid in between (`sum - oldest +
-    /// newest`), so the rounding a slide adds is bounded by `horizon` steps.
-    z_sum: f64,
-    /// Slides since the sum was last taken in order.
-    z_slides: usize,
     /// Losses of the overlapping horizon sums, oldest first, and their upper tail.
     sums: VecDeque<f64>,
     tail: HighQuantiles,
@@ -60,8 +52,6 @@ impl FhsHorizonVar {
             window,
             s2: None,
             z: VecDeque::with_capacity(horizon + 1),
-            z_sum: 0.0,
-            z_slides: 0,
             sums: VecDeque::with_capacity(window + 1),
             tail: HighQuantiles::new(window, &[confidence]),
         })
@@ -77,8 +67,6 @@ impl FhsHorizonVar {
     pub fn reset(&mut self) {
         self.s2 = None;
         self.z.clear();
-        self.z_sum = 0.0;
-        self.z_slides = 0;
         self.sums.clear();
         self.tail.clear();
     }
@@ -104,25 +92,12 @@ impl FhsHorizonVar {
     pub fn push(&mut self, r: f64) {
         if let Some(s2) = self.s2 {
             let sigma = s2.sqrt();
-            let z = if sigma > 0.0 { r / sigma } else { 0.0 };
-            self.z.push_back(z);
-            let oldest = if self.z.len() > self.horizon {
-                self.z.pop_front()
-            } else {
-                None
-            };
+            self.z.push_back(if sigma > 0.0 { r / sigma } else { 0.0 });
+            if self.z.len() > self.horizon {
+                self.z.pop_front();
+            }
             if self.z.len() == self.horizon {
-                self.z_sum = match oldest {
-                    Some(o) if self.z_slides + 1 < self.horizon => {
-                        self.z_slides += 1;
-                        self.z_sum - o + z
-                    }
-                    _ => {
-                        self.z_slides = 0;
-                        self.z.iter().sum::<f64>()
-                    }
-                };
-                let loss = loss_of(self.z_sum);
+                let loss = loss_of(self.z.iter().sum::<f64>());
                 self.sums.push_back(loss);
                 if self.sums.len() > self.window {
                     if let Some(old) = self.sums.pop_front() {
