@@ -654,11 +654,15 @@ pub struct LegSim<'a> {
     rate_ptr: usize,
     var_fraction: f64,
     funding_f: f64,
+    /// Moments of the equity changes (quote per bar): the returns on PnL up to the initial
+    /// capital's scale, and the changes the hedge effectiveness compares (one accumulator:
+    /// the same values in the same order).
     returns: Moments,
     downside: (f64, usize),
-    changes: Moments,
     spot_changes: Moments,
     peak: f64,
+    /// Equity at or above this cannot set a new maximum drawdown (see [`dd_floor`]).
+    dd_floor: f64,
     hedge_sum: f64,
     prev_equity: f64,
     prev_net_exposure: f64,
@@ -759,9 +763,9 @@ impl<'a> LegSim<'a> {
             funding_f: 0.0,
             returns: Moments::default(),
             downside: (0.0, 0),
-            changes: Moments::default(),
             spot_changes: Moments::default(),
             peak: f64::NEG_INFINITY,
+            dd_floor: f64::INFINITY,
             hedge_sum: 0.0,
             prev_equity: f64::NAN,
             prev_net_exposure: 0.0,
@@ -898,12 +902,12 @@ impl<'a> LegSim<'a> {
     /// own engine, which is then never fed (a sweep's group of legs, see [`sweep`]).
     pub(crate) fn decide_shared(&mut self, j: usize, shared: Option<&PolicyEngine>) -> Result<()> {
         let cfg = self.cfg;
-        let data = &self.data;
-        let close = data.close[j];
         self.met.decisions += 1;
         if shared.is_none() {
-            data.feed(&mut self.engine, cfg.history_bars, j)?;
+            self.feed_engine(j)?;
         }
+        let data = &self.data;
+        let close = data.close[j];
         let close_ms = data.timestamp[j] + self.bar_ms;
         let ft = data.funding_time;
         while self.rate_ptr < ft.len() && ft[self.rate_ptr] <= close_ms {
@@ -959,8 +963,17 @@ impl<'a> LegSim<'a> {
             self.met.decisions_kept += 1;
         }
         self.var_fraction = stats.last_stats().var_fraction;
-        self.var95 = stats.var_fraction_at(0.95);
-        self.var99 = stats.var_fraction_at(0.99);
+        // `var_fraction` is `var_fraction_at(var_confidence)` on the same window: reuse it
+        // when the confidence is one the VaR test reads (0.95 by default)
+        let confidence = stats.config().var_confidence;
+        let at = |c: f64| {
+            if confidence == c {
+                self.var_fraction
+            } else {
+                stats.var_fraction_at(c)
+            }
+        };
+        (self.var95, self.var99) = (at(0.95), at(0.99));
         self.state = decision.state;
         if decision.resumed {
             // a halt's cooldown ran out: the drawdown restarts from here
@@ -1073,6 +1086,29 @@ impl<'a> LegSim<'a> {
         Ok(())
     }
 
+    /// Feed this leg's engine the window it sees at bar `j` ([`Series::feed`]). When the
+    /// engine's latest bar is `j - 1` (a decision every bar) that is bar `j` alone: `sync`
+    /// would find it the one new bar of the window (open times were validated increasing) and
+    /// push it, so it is pushed directly. A bar `push` refuses goes through `sync` (push
+    /// checks before it changes anything) for `sync`'s error.
+    fn feed_engine(&mut self, j: usize) -> Result<()> {
+        let d = &self.data;
+        if j > 0 && self.engine.last_timestamp() == Some(d.timestamp[j - 1]) {
+            let pushed = self.engine.push(
+                d.timestamp[j],
+                d.open[j],
+                d.high[j],
+                d.low[j],
+                d.close[j],
+                d.volume[j],
+            );
+            if pushed.is_ok() {
+                return Ok(());
+            }
+        }
+        d.feed(&mut self.engine, self.cfg.history_bars, j).map(drop)
+    }
+
     /// Mark to market at bar `j`'s close: the metrics' accumulators and the per-bar series.
     /// Returns the (f64) equity.
     #[inline]
@@ -1105,7 +1141,6 @@ impl<'a> LegSim<'a> {
                 self.downside.0 += change * change;
             }
             self.downside.1 += 1;
-            self.changes.add(change);
             let price_change = close - self.data.close[j - 1];
             self.spot_changes.add(spot_f * price_change);
             self.drift += self.prev_position * price_change;
@@ -1120,9 +1155,19 @@ impl<'a> LegSim<'a> {
             self.exc99.push(loss > f99);
         }
         self.prev_position = position;
-        self.peak = self.peak.max(equity);
-        if self.peak > 0.0 {
-            met.max_drawdown = met.max_drawdown.max(1.0 - equity / self.peak);
+        let peak = self.peak.max(equity);
+        if peak != self.peak {
+            self.peak = peak;
+            self.dd_floor = dd_floor(peak, met.max_drawdown);
+        }
+        // equity at or above the floor leaves the maximum as it is, and so does a NaN equity
+        // (`max` ignores a NaN): only the division is skipped
+        if peak > 0.0 && equity < self.dd_floor {
+            let max_drawdown = met.max_drawdown.max(1.0 - equity / peak);
+            if max_drawdown != met.max_drawdown {
+                met.max_drawdown = max_drawdown;
+                self.dd_floor = dd_floor(peak, max_drawdown);
+            }
         }
         self.prev_equity = equity;
         self.prev_net_exposure = (spot_f - short).abs() * close;
@@ -1159,7 +1204,6 @@ impl<'a> LegSim<'a> {
             mut met,
             returns,
             downside,
-            changes,
             spot_changes,
             hedge_sum,
             prev_equity,
@@ -1180,7 +1224,7 @@ impl<'a> LegSim<'a> {
             &mut met,
             &returns,
             downside,
-            &changes,
+            &returns,
             &spot_changes,
             bar_ms,
         );
@@ -1302,6 +1346,19 @@ fn finish_metrics(
     } else {
         0.0
     };
+}
+
+/// The equity (quote) at or above which a bar cannot raise the maximum drawdown
+/// `max_drawdown` (a fraction) under the running peak `peak`: `peak x (1 - max_drawdown)`
+/// widened by 1e-9, far beyond the few ulps of rounding in `1 - equity / peak`, so the
+/// comparison never hides a new maximum. +inf (always compute) for a peak <= 0 or a maximum
+/// above 1/2, where that margin argument is not made.
+fn dd_floor(peak: f64, max_drawdown: f64) -> f64 {
+    if peak > 0.0 && max_drawdown <= 0.5 {
+        peak * (1.0 - max_drawdown) * (1.0 + 1e-9)
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// The rounding of an f64 mark-to-market of a book this size (quote): 1e-9 of the larger of
