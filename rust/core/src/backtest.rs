@@ -635,11 +635,13 @@ pub struct LegSim<'a> {
     open_rows: Vec<OpenOrder>,
     /// The order manager's diff and its reused buffers.
     differ: orders::Differ,
-    /// The orders the last decision sent to the diff, and whether the book changed since by
-    /// anything but that decision (a fill, a cancel of all): while it did not, the live
-    /// orders are exactly those, and the same orders again need no diff (nothing to send).
-    last_want: Vec<DesiredOrder>,
-    book_moved: bool,
+    /// A decision's diff: indexes of the live orders to cancel and of the wanted orders to
+    /// place, both ascending (reused).
+    cancel_at: Vec<usize>,
+    place_at: Vec<usize>,
+    /// The orders the last applied diff was for, and whether only decisions touched the book
+    /// since: then a decision's change needs no full diff ([`standing`]).
+    standing: Standing,
     /// The latest grid center in ticks and in quote (as recorded).
     center: (i64, f64),
     next_id: u64,
@@ -750,8 +752,9 @@ impl<'a> LegSim<'a> {
             live: Vec::new(),
             open_rows: Vec::new(),
             differ: orders::Differ::default(),
-            last_want: Vec::new(),
-            book_moved: true,
+            cancel_at: Vec::new(),
+            place_at: Vec::new(),
+            standing: Standing::new(),
             center: (0, 0.0),
             next_id: 1,
             out,
@@ -807,7 +810,7 @@ impl<'a> LegSim<'a> {
         let close = data.close[j];
         let fills = self.book.on_bar(j as i64, &data.bar(j))?;
         if !fills.is_empty() {
-            self.book_moved = true;
+            self.standing.moved();
             for f in &fills {
                 self.account
                     .apply_fill(f.side, f.price_ticks, f.lots, f.fee)?;
@@ -866,7 +869,7 @@ impl<'a> LegSim<'a> {
 
     /// Cancel every open order on bar `j` (a halt), in placement order.
     pub fn cancel_all(&mut self, j: usize) {
-        self.book_moved = true;
+        self.standing.moved();
         for l in self.live.drain(..) {
             self.book.cancel(l.id);
             self.met.orders_cancelled += 1;
@@ -987,15 +990,43 @@ impl<'a> LegSim<'a> {
             return Ok(());
         }
         let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
-        // the same orders as last time on an untouched book: the diff would keep every live
-        // order (a market order never matches a live one, so it is always sent)
-        if !self.book_moved
-            && want == &self.last_want[..]
-            && want.iter().all(|d| d.kind != OrderKind::Market)
-        {
-            self.engine.recycle(decision);
-            return Ok(());
+        let change = self.standing.compare(want);
+        if change != Change::Same {
+            if change == Change::Other || !self.in_place_diff() {
+                self.full_diff(want);
+            }
+            self.apply_diff(j, want)?;
+            // the decision's orders now stand (swapped in, no copy); the engine gets the old
+            // buffer back to fill
+            let wanted = want.len();
+            self.standing
+                .stand(&mut decision.orders, wanted, change == Change::InPlace);
         }
+        self.engine.recycle(decision);
+        Ok(())
+    }
+
+    /// The diff of an [`Change::InPlace`] change without the order manager's diff (see
+    /// [`standing`]): the live order of each changed position (its key's only one) is
+    /// cancelled, the changed positions placed. False (nothing set) if a key has no live order,
+    /// which the invariant rules out.
+    fn in_place_diff(&mut self) -> bool {
+        self.cancel_at.clear();
+        for &i in self.standing.changed() {
+            let key = OrderKey::from(self.standing.at(i));
+            match self.live.iter().position(|l| l.key == key) {
+                Some(at) => self.cancel_at.push(at),
+                None => return false,
+            }
+        }
+        self.cancel_at.sort_unstable();
+        self.place_at.clear();
+        self.place_at.extend_from_slice(self.standing.changed());
+        true
+    }
+
+    /// The order manager's diff of the live orders against `want`.
+    fn full_diff(&mut self, want: &[DesiredOrder]) {
         self.open_rows.clear();
         self.open_rows.extend(self.live.iter().map(|l| OpenOrder {
             key: l.key,
@@ -1008,6 +1039,16 @@ impl<'a> LegSim<'a> {
             remaining_lots: l.remaining,
         }));
         let (cancels, places) = self.differ.diff(&self.open_rows, want);
+        self.cancel_at.clear();
+        self.cancel_at.extend_from_slice(cancels);
+        self.place_at.clear();
+        self.place_at.extend_from_slice(places);
+    }
+
+    /// Send a decision's diff on bar `j` (`cancel_at`, `place_at` into `want`): cancels first,
+    /// then places, each in order.
+    fn apply_diff(&mut self, j: usize, want: &[DesiredOrder]) -> Result<()> {
+        let cancels = &self.cancel_at;
         if !cancels.is_empty() {
             self.cancel_ids.clear();
             for &i in cancels {
@@ -1031,7 +1072,7 @@ impl<'a> LegSim<'a> {
                 !cancelled
             });
         }
-        for &i in places {
+        for &i in &self.place_at {
             let d = want[i];
             let key = OrderKey::from(&d);
             let id = self.next_id;
@@ -1076,13 +1117,6 @@ impl<'a> LegSim<'a> {
                 remaining: d.amount_lots,
             });
         }
-        // keep the decision's orders as the last wanted (no copy); the engine gets the old
-        // buffer back to fill
-        let wanted = want.len();
-        std::mem::swap(&mut self.last_want, &mut decision.orders);
-        self.last_want.truncate(wanted);
-        self.book_moved = false;
-        self.engine.recycle(decision);
         Ok(())
     }
 
@@ -1436,7 +1470,9 @@ impl BacktestResult {
 
 pub mod baseline;
 mod plain;
+mod standing;
 pub use plain::plain_levels;
+use standing::{Change, Standing};
 
 #[cfg(test)]
 pub(crate) mod tests;
