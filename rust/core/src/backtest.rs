@@ -931,12 +931,14 @@ impl<'a> LegSim<'a> {
         let mut equity_f = approx;
         if approx >= self.hwm_f * (1.0 - MARGIN) {
             let e = self.exact_equity(j)?;
+            // one conversion of `e` serves both (an exact equity's is the slow text path)
+            equity_f = to_f64(e);
             if e > self.hwm {
                 self.hwm = e;
-                self.hwm_f = to_f64(self.hwm);
+                self.hwm_f = equity_f;
             }
-            equity_f = to_f64(e);
         } else if self.hwm_f > 0.0
+            && near_limit(approx, self.hwm_f, cfg.policy.max_drawdown)
             && ((1.0 - approx / self.hwm_f) - cfg.policy.max_drawdown).abs() <= MARGIN
         {
             equity_f = to_f64(self.exact_equity(j)?);
@@ -1380,6 +1382,16 @@ fn finish_metrics(
     } else {
         0.0
     };
+}
+
+/// Whether the equity `approx` (quote) may be within 1e-9 (the decision's margin) of the
+/// drawdown limit `max_drawdown` (a fraction) under the high-water mark `hwm` (> 0), told
+/// without a division: within `1e-6 x hwm x (1 + |1 - max_drawdown|)` of `hwm x (1 -
+/// max_drawdown)`, a band a thousand times wider than the margin and the rounding of
+/// `1 - approx / hwm`, so an equity outside it is surely not within the margin.
+fn near_limit(approx: f64, hwm: f64, max_drawdown: f64) -> bool {
+    let level = 1.0 - max_drawdown;
+    (approx - hwm * level).abs() <= 1e-6 * hwm * (1.0 + level.abs())
 }
 
 /// The equity (quote) at or above which a bar cannot raise the maximum drawdown
