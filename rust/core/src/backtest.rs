@@ -134,6 +134,22 @@ impl Series<'_> {
         )
     }
 
+    /// The first bar from `from` on that fails [`Bar::check`] (the length if none), tested a
+    /// block at a time without early exits (cheap next to checking each bar as it is filled).
+    fn first_invalid_bar(&self, from: usize) -> usize {
+        const BLOCK: usize = 64;
+        let n = self.timestamp.len();
+        let mut j = from;
+        while j < n {
+            let end = (j + BLOCK).min(n);
+            if !(j..end).fold(true, |ok, k| ok & self.bar(k).is_valid()) {
+                return (j..end).find(|&k| !self.bar(k).is_valid()).unwrap_or(end);
+            }
+            j = end;
+        }
+        n
+    }
+
     fn bar(&self, j: usize) -> Bar {
         Bar {
             open: self.open[j],
@@ -620,6 +636,10 @@ pub struct LegSim<'a> {
     bar_ms: i64,
     engine: PolicyEngine,
     book: FillBook,
+    /// Bars before this one passed [`Bar::check`] (checked at once when the leg was made): the
+    /// book fills them unchecked; from it on each bar is checked as it is filled, so a bad
+    /// bar's error comes when that bar is reached, as before.
+    checked_until: usize,
     account: Account,
     spot_f: f64,
     cash_f: f64,
@@ -740,6 +760,7 @@ impl<'a> LegSim<'a> {
             bar_ms: data.bar_ms(),
             engine: PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?,
             book: FillBook::new(market.clone(), cfg.fill),
+            checked_until: data.first_invalid_bar(cfg.start + 1),
             account: Account::new(market.clone()),
             spot_f: to_f64(cfg.spot_amount),
             cash_f: to_f64(cfg.cash),
@@ -808,7 +829,12 @@ impl<'a> LegSim<'a> {
     pub fn on_bar(&mut self, j: usize) -> Result<()> {
         let data = &self.data;
         let close = data.close[j];
-        let fills = self.book.on_bar(j as i64, &data.bar(j))?;
+        let bar = data.bar(j);
+        let fills = if j < self.checked_until {
+            self.book.on_checked_bar(j as i64, &bar)?
+        } else {
+            self.book.on_bar(j as i64, &bar)?
+        };
         if !fills.is_empty() {
             self.standing.moved();
             for f in &fills {
