@@ -134,6 +134,22 @@ impl Series<'_> {
         )
     }
 
+    /// The first bar from `from` on that fails [`Bar::check`] (the length if none), tested a
+    /// block at a time without early exits (cheap next to checking each bar as it is filled).
+    fn first_invalid_bar(&self, from: usize) -> usize {
+        const BLOCK: usize = 64;
+        let n = self.timestamp.len();
+        let mut j = from;
+        while j < n {
+            let end = (j + BLOCK).min(n);
+            if !(j..end).fold(true, |ok, k| ok & self.bar(k).is_valid()) {
+                return (j..end).find(|&k| !self.bar(k).is_valid()).unwrap_or(end);
+            }
+            j = end;
+        }
+        n
+    }
+
     fn bar(&self, j: usize) -> Bar {
         Bar {
             open: self.open[j],
@@ -620,6 +636,10 @@ pub struct LegSim<'a> {
     bar_ms: i64,
     engine: PolicyEngine,
     book: FillBook,
+    /// Bars before this one passed [`Bar::check`] (checked at once when the leg was made): the
+    /// book fills them unchecked; from it on each bar is checked as it is filled, so a bad
+    /// bar's error comes when that bar is reached, as before.
+    checked_until: usize,
     account: Account,
     spot_f: f64,
     cash_f: f64,
@@ -635,11 +655,13 @@ pub struct LegSim<'a> {
     open_rows: Vec<OpenOrder>,
     /// The order manager's diff and its reused buffers.
     differ: orders::Differ,
-    /// The orders the last decision sent to the diff, and whether the book changed since by
-    /// anything but that decision (a fill, a cancel of all): while it did not, the live
-    /// orders are exactly those, and the same orders again need no diff (nothing to send).
-    last_want: Vec<DesiredOrder>,
-    book_moved: bool,
+    /// A decision's diff: indexes of the live orders to cancel and of the wanted orders to
+    /// place, both ascending (reused).
+    cancel_at: Vec<usize>,
+    place_at: Vec<usize>,
+    /// The orders the last applied diff was for, and whether only decisions touched the book
+    /// since: then a decision's change needs no full diff ([`standing`]).
+    standing: Standing,
     /// The latest grid center in ticks and in quote (as recorded).
     center: (i64, f64),
     next_id: u64,
@@ -654,11 +676,15 @@ pub struct LegSim<'a> {
     rate_ptr: usize,
     var_fraction: f64,
     funding_f: f64,
+    /// Moments of the equity changes (quote per bar): the returns on PnL up to the initial
+    /// capital's scale, and the changes the hedge effectiveness compares (one accumulator:
+    /// the same values in the same order).
     returns: Moments,
     downside: (f64, usize),
-    changes: Moments,
     spot_changes: Moments,
     peak: f64,
+    /// Equity at or above this cannot set a new maximum drawdown (see [`dd_floor`]).
+    dd_floor: f64,
     hedge_sum: f64,
     prev_equity: f64,
     prev_net_exposure: f64,
@@ -734,6 +760,7 @@ impl<'a> LegSim<'a> {
             bar_ms: data.bar_ms(),
             engine: PolicyEngine::new(cfg.policy.clone(), market.clone(), cfg.history_bars)?,
             book: FillBook::new(market.clone(), cfg.fill),
+            checked_until: data.first_invalid_bar(cfg.start + 1),
             account: Account::new(market.clone()),
             spot_f: to_f64(cfg.spot_amount),
             cash_f: to_f64(cfg.cash),
@@ -746,8 +773,9 @@ impl<'a> LegSim<'a> {
             live: Vec::new(),
             open_rows: Vec::new(),
             differ: orders::Differ::default(),
-            last_want: Vec::new(),
-            book_moved: true,
+            cancel_at: Vec::new(),
+            place_at: Vec::new(),
+            standing: Standing::new(),
             center: (0, 0.0),
             next_id: 1,
             out,
@@ -759,9 +787,9 @@ impl<'a> LegSim<'a> {
             funding_f: 0.0,
             returns: Moments::default(),
             downside: (0.0, 0),
-            changes: Moments::default(),
             spot_changes: Moments::default(),
             peak: f64::NEG_INFINITY,
+            dd_floor: f64::INFINITY,
             hedge_sum: 0.0,
             prev_equity: f64::NAN,
             prev_net_exposure: 0.0,
@@ -801,9 +829,14 @@ impl<'a> LegSim<'a> {
     pub fn on_bar(&mut self, j: usize) -> Result<()> {
         let data = &self.data;
         let close = data.close[j];
-        let fills = self.book.on_bar(j as i64, &data.bar(j))?;
+        let bar = data.bar(j);
+        let fills = if j < self.checked_until {
+            self.book.on_checked_bar(j as i64, &bar)?
+        } else {
+            self.book.on_bar(j as i64, &bar)?
+        };
         if !fills.is_empty() {
-            self.book_moved = true;
+            self.standing.moved();
             for f in &fills {
                 self.account
                     .apply_fill(f.side, f.price_ticks, f.lots, f.fee)?;
@@ -862,7 +895,7 @@ impl<'a> LegSim<'a> {
 
     /// Cancel every open order on bar `j` (a halt), in placement order.
     pub fn cancel_all(&mut self, j: usize) {
-        self.book_moved = true;
+        self.standing.moved();
         for l in self.live.drain(..) {
             self.book.cancel(l.id);
             self.met.orders_cancelled += 1;
@@ -898,12 +931,12 @@ impl<'a> LegSim<'a> {
     /// own engine, which is then never fed (a sweep's group of legs, see [`sweep`]).
     pub(crate) fn decide_shared(&mut self, j: usize, shared: Option<&PolicyEngine>) -> Result<()> {
         let cfg = self.cfg;
-        let data = &self.data;
-        let close = data.close[j];
         self.met.decisions += 1;
         if shared.is_none() {
-            data.feed(&mut self.engine, cfg.history_bars, j)?;
+            self.feed_engine(j)?;
         }
+        let data = &self.data;
+        let close = data.close[j];
         let close_ms = data.timestamp[j] + self.bar_ms;
         let ft = data.funding_time;
         while self.rate_ptr < ft.len() && ft[self.rate_ptr] <= close_ms {
@@ -924,12 +957,14 @@ impl<'a> LegSim<'a> {
         let mut equity_f = approx;
         if approx >= self.hwm_f * (1.0 - MARGIN) {
             let e = self.exact_equity(j)?;
+            // one conversion of `e` serves both (an exact equity's is the slow text path)
+            equity_f = to_f64(e);
             if e > self.hwm {
                 self.hwm = e;
-                self.hwm_f = to_f64(self.hwm);
+                self.hwm_f = equity_f;
             }
-            equity_f = to_f64(e);
         } else if self.hwm_f > 0.0
+            && near_limit(approx, self.hwm_f, cfg.policy.max_drawdown)
             && ((1.0 - approx / self.hwm_f) - cfg.policy.max_drawdown).abs() <= MARGIN
         {
             equity_f = to_f64(self.exact_equity(j)?);
@@ -959,8 +994,17 @@ impl<'a> LegSim<'a> {
             self.met.decisions_kept += 1;
         }
         self.var_fraction = stats.last_stats().var_fraction;
-        self.var95 = stats.var_fraction_at(0.95);
-        self.var99 = stats.var_fraction_at(0.99);
+        // `var_fraction` is `var_fraction_at(var_confidence)` on the same window: reuse it
+        // when the confidence is one the VaR test reads (0.95 by default)
+        let confidence = stats.config().var_confidence;
+        let at = |c: f64| {
+            if confidence == c {
+                self.var_fraction
+            } else {
+                stats.var_fraction_at(c)
+            }
+        };
+        (self.var95, self.var99) = (at(0.95), at(0.99));
         self.state = decision.state;
         if decision.resumed {
             // a halt's cooldown ran out: the drawdown restarts from here
@@ -974,15 +1018,43 @@ impl<'a> LegSim<'a> {
             return Ok(());
         }
         let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
-        // the same orders as last time on an untouched book: the diff would keep every live
-        // order (a market order never matches a live one, so it is always sent)
-        if !self.book_moved
-            && want == &self.last_want[..]
-            && want.iter().all(|d| d.kind != OrderKind::Market)
-        {
-            self.engine.recycle(decision);
-            return Ok(());
+        let change = self.standing.compare(want);
+        if change != Change::Same {
+            if change == Change::Other || !self.in_place_diff() {
+                self.full_diff(want);
+            }
+            self.apply_diff(j, want)?;
+            // the decision's orders now stand (swapped in, no copy); the engine gets the old
+            // buffer back to fill
+            let wanted = want.len();
+            self.standing
+                .stand(&mut decision.orders, wanted, change == Change::InPlace);
         }
+        self.engine.recycle(decision);
+        Ok(())
+    }
+
+    /// The diff of an [`Change::InPlace`] change without the order manager's diff (see
+    /// [`standing`]): the live order of each changed position (its key's only one) is
+    /// cancelled, the changed positions placed. False (nothing set) if a key has no live order,
+    /// which the invariant rules out.
+    fn in_place_diff(&mut self) -> bool {
+        self.cancel_at.clear();
+        for &i in self.standing.changed() {
+            let key = OrderKey::from(self.standing.at(i));
+            match self.live.iter().position(|l| l.key == key) {
+                Some(at) => self.cancel_at.push(at),
+                None => return false,
+            }
+        }
+        self.cancel_at.sort_unstable();
+        self.place_at.clear();
+        self.place_at.extend_from_slice(self.standing.changed());
+        true
+    }
+
+    /// The order manager's diff of the live orders against `want`.
+    fn full_diff(&mut self, want: &[DesiredOrder]) {
         self.open_rows.clear();
         self.open_rows.extend(self.live.iter().map(|l| OpenOrder {
             key: l.key,
@@ -995,6 +1067,16 @@ impl<'a> LegSim<'a> {
             remaining_lots: l.remaining,
         }));
         let (cancels, places) = self.differ.diff(&self.open_rows, want);
+        self.cancel_at.clear();
+        self.cancel_at.extend_from_slice(cancels);
+        self.place_at.clear();
+        self.place_at.extend_from_slice(places);
+    }
+
+    /// Send a decision's diff on bar `j` (`cancel_at`, `place_at` into `want`): cancels first,
+    /// then places, each in order.
+    fn apply_diff(&mut self, j: usize, want: &[DesiredOrder]) -> Result<()> {
+        let cancels = &self.cancel_at;
         if !cancels.is_empty() {
             self.cancel_ids.clear();
             for &i in cancels {
@@ -1018,7 +1100,7 @@ impl<'a> LegSim<'a> {
                 !cancelled
             });
         }
-        for &i in places {
+        for &i in &self.place_at {
             let d = want[i];
             let key = OrderKey::from(&d);
             let id = self.next_id;
@@ -1063,14 +1145,30 @@ impl<'a> LegSim<'a> {
                 remaining: d.amount_lots,
             });
         }
-        // keep the decision's orders as the last wanted (no copy); the engine gets the old
-        // buffer back to fill
-        let wanted = want.len();
-        std::mem::swap(&mut self.last_want, &mut decision.orders);
-        self.last_want.truncate(wanted);
-        self.book_moved = false;
-        self.engine.recycle(decision);
         Ok(())
+    }
+
+    /// Feed this leg's engine the window it sees at bar `j` ([`Series::feed`]). When the
+    /// engine's latest bar is `j - 1` (a decision every bar) that is bar `j` alone: `sync`
+    /// would find it the one new bar of the window (open times were validated increasing) and
+    /// push it, so it is pushed directly. A bar `push` refuses goes through `sync` (push
+    /// checks before it changes anything) for `sync`'s error.
+    fn feed_engine(&mut self, j: usize) -> Result<()> {
+        let d = &self.data;
+        if j > 0 && self.engine.last_timestamp() == Some(d.timestamp[j - 1]) {
+            let pushed = self.engine.push(
+                d.timestamp[j],
+                d.open[j],
+                d.high[j],
+                d.low[j],
+                d.close[j],
+                d.volume[j],
+            );
+            if pushed.is_ok() {
+                return Ok(());
+            }
+        }
+        d.feed(&mut self.engine, self.cfg.history_bars, j).map(drop)
     }
 
     /// Mark to market at bar `j`'s close: the metrics' accumulators and the per-bar series.
@@ -1105,7 +1203,6 @@ impl<'a> LegSim<'a> {
                 self.downside.0 += change * change;
             }
             self.downside.1 += 1;
-            self.changes.add(change);
             let price_change = close - self.data.close[j - 1];
             self.spot_changes.add(spot_f * price_change);
             self.drift += self.prev_position * price_change;
@@ -1120,9 +1217,19 @@ impl<'a> LegSim<'a> {
             self.exc99.push(loss > f99);
         }
         self.prev_position = position;
-        self.peak = self.peak.max(equity);
-        if self.peak > 0.0 {
-            met.max_drawdown = met.max_drawdown.max(1.0 - equity / self.peak);
+        let peak = self.peak.max(equity);
+        if peak != self.peak {
+            self.peak = peak;
+            self.dd_floor = dd_floor(peak, met.max_drawdown);
+        }
+        // equity at or above the floor leaves the maximum as it is, and so does a NaN equity
+        // (`max` ignores a NaN): only the division is skipped
+        if peak > 0.0 && equity < self.dd_floor {
+            let max_drawdown = met.max_drawdown.max(1.0 - equity / peak);
+            if max_drawdown != met.max_drawdown {
+                met.max_drawdown = max_drawdown;
+                self.dd_floor = dd_floor(peak, max_drawdown);
+            }
         }
         self.prev_equity = equity;
         self.prev_net_exposure = (spot_f - short).abs() * close;
@@ -1159,7 +1266,6 @@ impl<'a> LegSim<'a> {
             mut met,
             returns,
             downside,
-            changes,
             spot_changes,
             hedge_sum,
             prev_equity,
@@ -1180,7 +1286,7 @@ impl<'a> LegSim<'a> {
             &mut met,
             &returns,
             downside,
-            &changes,
+            &returns,
             &spot_changes,
             bar_ms,
         );
@@ -1304,6 +1410,29 @@ fn finish_metrics(
     };
 }
 
+/// Whether the equity `approx` (quote) may be within 1e-9 (the decision's margin) of the
+/// drawdown limit `max_drawdown` (a fraction) under the high-water mark `hwm` (> 0), told
+/// without a division: within `1e-6 x hwm x (1 + |1 - max_drawdown|)` of `hwm x (1 -
+/// max_drawdown)`, a band a thousand times wider than the margin and the rounding of
+/// `1 - approx / hwm`, so an equity outside it is surely not within the margin.
+fn near_limit(approx: f64, hwm: f64, max_drawdown: f64) -> bool {
+    let level = 1.0 - max_drawdown;
+    (approx - hwm * level).abs() <= 1e-6 * hwm * (1.0 + level.abs())
+}
+
+/// The equity (quote) at or above which a bar cannot raise the maximum drawdown
+/// `max_drawdown` (a fraction) under the running peak `peak`: `peak x (1 - max_drawdown)`
+/// widened by 1e-9, far beyond the few ulps of rounding in `1 - equity / peak`, so the
+/// comparison never hides a new maximum. +inf (always compute) for a peak <= 0 or a maximum
+/// above 1/2, where that margin argument is not made.
+fn dd_floor(peak: f64, max_drawdown: f64) -> f64 {
+    if peak > 0.0 && max_drawdown <= 0.5 {
+        peak * (1.0 - max_drawdown) * (1.0 + 1e-9)
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// The rounding of an f64 mark-to-market of a book this size (quote): 1e-9 of the larger of
 /// the spot value and the equity (at least 1e-9). A bar's "loss" below it is no loss for the
 /// VaR backtest.
@@ -1379,7 +1508,9 @@ impl BacktestResult {
 
 pub mod baseline;
 mod plain;
+mod standing;
 pub use plain::plain_levels;
+use standing::{Change, Standing};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -34,18 +34,23 @@ pub struct Bar {
 }
 
 impl Bar {
+    /// Whether [`Bar::check`] passes, without building its error. Evaluates every test (no
+    /// early exit), so a loop over many bars can run branch-free.
+    pub fn is_valid(&self) -> bool {
+        let fine = |v: f64| v.is_finite() & (v > 0.0);
+        fine(self.open)
+            & fine(self.high)
+            & fine(self.low)
+            & fine(self.close)
+            & self.volume.is_finite()
+            & (self.volume >= 0.0)
+            & (self.low <= self.open.min(self.close))
+            & (self.high >= self.open.max(self.close))
+    }
+
     /// A bar must be finite, positive, with low <= open, close <= high and volume >= 0.
     pub fn check(&self, field: &str) -> Result<()> {
-        let fine = |v: f64| v.is_finite() && v > 0.0;
-        if fine(self.open)
-            && fine(self.high)
-            && fine(self.low)
-            && fine(self.close)
-            && self.volume.is_finite()
-            && self.volume >= 0.0
-            && self.low <= self.open.min(self.close)
-            && self.high >= self.open.max(self.close)
-        {
+        if self.is_valid() {
             // the common case: no field names to format
             return Ok(());
         }
@@ -234,6 +239,44 @@ impl Reach {
     fn reached(&self, high: i64, low: i64) -> bool {
         self.market || high >= self.rise || low <= self.fall
     }
+
+    /// Whether a bar whose extremes are `high` and `low` (quote) surely reaches neither
+    /// threshold, told without dividing by the tick (`tick`, quote) or snapping: a bar three
+    /// ticks short of both (see [`rise_price`]). False leaves it to [`Reach::reached`].
+    fn surely_missed(&self, high: f64, low: f64, tick: f64) -> bool {
+        !self.market && high < rise_price(self.rise, tick) && low > fall_price(self.fall, tick)
+    }
+}
+
+/// Thresholds below 2^50 ticks are exact doubles with room to spare (see [`rise_price`]).
+const EXACT_TICKS: i64 = 1 << 50;
+
+/// A price (quote) below which a bar's high snaps (down, in ticks) below `rise`: `(rise - 3)`
+/// ticks. Why: `high < fl((rise - 3) x tick)` gives `fl(high / tick) < rise - 3 + 0.75` (two
+/// roundings of relative size 2^-53 on a value below 2^50), and a snap moves a value by less
+/// than one unit, so the snapped high is below `rise`. +inf when nothing rises
+/// (`i64::MAX`), -inf (no shortcut) at or beyond 2^50 ticks.
+fn rise_price(rise: i64, tick: f64) -> f64 {
+    if rise == i64::MAX {
+        f64::INFINITY
+    } else if rise < EXACT_TICKS {
+        rise.saturating_sub(3) as f64 * tick
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// A price (quote) above which a bar's low snaps (up, in ticks) above `fall`: `(fall + 3)`
+/// ticks, as [`rise_price`] mirrored. -inf when nothing falls (`i64::MIN`) or `fall` is
+/// below -3 (a positive low snaps to at least 0), +inf (no shortcut) at or beyond 2^50 ticks.
+fn fall_price(fall: i64, tick: f64) -> f64 {
+    if fall < -3 {
+        f64::NEG_INFINITY
+    } else if fall < EXACT_TICKS {
+        (fall + 3) as f64 * tick
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// A crossing found on the path: where along the path, and which order.
@@ -338,7 +381,19 @@ impl FillBook {
     /// Fill the book against bar `bar_index`; returns the fills in path order.
     pub fn on_bar(&mut self, bar_index: i64, bar: &Bar) -> Result<Vec<FillEvent>> {
         bar.check("bar")?;
+        self.on_checked_bar(bar_index, bar)
+    }
+
+    /// [`FillBook::on_bar`] for a bar known to pass [`Bar::check`] (a driver that checked its
+    /// bars at once, as the backtester does).
+    pub(crate) fn on_checked_bar(&mut self, bar_index: i64, bar: &Bar) -> Result<Vec<FillEvent>> {
+        debug_assert!(bar.is_valid());
         let tick = self.market.tick_f64();
+        if self.reach.surely_missed(bar.high, bar.low, tick) {
+            // most bars: no resting order is near the bar's range (a result the exact test
+            // below would give too; skipping it only leaves `reach` as conservative as it was)
+            return Ok(Vec::new());
+        }
         // the path's extremes in ticks: the high and the low are path points and snapping is
         // monotone, so these are the largest `down` and the smallest `up` below
         let high = snap(bar.high / tick, Round::Down);

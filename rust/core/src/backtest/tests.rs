@@ -230,6 +230,23 @@ fn bad_inputs_are_named() {
 }
 
 #[test]
+fn a_bad_bar_fails_when_the_run_reaches_it() {
+    let mut bad = data(300);
+    bad.h[250] = bad.l[250] * 0.5; // a high below the low
+    let s = series(&bad);
+    assert_eq!(s.first_invalid_bar(100), 250);
+    assert_eq!(s.first_invalid_bar(251), 300);
+    let (cfg, m) = (bt(), market());
+    let mut leg = LegSim::new(&cfg, &m, &s, ALL).expect("leg");
+    for j in cfg.start..250 {
+        leg.step(j).expect("the bars before the bad one");
+    }
+    let want = s.bar(250).check("bar").expect_err("a bad bar");
+    let got = leg.step(250).expect_err("the bad bar");
+    assert_eq!(got.to_string(), want.to_string());
+}
+
+#[test]
 fn kupiec_matches_the_textbook() {
     // 250 observations, 95%: 12.5 expected; 20 exceptions -> LR = 4.0395, p = 0.0444
     let (lr, p) = kupiec_pof(250, 20, 0.05);

@@ -241,6 +241,35 @@ fn bad_bars_and_params_are_named_errors() {
 
 proptest! {
 
+    /// Reference: `Reach::reached` on the snapped extremes. A bar `surely_missed` finds out of
+    /// reach is out of reach, at any tick and near the thresholds (within a few ticks).
+    #[test]
+    fn surely_missed_never_hides_a_reach(
+        tick_exp in -8i32..4,
+        tick_mant in 1u32..100,
+        rise in 1i64..(1i64 << 50),
+        up in -6i64..6,
+        fall in -10i64..(1i64 << 50),
+        down in -6i64..6,
+        fraction in 0.0f64..1.0,
+        empty_side in 0u8..3,
+    ) {
+        let tick = f64::from(tick_mant) * 10f64.powi(tick_exp);
+        let reach = Reach {
+            rise: if empty_side == 1 { i64::MAX } else { rise },
+            fall: if empty_side == 2 { i64::MIN } else { fall },
+            market: false,
+        };
+        // extremes a few ticks around the thresholds, off the tick grid
+        let high = ((rise + up) as f64 + fraction) * tick;
+        let low = ((fall + down) as f64 + fraction) * tick;
+        if high.is_finite() && low.is_finite() && low > 0.0 && reach.surely_missed(high, low, tick) {
+            let h = snap(high / tick, Round::Down);
+            let l = snap(low / tick, Round::Up);
+            prop_assert!(!reach.reached(h, l), "rise {} fall {} high {} low {}", reach.rise, reach.fall, h, l);
+        }
+    }
+
     /// Reference: filtering the placement-ordered ids by membership in a set. A sorted cancel
     /// leaves the same orders in the same order, whether the ids were placed ascending (the
     /// merge walk) or not (the binary search).
