@@ -747,7 +747,7 @@ pub fn decide_in(
         seen_in_order = order::grid(
             cfg,
             market,
-            price,
+            (price, price_q),
             stats,
             state,
             &mut new_state,
