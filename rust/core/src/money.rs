@@ -204,6 +204,15 @@ impl Scaled {
     }
 }
 
+#[cold]
+fn too_many_units(field: &str, given: f64) -> Error {
+    Error::invalid(
+        field,
+        given,
+        format!("must be at most {MAX_UNITS} ticks or lots of this market"),
+    )
+}
+
 /// A decimal unit (tick or lot size) read once for [`Scaled::times_f64`]'s common case: its
 /// mantissa as an i64 and 10^scale as an exact double (None when either does not fit).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,7 +245,7 @@ impl UnitF64 {
 }
 
 /// A market's trading rules, held exactly.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Market {
     tick_size: Decimal,
     lot_size: Decimal,
@@ -263,6 +272,18 @@ fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
             "must be an exact decimal string such as \"0.01\" (at most 28 significant digits)",
         )
     })
+}
+
+/// Equal markets have equal rules: the four decimals, compared by their bits. [`Market::new`]
+/// normalizes them (no trailing zeros, no negative zero), so equal values have equal bits; every
+/// other field is a function of their values.
+impl PartialEq for Market {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |m: &Market| {
+            [m.tick_size, m.lot_size, m.min_qty, m.min_notional].map(|d| d.serialize())
+        };
+        bits(self) == bits(other)
+    }
 }
 
 impl Market {
@@ -352,6 +373,7 @@ impl Market {
 
     /// Price (quote units, finite, > 0) to ticks: buys round down, sells round up (see [`snap`]).
     /// A price below one tick gives 0 ticks for a buy.
+    #[inline]
     pub fn price_to_ticks(&self, price: f64, side: Side) -> Result<i64> {
         check::positive("price", price)?;
         let dir = match side {
@@ -367,13 +389,10 @@ impl Market {
         self.units_checked("amount", amount, snap(amount / self.lot_f64, Round::Down))
     }
 
+    #[inline]
     fn units_checked(&self, field: &str, given: f64, units: i64) -> Result<i64> {
         if units > MAX_UNITS {
-            return Err(Error::invalid(
-                field,
-                given,
-                format!("must be at most {MAX_UNITS} ticks or lots of this market"),
-            ));
+            return Err(too_many_units(field, given));
         }
         Ok(units)
     }
@@ -525,6 +544,24 @@ mod tests {
         // exactly 100.000 = 100000.0 x 0.001 meets it.
         assert!(m.meets_minimums(1_000_000, 1));
         assert!(!m.meets_minimums(999_999, 1));
+    }
+
+    #[test]
+    fn markets_are_equal_by_value() {
+        let m = btc();
+        assert_eq!(
+            m,
+            Market::new("0.10", "0.0010", "0.001", "100.0").expect("valid")
+        );
+        assert_eq!(
+            Market::new("0.1", "0.001", "-0", "0.00").expect("valid"),
+            Market::new("0.1", "0.001", "0", "0").expect("valid")
+        );
+        assert_ne!(
+            m,
+            Market::new("0.01", "0.001", "0.001", "100").expect("valid")
+        );
+        assert_ne!(m, Market::new("0.1", "0.001", "0.001", "5").expect("valid"));
     }
 
     #[test]

@@ -587,6 +587,8 @@ pub struct DecideScratch {
     grid: Grid,
     /// The last ladder built for each side (sells, buys), by what it was built from.
     ladders: [order::LadderCache; 2],
+    /// The last support/resistance snapping, by what it was done from.
+    snapped: order::SnapCache,
     sells: Vec<(i32, i64, i64)>,
     buys: Vec<(i32, i64, i64)>,
     grid_orders: Vec<DesiredOrder>,
@@ -724,6 +726,7 @@ pub fn decide_in(
         plan,
         grid,
         ladders,
+        snapped,
         sells,
         buys,
         grid_orders,
@@ -756,6 +759,7 @@ pub fn decide_in(
             plan,
             grid,
             ladders,
+            snapped,
             sells,
             buys,
             grid_orders,

@@ -46,6 +46,73 @@ pub(super) struct LadderCache {
     pub(super) dropped_below_minimum: u32,
 }
 
+/// The last support/resistance snapping, by everything it depends on: the rungs before it,
+/// the levels' prices (bits), the tolerance, `min_price_distance` (bits) and the tick size.
+/// Snapping is a function of these, so a decision whose ladders and levels did not move takes
+/// its rungs and count from here instead of snapping again (the reason is still given).
+#[derive(Debug, Clone, Default)]
+pub(super) struct SnapCache {
+    valid: bool,
+    tolerance_bits: u64,
+    min_price_distance_bits: u64,
+    tick_size: rust_decimal::Decimal,
+    level_prices: Vec<u64>,
+    /// The rungs before snapping (the key) and after.
+    before: [Vec<(i32, i64, i64)>; 2],
+    after: [Vec<(i32, i64, i64)>; 2],
+    moved: usize,
+}
+
+impl SnapCache {
+    /// Whether the cache holds the snapping of exactly these inputs.
+    fn holds(
+        &self,
+        cfg: &PolicyConfig,
+        market: &Market,
+        levels: &[SrLevel],
+        sells: &[(i32, i64, i64)],
+        buys: &[(i32, i64, i64)],
+    ) -> bool {
+        self.valid
+            && self.tolerance_bits == cfg.sr_tolerance_pct.to_bits()
+            && self.min_price_distance_bits == cfg.min_price_distance.to_bits()
+            && self.tick_size == market.tick_size()
+            && self.before[0] == sells
+            && self.before[1] == buys
+            && self.level_prices.len() == levels.len()
+            && self
+                .level_prices
+                .iter()
+                .zip(levels)
+                .all(|(bits, l)| *bits == l.price.to_bits())
+    }
+
+    /// Remember the snapping of `levels` from `before` to `after` (sells, buys).
+    fn store(
+        &mut self,
+        cfg: &PolicyConfig,
+        market: &Market,
+        levels: &[SrLevel],
+        before: [Vec<(i32, i64, i64)>; 2],
+        after: [&[(i32, i64, i64)]; 2],
+        moved: usize,
+    ) {
+        self.tolerance_bits = cfg.sr_tolerance_pct.to_bits();
+        self.min_price_distance_bits = cfg.min_price_distance.to_bits();
+        self.tick_size = market.tick_size();
+        self.level_prices.clear();
+        self.level_prices
+            .extend(levels.iter().map(|l| l.price.to_bits()));
+        self.before = before;
+        for (kept, rungs) in self.after.iter_mut().zip(after) {
+            kept.clear();
+            kept.extend_from_slice(rungs);
+        }
+        self.moved = moved;
+        self.valid = true;
+    }
+}
+
 /// The order layer's grid for a book that is not halted: the center (recentred on drift),
 /// the ladders, support/resistance, the orders for what the hedge lacks or exceeds at each
 /// rung, the volume cap and the market minimums, into `grid_orders`. Returns true when those
@@ -64,6 +131,7 @@ pub(super) fn grid(
     plan_slot: &mut Option<GridPlan>,
     grid_slot: &mut Grid,
     ladders: &mut [LadderCache; 2],
+    snapped: &mut SnapCache,
     sells: &mut Vec<(i32, i64, i64)>,
     buys: &mut Vec<(i32, i64, i64)>,
     grid_orders: &mut Vec<DesiredOrder>,
@@ -188,7 +256,16 @@ pub(super) fn grid(
         out.extend_from_slice(&cache.rungs);
     }
     if cfg.support_resistance {
-        snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
+        snap_to_support_resistance(
+            cfg,
+            market,
+            &stats.sr_levels,
+            snapped,
+            sells,
+            buys,
+            reasons,
+            explain,
+        );
     }
 
     // each order as it is made: capped at a share of recent volume (market layer), then
@@ -388,29 +465,58 @@ pub(super) fn max_active(
 
 /// Move levels within `sr_tolerance_pct` of a support (buys) or resistance (sells) to one tick
 /// in front of it, when that keeps the ladder ordered and spaced.
+#[allow(clippy::too_many_arguments)]
 fn snap_to_support_resistance(
     cfg: &PolicyConfig,
     market: &Market,
     levels: &[SrLevel],
-    sells: &mut [(i32, i64, i64)],
-    buys: &mut [(i32, i64, i64)],
+    cache: &mut SnapCache,
+    sells: &mut Vec<(i32, i64, i64)>,
+    buys: &mut Vec<(i32, i64, i64)>,
     reasons: &mut Vec<Reason>,
     explain: bool,
 ) {
     if levels.is_empty() {
         return;
     }
-    let snapper = Snapper::of(cfg, market);
-    // one check for both sides: sorted levels (as `MarketStats` keeps them) take the prefilter
-    let moved = if levels.is_sorted_by(|a, b| a.price <= b.price) {
-        snapper.side(levels, sells, true) + snapper.side(levels, buys, false)
+    let moved = if cache.holds(cfg, market, levels, sells, buys) {
+        sells.clear();
+        sells.extend_from_slice(&cache.after[0]);
+        buys.clear();
+        buys.extend_from_slice(&cache.after[1]);
+        cache.moved
     } else {
-        snapper.side_scan(levels, sells, true) + snapper.side_scan(levels, buys, false)
+        // the rungs before snapping become the key (the key's buffers reused)
+        let mut before = std::mem::take(&mut cache.before);
+        for (kept, rungs) in before.iter_mut().zip([&*sells, &*buys]) {
+            kept.clear();
+            kept.extend_from_slice(rungs);
+        }
+        let moved = snap_sides(cfg, market, levels, sells, buys);
+        cache.store(cfg, market, levels, before, [sells, buys], moved);
+        moved
     };
     if moved > 0 {
         reason(reasons, explain, "support_resistance", || {
             format!("{moved} level(s) snapped in front of support/resistance")
         });
+    }
+}
+
+/// Snap both sides' rungs to the levels; how many moved.
+fn snap_sides(
+    cfg: &PolicyConfig,
+    market: &Market,
+    levels: &[SrLevel],
+    sells: &mut [(i32, i64, i64)],
+    buys: &mut [(i32, i64, i64)],
+) -> usize {
+    let snapper = Snapper::of(cfg, market);
+    // one check for both sides: sorted levels (as `MarketStats` keeps them) take the prefilter
+    if levels.is_sorted_by(|a, b| a.price <= b.price) {
+        snapper.side(levels, sells, true) + snapper.side(levels, buys, false)
+    } else {
+        snapper.side_scan(levels, sells, true) + snapper.side_scan(levels, buys, false)
     }
 }
 
@@ -451,7 +557,13 @@ impl<'a> Snapper<'a> {
     fn side(&self, levels: &[SrLevel], ladder: &mut [(i32, i64, i64)], is_sell: bool) -> usize {
         debug_assert!(levels.is_sorted_by(|a, b| a.price <= b.price));
         let (below, above) = (self.below * (1.0 - 1e-12), self.above * (1.0 + 1e-12));
-        let (mut near, mut moved) = (0, 0);
+        // the walk below starts at the first rung's place (a binary search; the walk then
+        // keeps it for each rung: the first level at or above its wide floor)
+        let mut near = ladder.first().map_or(0, |r| {
+            let floor = r.1 as f64 * self.tick * below;
+            levels.partition_point(|l| l.price < floor)
+        });
+        let mut moved = 0;
         for k in 0..ladder.len() {
             let ticks = ladder[k].1;
             let p = ticks as f64 * self.tick;
@@ -656,6 +768,60 @@ mod tests {
                 prop_assert_eq!(&fast, &plain);
                 prop_assert_eq!(moved, moved_plain);
             }
+        }
+    }
+
+    #[test]
+    fn cached_snapping_is_fresh_snapping() {
+        let market = Market::new("0.1", "0.001", "0.001", "10").expect("valid");
+        let cfg = PolicyConfig {
+            sr_tolerance_pct: 0.003,
+            ..config()
+        };
+        let sells: Vec<(i32, i64, i64)> = (1..=5)
+            .map(|k| (k, 1_000_000 + 5_000 * k as i64, 3))
+            .collect();
+        let buys: Vec<(i32, i64, i64)> = (1..=5)
+            .map(|k| (-k, 1_000_000 - 5_000 * k as i64, 3))
+            .collect();
+        let near = |ticks: i64| SrLevel {
+            price: market.ticks_to_f64(ticks) * 1.001,
+            touches: 2,
+        };
+        let mut cache = SnapCache::default();
+        // a miss, a hit, moved levels, a moved ladder, a changed tolerance, then a hit again
+        let steps: [(&[SrLevel], i64, f64); 6] = [
+            (&[near(990_000), near(1_010_000)], 0, 0.003),
+            (&[near(990_000), near(1_010_000)], 0, 0.003),
+            (&[near(985_000), near(1_015_000)], 0, 0.003),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.003),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.0001),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.0001),
+        ];
+        for (levels, shift, tolerance) in steps {
+            let cfg = PolicyConfig {
+                sr_tolerance_pct: tolerance,
+                ..cfg.clone()
+            };
+            let shifted = |rungs: &[(i32, i64, i64)]| -> Vec<(i32, i64, i64)> {
+                rungs.iter().map(|&(l, t, a)| (l, t + shift, a)).collect()
+            };
+            let (mut fresh_sells, mut fresh_buys) = (shifted(&sells), shifted(&buys));
+            let moved = snap_sides(&cfg, &market, levels, &mut fresh_sells, &mut fresh_buys);
+            let (mut cached_sells, mut cached_buys) = (shifted(&sells), shifted(&buys));
+            let mut reasons = Vec::new();
+            snap_to_support_resistance(
+                &cfg,
+                &market,
+                levels,
+                &mut cache,
+                &mut cached_sells,
+                &mut cached_buys,
+                &mut reasons,
+                false,
+            );
+            assert_eq!((&cached_sells, &cached_buys), (&fresh_sells, &fresh_buys));
+            assert_eq!(reasons.len(), usize::from(moved > 0));
         }
     }
 
