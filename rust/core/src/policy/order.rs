@@ -57,9 +57,10 @@ pub(super) struct SnapCache {
     min_price_distance_bits: u64,
     tick_size: rust_decimal::Decimal,
     level_prices: Vec<u64>,
-    /// The rungs before snapping (the key) and after.
+    /// The rungs before snapping (the key).
     before: [Vec<(i32, i64, i64)>; 2],
-    after: [Vec<(i32, i64, i64)>; 2],
+    /// What snapping changed in them: (side, 0 sells / 1 buys; rung index; new ticks).
+    changes: Vec<(usize, usize, i64)>,
     moved: usize,
 }
 
@@ -87,7 +88,16 @@ impl SnapCache {
                 .all(|(bits, l)| *bits == l.price.to_bits())
     }
 
-    /// Remember the snapping of `levels` from `before` to `after` (sells, buys).
+    /// Apply the snapping held (the rungs must be its `before`, [`SnapCache::holds`]).
+    fn apply(&self, sells: &mut [(i32, i64, i64)], buys: &mut [(i32, i64, i64)]) {
+        for &(side, k, ticks) in &self.changes {
+            let rungs = if side == 0 { &mut *sells } else { &mut *buys };
+            rungs[k].1 = ticks;
+        }
+    }
+
+    /// Remember the snapping of `levels` from `before` to `after` (sells, buys; snapping
+    /// moves rungs' ticks only).
     fn store(
         &mut self,
         cfg: &PolicyConfig,
@@ -103,11 +113,17 @@ impl SnapCache {
         self.level_prices.clear();
         self.level_prices
             .extend(levels.iter().map(|l| l.price.to_bits()));
-        self.before = before;
-        for (kept, rungs) in self.after.iter_mut().zip(after) {
-            kept.clear();
-            kept.extend_from_slice(rungs);
+        self.changes.clear();
+        for (side, (was, now)) in before.iter().zip(after).enumerate() {
+            debug_assert_eq!(was.len(), now.len());
+            for (k, (a, b)) in was.iter().zip(now).enumerate() {
+                debug_assert_eq!((a.0, a.2), (b.0, b.2));
+                if a.1 != b.1 {
+                    self.changes.push((side, k, b.1));
+                }
+            }
         }
+        self.before = before;
         self.moved = moved;
         self.valid = true;
     }
@@ -480,10 +496,7 @@ fn snap_to_support_resistance(
         return;
     }
     let moved = if cache.holds(cfg, market, levels, sells, buys) {
-        sells.clear();
-        sells.extend_from_slice(&cache.after[0]);
-        buys.clear();
-        buys.extend_from_slice(&cache.after[1]);
+        cache.apply(sells, buys);
         cache.moved
     } else {
         // the rungs before snapping become the key (the key's buffers reused)
