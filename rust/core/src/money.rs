@@ -373,7 +373,6 @@ impl Market {
 
     /// Price (quote units, finite, > 0) to ticks: buys round down, sells round up (see [`snap`]).
     /// A price below one tick gives 0 ticks for a buy.
-    #[inline]
     pub fn price_to_ticks(&self, price: f64, side: Side) -> Result<i64> {
         check::positive("price", price)?;
         let dir = match side {
@@ -447,7 +446,6 @@ impl Market {
     }
 
     /// Ticks to the nearest double of the exact price.
-    #[inline]
     pub fn ticks_to_f64(&self, ticks: i64) -> f64 {
         match self.tick_unit.times(ticks) {
             Some(price) => price,
@@ -456,7 +454,6 @@ impl Market {
     }
 
     /// Lots to the nearest double of the exact amount.
-    #[inline]
     pub fn lots_to_f64(&self, lots: i64) -> f64 {
         match self.lot_unit.times(lots) {
             Some(amount) => amount,
