@@ -180,15 +180,15 @@ impl Scaled {
     /// Nearest f64 of `units x self`: both factors are exact doubles when small enough, and
     /// IEEE division is correctly rounded.
     fn times_f64(self, units: i64) -> f64 {
-        // the common case in 64-bit integers (i128 multiplication and conversion are software
-        // routines); same value as below: m and 10^scale are exact doubles either way
-        if let Ok(mantissa) = i64::try_from(self.mantissa) {
-            if let Some(m) = units.checked_mul(mantissa) {
-                if m.unsigned_abs() < (1u64 << 53) && self.scale <= 22 {
-                    return m as f64 / POW10[self.scale as usize];
-                }
-            }
+        if let Some(value) = UnitF64::of(self).times(units) {
+            return value;
         }
+        self.times_f64_wide(units)
+    }
+
+    /// [`Scaled::times_f64`] beyond the 64-bit fast path ([`UnitF64::times`]).
+    #[cold]
+    fn times_f64_wide(self, units: i64) -> f64 {
         match (units as i128).checked_mul(self.mantissa) {
             Some(m) if m.unsigned_abs() < (1u128 << 53) && self.scale <= 22 => {
                 m as f64 / 10f64.powi(self.scale as i32)
@@ -204,8 +204,48 @@ impl Scaled {
     }
 }
 
+#[cold]
+fn too_many_units(field: &str, given: f64) -> Error {
+    Error::invalid(
+        field,
+        given,
+        format!("must be at most {MAX_UNITS} ticks or lots of this market"),
+    )
+}
+
+/// A decimal unit (tick or lot size) read once for [`Scaled::times_f64`]'s common case: its
+/// mantissa as an i64 and 10^scale as an exact double (None when either does not fit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct UnitF64 {
+    mantissa: Option<i64>,
+    pow10: f64,
+}
+
+impl UnitF64 {
+    fn of(unit: Scaled) -> Self {
+        let fits = unit.scale < POW10.len() as u32;
+        UnitF64 {
+            mantissa: i64::try_from(unit.mantissa).ok().filter(|_| fits),
+            pow10: if fits {
+                POW10[unit.scale as usize]
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// Nearest f64 of `units x unit` when `units x mantissa` is below 2^53 (then it and 10^scale
+    /// are exact doubles and one IEEE division is correctly rounded; the 64-bit integers avoid
+    /// i128's software routines); None otherwise.
+    #[inline]
+    fn times(self, units: i64) -> Option<f64> {
+        let m = units.checked_mul(self.mantissa?)?;
+        (m.unsigned_abs() < (1u64 << 53)).then(|| m as f64 / self.pow10)
+    }
+}
+
 /// A market's trading rules, held exactly.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Market {
     tick_size: Decimal,
     lot_size: Decimal,
@@ -217,6 +257,10 @@ pub struct Market {
     min_qty_lots: i64,
     /// Smallest `ticks x lots` product that meets `min_notional`.
     min_notional_units: i128,
+    /// The tick and lot sizes read once for the f64 conversions (functions of the sizes, so
+    /// equal markets have equal ones).
+    tick_unit: UnitF64,
+    lot_unit: UnitF64,
 }
 
 fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
@@ -228,6 +272,18 @@ fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
             "must be an exact decimal string such as \"0.01\" (at most 28 significant digits)",
         )
     })
+}
+
+/// Equal markets have equal rules: the four decimals, compared by their bits. [`Market::new`]
+/// normalizes them (no trailing zeros, no negative zero), so equal values have equal bits; every
+/// other field is a function of their values.
+impl PartialEq for Market {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |m: &Market| {
+            [m.tick_size, m.lot_size, m.min_qty, m.min_notional].map(|d| d.serialize())
+        };
+        bits(self) == bits(other)
+    }
 }
 
 impl Market {
@@ -281,6 +337,8 @@ impl Market {
             lot_f64,
             min_qty_lots,
             min_notional_units,
+            tick_unit: UnitF64::of(Scaled::of(tick.normalize())),
+            lot_unit: UnitF64::of(Scaled::of(lot.normalize())),
         })
     }
 
@@ -330,13 +388,10 @@ impl Market {
         self.units_checked("amount", amount, snap(amount / self.lot_f64, Round::Down))
     }
 
+    #[inline]
     fn units_checked(&self, field: &str, given: f64, units: i64) -> Result<i64> {
         if units > MAX_UNITS {
-            return Err(Error::invalid(
-                field,
-                given,
-                format!("must be at most {MAX_UNITS} ticks or lots of this market"),
-            ));
+            return Err(too_many_units(field, given));
         }
         Ok(units)
     }
@@ -392,12 +447,18 @@ impl Market {
 
     /// Ticks to the nearest double of the exact price.
     pub fn ticks_to_f64(&self, ticks: i64) -> f64 {
-        Scaled::of(self.tick_size).times_f64(ticks)
+        match self.tick_unit.times(ticks) {
+            Some(price) => price,
+            None => Scaled::of(self.tick_size).times_f64_wide(ticks),
+        }
     }
 
     /// Lots to the nearest double of the exact amount.
     pub fn lots_to_f64(&self, lots: i64) -> f64 {
-        Scaled::of(self.lot_size).times_f64(lots)
+        match self.lot_unit.times(lots) {
+            Some(amount) => amount,
+            None => Scaled::of(self.lot_size).times_f64_wide(lots),
+        }
     }
 
     /// Whether an order of `lots` at `ticks` meets both `min_qty` and `min_notional`, exactly.
@@ -483,6 +544,24 @@ mod tests {
     }
 
     #[test]
+    fn markets_are_equal_by_value() {
+        let m = btc();
+        assert_eq!(
+            m,
+            Market::new("0.10", "0.0010", "0.001", "100.0").expect("valid")
+        );
+        assert_eq!(
+            Market::new("0.1", "0.001", "-0", "0.00").expect("valid"),
+            Market::new("0.1", "0.001", "0", "0").expect("valid")
+        );
+        assert_ne!(
+            m,
+            Market::new("0.01", "0.001", "0.001", "100").expect("valid")
+        );
+        assert_ne!(m, Market::new("0.1", "0.001", "0.001", "5").expect("valid"));
+    }
+
+    #[test]
     fn amounts_never_round_up() {
         let m = btc();
         assert_eq!(m.amount_to_lots(0.0019999), Ok(1));
@@ -524,6 +603,20 @@ mod tests {
                     (fast, slow) => proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", x),
                 }
             }
+        }
+
+        /// Ticks and lots to f64 (the cached unit's fast path, else the wide one) are the
+        /// nearest double of the exact decimal: its text's value, bit for bit.
+        #[test]
+        fn unit_conversions_are_the_exact_values_nearest_double(
+            units in -(1i64 << 40)..(1i64 << 40),
+            size in proptest::sample::select(vec!["0.1", "0.01", "0.5", "1", "0.00001", "25", "0.0000000000000000000001", "0.0000000000000000000000001"]),
+        ) {
+            let by_tick = Market::new(size, "0.001", "0", "0").expect("valid");
+            let by_lot = Market::new("0.1", size, "0", "0").expect("valid");
+            let exact = |d: Decimal| f64::from_str(&d.to_string()).expect("a number");
+            proptest::prop_assert_eq!(by_tick.ticks_to_f64(units).to_bits(), exact(by_tick.ticks_to_price(units)).to_bits());
+            proptest::prop_assert_eq!(by_lot.lots_to_f64(units).to_bits(), exact(by_lot.lots_to_amount(units)).to_bits());
         }
     }
 }

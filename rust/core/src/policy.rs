@@ -587,6 +587,10 @@ pub struct DecideScratch {
     grid: Grid,
     /// The last ladder built for each side (sells, buys), by what it was built from.
     ladders: [order::LadderCache; 2],
+    /// The last support/resistance snapping, by what it was done from.
+    snapped: order::SnapCache,
+    /// The last hedge band, by what it was computed from.
+    band: position::BandCache,
     sells: Vec<(i32, i64, i64)>,
     buys: Vec<(i32, i64, i64)>,
     grid_orders: Vec<DesiredOrder>,
@@ -682,7 +686,15 @@ pub fn decide_in(
     new_state.grid_spacing_bits = m.spacing.to_bits() as i64;
     m.target_hedge_ratio = market::target_hedge_ratio(cfg, funding_rate, &mut reasons, explain);
     // position layer: the band capped by max_position_size
-    let band = position::band(cfg, spot, lot, m.target_hedge_ratio, &mut reasons, explain);
+    let band = position::band_cached(
+        &mut scratch.band,
+        cfg,
+        spot,
+        lot,
+        m.target_hedge_ratio,
+        &mut reasons,
+        explain,
+    );
     // portfolio layer: the horizon VaR of the worst in-band exposure (warn, shrink)
     let var_fraction = stats.var_horizon_fraction;
     let (s_lo, s_hi) = portfolio::var_band(
@@ -724,6 +736,7 @@ pub fn decide_in(
         plan,
         grid,
         ladders,
+        snapped,
         sells,
         buys,
         grid_orders,
@@ -747,7 +760,7 @@ pub fn decide_in(
         seen_in_order = order::grid(
             cfg,
             market,
-            price,
+            (price, price_q),
             stats,
             state,
             &mut new_state,
@@ -756,6 +769,7 @@ pub fn decide_in(
             plan,
             grid,
             ladders,
+            snapped,
             sells,
             buys,
             grid_orders,

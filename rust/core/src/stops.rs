@@ -70,7 +70,30 @@ pub struct Stop {
 
 /// Volatility scale of a stop: `sigma / sigma_long_run` clipped to `[min_scale, max_scale]`
 /// (both volatilities > 0 on the same horizon; `0 < min_scale <= max_scale`).
+#[inline]
 pub fn stop_scale(sigma: f64, sigma_long_run: f64, min_scale: f64, max_scale: f64) -> Result<f64> {
+    // one test of the valid inputs (as the checks below accept them), the checks only to name
+    // the error: a decision calls this every time with inputs it has validated
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if positive(sigma)
+        && positive(sigma_long_run)
+        && positive(min_scale)
+        && max_scale.is_finite()
+        && max_scale >= min_scale
+    {
+        return Ok((sigma / sigma_long_run).clamp(min_scale, max_scale));
+    }
+    stop_scale_checked(sigma, sigma_long_run, min_scale, max_scale)
+}
+
+/// [`stop_scale`] with each input checked in turn (the error names the first bad one).
+#[cold]
+fn stop_scale_checked(
+    sigma: f64,
+    sigma_long_run: f64,
+    min_scale: f64,
+    max_scale: f64,
+) -> Result<f64> {
     check::positive("sigma", sigma)?;
     check::positive("sigma_long_run", sigma_long_run)?;
     check::positive("min_scale", min_scale)?;
@@ -86,6 +109,17 @@ pub fn stop_scale(sigma: f64, sigma_long_run: f64, min_scale: f64, max_scale: f6
 }
 
 fn snapped(position: PositionSide, level: f64, price: f64, market: &Market) -> Result<Stop> {
+    Ok(Stop {
+        position,
+        level,
+        ticks: snapped_ticks(position, level, market)?,
+        distance_pct: (level - price).abs() / price,
+    })
+}
+
+/// A stop level (quote units) in ticks, snapped on the safe side; at least one tick.
+#[inline]
+fn snapped_ticks(position: PositionSide, level: f64, market: &Market) -> Result<i64> {
     let ticks = market
         .price_to_ticks(level, position.stop_side())
         .map_err(|e| match e {
@@ -103,12 +137,7 @@ fn snapped(position: PositionSide, level: f64, price: f64, market: &Market) -> R
             "must be at least one tick of this market",
         ));
     }
-    Ok(Stop {
-        position,
-        level,
-        ticks,
-        distance_pct: (level - price).abs() / price,
-    })
+    Ok(ticks)
 }
 
 /// A stop `distance_pct` (> 0; < 1 for a long) away from `price` (> 0): a long's at
@@ -119,6 +148,29 @@ pub fn stop_at(
     position: PositionSide,
     market: &Market,
 ) -> Result<Stop> {
+    snapped(
+        position,
+        level_at(price, distance_pct, position)?,
+        price,
+        market,
+    )
+}
+
+/// [`stop_at`]'s price in ticks alone (the same ticks and errors; for a caller that needs
+/// neither the level nor the distance back).
+#[inline]
+pub fn stop_ticks_at(
+    price: f64,
+    distance_pct: f64,
+    position: PositionSide,
+    market: &Market,
+) -> Result<i64> {
+    snapped_ticks(position, level_at(price, distance_pct, position)?, market)
+}
+
+/// The unsnapped level of [`stop_at`] (quote units), its inputs checked.
+#[inline]
+fn level_at(price: f64, distance_pct: f64, position: PositionSide) -> Result<f64> {
     check::positive("price", price)?;
     check::positive("distance_pct", distance_pct)?;
     let level = match position {
@@ -134,7 +186,7 @@ pub fn stop_at(
         }
         PositionSide::Short => price * (1.0 + distance_pct),
     };
-    snapped(position, level, price, market)
+    Ok(level)
 }
 
 /// Volatility-scaled stop: `stop_loss_pct` (in (0, 1)) times [`stop_scale`], placed from

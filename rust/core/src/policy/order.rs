@@ -16,19 +16,117 @@
 use super::{reason, DesiredOrder, MarketStats, PolicyConfig, PolicyState, Reason, Role};
 use crate::error::Result;
 use crate::fills::OrderKind;
-use crate::grid::{Grid, GridParams, GridPlan};
+use crate::grid::{Grid, GridMode, GridParams, GridPlan};
 use crate::levels::SrLevel;
 use crate::money::{snap, Market, Round, Side};
 use crate::sizing::SizeBound;
 
+/// What one side's ladder is built from: the spacing (bits), `num_levels`,
+/// `min_price_distance` (bits), the mode, the step (lots a level) and the center (ticks). The
+/// grid parameters and the center price are functions of these (the step's amount and the
+/// center's price by the market's exact conversions), so equal keys give equal ladders; the
+/// key is compared on integers, without converting the step and the center first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LadderKey {
+    spacing_bits: u64,
+    num_levels: usize,
+    min_price_distance_bits: u64,
+    mode: GridMode,
+    step_lots: i64,
+    center_ticks: i64,
+}
+
 /// One side's ladder (level, price ticks, lots) as the grid plan built it, with the plan's
-/// `dropped_below_minimum` count, keyed by the grid parameters and the center (bits): equal
-/// keys give equal ladders, so a decision whose spacing, center and step did not move reuses it.
+/// `dropped_below_minimum` count, keyed by what it was built from ([`LadderKey`]), so a
+/// decision whose spacing, center and step did not move reuses it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct LadderCache {
-    pub(super) key: Option<(GridParams, u64)>,
+    pub(super) key: Option<LadderKey>,
     pub(super) rungs: Vec<(i32, i64, i64)>,
     pub(super) dropped_below_minimum: u32,
+}
+
+/// The last support/resistance snapping, by everything it depends on: the rungs before it,
+/// the levels' prices (bits), the tolerance, `min_price_distance` (bits) and the tick size.
+/// Snapping is a function of these, so a decision whose ladders and levels did not move takes
+/// its rungs and count from here instead of snapping again (the reason is still given).
+#[derive(Debug, Clone, Default)]
+pub(super) struct SnapCache {
+    valid: bool,
+    tolerance_bits: u64,
+    min_price_distance_bits: u64,
+    tick_size: rust_decimal::Decimal,
+    level_prices: Vec<u64>,
+    /// The rungs before snapping (the key).
+    before: [Vec<(i32, i64, i64)>; 2],
+    /// What snapping changed in them: (side, 0 sells / 1 buys; rung index; new ticks).
+    changes: Vec<(usize, usize, i64)>,
+    moved: usize,
+}
+
+impl SnapCache {
+    /// Whether the cache holds the snapping of exactly these inputs.
+    fn holds(
+        &self,
+        cfg: &PolicyConfig,
+        market: &Market,
+        levels: &[SrLevel],
+        sells: &[(i32, i64, i64)],
+        buys: &[(i32, i64, i64)],
+    ) -> bool {
+        self.valid
+            && self.tolerance_bits == cfg.sr_tolerance_pct.to_bits()
+            && self.min_price_distance_bits == cfg.min_price_distance.to_bits()
+            && self.tick_size == market.tick_size()
+            && self.before[0] == sells
+            && self.before[1] == buys
+            && self.level_prices.len() == levels.len()
+            && self
+                .level_prices
+                .iter()
+                .zip(levels)
+                .all(|(bits, l)| *bits == l.price.to_bits())
+    }
+
+    /// Apply the snapping held (the rungs must be its `before`, [`SnapCache::holds`]).
+    fn apply(&self, sells: &mut [(i32, i64, i64)], buys: &mut [(i32, i64, i64)]) {
+        for &(side, k, ticks) in &self.changes {
+            let rungs = if side == 0 { &mut *sells } else { &mut *buys };
+            rungs[k].1 = ticks;
+        }
+    }
+
+    /// Remember the snapping of `levels` from `before` to `after` (sells, buys; snapping
+    /// moves rungs' ticks only).
+    fn store(
+        &mut self,
+        cfg: &PolicyConfig,
+        market: &Market,
+        levels: &[SrLevel],
+        before: [Vec<(i32, i64, i64)>; 2],
+        after: [&[(i32, i64, i64)]; 2],
+        moved: usize,
+    ) {
+        self.tolerance_bits = cfg.sr_tolerance_pct.to_bits();
+        self.min_price_distance_bits = cfg.min_price_distance.to_bits();
+        self.tick_size = market.tick_size();
+        self.level_prices.clear();
+        self.level_prices
+            .extend(levels.iter().map(|l| l.price.to_bits()));
+        self.changes.clear();
+        for (side, (was, now)) in before.iter().zip(after).enumerate() {
+            debug_assert_eq!(was.len(), now.len());
+            for (k, (a, b)) in was.iter().zip(now).enumerate() {
+                debug_assert_eq!((a.0, a.2), (b.0, b.2));
+                if a.1 != b.1 {
+                    self.changes.push((side, k, b.1));
+                }
+            }
+        }
+        self.before = before;
+        self.moved = moved;
+        self.valid = true;
+    }
 }
 
 /// The order layer's grid for a book that is not halted: the center (recentred on drift),
@@ -40,7 +138,7 @@ pub(super) struct LadderCache {
 pub(super) fn grid(
     cfg: &PolicyConfig,
     market: &Market,
-    price: f64,
+    (price, price_q): (f64, f64),
     stats: &MarketStats,
     state: &PolicyState,
     new_state: &mut PolicyState,
@@ -49,6 +147,7 @@ pub(super) fn grid(
     plan_slot: &mut Option<GridPlan>,
     grid_slot: &mut Grid,
     ladders: &mut [LadderCache; 2],
+    snapped: &mut SnapCache,
     sells: &mut Vec<(i32, i64, i64)>,
     buys: &mut Vec<(i32, i64, i64)>,
     grid_orders: &mut Vec<DesiredOrder>,
@@ -58,12 +157,11 @@ pub(super) fn grid(
     let lot = market.lot_f64();
     let to_lots = |base: f64| snap(base / lot, Round::Down);
 
-    // the center: recenter on drift or when unset
-    let price_q = price / market.tick_f64();
+    // the center: recenter on drift or when unset (`price_q`: the price in ticks)
     let center_price = market.ticks_to_f64(state.center_ticks);
-    if new_state.center_ticks <= 0
-        || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct
-    {
+    let recenter = new_state.center_ticks <= 0
+        || (price / center_price - 1.0).abs() > cfg.recenter_threshold_pct;
+    if recenter {
         if state.center_ticks > 0 && new_state.center_ticks > 0 {
             reason(reasons, explain, "recenter", || {
                 format!("price {price} drifted more than {:.2}% from the center {center_price}: recenter", 100.0 * cfg.recenter_threshold_pct)
@@ -96,7 +194,9 @@ pub(super) fn grid(
         *plan_slot = None;
         ladders.iter_mut().for_each(|c| c.key = None);
     }
-    let center_f = market.ticks_to_f64(center);
+    // kept, the center is the last decision's (only a rebalance moves `new_state`'s, to 0,
+    // which recenters): its price is `center_price`; else converted when a ladder is built
+    let center_f = (!recenter).then_some(center_price);
     for (step, band_step, is_sell) in [(sell_step, band_sell, true), (buy_step, band_buy, false)] {
         if step < 1 {
             if spot > 0.0 && band_step < 1 {
@@ -121,17 +221,25 @@ pub(super) fn grid(
             }
             continue;
         }
-        let params = GridParams {
-            spacing,
-            num_levels: cfg.num_levels,
-            min_price_distance: cfg.min_price_distance,
-            mode: cfg.grid_mode,
-            amount_per_level: market.lots_to_f64(step),
-        };
         let cache = &mut ladders[usize::from(!is_sell)];
-        let key = Some((params, center_f.to_bits()));
+        let key = Some(LadderKey {
+            spacing_bits: spacing.to_bits(),
+            num_levels: cfg.num_levels,
+            min_price_distance_bits: cfg.min_price_distance.to_bits(),
+            mode: cfg.grid_mode,
+            step_lots: step,
+            center_ticks: center,
+        });
         if cache.key != key {
             cache.key = None; // stays None if building fails
+            let params = GridParams {
+                spacing,
+                num_levels: cfg.num_levels,
+                min_price_distance: cfg.min_price_distance,
+                mode: cfg.grid_mode,
+                amount_per_level: market.lots_to_f64(step),
+            };
+            let center_f = center_f.unwrap_or_else(|| market.ticks_to_f64(center));
             let plan = match plan_slot.take() {
                 Some(mut plan) => {
                     plan.set_params(params)?;
@@ -164,7 +272,16 @@ pub(super) fn grid(
         out.extend_from_slice(&cache.rungs);
     }
     if cfg.support_resistance {
-        snap_to_support_resistance(cfg, market, &stats.sr_levels, sells, buys, reasons, explain);
+        snap_to_support_resistance(
+            cfg,
+            market,
+            &stats.sr_levels,
+            snapped,
+            sells,
+            buys,
+            reasons,
+            explain,
+        );
     }
 
     // each order as it is made: capped at a share of recent volume (market layer), then
@@ -364,24 +481,55 @@ pub(super) fn max_active(
 
 /// Move levels within `sr_tolerance_pct` of a support (buys) or resistance (sells) to one tick
 /// in front of it, when that keeps the ladder ordered and spaced.
+#[allow(clippy::too_many_arguments)]
 fn snap_to_support_resistance(
     cfg: &PolicyConfig,
     market: &Market,
     levels: &[SrLevel],
-    sells: &mut [(i32, i64, i64)],
-    buys: &mut [(i32, i64, i64)],
+    cache: &mut SnapCache,
+    sells: &mut Vec<(i32, i64, i64)>,
+    buys: &mut Vec<(i32, i64, i64)>,
     reasons: &mut Vec<Reason>,
     explain: bool,
 ) {
     if levels.is_empty() {
         return;
     }
-    let snapper = Snapper::of(cfg, market);
-    let moved = snapper.side(levels, sells, true) + snapper.side(levels, buys, false);
+    let moved = if cache.holds(cfg, market, levels, sells, buys) {
+        cache.apply(sells, buys);
+        cache.moved
+    } else {
+        // the rungs before snapping become the key (the key's buffers reused)
+        let mut before = std::mem::take(&mut cache.before);
+        for (kept, rungs) in before.iter_mut().zip([&*sells, &*buys]) {
+            kept.clear();
+            kept.extend_from_slice(rungs);
+        }
+        let moved = snap_sides(cfg, market, levels, sells, buys);
+        cache.store(cfg, market, levels, before, [sells, buys], moved);
+        moved
+    };
     if moved > 0 {
         reason(reasons, explain, "support_resistance", || {
             format!("{moved} level(s) snapped in front of support/resistance")
         });
+    }
+}
+
+/// Snap both sides' rungs to the levels; how many moved.
+fn snap_sides(
+    cfg: &PolicyConfig,
+    market: &Market,
+    levels: &[SrLevel],
+    sells: &mut [(i32, i64, i64)],
+    buys: &mut [(i32, i64, i64)],
+) -> usize {
+    let snapper = Snapper::of(cfg, market);
+    // one check for both sides: sorted levels (as `MarketStats` keeps them) take the prefilter
+    if levels.is_sorted_by(|a, b| a.price <= b.price) {
+        snapper.side(levels, sells, true) + snapper.side(levels, buys, false)
+    } else {
+        snapper.side_scan(levels, sells, true) + snapper.side_scan(levels, buys, false)
     }
 }
 
@@ -390,7 +538,7 @@ fn snap_to_support_resistance(
 struct Snapper<'a> {
     tolerance: f64,
     tick: f64,
-    to_price: TickPrice<'a>,
+    market: &'a Market,
     /// The least distance (ticks) between a snapped rung and its neighbours.
     gap: i64,
     /// The first level (by price) within tolerance of p lies in [p x below, p x above]: the
@@ -405,25 +553,30 @@ impl<'a> Snapper<'a> {
         Snapper {
             tolerance: cfg.sr_tolerance_pct,
             tick,
-            to_price: TickPrice::of(market),
+            market,
             gap: snap(cfg.min_price_distance / tick, Round::Up).max(1),
             below: (1.0 - 1e-9) / (1.0 + cfg.sr_tolerance_pct),
             above: (1.0 + 1e-9) / (1.0 - cfg.sr_tolerance_pct),
         }
     }
 
-    /// Snap one side's ladder; returns how many rungs moved. Only a rung whose range
-    /// `[p x below, p x above]` holds a level can move: with the levels sorted by price, each
-    /// rung's range is first checked on a cheap price (`ticks x tick`, within 1e-15 of the
-    /// exact one) widened by 1e-12, a multiplication instead of [`TickPrice::at`]'s division,
-    /// and only the rungs it may hold a level for get the exact [`Snapper::rung`] (the same
-    /// result as [`Snapper::side_scan`], which any other input gets).
+    /// Snap one side's ladder with the levels sorted by price (the caller checks; else
+    /// [`Snapper::side_scan`]); returns how many rungs moved. Only a rung whose range
+    /// `[p x below, p x above]` holds a level can move: each rung's range is first checked on
+    /// a cheap price (`ticks x tick`, within 1e-15 of the exact one) widened by 1e-12, a
+    /// multiplication instead of [`Market::ticks_to_f64`]'s division, and only the rungs it may
+    /// hold a level for get the exact [`Snapper::rung`] (the same result as
+    /// [`Snapper::side_scan`]).
     fn side(&self, levels: &[SrLevel], ladder: &mut [(i32, i64, i64)], is_sell: bool) -> usize {
-        if !levels.is_sorted_by(|a, b| a.price <= b.price) {
-            return self.side_scan(levels, ladder, is_sell);
-        }
+        debug_assert!(levels.is_sorted_by(|a, b| a.price <= b.price));
         let (below, above) = (self.below * (1.0 - 1e-12), self.above * (1.0 + 1e-12));
-        let (mut near, mut moved) = (0, 0);
+        // the walk below starts at the first rung's place (a binary search; the walk then
+        // keeps it for each rung: the first level at or above its wide floor)
+        let mut near = ladder.first().map_or(0, |r| {
+            let floor = r.1 as f64 * self.tick * below;
+            levels.partition_point(|l| l.price < floor)
+        });
+        let mut moved = 0;
         for k in 0..ladder.len() {
             let ticks = ladder[k].1;
             let p = ticks as f64 * self.tick;
@@ -438,9 +591,10 @@ impl<'a> Snapper<'a> {
             if ticks > 0 && levels.get(near).is_none_or(|l| l.price > ceiling) {
                 continue; // no level within the wide range, so none within the exact one
             }
-            let floor = self.to_price.at(ticks) * self.below;
+            let p = self.market.ticks_to_f64(ticks);
+            let floor = p * self.below;
             let from = levels.partition_point(|l| l.price < floor);
-            moved += usize::from(self.rung(levels, from, ladder, k, is_sell));
+            moved += usize::from(self.rung(levels, from, p, ladder, k, is_sell));
         }
         moved
     }
@@ -457,33 +611,35 @@ impl<'a> Snapper<'a> {
         // the last rung's instead of searching again; it always equals
         // `levels.partition_point(|l| l.price < floor)`
         let mut from = ladder.first().map_or(0, |r| {
-            let floor = self.to_price.at(r.1) * self.below;
+            let floor = self.market.ticks_to_f64(r.1) * self.below;
             levels.partition_point(|l| l.price < floor)
         });
         for k in 0..ladder.len() {
-            let floor = self.to_price.at(ladder[k].1) * self.below;
+            let p = self.market.ticks_to_f64(ladder[k].1);
+            let floor = p * self.below;
             while from > 0 && levels[from - 1].price >= floor {
                 from -= 1;
             }
             while from < levels.len() && levels[from].price < floor {
                 from += 1;
             }
-            moved += usize::from(self.rung(levels, from, ladder, k, is_sell));
+            moved += usize::from(self.rung(levels, from, p, ladder, k, is_sell));
         }
         moved
     }
 
-    /// Snap rung `k` to the first level from `from` (the first at or above its range's floor)
-    /// within tolerance of it, when that keeps the ladder ordered and spaced; whether it moved.
+    /// Snap rung `k` (price `p`, its ticks' [`Market::ticks_to_f64`]) to the first level from
+    /// `from` (the first at or above its range's floor) within tolerance of it, when that keeps
+    /// the ladder ordered and spaced; whether it moved.
     fn rung(
         &self,
         levels: &[SrLevel],
         from: usize,
+        p: f64,
         ladder: &mut [(i32, i64, i64)],
         k: usize,
         is_sell: bool,
     ) -> bool {
-        let p = self.to_price.at(ladder[k].1);
         let ceiling = p * self.above;
         let Some(sr) = levels[from..]
             .iter()
@@ -509,41 +665,6 @@ impl<'a> Snapper<'a> {
         } else {
             false
         }
-    }
-}
-
-/// Ticks to price as [`Market::ticks_to_f64`] gives it - the nearest double of the exact
-/// `ticks x tick_size` - with the tick size's decimal mantissa and scale read once: when
-/// `ticks x mantissa` is below 2^53 and the scale at most 22, both it and 10^scale are exact
-/// doubles and one correctly rounded division is that nearest double (the same bits);
-/// otherwise the market's own conversion.
-#[derive(Debug, Clone, Copy)]
-struct TickPrice<'a> {
-    market: &'a Market,
-    mantissa: Option<i64>,
-    pow10: f64,
-}
-
-impl<'a> TickPrice<'a> {
-    fn of(market: &'a Market) -> Self {
-        let tick = market.tick_size();
-        let scale = tick.scale();
-        let mantissa = i64::try_from(tick.mantissa()).ok().filter(|_| scale <= 22);
-        TickPrice {
-            market,
-            mantissa,
-            pow10: 10f64.powi(scale.min(22) as i32),
-        }
-    }
-
-    #[inline]
-    fn at(&self, ticks: i64) -> f64 {
-        if let Some(m) = self.mantissa.and_then(|m| ticks.checked_mul(m)) {
-            if m.unsigned_abs() < (1u64 << 53) {
-                return m as f64 / self.pow10;
-            }
-        }
-        self.market.ticks_to_f64(ticks)
     }
 }
 
@@ -661,16 +782,59 @@ mod tests {
                 prop_assert_eq!(moved, moved_plain);
             }
         }
+    }
 
-        /// Reference: the market's own conversion, bit for bit.
-        #[test]
-        fn tick_price_is_the_markets_conversion(
-            ticks in -(1i64 << 40)..(1i64 << 40),
-            tick in prop::sample::select(vec!["0.1", "0.01", "0.5", "1", "0.00001", "25", "0.0000000000000000000001"]),
-        ) {
-            let market = Market::new(tick, "0.001", "0.001", "10").expect("valid");
-            let to_price = TickPrice::of(&market);
-            prop_assert_eq!(to_price.at(ticks).to_bits(), market.ticks_to_f64(ticks).to_bits());
+    #[test]
+    fn cached_snapping_is_fresh_snapping() {
+        let market = Market::new("0.1", "0.001", "0.001", "10").expect("valid");
+        let cfg = PolicyConfig {
+            sr_tolerance_pct: 0.003,
+            ..config()
+        };
+        let sells: Vec<(i32, i64, i64)> = (1..=5)
+            .map(|k| (k, 1_000_000 + 5_000 * k as i64, 3))
+            .collect();
+        let buys: Vec<(i32, i64, i64)> = (1..=5)
+            .map(|k| (-k, 1_000_000 - 5_000 * k as i64, 3))
+            .collect();
+        let near = |ticks: i64| SrLevel {
+            price: market.ticks_to_f64(ticks) * 1.001,
+            touches: 2,
+        };
+        let mut cache = SnapCache::default();
+        // a miss, a hit, moved levels, a moved ladder, a changed tolerance, then a hit again
+        let steps: [(&[SrLevel], i64, f64); 6] = [
+            (&[near(990_000), near(1_010_000)], 0, 0.003),
+            (&[near(990_000), near(1_010_000)], 0, 0.003),
+            (&[near(985_000), near(1_015_000)], 0, 0.003),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.003),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.0001),
+            (&[near(985_000), near(1_015_000)], 5_000, 0.0001),
+        ];
+        for (levels, shift, tolerance) in steps {
+            let cfg = PolicyConfig {
+                sr_tolerance_pct: tolerance,
+                ..cfg.clone()
+            };
+            let shifted = |rungs: &[(i32, i64, i64)]| -> Vec<(i32, i64, i64)> {
+                rungs.iter().map(|&(l, t, a)| (l, t + shift, a)).collect()
+            };
+            let (mut fresh_sells, mut fresh_buys) = (shifted(&sells), shifted(&buys));
+            let moved = snap_sides(&cfg, &market, levels, &mut fresh_sells, &mut fresh_buys);
+            let (mut cached_sells, mut cached_buys) = (shifted(&sells), shifted(&buys));
+            let mut reasons = Vec::new();
+            snap_to_support_resistance(
+                &cfg,
+                &market,
+                levels,
+                &mut cache,
+                &mut cached_sells,
+                &mut cached_buys,
+                &mut reasons,
+                false,
+            );
+            assert_eq!((&cached_sells, &cached_buys), (&fresh_sells, &fresh_buys));
+            assert_eq!(reasons.len(), usize::from(moved > 0));
         }
     }
 

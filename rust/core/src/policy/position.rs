@@ -16,6 +16,51 @@ pub(super) struct Band {
     pub lo: i64,
     pub hi: i64,
     pub target: i64,
+    /// `max_position_size` capped the band's top (the reason given).
+    pub capped: bool,
+}
+
+/// The last [`band`], by the bits of everything it is computed from (the spot, the lot, the
+/// target ratio, `max_position_size` and the ratio band): a book whose spot and target did not
+/// change (every decision of a backtest without a funding tilt) takes it from here, without
+/// its five divisions and snaps (the same band; the reason is still given).
+#[derive(Debug, Clone, Default)]
+pub(super) struct BandCache {
+    last: Option<([u64; 6], Band)>,
+}
+
+/// [`band`] through `cache`.
+pub(super) fn band_cached(
+    cache: &mut BandCache,
+    cfg: &PolicyConfig,
+    spot: f64,
+    lot: f64,
+    h_target: f64,
+    reasons: &mut Vec<Reason>,
+    explain: bool,
+) -> Band {
+    let key = [
+        spot,
+        lot,
+        h_target,
+        cfg.max_position_size,
+        cfg.hedge_ratio_min,
+        cfg.hedge_ratio_max,
+    ]
+    .map(f64::to_bits);
+    match cache.last {
+        Some((last_key, last)) if last_key == key => {
+            if last.capped {
+                position_cap_reason(cfg, reasons, explain);
+            }
+            last
+        }
+        _ => {
+            let band = band(cfg, spot, lot, h_target, reasons, explain);
+            cache.last = Some((key, band));
+            band
+        }
+    }
 }
 
 /// The band for `spot` (base units) in lots of `lot`, with the target `h_target x spot`.
@@ -30,21 +75,28 @@ pub(super) fn band(
     let to_lots = |base: f64| snap(base / lot, Round::Down);
     let cap = to_lots(cfg.max_position_size);
     let lo = to_lots(cfg.hedge_ratio_min * spot).min(cap);
-    let hi = to_lots(cfg.hedge_ratio_max * spot).min(cap);
-    if to_lots(cfg.hedge_ratio_max * spot) > cap {
-        reason(reasons, explain, "position_cap", || {
-            format!(
-                "band top capped by max_position_size {} (base)",
-                cfg.max_position_size
-            )
-        });
+    let uncapped_hi = to_lots(cfg.hedge_ratio_max * spot);
+    let hi = uncapped_hi.min(cap);
+    let capped = uncapped_hi > cap;
+    if capped {
+        position_cap_reason(cfg, reasons, explain);
     }
     Band {
         cap,
         lo,
         hi,
         target: to_lots(h_target * spot).clamp(lo, hi),
+        capped,
     }
+}
+
+fn position_cap_reason(cfg: &PolicyConfig, reasons: &mut Vec<Reason>, explain: bool) {
+    reason(reasons, explain, "position_cap", || {
+        format!(
+            "band top capped by max_position_size {} (base)",
+            cfg.max_position_size
+        )
+    });
 }
 
 /// The halt's de-risking or the band's rebalancing market order, appended to `orders`;
@@ -138,4 +190,47 @@ pub(super) fn rebalance(
         new_state.center_ticks = 0; // recenter on the rebalanced book
     }
     s_cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::tests::config;
+
+    /// The cached band (and its reason) is the band computed afresh, as its inputs change
+    /// and repeat.
+    #[test]
+    fn cached_band_is_the_band() {
+        let mut cache = BandCache::default();
+        let base = config();
+        let capped = PolicyConfig {
+            max_position_size: 1.1,
+            ..base.clone()
+        };
+        let steps = [
+            (&base, 1.0, 1.0),
+            (&base, 1.0, 1.0),
+            (&capped, 1.0, 1.0),
+            (&capped, 1.0, 1.0),
+            (&capped, 1.0, 0.9),
+            (&base, 2.5, 0.9),
+            (&base, 2.5, 0.9),
+        ];
+        for (cfg, spot, h_target) in steps {
+            let (mut fresh_reasons, mut cached_reasons) = (Vec::new(), Vec::new());
+            let fresh = band(cfg, spot, 0.001, h_target, &mut fresh_reasons, false);
+            let cached = band_cached(
+                &mut cache,
+                cfg,
+                spot,
+                0.001,
+                h_target,
+                &mut cached_reasons,
+                false,
+            );
+            assert_eq!(cached, fresh);
+            assert_eq!(cached_reasons, fresh_reasons);
+        }
+        assert!(band(&capped, 1.0, 0.001, 1.0, &mut Vec::new(), false).capped);
+    }
 }

@@ -152,14 +152,15 @@ pub(super) fn place(
     };
     let grid_side = if long { Side::Buy } else { Side::Sell };
     // a stop that cannot sit on a positive tick is left out
-    let Ok(stop) = stops::stop_at(market.ticks_to_f64(reference), distance, protects, market)
+    let Ok(rule_ticks) =
+        stops::stop_ticks_at(market.ticks_to_f64(reference), distance, protects, market)
     else {
         return;
     };
     let past = if long {
-        price_ticks <= stop.ticks
+        price_ticks <= rule_ticks
     } else {
-        price_ticks >= stop.ticks
+        price_ticks >= rule_ticks
     };
     if past {
         // the price is already through the stop: out at market now, that grid side pauses
@@ -181,7 +182,7 @@ pub(super) fn place(
             reason(reasons, explain, "stop", || {
                 format!(
                     "price is past the stop {} (reference {}, distance {:.2}%): the net exposure goes out at market",
-                    market.ticks_to_f64(stop.ticks),
+                    market.ticks_to_f64(rule_ticks),
                     market.ticks_to_f64(reference),
                     100.0 * distance
                 )
@@ -214,8 +215,8 @@ pub(super) fn place(
     let stop_ticks = if rest_ticks > 0
         && rest_lots > 0
         && !rest_fired
-        && rest_ticks != stop.ticks
-        && (rest_ticks - stop.ticks).abs() as f64
+        && rest_ticks != rule_ticks
+        && (rest_ticks - rule_ticks).abs() as f64
             <= cfg.stop_refresh_tolerance * distance * reference as f64
         && if long {
             price_ticks > rest_ticks
@@ -226,7 +227,7 @@ pub(super) fn place(
     {
         rest_ticks
     } else {
-        stop.ticks
+        rule_ticks
     };
     // one pass: drop the orders beyond the stop, sum the same-side ones left in front of it
     let (before, mut ahead) = (grid_orders.len(), 0i64);
@@ -256,12 +257,12 @@ pub(super) fn place(
             price_ticks: stop_ticks,
             amount_lots: amount,
         });
-        if stop_ticks != stop.ticks {
+        if stop_ticks != rule_ticks {
             reason(reasons, explain, "stop_kept", || {
                 format!(
                     "the stop stays at {} (the rule's {} is within {:.1}% of its distance)",
                     market.ticks_to_f64(stop_ticks),
-                    market.ticks_to_f64(stop.ticks),
+                    market.ticks_to_f64(rule_ticks),
                     100.0 * cfg.stop_refresh_tolerance
                 )
             });
