@@ -262,6 +262,10 @@ pub struct OrderTable {
     pub cancelled_bar: Vec<i64>,
 }
 
+/// Changed positions a decision may have for the backtester to diff them in place (each found
+/// by a scan of the live orders, so O(changes x orders)); more take the order manager's diff.
+const IN_PLACE_MAX_CHANGES: usize = 8;
+
 /// The order kinds in the order of their codes in [`OrderTable::kind`].
 pub const KIND_CODES: [OrderKind; 3] = [OrderKind::Limit, OrderKind::StopMarket, OrderKind::Market];
 
@@ -1020,7 +1024,13 @@ impl<'a> LegSim<'a> {
         let want = &decision.orders[..decision.orders.len().min(cfg.max_active_orders)];
         let change = self.standing.compare(want);
         if change != Change::Same {
-            if change == Change::Other || !self.in_place_diff() {
+            // the in-place diff finds each changed position's live order by a scan: past a
+            // few changes (a whole 100-level ladder re-priced) the order manager's diff,
+            // linear in the orders, is the cheaper (the same cancels and places either way)
+            if change == Change::Other
+                || self.standing.changed().len() > IN_PLACE_MAX_CHANGES
+                || !self.in_place_diff()
+            {
                 self.full_diff(want);
             }
             self.apply_diff(j, want)?;
@@ -1034,7 +1044,7 @@ impl<'a> LegSim<'a> {
         Ok(())
     }
 
-    /// The diff of an [`Change::InPlace`] change without the order manager's diff (see
+    /// The diff of an [`Change::InPlace`] change (at most [`IN_PLACE_MAX_CHANGES`]) without the order manager's diff (see
     /// [`standing`]): the live order of each changed position (its key's only one) is
     /// cancelled, the changed positions placed. False (nothing set) if a key has no live order,
     /// which the invariant rules out.
