@@ -1044,10 +1044,10 @@ impl<'a> LegSim<'a> {
         Ok(())
     }
 
-    /// The diff of an [`Change::InPlace`] change (at most [`IN_PLACE_MAX_CHANGES`]) without the order manager's diff (see
-    /// [`standing`]): the live order of each changed position (its key's only one) is
-    /// cancelled, the changed positions placed. False (nothing set) if a key has no live order,
-    /// which the invariant rules out.
+    /// The diff of an [`Change::InPlace`] change (at most [`IN_PLACE_MAX_CHANGES`]) without the
+    /// order manager's diff (see [`standing`]): the live order of each changed position (its
+    /// key's only one) is cancelled, the changed positions placed. False (nothing set) if a key
+    /// has no live order, which the invariant rules out.
     fn in_place_diff(&mut self) -> bool {
         self.cancel_at.clear();
         for &i in self.standing.changed() {

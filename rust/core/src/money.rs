@@ -242,6 +242,14 @@ impl UnitF64 {
         let m = units.checked_mul(self.mantissa?)?;
         (m.unsigned_abs() < (1u64 << 53)).then(|| m as f64 / self.pow10)
     }
+
+    /// Nearest f64 of `units x size` (`size`: the decimal this unit was read from), by the
+    /// fast path when it applies, else by [`Scaled::times_f64_wide`].
+    #[inline]
+    fn times_or_wide(self, size: Decimal, units: i64) -> f64 {
+        self.times(units)
+            .unwrap_or_else(|| Scaled::of(size).times_f64_wide(units))
+    }
 }
 
 /// A market's trading rules, held exactly.
@@ -447,18 +455,12 @@ impl Market {
 
     /// Ticks to the nearest double of the exact price.
     pub fn ticks_to_f64(&self, ticks: i64) -> f64 {
-        match self.tick_unit.times(ticks) {
-            Some(price) => price,
-            None => Scaled::of(self.tick_size).times_f64_wide(ticks),
-        }
+        self.tick_unit.times_or_wide(self.tick_size, ticks)
     }
 
     /// Lots to the nearest double of the exact amount.
     pub fn lots_to_f64(&self, lots: i64) -> f64 {
-        match self.lot_unit.times(lots) {
-            Some(amount) => amount,
-            None => Scaled::of(self.lot_size).times_f64_wide(lots),
-        }
+        self.lot_unit.times_or_wide(self.lot_size, lots)
     }
 
     /// Whether an order of `lots` at `ticks` meets both `min_qty` and `min_notional`, exactly.
