@@ -479,6 +479,13 @@ impl PolicyEngine {
 
     /// The statistics of the current window (at least 3 candles).
     pub fn stats(&mut self) -> Result<&MarketStats> {
+        self.refresh_stats(true)
+    }
+
+    /// [`PolicyEngine::stats`]; with `levels` false the support/resistance levels are left as
+    /// the last read put them (a decision the halt holds builds no grid and reads none; the
+    /// pivots keep changing and the next read regroups them).
+    fn refresh_stats(&mut self, levels: bool) -> Result<&MarketStats> {
         let n = self.bars.len();
         if n < 3 {
             return Err(Error::invalid(
@@ -528,7 +535,7 @@ impl PolicyEngine {
         };
         if !self.cfg.support_resistance {
             self.stats.sr_levels.clear();
-        } else if self.sr_dirty {
+        } else if self.sr_dirty && levels {
             self.clusters
                 .levels_into(SR_MIN_TOUCHES, &mut self.stats.sr_levels);
             self.sr_dirty = false;
@@ -582,7 +589,8 @@ impl PolicyEngine {
                     })
                 });
         }
-        self.stats()?;
+        // the levels only shape the grid, which a decision the halt holds does not build
+        self.refresh_stats(!super::halt::holds(&self.cfg, state))?;
         let mut decision = quiet_or_full(
             &self.cfg,
             &self.market,

@@ -1103,3 +1103,64 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_halted_engine_reads_the_levels_again_when_the_halt_lifts() {
+    // decisions the halt holds leave the support/resistance levels unread; the first decision
+    // after a resume (or a cooldown running out) reads them afresh: the same orders as an
+    // engine whose levels were read at every bar
+    let d = data(600, 50_000.0, 0.03);
+    let cfg = PolicyConfig {
+        support_resistance: true,
+        halt_cooldown: 150,
+        ..config()
+    };
+    let mut lazy = PolicyEngine::new(cfg.clone(), market(), 120).expect("engine");
+    let mut eager = PolicyEngine::new(cfg.clone(), market(), 120).expect("engine");
+    let book = Book {
+        spot_amount: 1.0,
+        futures_lots: -1000,
+        equity: 50_000.0,
+        high_water_mark: 50_000.0,
+    };
+    let (mut state, mut resumed, mut held) = (PolicyState::default(), 0, 0);
+    for i in 0..600 {
+        for e in [&mut lazy, &mut eager] {
+            let t = i as i64 * 60_000;
+            e.push(t, d.open[i], d.high[i], d.low[i], d.close[i], d.volume[i])
+                .expect("push");
+        }
+        if i < 130 {
+            continue;
+        }
+        // halted from bar 200, resumed by the trader at 300; halted again at 410, lifted by the
+        // cooldown 150 decisions later
+        if i == 200 || i == 410 {
+            state.halted = true;
+            state.halt_age = 0;
+        }
+        if i == 300 {
+            assert!(state.halted);
+            state.halted = false;
+            resumed += 1;
+        }
+        held += usize::from(super::halt::holds(&cfg, &state));
+        eager.stats().expect("stats");
+        let price = d.close[i];
+        let got = lazy
+            .decide(price, 0.0, &book, &state, false)
+            .expect("decide");
+        let want = eager
+            .decide(price, 0.0, &book, &state, false)
+            .expect("decide");
+        assert_eq!(got.orders, want.orders, "bar {i}");
+        assert_eq!(got.state, want.state, "bar {i}");
+        state = got.state;
+        if got.resumed {
+            resumed += 1;
+        }
+    }
+    assert_eq!(resumed, 2, "a resume by the trader and one by the cooldown");
+    assert!(held > 100, "{held} decisions held by the halt");
+    assert!(!lazy.last_stats().sr_levels.is_empty());
+}
