@@ -397,6 +397,63 @@ def cpu_of(fn: Any) -> float:
     return time.process_time() - t
 
 
+def floor_anatomy(c: Any, market: Any, repeat: int) -> None:
+    """Where item 3's floor stands: the full policy's metrics-only ns/bar (CPU time, best of
+    `repeat`, alternating) on the same bars deciding every bar, hourly and daily (the per-bar
+    statistics, fills and marking with almost no decision), and deciding every bar through the
+    requote gate at its widest (`requote_tolerance` 0.5, no limit on decisions kept in a row);
+    the bars a drawdown halt held, and every bar's cost before the halt and while it held."""
+    a = arrays(c)
+    bars = len(c.close)
+    widest = {"requote_tolerance": "0.5", "requote_max_skips": 100_000}
+    runs: dict[str, Any] = {
+        "every bar": FULL,
+        "hourly": with_overrides(FULL, {"rebalance_interval": "3600"}),
+        "daily": with_overrides(FULL, {"rebalance_interval": "86400"}),
+        "every bar, gate at its widest": with_overrides(FULL, widest),
+    }
+    specs = {label: spec_for(conf, c) for label, conf in runs.items()}
+    best = dict.fromkeys(specs, math.inf)
+    metrics: dict[str, Any] = {}
+    for _ in range(repeat):
+        for label, spec in specs.items():
+
+            def run(spec: Any = spec, label: str = label) -> None:
+                metrics[label] = _core.backtest(
+                    spec, market, *a, record_events=False, record_series=False
+                )["metrics"]
+
+            best[label] = min(best[label], cpu_of(run) / (bars - spec.start) * 1e9)
+    print("where item 3's floor stands (full policy, metrics only, CPU time, same bars):")
+    for label, ns in best.items():
+        m = metrics[label]
+        kept = f", {m['decisions_kept']:,} kept by the gate" if m["decisions_kept"] else ""
+        print(f"  deciding {label}: {ns:.0f} ns/bar ({m['decisions']:,} decisions{kept})")
+    halt = metrics["every bar"].get("halt_bar")
+    if halt is None:
+        print("  no drawdown halt on these bars")
+        return
+    # before the halt: the same run cut at the halt's bar; the rest is what the halt held
+    before = c.slice(0, int(halt))
+    bspec = spec_for(FULL, before)
+    ba = arrays(before)
+    t_before = math.inf
+    for _ in range(repeat):
+        t_before = min(
+            t_before,
+            cpu_of(
+                lambda: _core.backtest(bspec, market, *ba, record_events=False, record_series=False)
+            ),
+        )
+    total = best["every bar"] * (bars - specs["every bar"].start) / 1e9
+    held = bars - int(halt)
+    print(
+        f"  a drawdown halt held the last {held:,} of {bars:,} bars ({held / bars:.0%}): deciding "
+        f"every bar, {t_before / (int(halt) - bspec.start) * 1e9:.0f} ns/bar before it, "
+        f"{(total - t_before) / held * 1e9:.0f} ns/bar while it held"
+    )
+
+
 def user_path(bars: int, repeat: int) -> tuple[float, float, int]:
     """(run_backtest CPU seconds, metrics-only `_core.backtest` CPU seconds, bars run) on the
     full policy, alternating the two `repeat` times and keeping the best of each."""
@@ -666,6 +723,7 @@ def main() -> None:
             for label, m in effect.items()
         )
     )
+    floor_anatomy(c, market, 2 if args.quick else 3)
     print()
 
     # --- the user's path vs the engine, recorded memory, the order manager in levels ---
