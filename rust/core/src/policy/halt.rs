@@ -106,3 +106,34 @@ pub(super) fn target(
     let safe = spot_lots_of(cfg.halt_hedge_ratio).clamp(s_lo, s_hi);
     full.clamp(s_cur.min(safe), s_cur.max(safe))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::tests::config;
+    use super::{holds, step, PolicyConfig, PolicyState};
+
+    proptest! {
+        /// `holds` predicts exactly what the next `step` decides: halted, and not resumed.
+        #[test]
+        fn holds_is_the_next_steps_verdict(
+            halted in any::<bool>(),
+            age in prop_oneof![0u32..5, Just(u32::MAX - 1), Just(u32::MAX), any::<u32>()],
+            cooldown in prop_oneof![Just(0u32), 1u32..6, any::<u32>()],
+            drawdown in 0.0f64..0.5,
+        ) {
+            let cfg = PolicyConfig { halt_cooldown: cooldown, ..config() };
+            let state = PolicyState { halted, halt_age: age, ..PolicyState::default() };
+            let mut dd = drawdown;
+            let next = step(&cfg, &state, &mut dd, &mut Vec::new(), false);
+            if halted {
+                prop_assert_eq!(holds(&cfg, &state), next.halted);
+                prop_assert_eq!(next.resumed, !next.halted);
+            } else {
+                // a new halt comes from the drawdown, which `holds` does not read
+                prop_assert!(!holds(&cfg, &state));
+            }
+        }
+    }
+}
