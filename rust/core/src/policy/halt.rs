@@ -24,12 +24,8 @@ pub(super) struct Halt {
 /// The halt holds through the next decision taken in `state`: halted, and no cooldown runs
 /// out at it (that decision builds no grid, whatever the drawdown).
 pub(super) fn holds(cfg: &PolicyConfig, state: &PolicyState) -> bool {
-    state.halted && !cooldown_over(cfg, state.halt_age.saturating_add(1))
-}
-
-/// A halt `age` decisions old lifts by itself.
-fn cooldown_over(cfg: &PolicyConfig, age: u32) -> bool {
-    cfg.halt_cooldown > 0 && age >= cfg.halt_cooldown
+    let age = state.halt_age.saturating_add(1);
+    state.halted && !(cfg.halt_cooldown > 0 && age >= cfg.halt_cooldown)
 }
 
 /// Advance the halt by one decision. `drawdown` is set to 0 on a resume (the high-water mark
@@ -42,8 +38,7 @@ pub(super) fn step(
     explain: bool,
 ) -> Halt {
     if state.halted {
-        let age = state.halt_age.saturating_add(1);
-        if cooldown_over(cfg, age) {
+        if !holds(cfg, state) {
             reason(reasons, explain, "resume", || {
                 format!(
                     "halt_cooldown of {} decisions passed: trading resumes, the drawdown restarts from the current equity",
@@ -64,7 +59,7 @@ pub(super) fn step(
         return Halt {
             halted: true,
             resumed: false,
-            age,
+            age: state.halt_age.saturating_add(1),
         };
     }
     if *drawdown >= cfg.max_drawdown {
